@@ -1,0 +1,178 @@
+package cueconfig
+
+import (
+	"fmt"
+	"sort"
+
+	"cuelang.org/go/cue"
+
+	"github.com/catalyst-forge/forge/domain/config"
+)
+
+// decoder turns a validated CUE value into domain types, keeping the
+// positions that later checks report errors at.
+type decoder struct {
+	srcs     []source
+	problems config.Problems
+}
+
+func (d *decoder) pos(v cue.Value) config.Position {
+	p := v.Pos()
+	for _, s := range d.srcs {
+		if s.name == p.Filename() {
+			return mapPos(p, s.name, s.shifts)
+		}
+	}
+	if len(d.srcs) > 0 {
+		return config.Position{File: d.srcs[0].name}
+	}
+	return config.Position{}
+}
+
+func (d *decoder) decode(v cue.Value, into any) bool {
+	if err := v.Decode(into); err != nil {
+		d.problems = append(d.problems, cueProblems(err, d.srcs, &v)...)
+		return false
+	}
+	return true
+}
+
+func at(v cue.Value, sels ...cue.Selector) cue.Value { return v.LookupPath(cue.MakePath(sels...)) }
+
+func (d *decoder) repo(v cue.Value) *config.Repo {
+	var raw struct {
+		ForgeVersion string                    `json:"forgeVersion"`
+		Tagging      config.Tagging            `json:"tagging"`
+		Phases       map[string]config.Phase   `json:"phases"`
+		Publishers   map[string]map[string]any `json:"publishers"`
+	}
+	r := &config.Repo{Phases: map[string]config.Phase{}, Publishers: map[string]config.Publisher{}}
+	if !d.decode(v, &raw) {
+		return r
+	}
+	r.ForgeVersion, r.Tagging = raw.ForgeVersion, raw.Tagging
+	for name, ph := range raw.Phases {
+		ph.Pos = d.pos(at(v, cue.Str("phases"), cue.Str(name)))
+		r.Phases[name] = ph
+	}
+	for name, fields := range raw.Publishers {
+		pv := at(v, cue.Str("publishers"), cue.Str(name))
+		pub := config.Publisher{Settings: map[string]any{}, Pos: d.pos(pv)}
+		for k, val := range fields {
+			switch k {
+			case "type":
+				pub.Type = fmt.Sprint(val)
+			case "credentials":
+				ref := secretRef(val)
+				ref.Pos = d.pos(at(pv, cue.Str("credentials")))
+				pub.Credentials = &ref
+			default:
+				pub.Settings[k] = val
+			}
+		}
+		r.Publishers[name] = pub
+	}
+	return r
+}
+
+func secretRef(val any) config.SecretRef {
+	m, _ := val.(map[string]any)
+	ref := config.SecretRef{Config: map[string]any{}}
+	for k, x := range m {
+		switch k {
+		case "provider":
+			ref.Provider = fmt.Sprint(x)
+		case "env":
+			ref.Env = fmt.Sprint(x)
+		default:
+			ref.Config[k] = x
+		}
+	}
+	return ref
+}
+
+type rawStep struct {
+	Action   config.Action    `json:"action"`
+	Target   string           `json:"target"`
+	Args     []string         `json:"args"`
+	Run      string           `json:"run"`
+	Shell    string           `json:"shell"`
+	Priority int              `json:"priority"`
+	Timeout  string           `json:"timeout"`
+	Secrets  []map[string]any `json:"secrets"`
+}
+
+func (d *decoder) project(v cue.Value) *config.Project {
+	var raw struct {
+		Name string `json:"name"`
+		CI   struct {
+			Phases map[string]map[string]rawStep `json:"phases"`
+		} `json:"ci"`
+		Deployment struct {
+			Resources []any `json:"resources"`
+		} `json:"deployment"`
+		Release struct {
+			On      []config.Trigger `json:"on"`
+			Enabled *bool            `json:"enabled"`
+		} `json:"release"`
+		Artifacts map[string]config.Artifact `json:"artifacts"`
+	}
+	p := &config.Project{
+		Phases:    map[string][]config.Step{},
+		PhasePos:  map[string]config.Position{},
+		Artifacts: map[string]config.Artifact{},
+		Release:   config.Release{Enabled: true},
+	}
+	if !d.decode(v, &raw) {
+		return p
+	}
+	p.Name = raw.Name
+	p.NamePos = d.pos(at(v, cue.Str("name")))
+	for phase, steps := range raw.CI.Phases {
+		pv := at(v, cue.Str("ci"), cue.Str("phases"), cue.Str(phase))
+		p.PhasePos[phase] = d.pos(pv)
+		list := make([]config.Step, 0, len(steps))
+		for name, rs := range steps {
+			sv := at(pv, cue.Str(name))
+			st := config.Step{
+				Name: name, Action: rs.Action, Target: rs.Target, Run: rs.Run, Shell: rs.Shell,
+				Priority: rs.Priority, Timeout: rs.Timeout, Args: rs.Args, Secrets: []config.SecretRef{},
+				Pos: d.pos(sv),
+			}
+			if st.Args == nil {
+				st.Args = []string{}
+			}
+			for i, s := range rs.Secrets {
+				ref := secretRef(s)
+				ref.Pos = d.pos(at(sv, cue.Str("secrets"), cue.Index(i)))
+				st.Secrets = append(st.Secrets, ref)
+			}
+			list = append(list, st)
+		}
+		sort.Slice(list, func(i, j int) bool { return list[i].Name < list[j].Name })
+		p.Phases[phase] = list
+	}
+	p.Deployment.Resources = raw.Deployment.Resources
+	for i, t := range raw.Release.On {
+		t.Pos = d.pos(at(v, cue.Str("release"), cue.Str("on"), cue.Index(i)))
+		p.Release.On = append(p.Release.On, t)
+	}
+	if raw.Release.Enabled != nil {
+		p.Release.Enabled = *raw.Release.Enabled
+		p.Release.EnabledPos = d.pos(at(v, cue.Str("release"), cue.Str("enabled")))
+	}
+	for name, a := range raw.Artifacts {
+		av := at(v, cue.Str("artifacts"), cue.Str(name))
+		a.Pos = d.pos(av)
+		a.Producer.Pos = d.pos(at(av, cue.Str("producer")))
+		a.PublisherPos = map[string]config.Position{}
+		if a.Publishers == nil {
+			a.Publishers = map[string]map[string]any{}
+		}
+		for pub := range a.Publishers {
+			a.PublisherPos[pub] = d.pos(at(av, cue.Str("publishers"), cue.Str(pub)))
+		}
+		p.Artifacts[name] = a
+	}
+	return p
+}

@@ -1,0 +1,144 @@
+package discovering
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io/fs"
+	"runtime"
+	"sync"
+
+	"github.com/catalyst-forge/forge/application/cueconfig"
+	"github.com/catalyst-forge/forge/domain/config"
+	"github.com/catalyst-forge/forge/domain/discovery"
+	"github.com/catalyst-forge/forge/domain/fault"
+)
+
+// Service discovers the projects of a repository checkout.
+type Service struct {
+	// Workers bounds how many project configurations load at once; zero
+	// means one per CPU.
+	Workers int
+}
+
+// Result is what one discovery found.
+type Result struct {
+	// Output is the discovery output for the git context.
+	Output discovery.Output
+	// Repo is the repository configuration.
+	Repo *config.Repo
+	// Projects are the valid projects, by path.
+	Projects []*config.Project
+	// Problems lists every error and warning found, sorted by position.
+	// Errors made discovery skip a project; warnings did not.
+	Problems config.Problems
+}
+
+// Discover walks fsys (the root of a checkout), loads the repository
+// configuration and every project, and builds the output for git.
+//
+// Errors: a missing root `.forge/repo.cue` is fault.NotFound ("not a forge
+// repository", unlike a repository without projects, which succeeds); an
+// invalid repository configuration is fault.Validation wrapping the
+// config.Problems; an output over discovery.MaxOutputBytes is
+// fault.Validation. Invalid projects are skipped and listed in the result.
+func (s *Service) Discover(ctx context.Context, fsys fs.FS, git discovery.GitContext) (*Result, error) {
+	repoFile := cueconfig.ForgeDir + "/" + cueconfig.RepoFile
+	if st, err := fs.Stat(fsys, repoFile); err != nil || !st.Mode().IsRegular() {
+		return nil, fault.New(fault.NotFound, "not a forge repository: %s not found at the repository root", repoFile)
+	}
+	loader := cueconfig.NewLoader()
+	rc, problems := loader.LoadRepo(fsys)
+	if rc == nil {
+		problems.Sort()
+		return nil, fault.Wrap(fault.Validation, problems, "invalid repository configuration")
+	}
+
+	w := &walker{fsys: fsys}
+	w.walk(".", nil)
+	problems = append(problems, w.problems...)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+
+	projects, more := s.load(ctx, fsys, w.projects, rc)
+	problems = append(problems, more...)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	projects, dups := config.DropDuplicates(projects)
+	problems = append(problems, dups...)
+	problems.Sort()
+
+	res := &Result{
+		Output:   discovery.Build(rc.Repo, projects, problems, git),
+		Repo:     rc.Repo,
+		Projects: projects,
+		Problems: problems,
+	}
+	b, err := json.Marshal(res.Output)
+	if err != nil {
+		return nil, fault.Wrap(fault.Internal, err, "encoding the discovery output")
+	}
+	if len(b) > discovery.MaxOutputBytes {
+		return nil, fault.New(fault.Validation, "the discovery output is %d bytes, over the limit of %d bytes (1 MB): split the repository or trim project configuration", len(b), discovery.MaxOutputBytes)
+	}
+	return res, nil
+}
+
+// load evaluates project configurations in parallel, one CUE loader per
+// worker (a loader is not safe for concurrent use). Results keep dirs' order.
+func (s *Service) load(ctx context.Context, fsys fs.FS, dirs []string, rc *cueconfig.RepoConfig) ([]*config.Project, config.Problems) {
+	workers := s.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	workers = min(workers, len(dirs))
+	type result struct {
+		p  *config.Project
+		ps config.Problems
+	}
+	results := make([]result, len(dirs))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			l := cueconfig.NewLoader()
+			for i := range next {
+				p, ps := l.LoadProject(fsys, dirs[i], rc)
+				results[i] = result{p, ps}
+			}
+		}()
+	}
+feed:
+	for i := range dirs {
+		select {
+		case next <- i:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+
+	var projects []*config.Project
+	var problems config.Problems
+	for _, r := range results {
+		problems = append(problems, r.ps...)
+		if r.p != nil {
+			projects = append(projects, r.p)
+		}
+	}
+	return projects, problems
+}
+
+// Problems returns the configuration problems carried by err, if any.
+func Problems(err error) (config.Problems, bool) {
+	var ps config.Problems
+	if errors.As(err, &ps) {
+		return ps, true
+	}
+	return nil, false
+}

@@ -1,0 +1,5 @@
+// Package discovering is the use case that reads a repository checkout:
+// it finds every project under the root `.forge/repo.cue`, loads and checks
+// each configuration, and builds the discovery output a pipeline starts
+// from. It is in the application layer; the checkout arrives as an fs.FS.
+package discovering
