@@ -83,27 +83,41 @@ func CheckProjectName(name string) string {
 }
 
 func suggestName(name string) string {
-	var b strings.Builder
-	lastHyphen := true
-	for i, r := range name {
-		switch {
-		case r >= 'A' && r <= 'Z':
-			if i > 0 && !lastHyphen {
-				b.WriteByte('-')
-			}
-			b.WriteRune(r - 'A' + 'a')
-			lastHyphen = false
-		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
-			b.WriteRune(r)
-			lastHyphen = false
-		default:
-			if !lastHyphen {
-				b.WriteByte('-')
-				lastHyphen = true
-			}
+	// Split into words at anything that is not a letter or digit, and
+	// before an upper-case letter that starts a word ("myAPI" -> my, API;
+	// "HTTPServer" -> HTTP, Server).
+	rs := []rune(name)
+	var words []string
+	var cur []rune
+	flush := func() {
+		if len(cur) > 0 {
+			words = append(words, strings.ToLower(string(cur)))
+			cur = cur[:0]
 		}
 	}
-	s := strings.Trim(b.String(), "-")
+	isUpper := func(r rune) bool { return r >= 'A' && r <= 'Z' }
+	isLower := func(r rune) bool { return r >= 'a' && r <= 'z' }
+	for i, r := range rs {
+		switch {
+		case isUpper(r):
+			prevLower := i > 0 && (isLower(rs[i-1]) || (rs[i-1] >= '0' && rs[i-1] <= '9'))
+			nextLower := i+1 < len(rs) && isLower(rs[i+1])
+			prevUpper := i > 0 && isUpper(rs[i-1])
+			if prevLower || (prevUpper && nextLower) {
+				flush()
+			}
+			cur = append(cur, r)
+		case isLower(r), r >= '0' && r <= '9':
+			cur = append(cur, r)
+		default:
+			flush()
+		}
+	}
+	flush()
+	s := strings.Join(words, "-")
+	if len(s) > 63 {
+		s = strings.TrimRight(s[:63], "-")
+	}
 	if s == "" {
 		return "my-project"
 	}
@@ -148,6 +162,11 @@ func CheckRepo(r *Repo) Problems {
 // CheckSecretRef applies the provider rules the schema cannot express: an
 // aws reference needs secretName or its alias path, not both.
 func CheckSecretRef(what string, s SecretRef) Problems {
+	for k, v := range s.Config {
+		if v == "" {
+			return Problems{Errorf(s.Pos, "%s: %s is empty", what, k)}
+		}
+	}
 	if s.Provider == "aws" {
 		_, hasName := s.Config["secretName"]
 		_, hasPath := s.Config["path"]
@@ -172,7 +191,7 @@ func CheckProject(r *Repo, p *Project) Problems {
 	for _, phase := range sortedKeys(p.Phases) {
 		if _, ok := r.Phases[phase]; !ok {
 			ps = append(ps, Errorf(p.PhasePos[phase], "phase %q is not defined in %s (defined phases: %s)",
-				phase, r.File, strings.Join(sortedKeys(r.Phases), ", ")))
+				phase, r.File, listOrNone(sortedKeys(r.Phases))))
 		}
 		for _, st := range p.Phases[phase] {
 			what := fmt.Sprintf("step %q of phase %q", st.Name, phase)
@@ -206,6 +225,9 @@ func CheckProject(r *Repo, p *Project) Problems {
 		}
 	}
 	for _, t := range p.Release.On {
+		if t.Branch == "" && !t.Tag {
+			ps = append(ps, Errorf(t.Pos, "release trigger has an empty branch pattern; use {branch: \"main\"} or {tag: true}"))
+		}
 		if t.Branch != "" {
 			if _, err := regexp.Compile(t.Branch); err != nil {
 				ps = append(ps, Errorf(t.Pos, "release trigger branch %q is not a valid regular expression: %v", t.Branch, err))
@@ -217,7 +239,7 @@ func CheckProject(r *Repo, p *Project) Problems {
 
 // DropDuplicates sorts projects by path and removes every project whose
 // name another project also uses (with two candidates neither can be
-// released safely), reporting each one at its name.
+// released safely), reporting each one at its name with the others' paths.
 func DropDuplicates(projects []*Project) ([]*Project, Problems) {
 	sort.Slice(projects, func(i, j int) bool { return projects[i].Path < projects[j].Path })
 	byName := map[string][]*Project{}
@@ -232,12 +254,14 @@ func DropDuplicates(projects []*Project) ([]*Project, Problems) {
 			kept = append(kept, p)
 			continue
 		}
-		other := same[0]
-		if other == p {
-			other = same[1]
+		var others []string
+		for _, q := range same {
+			if q != p {
+				others = append(others, q.Path)
+			}
 		}
-		ps = append(ps, Errorf(p.NamePos, "project name %q is also used by the project in %s (%s): project names must be unique",
-			p.Name, other.Path, other.NamePos))
+		ps = append(ps, Errorf(p.NamePos, "project name %q is also used by the project in %s: project names must be unique",
+			p.Name, strings.Join(others, ", ")))
 	}
 	return kept, ps
 }

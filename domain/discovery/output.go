@@ -78,7 +78,17 @@ func Build(repo *config.Repo, projects []*config.Project, problems config.Proble
 			dp.ArtifactRefs = []config.ArtifactRef{}
 		}
 		for phase, steps := range p.Phases {
-			dp.Phases[phase] = OrderSteps(append([]config.Step(nil), steps...))
+			ordered := make([]config.Step, 0, len(steps))
+			for _, st := range steps {
+				if st.Args == nil {
+					st.Args = []string{}
+				}
+				if st.Secrets == nil {
+					st.Secrets = []config.SecretRef{}
+				}
+				ordered = append(ordered, st)
+			}
+			dp.Phases[phase] = OrderSteps(ordered)
 		}
 		if dp.ReleaseTriggered {
 			out.ReleaseProjects = append(out.ReleaseProjects, p.Name)
