@@ -252,7 +252,7 @@ func checkModule(fsys fs.FS, forge string) config.Problems {
 		return config.Problems{config.Errorf(config.Position{File: name}, "%v", err)}
 	}
 	if _, err := parser.ParseFile(name, src); err != nil {
-		return cueProblems(err, nil, nil)
+		return cueProblems(err, []source{{name: name}}, nil)
 	}
 	return nil
 }
@@ -323,19 +323,9 @@ func cueProblems(err error, srcs []source, raw *cue.Value) config.Problems {
 	}
 	var ps config.Problems
 	seen := map[string]bool{}
-	for _, e := range cueerrors.Errors(err) {
-		format, args := e.Msg()
-		msg := fmt.Sprintf(format, args...)
-		where := formatPath(e.Path())
+	add := func(pos config.Position, where, msg string) {
 		if where != "" {
 			msg = where + ": " + msg
-		}
-		pos, ok := userPos(e, byName)
-		if !ok && raw != nil {
-			pos, ok = nearestPos(*raw, e.Path(), byName)
-		}
-		if !ok && len(srcs) > 0 {
-			pos = config.Position{File: srcs[0].name}
 		}
 		p := config.Errorf(pos, "%s", msg)
 		if key := p.Error(); !seen[key] {
@@ -343,7 +333,69 @@ func cueProblems(err error, srcs []source, raw *cue.Value) config.Problems {
 			ps = append(ps, p)
 		}
 	}
+	errs := cueerrors.Errors(err)
+	for i := 0; i < len(errs); i++ {
+		e := errs[i]
+		pos, ok := userPos(e, byName)
+		if !ok && raw != nil {
+			pos, ok = nearestPos(*raw, e.Path(), byName)
+		}
+		if !ok && len(srcs) > 0 {
+			pos = config.Position{File: srcs[0].name}
+		}
+		where := formatPath(e.Path())
+		format, args := e.Msg()
+		if strings.Contains(format, "empty disjunction") {
+			// CUE follows this header with one error per alternative.
+			var alts []cueerrors.Error
+			for i+1 < len(errs) && formatPath(errs[i+1].Path()) == where {
+				i++
+				alts = append(alts, errs[i])
+			}
+			if msg, ok := oneOf(alts); ok {
+				if apos, ok := userPos(alts[0], byName); ok {
+					pos = apos // the value, rather than the field
+				}
+				add(pos, where, msg)
+				continue
+			}
+			for _, a := range alts {
+				apos, ok := userPos(a, byName)
+				if !ok {
+					apos = pos
+				}
+				f, args := a.Msg()
+				add(apos, where, fmt.Sprintf(f, args...))
+			}
+			continue
+		}
+		add(pos, where, fmt.Sprintf(format, args...))
+	}
 	return ps
+}
+
+// oneOf rewrites the errors of a disjunction of literal values (every
+// alternative "conflicting values ALT and GOT") as one message listing the
+// allowed values.
+func oneOf(alts []cueerrors.Error) (string, bool) {
+	if len(alts) == 0 {
+		return "", false
+	}
+	var allowed []string
+	var got string
+	for _, a := range alts {
+		format, args := a.Msg()
+		if !strings.HasPrefix(format, "conflicting values %s and %s") || len(args) < 2 {
+			return "", false
+		}
+		alt, val := fmt.Sprint(args[0]), fmt.Sprint(args[1])
+		if got != "" && val != got {
+			return "", false
+		}
+		got = val
+		allowed = append(allowed, alt)
+	}
+	return fmt.Sprintf("%s is not allowed; use one of %s", got, strings.Join(allowed, ", ")), true
 }
 
 func userPos(e cueerrors.Error, files map[string]shifts) (config.Position, bool) {

@@ -68,34 +68,40 @@ func (w *walker) walk(dir string, ignores *gitignore.Stack) {
 }
 
 // forgeDir records dir as a project when its .forge holds a project.cue
-// file, and reports any .forge directory nested inside it.
+// file and no .forge directory nested inside it, which is an error.
 func (w *walker) forgeDir(dir, forge string) {
 	entries, err := fs.ReadDir(w.fsys, forge)
 	if err != nil {
 		w.problems = append(w.problems, config.Errorf(config.Position{File: forge}, "cannot read directory: %v", err))
 		return
 	}
+	isProject := false
 	for _, e := range entries {
 		switch {
 		case e.Name() != cueconfig.ProjectFile:
 		case e.Type().IsRegular():
-			w.projects = append(w.projects, dir)
+			isProject = true
 		case e.Type()&fs.ModeSymlink != 0:
 			w.problems = append(w.problems, config.Warnf(config.Position{File: path.Join(forge, e.Name())},
 				"skipped: project.cue is a symbolic link, and discovery never follows links"))
 		}
 	}
+	nested := false
 	_ = fs.WalkDir(w.fsys, forge, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || p == forge || !d.IsDir() {
 			return nil
 		}
 		if d.Name() == cueconfig.ForgeDir {
+			nested = true
 			w.problems = append(w.problems, config.Errorf(config.Position{File: p},
-				"nested .forge directory inside %s: .forge directories cannot be nested", forge))
+				"nested .forge directory inside %s: .forge directories cannot be nested; the project is skipped", forge))
 			return fs.SkipDir
 		}
 		return nil
 	})
+	if isProject && !nested {
+		w.projects = append(w.projects, dir)
+	}
 }
 
 func (w *walker) readIgnore(name string) ([]byte, bool) {
