@@ -32,8 +32,9 @@ files, never follows symbolic links, loads every .forge/project.cue, and
 evaluates release triggers for a git context.
 
 The git context defaults to the checkout's HEAD (its branch, the tag that
-points at it, and its commit); --branch, --tag and --commit override it, so
-you can ask "what would release if I pushed tag api/v1.2.0?".
+points at it, and its commit). --branch and --tag describe an event instead:
+given either, the other is empty, as on a real push, so you can ask "what
+would release if I pushed tag api/v1.2.0?". --commit overrides the commit.
 
 Invalid projects are skipped and listed; discovery still succeeds (use
 'forge validate' to fail on them). --output json prints the discovery output
@@ -66,15 +67,16 @@ func (o *discoverOptions) run(cmd *cobra.Command, s streams) error {
 	if err != nil {
 		return err
 	}
+	// --branch or --tag describe an event on their own (a tag push has no
+	// branch); without them the event is HEAD. The commit is HEAD's unless
+	// --commit names one.
 	git := o.git
 	flags := cmd.Flags()
-	if !flags.Changed("branch") || !flags.Changed("tag") || !flags.Changed("commit") {
+	explicit := flags.Changed("branch") || flags.Changed("tag")
+	if !explicit || !flags.Changed("commit") {
 		head := gitContext(cmd.Context(), co.root)
-		if !flags.Changed("branch") {
-			git.Branch = head.Branch
-		}
-		if !flags.Changed("tag") {
-			git.Tag = head.Tag
+		if !explicit {
+			git.Branch, git.Tag = head.Branch, head.Tag
 		}
 		if !flags.Changed("commit") {
 			git.Commit = head.Commit
@@ -100,7 +102,7 @@ func (o *discoverOptions) run(cmd *cobra.Command, s streams) error {
 	}
 	printDiscovery(s.out, res, git)
 	if len(errs) > 0 {
-		fmt.Fprintf(s.out, "\nSkipped (%d problems):\n", len(errs))
+		fmt.Fprintf(s.out, "\nSkipped (%s):\n", plural(len(errs), "problem"))
 		for _, e := range errs {
 			fmt.Fprintf(s.out, "  %s: %s\n", co.position(e.Pos), e.Message)
 		}

@@ -70,7 +70,19 @@ func (o *initOptions) run(s streams) error {
 	// Inside a repository, scaffold the required phases and check the result.
 	var co *checkout
 	var rc *cueconfig.RepoConfig
-	if c, err := findCheckout(dir); err == nil {
+	// The project directory may not exist yet: look from its nearest
+	// existing ancestor.
+	existing := dir
+	for {
+		if st, err := os.Stat(existing); err == nil && st.IsDir() {
+			break
+		}
+		if filepath.Dir(existing) == existing {
+			break
+		}
+		existing = filepath.Dir(existing)
+	}
+	if c, err := findCheckout(existing); err == nil {
 		co = c
 		loader := cueconfig.NewLoader()
 		var ps config.Problems
@@ -194,10 +206,12 @@ func moduleTemplate(name string) []byte {
 		"forge.local/"+name+"@v0", "v0.17.0")
 }
 
-// cueLabel quotes a field name when it is not a plain identifier.
+// cueLabel quotes a field name unless it is a plain identifier that starts
+// with a letter (a leading "_" would make a hidden field, "#" a definition).
 func cueLabel(s string) string {
 	for i, r := range s {
-		ok := r == '_' || (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') || (i > 0 && r >= '0' && r <= '9')
+		letter := (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z')
+		ok := letter || (i > 0 && (r == '_' || (r >= '0' && r <= '9')))
 		if !ok {
 			return fmt.Sprintf("%q", s)
 		}

@@ -97,12 +97,12 @@ func (o *validateOptions) run(cmd *cobra.Command, s streams) error {
 			fmt.Fprintf(s.out, "%s: %s\n", co.position(e.Pos), e.Message)
 		}
 		if len(errs) == 0 {
-			fmt.Fprintf(s.out, "ok: %s is valid (%d projects)\n", co.file(".forge/repo.cue"), projects)
+			fmt.Fprintf(s.out, "ok: %s is valid (%s)\n", co.file(".forge/repo.cue"), plural(projects, "project"))
 		}
 	}
 	if len(errs) > 0 {
 		if o.output != "json" {
-			fmt.Fprintf(s.err, "%d problems found\n", len(errs))
+			fmt.Fprintf(s.err, "%s found\n", plural(len(errs), "problem"))
 		}
 		return silentFailure
 	}
@@ -160,4 +160,12 @@ func writeJSON(w interface{ Write([]byte) (int, error) }, v any) error {
 		return fault.Wrap(fault.Internal, err, "writing JSON")
 	}
 	return nil
+}
+
+// plural formats n with a noun, adding "s" unless n is 1.
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
