@@ -1,0 +1,46 @@
+# Catalyst Forge. `make run` runs the platform's main job on embedded
+# defaults; `make test` runs every test. See README.md.
+
+GO       ?= go
+BIN      := bin
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS  := -X github.com/catalyst-forge/forge/reference/forgecli.Version=$(VERSION)
+EXAMPLE  := reference/examples/monorepo
+COMMANDS := $(notdir $(wildcard reference/cmd/*))
+
+.PHONY: all build test run lint bench fuzz clean
+
+all: build
+
+## build: compile every command into bin/
+build:
+	@mkdir -p $(BIN)
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/ $(addprefix ./reference/cmd/,$(COMMANDS))
+
+## test: run every test, conformance suites included
+test:
+	$(GO) test -count=1 ./...
+
+## run: validate and discover the example monorepo on embedded defaults
+run: build
+	$(BIN)/forge validate $(EXAMPLE)
+	$(BIN)/forge discover $(EXAMPLE) --branch main
+
+## lint: formatting, go vet and the layering test
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) test -count=1 -run 'TestLayering|TestViolations' .
+
+## bench: run the benchmarks once each
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+## fuzz: fuzz the configuration loader for FUZZTIME (default 30s)
+FUZZTIME ?= 30s
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzLoadProject -fuzztime $(FUZZTIME) ./application/cueconfig
+
+clean:
+	rm -rf $(BIN)

@@ -1,0 +1,117 @@
+package forge_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// module is this repository's module path.
+const module = "github.com/catalyst-forge/forge"
+
+// layerRules lists, for each layer, the layers of this module it must never
+// import (DESIGN.md, "Layers and the direction of imports").
+var layerRules = map[string][]string{
+	"domain":      {"ports", "application", "adapters", "transport", "reference", "conformance"},
+	"ports":       {"application", "adapters", "transport", "reference", "conformance"},
+	"application": {"adapters", "transport", "reference", "conformance"},
+	"adapters":    {"transport", "reference", "application", "conformance"},
+	"transport":   {"adapters", "reference", "conformance"},
+	"conformance": {"application", "adapters", "transport", "reference"},
+}
+
+// layerOf returns the top-level folder of a package of this module, or "".
+func layerOf(pkg string) string {
+	rest, ok := strings.CutPrefix(pkg, module+"/")
+	if !ok {
+		return ""
+	}
+	layer, _, _ := strings.Cut(rest, "/")
+	return layer
+}
+
+// isStandard reports whether an import path belongs to the standard
+// library: its first element has no dot.
+func isStandard(imp string) bool {
+	first, _, _ := strings.Cut(imp, "/")
+	return !strings.Contains(first, ".")
+}
+
+// violations returns a message for every import of pkg that breaks the rules.
+func violations(pkg string, imports []string) []string {
+	var out []string
+	layer := layerOf(pkg)
+	for _, imp := range imports {
+		if layer == "domain" && !isStandard(imp) && layerOf(imp) != "domain" {
+			out = append(out, pkg+" imports "+imp+": domain/ may import only the standard library and domain/")
+			continue
+		}
+		for _, banned := range layerRules[layer] {
+			if layerOf(imp) == banned {
+				out = append(out, pkg+" imports "+imp+": "+layer+"/ must not import "+banned+"/")
+			}
+		}
+	}
+	return out
+}
+
+func TestViolationsCatchesBrokenRules(t *testing.T) {
+	cases := []struct {
+		pkg     string
+		imports []string
+		want    int
+	}{
+		{module + "/domain/config", []string{"fmt", module + "/domain/fault"}, 0},
+		{module + "/domain/config", []string{"cuelang.org/go/cue"}, 1},
+		{module + "/domain/config", []string{module + "/application/cueconfig"}, 1},
+		{module + "/ports", []string{module + "/domain/config", "context"}, 0},
+		{module + "/ports", []string{module + "/adapters/onprem/fsblob"}, 1},
+		{module + "/application/discovering", []string{"cuelang.org/go/cue", module + "/domain/config"}, 0},
+		{module + "/application/discovering", []string{module + "/transport/http"}, 1},
+		{module + "/application/discovering", []string{module + "/reference/forgecli", module + "/adapters/aws/s3blob"}, 2},
+		{module + "/adapters/onprem/fsblob", []string{module + "/ports", module + "/domain/fault"}, 0},
+		{module + "/adapters/onprem/fsblob", []string{module + "/transport/http"}, 1},
+		{module + "/reference/forgecli", []string{module + "/adapters/onprem/fsblob", module + "/transport/http"}, 0},
+	}
+	for _, c := range cases {
+		if got := violations(c.pkg, c.imports); len(got) != c.want {
+			t.Errorf("violations(%s, %v) = %q, want %d", c.pkg, c.imports, got, c.want)
+		}
+	}
+}
+
+// TestLayering fails when any package of the module, or any of its tests,
+// imports across the layer boundaries of DESIGN.md.
+func TestLayering(t *testing.T) {
+	cmd := exec.Command("go", "list", "-json=ImportPath,Imports,TestImports,XTestImports", "./...")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, stderr.String())
+	}
+	dec := json.NewDecoder(bytes.NewReader(out))
+	packages := 0
+	for {
+		var p struct {
+			ImportPath                         string
+			Imports, TestImports, XTestImports []string
+		}
+		if err := dec.Decode(&p); err == io.EOF {
+			break
+		} else if err != nil {
+			t.Fatalf("decoding go list output: %v", err)
+		}
+		packages++
+		all := append(append(append([]string(nil), p.Imports...), p.TestImports...), p.XTestImports...)
+		for _, v := range violations(p.ImportPath, all) {
+			t.Error(v)
+		}
+	}
+	if packages < 5 {
+		t.Fatalf("go list found %d packages; expected the whole module", packages)
+	}
+}
