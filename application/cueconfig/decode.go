@@ -1,6 +1,8 @@
 package cueconfig
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"sort"
 
@@ -29,9 +31,18 @@ func (d *decoder) pos(v cue.Value) config.Position {
 	return config.Position{}
 }
 
+// decode fills into from v through JSON, which is cheaper than reflecting
+// over CUE values one by one and gives the same result for validated,
+// concrete configuration.
 func (d *decoder) decode(v cue.Value, into any) bool {
-	if err := v.Decode(into); err != nil {
-		d.problems = append(d.problems, cueProblems(err, d.srcs, &v)...)
+	b, err := v.MarshalJSON()
+	if err == nil {
+		dec := json.NewDecoder(bytes.NewReader(b))
+		dec.UseNumber() // keep integers exact in free-form values
+		err = dec.Decode(into)
+	}
+	if err != nil {
+		d.problems = append(d.problems, config.Errorf(d.pos(v), "cannot read the configuration: %v", err))
 		return false
 	}
 	return true

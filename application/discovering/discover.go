@@ -54,14 +54,7 @@ func (s *Service) Discover(ctx context.Context, fsys fs.FS, git discovery.GitCon
 		return nil, fault.Wrap(fault.Validation, problems, "invalid repository configuration")
 	}
 
-	w := &walker{fsys: fsys}
-	w.walk(".", nil)
-	problems = append(problems, w.problems...)
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-
-	projects, more := s.load(ctx, fsys, w.projects, rc)
+	projects, more := s.walkAndLoad(ctx, fsys, rc)
 	problems = append(problems, more...)
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -86,52 +79,46 @@ func (s *Service) Discover(ctx context.Context, fsys fs.FS, git discovery.GitCon
 	return res, nil
 }
 
-// load evaluates project configurations in parallel, one CUE loader per
-// worker (a loader is not safe for concurrent use). Results keep dirs' order.
-func (s *Service) load(ctx context.Context, fsys fs.FS, dirs []string, rc *cueconfig.RepoConfig) ([]*config.Project, config.Problems) {
+// walkAndLoad walks the checkout and evaluates each project it finds while
+// the walk goes on, one CUE loader per worker (a loader is not safe for
+// concurrent use).
+func (s *Service) walkAndLoad(ctx context.Context, fsys fs.FS, rc *cueconfig.RepoConfig) ([]*config.Project, config.Problems) {
 	workers := s.Workers
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	workers = min(workers, len(dirs))
-	type result struct {
-		p  *config.Project
-		ps config.Problems
-	}
-	results := make([]result, len(dirs))
-	next := make(chan int)
+	dirs := make(chan string, 64)
+	var mu sync.Mutex
+	var projects []*config.Project
+	var problems config.Problems
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			l := cueconfig.NewLoader()
-			for i := range next {
-				p, ps := l.LoadProject(fsys, dirs[i], rc)
-				results[i] = result{p, ps}
+			var l *cueconfig.Loader
+			for dir := range dirs {
+				if ctx.Err() != nil {
+					continue // drain: the walk stops at its next directory
+				}
+				if l == nil {
+					l = cueconfig.NewLoader()
+				}
+				p, ps := l.LoadProject(fsys, dir, rc)
+				mu.Lock()
+				problems = append(problems, ps...)
+				if p != nil {
+					projects = append(projects, p)
+				}
+				mu.Unlock()
 			}
 		}()
 	}
-feed:
-	for i := range dirs {
-		select {
-		case next <- i:
-		case <-ctx.Done():
-			break feed
-		}
-	}
-	close(next)
+	w := &walker{fsys: fsys, found: func(dir string) { dirs <- dir }}
+	w.walk(ctx, ".", nil)
+	close(dirs)
 	wg.Wait()
-
-	var projects []*config.Project
-	var problems config.Problems
-	for _, r := range results {
-		problems = append(problems, r.ps...)
-		if r.p != nil {
-			projects = append(projects, r.p)
-		}
-	}
-	return projects, problems
+	return projects, append(problems, w.problems...)
 }
 
 // Problems returns the configuration problems carried by err, if any.

@@ -1,6 +1,7 @@
 package discovering
 
 import (
+	"context"
 	"io"
 	"io/fs"
 	"path"
@@ -14,16 +15,20 @@ import (
 // with a warning rather than read into memory.
 const maxIgnoreFileBytes = 1 << 20
 
-// walker finds the directories that hold a `.forge/project.cue`.
+// walker finds the directories that hold a `.forge/project.cue` and hands
+// each to found as soon as it is seen, so loading overlaps the walk.
 type walker struct {
 	fsys     fs.FS
-	projects []string
+	found    func(dir string)
 	problems config.Problems
 }
 
 // walk visits dir (slash-separated, "." for the root) and everything below
 // it that no .gitignore excludes, never following symbolic links.
-func (w *walker) walk(dir string, ignores *gitignore.Stack) {
+func (w *walker) walk(ctx context.Context, dir string, ignores *gitignore.Stack) {
+	if ctx.Err() != nil {
+		return
+	}
 	entries, err := fs.ReadDir(w.fsys, dir)
 	if err != nil {
 		w.problems = append(w.problems, config.Errorf(config.Position{File: dir}, "cannot read directory: %v", err))
@@ -63,7 +68,7 @@ func (w *walker) walk(dir string, ignores *gitignore.Stack) {
 			w.forgeDir(dir, p)
 			continue
 		}
-		w.walk(p, ignores)
+		w.walk(ctx, p, ignores)
 	}
 }
 
@@ -100,7 +105,7 @@ func (w *walker) forgeDir(dir, forge string) {
 		return nil
 	})
 	if isProject && !nested {
-		w.projects = append(w.projects, dir)
+		w.found(dir)
 	}
 }
 
