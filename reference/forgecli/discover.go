@@ -215,7 +215,13 @@ func describeStep(st config.Step) string {
 	case config.ActionEarthly:
 		return strings.TrimSpace("earthly " + st.Target + " " + strings.Join(st.Args, " "))
 	case config.ActionScript:
-		run := strings.Join(strings.Fields(st.Run), " ")
+		var lines []string
+		for l := range strings.Lines(st.Run) {
+			if l = strings.Join(strings.Fields(l), " "); l != "" {
+				lines = append(lines, l)
+			}
+		}
+		run := strings.Join(lines, "; ")
 		if len(run) > 60 {
 			run = run[:57] + "..."
 		}

@@ -246,7 +246,7 @@ func TestDiscoverText(t *testing.T) {
 		"Steps (in run order; equal priority runs in parallel)",
 		"greeting check syntax priority 0 script: sh -n greeting.sh",
 		"greeting test unit priority 0 script: sh test.sh",
-		"hello-api build compile priority 10 script: mkdir -p dist cat ../../libs/greeting/greeting.sh server....",
+		"hello-api build compile priority 10 script: mkdir -p dist; cat ../../libs/greeting/greeting.sh server...",
 		"hello-api build verify priority 0 script: test -x dist/hello-api && sh -n dist/hello-api",
 		"hello-api check syntax priority 0 script: sh -n server.sh",
 		"hello-api test unit priority 0 script: sh test.sh",

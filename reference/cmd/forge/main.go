@@ -5,12 +5,19 @@ import (
 	"context"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 
 	"github.com/catalyst-forge/forge/reference/forgecli"
 )
 
 func main() {
+	// forge runs for a fraction of a second and allocates heavily while
+	// evaluating CUE: collecting garbage less often makes discovery of a
+	// large monorepo about 15% faster (docs/benchmarks.md). GOGC wins.
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(400)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := forgecli.Main(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
