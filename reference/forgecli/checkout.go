@@ -80,3 +80,11 @@ func gitContext(ctx context.Context, dir string) discovery.GitContext {
 		Tag:    run("describe", "--tags", "--exact-match", "HEAD"),
 	}
 }
+
+// dirArg returns the optional DIR argument of a command, "." by default.
+func dirArg(args []string) string {
+	if len(args) == 1 {
+		return args[0]
+	}
+	return "."
+}

@@ -44,10 +44,7 @@ that pipelines consume.`,
   forge discover --tag auth-service/v1.2.0 --output json`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o.dir = "."
-			if len(args) == 1 {
-				o.dir = args[0]
-			}
+			o.dir = dirArg(args)
 			return o.run(cmd, s)
 		},
 	}

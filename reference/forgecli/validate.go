@@ -36,10 +36,7 @@ there is any; warnings go to standard error and do not fail the check.`,
   forge validate --output json | jq .errors`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o.dir = "."
-			if len(args) == 1 {
-				o.dir = args[0]
-			}
+			o.dir = dirArg(args)
 			return o.run(cmd, s)
 		},
 	}
