@@ -1,0 +1,106 @@
+package release
+
+import (
+	"strconv"
+	"time"
+)
+
+// Release is an immutable snapshot of a project at a commit.
+type Release struct {
+	ID            string     `json:"id"`
+	Repository    string     `json:"repository"`
+	Project       string     `json:"project"`
+	CommitSHA     string     `json:"commit_sha"`
+	Number        int        `json:"release_number"`
+	PipelineRunID *string    `json:"pipeline_run_id"`
+	OCIURI        string     `json:"oci_uri"`
+	OCIDigest     string     `json:"oci_digest"`
+	CreatedAt     time.Time  `json:"created_at"`
+	CreatedBy     string     `json:"created_by"`
+	Trigger       *Trigger   `json:"trigger,omitempty"`
+	Artifacts     []Artifact `json:"artifacts"`
+	Aliases       []Alias    `json:"aliases"`
+}
+
+// Triplet returns the release's canonical identity.
+func (r *Release) Triplet() Triplet {
+	return Triplet{Repository: r.Repository, Project: r.Project, CommitSHA: r.CommitSHA}
+}
+
+// AliasType says where an alias comes from.
+type AliasType string
+
+// The alias types.
+const (
+	AliasNumeric AliasType = "numeric"
+	AliasTag     AliasType = "tag"
+	AliasBranch  AliasType = "branch"
+	AliasCustom  AliasType = "custom"
+)
+
+// Valid reports whether t is a known alias type.
+func (t AliasType) Valid() bool {
+	return t == AliasNumeric || t == AliasTag || t == AliasBranch || t == AliasCustom
+}
+
+// Alias is a human name for a release: its number, a tag, a branch-number.
+type Alias struct {
+	ID        string    `json:"-"`
+	ReleaseID string    `json:"-"`
+	Alias     string    `json:"alias"`
+	Type      AliasType `json:"alias_type"`
+}
+
+// NumericAlias is the alias every release gets: its number.
+func NumericAlias(number int) Alias {
+	return Alias{Alias: strconv.Itoa(number), Type: AliasNumeric}
+}
+
+// BranchAlias names a release from a branch, e.g. "main-42".
+func BranchAlias(branch string, number int) Alias {
+	return Alias{Alias: branch + "-" + strconv.Itoa(number), Type: AliasBranch}
+}
+
+// TriggerType says what created a release.
+type TriggerType string
+
+// The release trigger types.
+const (
+	TriggerBranchPush TriggerType = "branch_push"
+	TriggerTag        TriggerType = "tag"
+	TriggerManual     TriggerType = "manual"
+)
+
+// Valid reports whether t is a known trigger type.
+func (t TriggerType) Valid() bool {
+	return t == TriggerBranchPush || t == TriggerTag || t == TriggerManual
+}
+
+// Trigger records what created a release.
+type Trigger struct {
+	Type        TriggerType `json:"trigger_type"`
+	Branch      string      `json:"branch,omitempty"`
+	Tag         string      `json:"tag,omitempty"`
+	TriggeredBy string      `json:"triggered_by"`
+	TriggeredAt time.Time   `json:"triggered_at"`
+}
+
+// ArtifactType is the kind of a release artifact.
+type ArtifactType string
+
+// Valid reports whether t is container, binary or archive.
+func (t ArtifactType) Valid() bool {
+	return t == "container" || t == "binary" || t == "archive"
+}
+
+// Artifact links a release to one of its built artifacts.
+type Artifact struct {
+	ID                  string       `json:"id"`
+	ReleaseID           string       `json:"-"`
+	Name                string       `json:"artifact_name"`
+	Type                ArtifactType `json:"artifact_type"`
+	TrackingOCIURI      string       `json:"tracking_oci_uri"`
+	TrackingOCIDigest   string       `json:"tracking_oci_digest,omitempty"`
+	PrimaryPublishedURI string       `json:"primary_published_uri"`
+	CreatedAt           time.Time    `json:"created_at"`
+}

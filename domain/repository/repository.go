@@ -1,0 +1,72 @@
+// Package repository holds the registration of a source repository with
+// the platform: its owner/name identity and its per-repository limits. It
+// is in the domain layer.
+package repository
+
+import (
+	"regexp"
+	"time"
+
+	"github.com/catalyst-forge/forge/domain/fault"
+)
+
+// Defaults of the per-repository limits (spec 06, constraints).
+const (
+	DefaultMaxConcurrentRuns = 1000
+	DefaultRunsPerMinute     = 100
+)
+
+// Repository is a registered repository. Runs can only be created for
+// registered repositories.
+type Repository struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"repository"`
+	Limits    Limits    `json:"limits"`
+	CreatedAt time.Time `json:"created_at"`
+	CreatedBy string    `json:"created_by"`
+}
+
+// Limits are a repository's quotas.
+type Limits struct {
+	// MaxConcurrentRuns bounds the runs not yet finished.
+	MaxConcurrentRuns int `json:"max_concurrent_runs"`
+	// RunsPerMinute bounds how often runs can be created.
+	RunsPerMinute int `json:"runs_per_minute"`
+}
+
+// WithDefaults fills unset limits with the platform's defaults.
+func (l Limits) WithDefaults() Limits {
+	if l.MaxConcurrentRuns == 0 {
+		l.MaxConcurrentRuns = DefaultMaxConcurrentRuns
+	}
+	if l.RunsPerMinute == 0 {
+		l.RunsPerMinute = DefaultRunsPerMinute
+	}
+	return l
+}
+
+// Validate reports limits that make no sense.
+func (l Limits) Validate() error {
+	if l.MaxConcurrentRuns < 0 || l.RunsPerMinute < 0 {
+		return fault.New(fault.Validation, "limits must not be negative")
+	}
+	return nil
+}
+
+var namePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}/[A-Za-z0-9_.-]{1,100}$`)
+
+// ValidateName checks a repository name of the form owner/name.
+func ValidateName(name string) error {
+	if !namePattern.MatchString(name) || name[len(name)-1] == '.' {
+		return &fault.Error{Kind: fault.Validation, Message: "repository must be owner/name (letters, digits, '.', '_' and '-'), got " + quote(name),
+			Details: map[string]any{"field": "repository"}}
+	}
+	return nil
+}
+
+func quote(s string) string {
+	if len(s) > 120 {
+		s = s[:120] + "…"
+	}
+	return `"` + s + `"`
+}
