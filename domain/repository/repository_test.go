@@ -1,0 +1,32 @@
+package repository
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestValidateName(t *testing.T) {
+	for _, ok := range []string{"acme/monorepo", "a/b", "Org-1/repo.name_x"} {
+		if err := ValidateName(ok); err != nil {
+			t.Errorf("%q: %v", ok, err)
+		}
+	}
+	for _, bad := range []string{"", "acme", "acme/", "/repo", "a/b/c", "acme/repo.", "ac me/repo", strings.Repeat("a", 101) + "/b"} {
+		if err := ValidateName(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
+
+func TestLimits(t *testing.T) {
+	l := Limits{}.WithDefaults()
+	if l.MaxConcurrentRuns != DefaultMaxConcurrentRuns || l.RunsPerMinute != DefaultRunsPerMinute {
+		t.Errorf("defaults = %+v", l)
+	}
+	if (Limits{MaxConcurrentRuns: 5}).WithDefaults().MaxConcurrentRuns != 5 {
+		t.Error("a set limit was replaced")
+	}
+	if (Limits{RunsPerMinute: -1}).Validate() == nil {
+		t.Error("negative limit accepted")
+	}
+}
