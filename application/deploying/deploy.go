@@ -1,0 +1,214 @@
+package deploying
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/catalyst-forge/forge/application/announcing"
+	"github.com/catalyst-forge/forge/application/limiting"
+	"github.com/catalyst-forge/forge/domain/event"
+	"github.com/catalyst-forge/forge/domain/fault"
+	"github.com/catalyst-forge/forge/domain/identity"
+	"github.com/catalyst-forge/forge/domain/release"
+	"github.com/catalyst-forge/forge/ports"
+)
+
+// deploymentsPerMinute is spec 06's limit per environment.
+const deploymentsPerMinute = 10
+
+// Service deploys releases and manages approvals.
+type Service struct {
+	Store        ports.Store
+	Clock        ports.Clock
+	Events       *announcing.Announcer
+	Environments release.Environments
+	// ApprovalTTL is how long approvals last; zero is
+	// release.DefaultApprovalTTL.
+	ApprovalTTL time.Duration
+	// Limiter enforces the per-environment deployment limit; nil disables it.
+	Limiter *limiting.Limiter
+}
+
+// DeployRequest asks for a release to run in an environment.
+type DeployRequest struct {
+	ReleaseID   string
+	Environment string
+	// ApprovalID names the approval to use; empty picks the release's
+	// active approval for the environment when the policy needs one.
+	ApprovalID string
+}
+
+// Deploy makes a release the active deployment of its project in an
+// environment, superseding the one before. The caller must hold a role
+// the environment's policy allows, the release's trigger must satisfy the
+// policy, and where the policy requires it an active, unexpired approval
+// given by someone else must exist.
+func (s *Service) Deploy(ctx context.Context, who *identity.Principal, req DeployRequest) (*release.Deployment, error) {
+	if who == nil {
+		return nil, fault.New(fault.Unauthenticated, "authentication required")
+	}
+	policy, err := s.policy(req.Environment)
+	if err != nil {
+		return nil, err
+	}
+	if err := policy.CheckDeployer(req.Environment, who); err != nil {
+		return nil, err
+	}
+	r, err := s.Store.GetRelease(ctx, req.ReleaseID)
+	if err != nil {
+		return nil, err
+	}
+	return s.deploy(ctx, who, r, req.Environment, policy, req.ApprovalID, "")
+}
+
+func (s *Service) deploy(ctx context.Context, who *identity.Principal, r *release.Release, env string, policy release.Policy, approvalID, note string) (*release.Deployment, error) {
+	if err := policy.CheckRelease(env, r.Trigger); err != nil {
+		return nil, err
+	}
+	now := s.Clock.Now()
+	var approval *release.Approval
+	if policy.RequiresApproval {
+		a, err := s.usableApproval(ctx, who, r, env, approvalID, now)
+		if err != nil {
+			return nil, err
+		}
+		approval = a
+	}
+	if s.Limiter != nil {
+		if err := s.Limiter.Allow("deployments:"+env, deploymentsPerMinute, "deployments to "+env); err != nil {
+			return nil, err
+		}
+	}
+	d := &release.Deployment{
+		ReleaseID: r.ID, Repository: r.Repository, Project: r.Project, ReleaseNumber: r.Number,
+		Environment: env, Status: release.DeploymentActive, DeployedAt: now, DeployedBy: who.Subject,
+	}
+	if approval != nil {
+		d.ApprovalID = &approval.ID
+	}
+	d, err := s.Store.CreateDeployment(ctx, d)
+	if err != nil {
+		return nil, err
+	}
+	data := map[string]any{"deployment_id": d.ID, "release_id": d.ReleaseID, "environment": env, "deployed_by": d.DeployedBy}
+	if note != "" {
+		data["note"] = note
+	}
+	s.Events.Announce(ctx, event.DeploymentCreated, data)
+	return d, nil
+}
+
+// usableApproval finds the approval a deployment relies on and checks it
+// belongs to this release and environment, is active and unexpired, and
+// was not given by the person deploying.
+func (s *Service) usableApproval(ctx context.Context, who *identity.Principal, r *release.Release, env, id string, now time.Time) (*release.Approval, error) {
+	var a *release.Approval
+	var err error
+	if id != "" {
+		a, err = s.Store.GetApproval(ctx, id)
+		if err == nil && (a.ReleaseID != r.ID || a.Environment != env) {
+			return nil, &fault.Error{Kind: fault.PermissionDenied, Details: map[string]any{"rule": "requires_approval", "approval_id": id},
+				Message: fmt.Sprintf("approval %s is for another release or environment", id)}
+		}
+		if err == nil && a.StatusAt(now) != release.ApprovalActive {
+			return nil, &fault.Error{Kind: fault.PermissionDenied, Details: map[string]any{"rule": "requires_approval", "approval_id": id, "status": string(a.StatusAt(now))},
+				Message: fmt.Sprintf("approval %s is %s", id, a.StatusAt(now))}
+		}
+	} else {
+		a, err = s.Store.ActiveApproval(ctx, r.ID, env, now)
+	}
+	if fault.Is(err, fault.NotFound) {
+		return nil, &fault.Error{Kind: fault.PermissionDenied, Details: map[string]any{"rule": "requires_approval"},
+			Message: fmt.Sprintf("%s requires an active approval of %s release %d; an approver gives one with 'forge approve %s/%s/%d %s --justification ...'",
+				env, r.Project, r.Number, r.Repository, r.Project, r.Number, env)}
+	}
+	if err != nil {
+		return nil, err
+	}
+	if a.Approver == who.Subject {
+		return nil, &fault.Error{Kind: fault.PermissionDenied, Details: map[string]any{"rule": "separation_of_duties"},
+			Message: fmt.Sprintf("%s approved this release for %s and cannot also deploy it; someone else must deploy", who.Subject, env)}
+	}
+	return a, nil
+}
+
+// Rollback deploys again the release that ran before the current one in
+// an environment: a forward deployment under the same policy checks.
+func (s *Service) Rollback(ctx context.Context, who *identity.Principal, env, repository, project string) (*release.Deployment, *release.Deployment, error) {
+	if who == nil {
+		return nil, nil, fault.New(fault.Unauthenticated, "authentication required")
+	}
+	policy, err := s.policy(env)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := policy.CheckDeployer(env, who); err != nil {
+		return nil, nil, err
+	}
+	current, err := s.Store.CurrentDeployment(ctx, env, repository, project)
+	if fault.Is(err, fault.NotFound) {
+		return nil, nil, fault.New(fault.NotFound, "%s/%s has no active deployment in %s to roll back", repository, project, env)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	previous, err := s.previousRelease(ctx, env, repository, project, current)
+	if err != nil {
+		return nil, nil, err
+	}
+	r, err := s.Store.GetRelease(ctx, previous)
+	if err != nil {
+		return nil, nil, err
+	}
+	note := fmt.Sprintf("rollback of %s in %s from release %d to release %d", project, env, current.ReleaseNumber, r.Number)
+	d, err := s.deploy(ctx, who, r, env, policy, "", note)
+	return d, current, err
+}
+
+// previousRelease walks the deployment history, newest first, for the
+// first release other than the current one.
+func (s *Service) previousRelease(ctx context.Context, env, repository, project string, current *release.Deployment) (string, error) {
+	for offset := 0; ; offset += ports.MaxPageLimit {
+		ds, total, err := s.Store.ListDeployments(ctx, env, repository, project, ports.Page{Limit: ports.MaxPageLimit, Offset: offset})
+		if err != nil {
+			return "", err
+		}
+		for _, d := range ds {
+			if d.ReleaseID != current.ReleaseID {
+				return d.ReleaseID, nil
+			}
+		}
+		if offset+len(ds) >= total || len(ds) == 0 {
+			return "", fault.New(fault.Conflict, "%s/%s has had no other release in %s to roll back to", repository, project, env)
+		}
+	}
+}
+
+// Current returns the active deployment of a project in an environment.
+func (s *Service) Current(ctx context.Context, who *identity.Principal, env, repository, project string) (*release.Deployment, error) {
+	if err := identity.Require(who, identity.PermRead); err != nil {
+		return nil, err
+	}
+	if _, err := s.policy(env); err != nil {
+		return nil, err
+	}
+	d, err := s.Store.CurrentDeployment(ctx, env, repository, project)
+	if fault.Is(err, fault.NotFound) {
+		return nil, fault.New(fault.NotFound, "%s/%s has no active deployment in %s", repository, project, env)
+	}
+	return d, err
+}
+
+func (s *Service) policy(env string) (release.Policy, error) {
+	envs := s.Environments
+	if envs == nil {
+		envs = release.DefaultEnvironments()
+	}
+	p, err := envs.Policy(env)
+	if err != nil {
+		// An unknown environment is a mistake in the request.
+		return p, &fault.Error{Kind: fault.Validation, Message: err.Error(), Details: map[string]any{"field": "environment"}}
+	}
+	return p, nil
+}

@@ -1,0 +1,185 @@
+package running
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/catalyst-forge/forge/application/announcing"
+	"github.com/catalyst-forge/forge/application/limiting"
+	"github.com/catalyst-forge/forge/domain/event"
+	"github.com/catalyst-forge/forge/domain/fault"
+	"github.com/catalyst-forge/forge/domain/identity"
+	"github.com/catalyst-forge/forge/domain/pipeline"
+	"github.com/catalyst-forge/forge/domain/release"
+	"github.com/catalyst-forge/forge/domain/repository"
+	"github.com/catalyst-forge/forge/ports"
+)
+
+// Service manages pipeline runs.
+type Service struct {
+	Store  ports.Store
+	Clock  ports.Clock
+	Events *announcing.Announcer
+	// Limiter enforces each repository's runs-per-minute limit; nil
+	// disables rate limiting.
+	Limiter *limiting.Limiter
+}
+
+// CreateRequest is what a run is created from.
+type CreateRequest struct {
+	Repository  string
+	Branch      string
+	CommitSHA   string
+	TriggeredBy string
+	TriggerType pipeline.TriggerType
+}
+
+func (r *CreateRequest) validate() error {
+	if err := repository.ValidateName(r.Repository); err != nil {
+		return err
+	}
+	if err := release.ValidateCommitSHA("commit_sha", r.CommitSHA); err != nil {
+		return err
+	}
+	if r.TriggerType == "" {
+		r.TriggerType = pipeline.TriggerPush
+	}
+	if !r.TriggerType.Valid() {
+		return &fault.Error{Kind: fault.Validation, Details: map[string]any{"field": "trigger_type"},
+			Message: "trigger_type must be push, pull_request or manual, got " + quote(string(r.TriggerType))}
+	}
+	if len(r.Branch) > 255 || strings.ContainsAny(r.Branch, " \t\n~^:?*[\\") {
+		return &fault.Error{Kind: fault.Validation, Details: map[string]any{"field": "branch"},
+			Message: "branch is not a valid git branch name: " + quote(r.Branch)}
+	}
+	return nil
+}
+
+// Create creates the run of a commit, or returns the one that exists
+// (created=false). The repository must be registered; its runs-per-minute
+// and concurrent-runs limits apply to new runs only.
+func (s *Service) Create(ctx context.Context, who *identity.Principal, req CreateRequest) (*pipeline.Run, bool, error) {
+	if err := identity.Require(who, identity.PermCreateRun); err != nil {
+		return nil, false, err
+	}
+	if err := req.validate(); err != nil {
+		return nil, false, err
+	}
+	if existing, err := s.findByCommit(ctx, req.Repository, req.CommitSHA); err != nil || existing != nil {
+		return existing, false, err
+	}
+	repo, err := s.Store.GetRepository(ctx, req.Repository)
+	if fault.Is(err, fault.NotFound) {
+		return nil, false, &fault.Error{Kind: fault.Validation, Details: map[string]any{"field": "repository"},
+			Message: "repository " + req.Repository + " is not registered; an operator registers it with 'forge repo register " + req.Repository + "'"}
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	limits := repo.Limits.WithDefaults()
+	if s.Limiter != nil {
+		if err := s.Limiter.Allow("runs:"+repo.Name, limits.RunsPerMinute, "runs of "+repo.Name); err != nil {
+			return nil, false, err
+		}
+	}
+	active, err := s.Store.CountActiveRuns(ctx, repo.Name)
+	if err != nil {
+		return nil, false, err
+	}
+	if active >= limits.MaxConcurrentRuns {
+		return nil, false, &fault.Error{Kind: fault.RateLimited,
+			Message: fmt.Sprintf("%s already has %d runs in progress, its limit; retry when one finishes", repo.Name, active),
+			Details: map[string]any{"retry_after_seconds": 30, "limit": limits.MaxConcurrentRuns}}
+	}
+	now := s.Clock.Now()
+	triggeredBy := req.TriggeredBy
+	if triggeredBy == "" {
+		triggeredBy = who.Subject
+	}
+	run, created, err := s.Store.CreateRun(ctx, &pipeline.Run{
+		Repository:  req.Repository,
+		Branch:      req.Branch,
+		CommitSHA:   req.CommitSHA,
+		TriggeredBy: triggeredBy,
+		TriggerType: req.TriggerType,
+		Status:      pipeline.StatusPending,
+		CreatedAt:   now,
+		StartedAt:   now,
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	if created {
+		s.Events.Announce(ctx, event.RunCreated, map[string]any{
+			"run_id": run.ID, "repository": run.Repository, "commit_sha": run.CommitSHA,
+		})
+	}
+	return run, created, nil
+}
+
+func (s *Service) findByCommit(ctx context.Context, repo, sha string) (*pipeline.Run, error) {
+	runs, _, err := s.Store.ListRuns(ctx, ports.RunFilter{Repository: repo, CommitSHA: sha}, ports.Page{Limit: 1})
+	if err != nil || len(runs) == 0 {
+		return nil, err
+	}
+	return &runs[0], nil
+}
+
+// Get returns a run with its phases, tasks and steps.
+func (s *Service) Get(ctx context.Context, who *identity.Principal, id string) (*pipeline.Run, error) {
+	if err := identity.Require(who, identity.PermRead); err != nil {
+		return nil, err
+	}
+	return s.Store.GetRun(ctx, id)
+}
+
+// List lists runs, newest first.
+func (s *Service) List(ctx context.Context, who *identity.Principal, f ports.RunFilter, page ports.Page) ([]pipeline.Run, int, error) {
+	if err := identity.Require(who, identity.PermRead); err != nil {
+		return nil, 0, err
+	}
+	if f.Status != "" && !pipeline.KindRun.Valid(f.Status) {
+		return nil, 0, &fault.Error{Kind: fault.Validation, Details: map[string]any{"field": "status"},
+			Message: "status must be pending, running, success, failed or cancelled, got " + quote(string(f.Status))}
+	}
+	return s.Store.ListRuns(ctx, f, page.Normalize())
+}
+
+// Cancel cancels a run that has not finished; a finished run is a conflict.
+func (s *Service) Cancel(ctx context.Context, who *identity.Principal, id string) error {
+	if err := identity.Require(who, identity.PermCancelRun); err != nil {
+		return err
+	}
+	now := s.Clock.Now()
+	run, err := s.Store.UpdateRun(ctx, id, func(r *pipeline.Run) error {
+		if r.Status.Terminal() {
+			return fault.New(fault.Conflict, "run %s has already finished (%s) and cannot be cancelled", r.ID, r.Status)
+		}
+		r.Status = pipeline.StatusCancelled
+		r.Reason = "cancelled by " + who.Subject
+		r.CompletedAt = &now
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	s.completed(ctx, run)
+	return nil
+}
+
+func (s *Service) completed(ctx context.Context, run *pipeline.Run) {
+	data := map[string]any{"run_id": run.ID, "status": string(run.Status)}
+	if run.CompletedAt != nil {
+		data["duration_seconds"] = int(run.CompletedAt.Sub(run.StartedAt).Seconds())
+	}
+	s.Events.Announce(ctx, event.RunCompleted, data)
+}
+
+func quote(s string) string {
+	if len(s) > 100 {
+		s = s[:100] + "…"
+	}
+	return strconv.Quote(s)
+}

@@ -1,0 +1,101 @@
+package httptransport
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/catalyst-forge/forge/domain/fault"
+)
+
+// MaxBodyBytes bounds a request body.
+const MaxBodyBytes = 1 << 20
+
+// decodeJSON reads one JSON object from r's body into v, strictly: unknown
+// fields, wrong types, trailing data, and bodies over MaxBodyBytes are
+// validation errors that name the field.
+func decodeJSON(r *http.Request, v any) error {
+	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
+		return &fault.Error{Kind: fault.Validation, Message: "Content-Type must be application/json, got " + ct}
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, MaxBodyBytes))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return jsonError(err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return &fault.Error{Kind: fault.Validation, Message: "the body must hold exactly one JSON object"}
+	}
+	return nil
+}
+
+func jsonError(err error) error {
+	var typeErr *json.UnmarshalTypeError
+	var syntaxErr *json.SyntaxError
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooBig):
+		return &fault.Error{Kind: fault.Validation, Message: fmt.Sprintf("the body is larger than %d bytes", MaxBodyBytes)}
+	case errors.As(err, &typeErr):
+		field := typeErr.Field
+		if field == "" {
+			return &fault.Error{Kind: fault.Validation, Message: "the body must be a JSON object, not " + typeErr.Value}
+		}
+		return &fault.Error{Kind: fault.Validation, Details: map[string]any{"field": field},
+			Message: fmt.Sprintf("field %s must be %s, not %s", field, jsonKind(typeErr.Type.Kind().String()), typeErr.Value)}
+	case errors.As(err, &syntaxErr):
+		return &fault.Error{Kind: fault.Validation, Message: "the body is not valid JSON (at byte " + strconv.FormatInt(syntaxErr.Offset, 10) + ")"}
+	case errors.Is(err, io.EOF):
+		return &fault.Error{Kind: fault.Validation, Message: "the body is empty; a JSON object is required"}
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return &fault.Error{Kind: fault.Validation, Message: "the body ends in the middle of its JSON"}
+	}
+	if f, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		name, _ := strconv.Unquote(f)
+		return &fault.Error{Kind: fault.Validation, Details: map[string]any{"field": name}, Message: "unknown field " + f}
+	}
+	return &fault.Error{Kind: fault.Validation, Message: "the body cannot be read as JSON: " + err.Error()}
+}
+
+func jsonKind(goKind string) string {
+	switch goKind {
+	case "string":
+		return "a string"
+	case "int", "int64", "int32", "uint", "uint64":
+		return "an integer"
+	case "float64", "float32":
+		return "a number"
+	case "bool":
+		return "true or false"
+	case "slice", "array":
+		return "a list"
+	case "struct", "map":
+		return "an object"
+	}
+	return "a " + goKind
+}
+
+// pageOf reads limit and offset query parameters.
+func pageOf(r *http.Request) (limit, offset int, err error) {
+	q := r.URL.Query()
+	read := func(name string, def int) (int, error) {
+		s := q.Get(name)
+		if s == "" {
+			return def, nil
+		}
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 0 {
+			return 0, &fault.Error{Kind: fault.Validation, Details: map[string]any{"field": name}, Message: name + " must be a non-negative integer, got " + strconv.Quote(s)}
+		}
+		return n, nil
+	}
+	if limit, err = read("limit", 0); err != nil {
+		return
+	}
+	offset, err = read("offset", 0)
+	return
+}

@@ -1,0 +1,78 @@
+package httptransport
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/catalyst-forge/forge/application/releasing"
+	"github.com/catalyst-forge/forge/domain/identity"
+	"github.com/catalyst-forge/forge/domain/release"
+	"github.com/catalyst-forge/forge/ports"
+)
+
+// projectRequest addresses a project: {owner}/{name} is the repository.
+type projectRequest struct {
+	repository, project, id string
+	page                    ports.Page
+}
+
+func decodeProject(_ context.Context, r *http.Request) (any, error) {
+	limit, offset, err := pageOf(r)
+	return projectRequest{
+		repository: r.PathValue("owner") + "/" + r.PathValue("name"),
+		project:    r.PathValue("project"),
+		id:         r.PathValue("id"),
+		page:       ports.Page{Limit: limit, Offset: offset},
+	}, err
+}
+
+func releaseResponse(r *release.Release) ReleaseResponse {
+	return ReleaseResponse{Release: *r, CanonicalID: r.Triplet().String()}
+}
+
+func releaseRoutes(svc *releasing.Service, handle handleFunc) {
+	handle("POST /v1/releases", call(func(ctx context.Context, who *identity.Principal, req CreateReleaseRequest) (response, error) {
+		in := releasing.CreateRequest{PipelineRunID: req.PipelineRunID, Repository: req.Repository, Project: req.Project,
+			CommitSHA: req.CommitSHA, OCIDigest: req.OCIDigest}
+		for _, a := range req.Artifacts {
+			in.Artifacts = append(in.Artifacts, releasing.ArtifactInput{Name: a.Name, Type: release.ArtifactType(a.Type),
+				TrackingOCIURI: a.TrackingOCIURI, TrackingOCIDigest: a.TrackingOCIDigest, PrimaryPublishedURI: a.PrimaryPublishedURI})
+		}
+		if t := req.Trigger; t != nil {
+			in.Trigger = &releasing.TriggerInput{Type: release.TriggerType(t.Type), Branch: t.Branch, Tag: t.Tag}
+		}
+		r, created, err := svc.Create(ctx, who, in)
+		if err != nil {
+			return response{}, err
+		}
+		status := http.StatusOK
+		if created {
+			status = http.StatusCreated
+		}
+		return response{status, releaseResponse(r)}, nil
+	}), func(_ context.Context, r *http.Request) (any, error) {
+		var req CreateReleaseRequest
+		return req, decodeJSON(r, &req)
+	})
+
+	handle("GET /v1/releases/{owner}/{name}/{project}/{id}", call(func(ctx context.Context, who *identity.Principal, req projectRequest) (response, error) {
+		r, err := svc.Get(ctx, who, req.repository, req.project, req.id)
+		if err != nil {
+			return response{}, err
+		}
+		return response{http.StatusOK, releaseResponse(r)}, nil
+	}), decodeProject)
+
+	handle("GET /v1/releases/{owner}/{name}/{project}", call(func(ctx context.Context, who *identity.Principal, req projectRequest) (response, error) {
+		rs, total, err := svc.List(ctx, who, req.repository, req.project, req.page)
+		if err != nil {
+			return response{}, err
+		}
+		p := req.page.Normalize()
+		out := ReleaseList{Releases: []ReleaseResponse{}, Total: total, Limit: p.Limit, Offset: p.Offset}
+		for i := range rs {
+			out.Releases = append(out.Releases, releaseResponse(&rs[i]))
+		}
+		return response{http.StatusOK, out}, nil
+	}), decodeProject)
+}

@@ -1,0 +1,139 @@
+package httptransport
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"time"
+
+	"github.com/go-kit/kit/endpoint"
+	kithttp "github.com/go-kit/kit/transport/http"
+	"github.com/sirupsen/logrus"
+
+	"github.com/catalyst-forge/forge/application/deploying"
+	"github.com/catalyst-forge/forge/application/registering"
+	"github.com/catalyst-forge/forge/application/releasing"
+	"github.com/catalyst-forge/forge/application/running"
+	"github.com/catalyst-forge/forge/domain/identity"
+	"github.com/catalyst-forge/forge/ports"
+)
+
+// Services are the use cases the API exposes.
+type Services struct {
+	Runs         *running.Service
+	Releases     *releasing.Service
+	Deployments  *deploying.Service
+	Repositories *registering.Service
+	// Ready reports whether the server can serve (database reachable,
+	// schema current); /readyz answers 503 with its error otherwise.
+	Ready func(ctx context.Context) error
+}
+
+// response is what an endpoint returns: a status and a body (nil for 204).
+type response struct {
+	status int
+	body   any
+}
+
+// call adapts a use case to a go-kit endpoint: the request value is the
+// decoded body, the caller comes from the context.
+func call[Req any](f func(ctx context.Context, who *identity.Principal, req Req) (response, error)) endpoint.Endpoint {
+	return func(ctx context.Context, request any) (any, error) {
+		resp, err := f(ctx, PrincipalFrom(ctx), request.(Req))
+		if err != nil {
+			return nil, err
+		}
+		return resp, nil
+	}
+}
+
+func encodeResponse(_ context.Context, w http.ResponseWriter, v any) error {
+	resp := v.(response)
+	if resp.status == http.StatusNoContent {
+		w.WriteHeader(resp.status)
+		return nil
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(resp.status)
+	return json.NewEncoder(w).Encode(resp.body)
+}
+
+// NewServer returns the API's handler: every /v1 route behind bearer-token
+// authentication, plus unauthenticated /healthz and /readyz.
+func NewServer(s Services, verifier ports.TokenVerifier, log logrus.FieldLogger) http.Handler {
+	if log == nil {
+		log = logrus.New()
+	}
+	api := http.NewServeMux()
+	opts := []kithttp.ServerOption{kithttp.ServerErrorEncoder(func(ctx context.Context, err error, w http.ResponseWriter) {
+		logError(ctx, log, err)
+		encodeError(ctx, err, w)
+	})}
+	handle := func(pattern string, ep endpoint.Endpoint, dec kithttp.DecodeRequestFunc) {
+		api.Handle(pattern, kithttp.NewServer(ep, dec, encodeResponse, opts...))
+	}
+	runRoutes(s.Runs, handle)
+	releaseRoutes(s.Releases, handle)
+	deploymentRoutes(s.Deployments, handle)
+	repositoryRoutes(s.Repositories, handle)
+
+	root := http.NewServeMux()
+	root.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"status":"ok"}` + "\n"))
+	})
+	root.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		if s.Ready != nil {
+			if err := s.Ready(r.Context()); err != nil {
+				encodeError(r.Context(), err, w)
+				return
+			}
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"status":"ready"}` + "\n"))
+	})
+	root.Handle("/v1/", authenticate(verifier, api))
+	return logRequests(log, root)
+}
+
+// handleFunc registers an endpoint with its decoder for a route pattern.
+type handleFunc func(pattern string, ep endpoint.Endpoint, dec kithttp.DecodeRequestFunc)
+
+func logError(ctx context.Context, log logrus.FieldLogger, err error) {
+	entry := log.WithError(err)
+	if p := PrincipalFrom(ctx); p != nil {
+		entry = entry.WithField("subject", p.Subject)
+	}
+	entry.Warn("request failed")
+}
+
+// logRequests logs one line per request: method, path, status, duration.
+// Headers are never logged (they carry tokens).
+func logRequests(log logrus.FieldLogger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(rec, r)
+		log.WithFields(logrus.Fields{
+			"method": r.Method, "path": r.URL.Path, "status": rec.status,
+			"duration_ms": float64(time.Since(start).Microseconds()) / 1000,
+		}).Info("request")
+	})
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	s.status = code
+	s.ResponseWriter.WriteHeader(code)
+}
+
+// Flush lets streaming handlers flush through the recorder.
+func (s *statusRecorder) Flush() {
+	if f, ok := s.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
