@@ -40,11 +40,20 @@ func isStandard(imp string) bool {
 	return !strings.Contains(first, ".")
 }
 
-// violations returns a message for every import of pkg that breaks the rules.
-func violations(pkg string, imports []string) []string {
+// memoryAdapters are the in-memory adapters that application tests use
+// (STYLE.md: every port has one, and application tests run on it).
+const memoryAdapters = module + "/adapters/memory/"
+
+// violations returns a message for every import of pkg that breaks the
+// rules; tests says whether the imports are those of pkg's tests, which may
+// also use the in-memory adapters.
+func violations(pkg string, imports []string, tests bool) []string {
 	var out []string
 	layer := layerOf(pkg)
 	for _, imp := range imports {
+		if tests && layer == "application" && strings.HasPrefix(imp, memoryAdapters) {
+			continue
+		}
 		if layer == "domain" && !isStandard(imp) && layerOf(imp) != "domain" {
 			out = append(out, pkg+" imports "+imp+": domain/ may import only the standard library and domain/")
 			continue
@@ -77,9 +86,19 @@ func TestViolationsCatchesBrokenRules(t *testing.T) {
 		{module + "/reference/forgecli", []string{module + "/adapters/onprem/fsblob", module + "/transport/http"}, 0},
 	}
 	for _, c := range cases {
-		if got := violations(c.pkg, c.imports); len(got) != c.want {
+		if got := violations(c.pkg, c.imports, false); len(got) != c.want {
 			t.Errorf("violations(%s, %v) = %q, want %d", c.pkg, c.imports, got, c.want)
 		}
+	}
+	mem := module + "/adapters/memory/memstore"
+	if got := violations(module+"/application/running", []string{mem}, true); len(got) != 0 {
+		t.Errorf("application tests may use in-memory adapters: %q", got)
+	}
+	if got := violations(module+"/application/running", []string{mem}, false); len(got) != 1 {
+		t.Errorf("application code may not import in-memory adapters: %q", got)
+	}
+	if got := violations(module+"/domain/config", []string{mem}, true); len(got) != 1 {
+		t.Errorf("domain tests may not import adapters: %q", got)
 	}
 }
 
@@ -106,9 +125,11 @@ func TestLayering(t *testing.T) {
 			t.Fatalf("decoding go list output: %v", err)
 		}
 		packages++
-		all := append(append(append([]string(nil), p.Imports...), p.TestImports...), p.XTestImports...)
-		for _, v := range violations(p.ImportPath, all) {
+		for _, v := range violations(p.ImportPath, p.Imports, false) {
 			t.Error(v)
+		}
+		for _, v := range violations(p.ImportPath, append(p.TestImports, p.XTestImports...), true) {
+			t.Error(v + " (in its tests)")
 		}
 	}
 	if packages < 5 {

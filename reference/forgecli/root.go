@@ -79,12 +79,18 @@ artifacts, release triggers, deployment resources), all written in CUE.
 Start with:
   forge validate            check every configuration file of the repository
   forge discover            list the projects, their phases and release triggers
-  forge init my-service     create the configuration of a new project`,
+  forge init my-service     create the configuration of a new project
+
+Against the platform API (--server or FORGE_SERVER, token in FORGE_TOKEN):
+  forge run list            pipeline runs, newest first
+  forge release get PROJECT RELEASE
+  forge deploy ENV PROJECT RELEASE`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
 	root.CompletionOptions.DisableDefaultCmd = true
-	root.AddCommand(newValidate(s), newDiscover(s), newInit(s), newVersion(s))
+	root.AddCommand(newValidate(s), newDiscover(s), newInit(s), newVersion(s),
+		newRun(s), newRelease(s), newDeploy(s), newRollback(s), newApprove(s), newRepo(s), newDev(s))
 	return root
 }
 

@@ -1,0 +1,186 @@
+package forgecli
+
+import (
+	"fmt"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/catalyst-forge/forge/domain/pipeline"
+	"github.com/catalyst-forge/forge/ports"
+	httptransport "github.com/catalyst-forge/forge/transport/http"
+)
+
+func newRun(s streams) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "run",
+		Short: "Create, inspect, list and cancel pipeline runs on the platform",
+		Long: `run talks to the forge API (--server, FORGE_SERVER) with a bearer token
+(FORGE_TOKEN or --token-file). A run is the pipeline of one commit.`,
+	}
+	cmd.AddCommand(newRunCreate(s), newRunGet(s), newRunList(s), newRunCancel(s))
+	return cmd
+}
+
+func newRunCreate(s streams) *cobra.Command {
+	o := &apiOptions{}
+	var req httptransport.CreateRunRequest
+	cmd := &cobra.Command{
+		Use:   "create",
+		Short: "Start the pipeline of a commit (returns the existing run if there is one)",
+		Example: `  forge run create --repository acme/monorepo --commit 0123456789abcdef0123456789abcdef01234567 --branch main`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := needRepository(req.Repository); err != nil {
+				return err
+			}
+			c, err := o.client()
+			if err != nil {
+				return err
+			}
+			run, created, err := c.CreateRun(cmd.Context(), req)
+			if err != nil {
+				return apiError(err)
+			}
+			return o.print(s.out, run, func(tw *tabwriter.Writer) {
+				state := "created"
+				if !created {
+					state = "exists"
+				}
+				fmt.Fprintf(tw, "run %s %s\t%s\n", run.ID, state, run.Status)
+			})
+		},
+	}
+	o.flags(cmd.Flags())
+	repositoryFlag(cmd, &req.Repository)
+	cmd.Flags().StringVar(&req.CommitSHA, "commit", "", "full commit SHA")
+	cmd.Flags().StringVar(&req.Branch, "branch", "", "branch the commit was pushed to")
+	cmd.Flags().StringVar(&req.TriggerType, "trigger", "manual", "trigger type: push, pull_request or manual")
+	cmd.Flags().StringVar(&req.TriggeredBy, "triggered-by", "", "who triggered it (default: the token's subject)")
+	_ = cmd.MarkFlagRequired("commit")
+	return cmd
+}
+
+func newRunGet(s streams) *cobra.Command {
+	o := &apiOptions{}
+	cmd := &cobra.Command{
+		Use:   "get RUN-ID",
+		Short: "Show a run with its phases, tasks and steps",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := o.client()
+			if err != nil {
+				return err
+			}
+			run, err := c.GetRun(cmd.Context(), args[0])
+			if err != nil {
+				return apiError(err)
+			}
+			return o.print(s.out, run, func(tw *tabwriter.Writer) { printRun(tw, run) })
+		},
+	}
+	o.flags(cmd.Flags())
+	return cmd
+}
+
+func printRun(tw *tabwriter.Writer, run *pipeline.Run) {
+	fmt.Fprintf(tw, "Run\t%s\n", run.ID)
+	fmt.Fprintf(tw, "Repository\t%s @ %s (%s)\n", run.Repository, run.CommitSHA, orNone(run.Branch))
+	fmt.Fprintf(tw, "Status\t%s\n", run.Status)
+	fmt.Fprintf(tw, "Started\t%s\n", run.StartedAt.Format(time.RFC3339))
+	if run.CompletedAt != nil {
+		fmt.Fprintf(tw, "Completed\t%s (%s)\n", run.CompletedAt.Format(time.RFC3339), run.CompletedAt.Sub(run.StartedAt).Round(time.Second))
+	}
+	if run.Reason != "" {
+		fmt.Fprintf(tw, "Reason\t%s\n", run.Reason)
+	}
+	if len(run.Phases) == 0 {
+		return
+	}
+	fmt.Fprintln(tw, "\nGROUP\tPHASE\tPROJECT\tSTEP\tSTATUS\tEXIT")
+	for _, ph := range run.Phases {
+		fmt.Fprintf(tw, "%d\t%s\t\t\t%s\t\n", ph.GroupNumber, ph.Name, ph.Status)
+		for _, t := range ph.Tasks {
+			fmt.Fprintf(tw, "\t\t%s\t\t%s\t\n", t.ProjectName, t.Status)
+			for _, st := range t.Steps {
+				code := "-"
+				if st.ExitCode != nil {
+					code = fmt.Sprint(*st.ExitCode)
+				}
+				fmt.Fprintf(tw, "\t\t\t%s\t%s\t%s\n", st.Name, st.Status, code)
+			}
+		}
+	}
+}
+
+func newRunList(s streams) *cobra.Command {
+	o := &apiOptions{}
+	var f ports.RunFilter
+	var page ports.Page
+	var status string
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List runs, newest first",
+		Example: `  forge run list --repository acme/monorepo --status running`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := o.client()
+			if err != nil {
+				return err
+			}
+			f.Status = pipeline.Status(status)
+			list, err := c.ListRuns(cmd.Context(), f, page)
+			if err != nil {
+				return apiError(err)
+			}
+			return o.print(s.out, list, func(tw *tabwriter.Writer) {
+				fmt.Fprintln(tw, "ID\tREPOSITORY\tBRANCH\tCOMMIT\tSTATUS\tSTARTED")
+				for _, r := range list.Runs {
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Repository, orNone(r.Branch), short(r.CommitSHA), r.Status, r.StartedAt.Format(time.RFC3339))
+				}
+				fmt.Fprintf(tw, "(%d of %d)\n", len(list.Runs), list.Total)
+			})
+		},
+	}
+	o.flags(cmd.Flags())
+	repositoryFlag(cmd, &f.Repository)
+	cmd.Flags().StringVar(&f.Branch, "branch", "", "only runs of this branch")
+	cmd.Flags().StringVar(&status, "status", "", "only runs in this status (pending, running, success, failed, cancelled)")
+	pageFlags(cmd, &page)
+	return cmd
+}
+
+func newRunCancel(s streams) *cobra.Command {
+	o := &apiOptions{}
+	cmd := &cobra.Command{
+		Use:   "cancel RUN-ID",
+		Short: "Cancel a run that has not finished",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := o.client()
+			if err != nil {
+				return err
+			}
+			if err := c.CancelRun(cmd.Context(), args[0]); err != nil {
+				return apiError(err)
+			}
+			fmt.Fprintf(s.out, "run %s cancelled\n", args[0])
+			return nil
+		},
+	}
+	o.flags(cmd.Flags())
+	return cmd
+}
+
+func pageFlags(cmd *cobra.Command, p *ports.Page) {
+	cmd.Flags().IntVar(&p.Limit, "limit", 20, "how many to show (at most 100)")
+	cmd.Flags().IntVar(&p.Offset, "offset", 0, "how many to skip")
+}
+
+func short(sha string) string {
+	if len(sha) > 12 {
+		return sha[:12]
+	}
+	return sha
+}
