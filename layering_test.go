@@ -40,19 +40,29 @@ func isStandard(imp string) bool {
 	return !strings.Contains(first, ".")
 }
 
-// memoryAdapters are the in-memory adapters that application tests use
-// (STYLE.md: every port has one, and application tests run on it).
-const memoryAdapters = module + "/adapters/memory/"
+// testAllowed lists, per layer, what its tests may import beyond the
+// layer's own rules: application tests run on the in-memory adapters
+// (STYLE.md), adapter tests run the conformance suites, and transport tests
+// serve real requests over real adapters.
+var testAllowed = map[string][]string{
+	"application": {module + "/adapters/memory/"},
+	"adapters":    {module + "/conformance/"},
+	"transport":   {module + "/adapters/"},
+}
 
 // violations returns a message for every import of pkg that breaks the
-// rules; tests says whether the imports are those of pkg's tests, which may
-// also use the in-memory adapters.
+// rules; tests says whether the imports are those of pkg's tests.
 func violations(pkg string, imports []string, tests bool) []string {
 	var out []string
 	layer := layerOf(pkg)
+imports:
 	for _, imp := range imports {
-		if tests && layer == "application" && strings.HasPrefix(imp, memoryAdapters) {
-			continue
+		if tests {
+			for _, prefix := range testAllowed[layer] {
+				if strings.HasPrefix(imp, prefix) {
+					continue imports
+				}
+			}
 		}
 		if layer == "domain" && !isStandard(imp) && layerOf(imp) != "domain" {
 			out = append(out, pkg+" imports "+imp+": domain/ may import only the standard library and domain/")
@@ -99,6 +109,16 @@ func TestViolationsCatchesBrokenRules(t *testing.T) {
 	}
 	if got := violations(module+"/domain/config", []string{mem}, true); len(got) != 1 {
 		t.Errorf("domain tests may not import adapters: %q", got)
+	}
+	suite := module + "/conformance/storetest"
+	if got := violations(module+"/adapters/onprem/gormstore_test", []string{suite}, true); len(got) != 0 {
+		t.Errorf("adapter tests may run conformance suites: %q", got)
+	}
+	if got := violations(module+"/adapters/onprem/gormstore", []string{suite}, false); len(got) != 1 {
+		t.Errorf("adapter code may not import conformance suites: %q", got)
+	}
+	if got := violations(module+"/application/running", []string{module + "/adapters/onprem/gormstore"}, true); len(got) != 1 {
+		t.Errorf("application tests may not use other adapters: %q", got)
 	}
 }
 

@@ -129,7 +129,8 @@ type ReleaseStore interface {
 	// concurrent creation), its numeric alias, the aliases in r.Aliases,
 	// its trigger and its artifacts. Idempotent on the triplet: a release
 	// that exists is returned with created=false and r is ignored. An alias
-	// already used by another release of the project is a Conflict.
+	// already used by another release of the project is a Conflict; an alias
+	// that release.ValidateAlias refuses (digits only, say) is Validation.
 	CreateRelease(ctx context.Context, r *release.Release) (got *release.Release, created bool, err error)
 	// GetRelease returns a release by ID with its aliases, trigger and artifacts.
 	GetRelease(ctx context.Context, id string) (*release.Release, error)
@@ -140,7 +141,8 @@ type ReleaseStore interface {
 	// with aliases and artifacts, and the total count.
 	ListReleases(ctx context.Context, repository, project string, page Page) ([]release.Release, int, error)
 	// AddAlias gives a release one more alias. Idempotent for the same
-	// release; Conflict when another release of the project has it.
+	// release; Conflict when another release of the project has it;
+	// Validation when release.ValidateAlias refuses it.
 	AddAlias(ctx context.Context, releaseID string, a release.Alias) error
 }
 

@@ -2,7 +2,10 @@ package release
 
 import (
 	"strconv"
+	"strings"
 	"time"
+
+	"github.com/catalyst-forge/forge/domain/fault"
 )
 
 // Release is an immutable snapshot of a project at a commit.
@@ -103,4 +106,40 @@ type Artifact struct {
 	TrackingOCIDigest   string       `json:"tracking_oci_digest,omitempty"`
 	PrimaryPublishedURI string       `json:"primary_published_uri"`
 	CreatedAt           time.Time    `json:"created_at"`
+}
+
+// MaxAliasLength bounds an alias.
+const MaxAliasLength = 128
+
+// ValidateAlias checks an alias a caller gives a release. Aliases made only
+// of digits are reserved for release numbers: a custom alias "7" would
+// make release 7 of the project impossible to create, since every release
+// gets its number as an alias.
+func ValidateAlias(a Alias) error {
+	bad := func(msg string) error {
+		return &fault.Error{Kind: fault.Validation, Message: msg, Details: map[string]any{"field": "alias"}}
+	}
+	switch {
+	case a.Alias == "":
+		return bad("an alias must not be empty")
+	case len(a.Alias) > MaxAliasLength:
+		return bad("alias " + strconv.Quote(a.Alias[:32]+"…") + " is longer than 128 characters")
+	case strings.ContainsAny(a.Alias, " \t\r\n/\\?#%"):
+		return bad("alias " + strconv.Quote(a.Alias) + " may not contain spaces, slashes, '?', '#' or '%'")
+	case !a.Type.Valid():
+		return &fault.Error{Kind: fault.Validation, Details: map[string]any{"field": "alias_type"},
+			Message: "alias " + strconv.Quote(a.Alias) + ": type " + strconv.Quote(string(a.Type)) + " is not numeric, tag, branch or custom"}
+	case a.Type != AliasNumeric && isDigits(a.Alias):
+		return bad("alias " + strconv.Quote(a.Alias) + " is only digits; such aliases are reserved for release numbers")
+	}
+	return nil
+}
+
+func isDigits(s string) bool {
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return s != ""
 }

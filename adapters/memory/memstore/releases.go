@@ -1,0 +1,247 @@
+package memstore
+
+import (
+	"context"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"github.com/catalyst-forge/forge/domain/fault"
+	"github.com/catalyst-forge/forge/domain/release"
+	"github.com/catalyst-forge/forge/ports"
+)
+
+type releaseRecord struct {
+	rel release.Release // with its aliases, trigger and artifacts
+	seq uint64
+}
+
+type tripletKey = release.Triplet
+
+type projectKey struct{ repository, project string }
+
+// projectReleases indexes the releases of one repository/project.
+type projectReleases struct {
+	last     int               // highest release number given
+	byNumber map[int]string    // number → release ID
+	aliases  map[string]string // alias → release ID
+}
+
+func (p *projectReleases) clone() *projectReleases {
+	c := &projectReleases{last: p.last, byNumber: map[int]string{}, aliases: map[string]string{}}
+	copyMap(c.byNumber, p.byNumber)
+	copyMap(c.aliases, p.aliases)
+	return c
+}
+
+// CreateRelease implements ports.ReleaseStore.
+func (v view) CreateRelease(_ context.Context, r *release.Release) (got *release.Release, created bool, err error) {
+	err = v.do(func(st *state) error {
+		got, created, err = st.createRelease(r)
+		return err
+	})
+	return got, created, err
+}
+
+// GetRelease implements ports.ReleaseStore.
+func (v view) GetRelease(_ context.Context, id string) (got *release.Release, err error) {
+	err = v.do(func(st *state) error {
+		rec, ok := st.releases[id]
+		if !ok {
+			return notFound("release", id)
+		}
+		got = cloneRelease(&rec.rel)
+		return nil
+	})
+	return got, err
+}
+
+// FindRelease implements ports.ReleaseStore.
+func (v view) FindRelease(repository, project string) release.Finder {
+	return finder{view: v, key: projectKey{repository, project}}
+}
+
+// ListReleases implements ports.ReleaseStore.
+func (v view) ListReleases(_ context.Context, repository, project string, p ports.Page) (out []release.Release, total int, err error) {
+	err = v.do(func(st *state) error {
+		out = []release.Release{}
+		proj, ok := st.projects[projectKey{repository, project}]
+		if !ok {
+			return nil
+		}
+		numbers := make([]int, 0, len(proj.byNumber))
+		for n := range proj.byNumber {
+			numbers = append(numbers, n)
+		}
+		sort.Sort(sort.Reverse(sort.IntSlice(numbers)))
+		total = len(numbers)
+		for _, n := range paginate(numbers, p) {
+			out = append(out, *cloneRelease(&st.releases[proj.byNumber[n]].rel))
+		}
+		return nil
+	})
+	return out, total, err
+}
+
+// AddAlias implements ports.ReleaseStore.
+func (v view) AddAlias(_ context.Context, releaseID string, a release.Alias) error {
+	return v.do(func(st *state) error {
+		rec, ok := st.releases[releaseID]
+		if !ok {
+			return notFound("release", releaseID)
+		}
+		if err := checkAlias(a); err != nil {
+			return err
+		}
+		proj := st.projects[projectKey{rec.rel.Repository, rec.rel.Project}]
+		switch owner, taken := proj.aliases[a.Alias]; {
+		case taken && owner == releaseID:
+			return nil
+		case taken:
+			return aliasConflict(a.Alias, st.releases[owner].rel.Number)
+		}
+		a.ID, a.ReleaseID = uuid.NewString(), releaseID
+		rec.rel.Aliases = append(rec.rel.Aliases, a)
+		proj.aliases[a.Alias] = releaseID
+		return nil
+	})
+}
+
+// finder implements release.Finder for one repository/project.
+type finder struct {
+	view view
+	key  projectKey
+}
+
+// ByAlias implements release.Finder.
+func (f finder) ByAlias(_ context.Context, alias string) (got *release.Release, err error) {
+	err = f.view.do(func(st *state) error {
+		if proj, ok := st.projects[f.key]; ok {
+			if id, ok := proj.aliases[alias]; ok {
+				got = cloneRelease(&st.releases[id].rel)
+				return nil
+			}
+		}
+		return fault.New(fault.NotFound, "no release of %s/%s has alias %q", f.key.repository, f.key.project, alias)
+	})
+	return got, err
+}
+
+// ByNumber implements release.Finder.
+func (f finder) ByNumber(_ context.Context, number int) (got *release.Release, err error) {
+	err = f.view.do(func(st *state) error {
+		if proj, ok := st.projects[f.key]; ok {
+			if id, ok := proj.byNumber[number]; ok {
+				got = cloneRelease(&st.releases[id].rel)
+				return nil
+			}
+		}
+		return fault.New(fault.NotFound, "%s/%s has no release %d", f.key.repository, f.key.project, number)
+	})
+	return got, err
+}
+
+// BySHAPrefix implements release.Finder; releases come by number.
+func (f finder) BySHAPrefix(_ context.Context, prefix string) (got []*release.Release, err error) {
+	err = f.view.do(func(st *state) error {
+		if proj, ok := st.projects[f.key]; ok {
+			numbers := make([]int, 0, len(proj.byNumber))
+			for n := range proj.byNumber {
+				numbers = append(numbers, n)
+			}
+			sort.Ints(numbers)
+			for _, n := range numbers {
+				rel := &st.releases[proj.byNumber[n]].rel
+				if strings.HasPrefix(rel.CommitSHA, prefix) {
+					got = append(got, cloneRelease(rel))
+				}
+			}
+		}
+		if len(got) == 0 {
+			return fault.New(fault.NotFound, "no release of %s/%s has a commit starting with %q", f.key.repository, f.key.project, prefix)
+		}
+		return nil
+	})
+	return got, err
+}
+
+func (st *state) createRelease(r *release.Release) (*release.Release, bool, error) {
+	if r == nil || r.Repository == "" || r.Project == "" || r.CommitSHA == "" {
+		return nil, false, fault.New(fault.Validation, "a release needs a repository, a project and a commit")
+	}
+	if id, ok := st.releaseKeys[r.Triplet()]; ok {
+		return cloneRelease(&st.releases[id].rel), false, nil
+	}
+
+	in := cloneRelease(r)
+	if in.Trigger != nil && !in.Trigger.Type.Valid() {
+		return nil, false, fault.New(fault.Validation, "%q is not a release trigger type", in.Trigger.Type)
+	}
+	names := map[string]bool{}
+	for i := range in.Artifacts {
+		a := &in.Artifacts[i]
+		if !a.Type.Valid() {
+			return nil, false, fault.New(fault.Validation, "artifact %q: %q is not container, binary or archive", a.Name, a.Type)
+		}
+		if names[a.Name] {
+			return nil, false, fault.New(fault.Conflict, "artifact %q appears twice", a.Name)
+		}
+		names[a.Name] = true
+	}
+
+	key := projectKey{in.Repository, in.Project}
+	proj, ok := st.projects[key]
+	if !ok {
+		proj = &projectReleases{byNumber: map[int]string{}, aliases: map[string]string{}}
+	}
+	in.Number = proj.last + 1
+	aliases := []release.Alias{release.NumericAlias(in.Number)}
+	seen := map[string]bool{aliases[0].Alias: true}
+	for _, a := range in.Aliases {
+		if err := checkAlias(a); err != nil {
+			return nil, false, err
+		}
+		if seen[a.Alias] {
+			continue
+		}
+		seen[a.Alias] = true
+		aliases = append(aliases, a)
+	}
+	for _, a := range aliases {
+		if owner, taken := proj.aliases[a.Alias]; taken {
+			return nil, false, aliasConflict(a.Alias, st.releases[owner].rel.Number)
+		}
+	}
+	if in.ID == "" {
+		in.ID = uuid.NewString()
+	} else if _, taken := st.releases[in.ID]; taken {
+		return nil, false, fault.New(fault.Conflict, "release ID %q is taken", in.ID)
+	}
+
+	for i := range aliases {
+		aliases[i].ID, aliases[i].ReleaseID = uuid.NewString(), in.ID
+		proj.aliases[aliases[i].Alias] = in.ID
+	}
+	in.Aliases = aliases
+	for i := range in.Artifacts {
+		if in.Artifacts[i].ID == "" {
+			in.Artifacts[i].ID = uuid.NewString()
+		}
+		in.Artifacts[i].ReleaseID = in.ID
+	}
+	proj.last = in.Number
+	proj.byNumber[in.Number] = in.ID
+	st.projects[key] = proj
+	st.releases[in.ID] = &releaseRecord{rel: *in, seq: st.next()}
+	st.releaseKeys[in.Triplet()] = in.ID
+	return cloneRelease(in), true, nil
+}
+
+func checkAlias(a release.Alias) error { return release.ValidateAlias(a) }
+
+func aliasConflict(alias string, number int) error {
+	return &fault.Error{Kind: fault.Conflict, Message: "alias \"" + alias + "\" already names release " + strconv.Itoa(number) + " of the project",
+		Details: map[string]any{"alias": alias}}
+}

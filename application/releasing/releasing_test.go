@@ -1,0 +1,112 @@
+package releasing_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/catalyst-forge/forge/adapters/memory/memstore"
+	"github.com/catalyst-forge/forge/application/releasing"
+	"github.com/catalyst-forge/forge/domain/fault"
+	"github.com/catalyst-forge/forge/domain/identity"
+	"github.com/catalyst-forge/forge/domain/pipeline"
+	"github.com/catalyst-forge/forge/domain/release"
+	"github.com/catalyst-forge/forge/ports"
+)
+
+var (
+	ci  = &identity.Principal{Subject: "ci", Roles: []identity.Role{identity.RoleServiceAccount}}
+	dev = &identity.Principal{Subject: "alice", Roles: []identity.Role{identity.RoleDeveloper}}
+)
+
+func sha(c byte) string { return strings.Repeat(string(c), 40) }
+
+func TestCreateAndGet(t *testing.T) {
+	store := memstore.New()
+	now := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
+	svc := &releasing.Service{Store: store, Clock: func() time.Time { return now }, Registry: "registry.example.com/"}
+	ctx := context.Background()
+	run, _, err := store.CreateRun(ctx, &pipeline.Run{Repository: "acme/mono", Branch: "main", CommitSHA: sha('a'), Status: pipeline.StatusRunning, CreatedAt: now, StartedAt: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r1, created, err := svc.Create(ctx, ci, releasing.CreateRequest{PipelineRunID: run.ID, Repository: "acme/mono", Project: "api", CommitSHA: sha('a'),
+		Artifacts: []releasing.ArtifactInput{{Name: "api", Type: "container", TrackingOCIURI: "reg/track:a", PrimaryPublishedURI: "reg/api:a"}}})
+	if err != nil || !created || r1.Number != 1 {
+		t.Fatalf("create = %+v, %v, %v", r1, created, err)
+	}
+	if r1.OCIURI != "registry.example.com/acme/mono/api:"+sha('a') || r1.Trigger.Type != release.TriggerBranchPush || r1.Trigger.Branch != "main" {
+		t.Errorf("release = %+v trigger %+v", r1, r1.Trigger)
+	}
+	r2, _, err := svc.Create(ctx, ci, releasing.CreateRequest{Repository: "acme/mono", Project: "api", CommitSHA: sha('b'),
+		Trigger: &releasing.TriggerInput{Type: release.TriggerTag, Tag: "api/v1.2.3"}})
+	if err != nil || r2.Number != 2 {
+		t.Fatalf("second = %+v, %v", r2, err)
+	}
+	again, created, err := svc.Create(ctx, ci, releasing.CreateRequest{Repository: "acme/mono", Project: "api", CommitSHA: sha('a')})
+	if err != nil || created || again.ID != r1.ID {
+		t.Fatalf("same triplet = %+v, %v, %v", again, created, err)
+	}
+	for id, want := range map[string]*release.Release{"main-1": r1, "v1.2.3": r2, "2": r2, "1": r1, sha('b')[:7]: r2} {
+		got, err := svc.Get(ctx, dev, "acme/mono", "api", id)
+		if err != nil || got.ID != want.ID {
+			t.Errorf("Get(%q) = %v, %v; want release %d", id, got, err, want.Number)
+		}
+	}
+	if _, err := svc.Get(ctx, dev, "acme/mono", "web", "1"); !fault.Is(err, fault.NotFound) {
+		t.Errorf("another project's release = %v", err)
+	}
+	list, total, err := svc.List(ctx, dev, "acme/mono", "api", ports.Page{Limit: 1})
+	if err != nil || total != 2 || len(list) != 1 || list[0].Number != 2 {
+		t.Errorf("list = %+v (total %d), %v", list, total, err)
+	}
+}
+
+func TestCreateRefusals(t *testing.T) {
+	store := memstore.New()
+	svc := &releasing.Service{Store: store}
+	ctx := context.Background()
+	good := releasing.CreateRequest{Repository: "acme/mono", Project: "api", CommitSHA: sha('c')}
+	cases := []struct {
+		name  string
+		who   *identity.Principal
+		edit  func(*releasing.CreateRequest)
+		kind  fault.Kind
+		field string
+	}{
+		{"developer", dev, func(*releasing.CreateRequest) {}, fault.PermissionDenied, ""},
+		{"bad project", ci, func(r *releasing.CreateRequest) { r.Project = "API" }, fault.Validation, "project"},
+		{"unknown run", ci, func(r *releasing.CreateRequest) { r.PipelineRunID = "nope" }, fault.Validation, "pipeline_run_id"},
+		{"artifact without name", ci, func(r *releasing.CreateRequest) {
+			r.Artifacts = []releasing.ArtifactInput{{Type: "binary", TrackingOCIURI: "x"}}
+		}, fault.Validation, "artifacts[0].name"},
+		{"artifact twice", ci, func(r *releasing.CreateRequest) {
+			a := releasing.ArtifactInput{Name: "a", Type: "binary", TrackingOCIURI: "x"}
+			r.Artifacts = []releasing.ArtifactInput{a, a}
+		}, fault.Validation, "artifacts[1].name"},
+		{"artifact type", ci, func(r *releasing.CreateRequest) {
+			r.Artifacts = []releasing.ArtifactInput{{Name: "a", Type: "wheel", TrackingOCIURI: "x"}}
+		}, fault.Validation, "artifacts[0].type"},
+		{"tag trigger without tag", ci, func(r *releasing.CreateRequest) { r.Trigger = &releasing.TriggerInput{Type: release.TriggerTag} }, fault.Validation, "trigger.tag"},
+		{"unknown trigger", ci, func(r *releasing.CreateRequest) { r.Trigger = &releasing.TriggerInput{Type: "cron"} }, fault.Validation, "trigger.type"},
+	}
+	for _, c := range cases {
+		req := good
+		c.edit(&req)
+		_, _, err := svc.Create(ctx, c.who, req)
+		var fe *fault.Error
+		if fault.KindOf(err) != c.kind {
+			t.Errorf("%s: %v, want %s", c.name, err, c.kind)
+			continue
+		}
+		if c.field != "" {
+			if e, ok := err.(*fault.Error); ok {
+				fe = e
+			}
+			if fe == nil || fe.Details["field"] != c.field {
+				t.Errorf("%s: %v names field %v, want %s", c.name, err, fe.Details["field"], c.field)
+			}
+		}
+	}
+}

@@ -1,0 +1,355 @@
+package storetest
+
+import (
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/catalyst-forge/forge/domain/fault"
+	"github.com/catalyst-forge/forge/domain/pipeline"
+	"github.com/catalyst-forge/forge/ports"
+)
+
+func describeRuns(h *harness) {
+	ginkgo.Describe("runs", func() {
+		ginkgo.Describe("CreateRun and GetRun", func() {
+			ginkgo.It("saves a run, filling its ID with a UUID", func() {
+				h.mustRepository(repoName)
+				in := newRun(repoName, "main", commitSHA("run 1"), at(0))
+				got, created, err := h.store.CreateRun(h.ctx, in)
+				Expect(err).NotTo(HaveOccurred())
+				Expect(created).To(BeTrue())
+				Expect(uuid.Parse(got.ID)).Error().NotTo(HaveOccurred(), "ID %q is not a UUID", got.ID)
+
+				stored, err := h.store.GetRun(h.ctx, got.ID)
+				Expect(err).NotTo(HaveOccurred())
+				Expect(stored.ID).To(Equal(got.ID))
+				Expect(stored.Repository).To(Equal(repoName))
+				Expect(stored.Branch).To(Equal("main"))
+				Expect(stored.CommitSHA).To(Equal(commitSHA("run 1")))
+				Expect(stored.TriggeredBy).To(Equal("alice@acme.example"))
+				Expect(stored.TriggerType).To(Equal(pipeline.TriggerPush))
+				Expect(stored.Status).To(Equal(pipeline.StatusPending))
+				Expect(stored.CreatedAt).To(beAround(at(0)))
+				Expect(stored.StartedAt).To(beAround(at(0)))
+				Expect(stored.CompletedAt).To(BeNil())
+				Expect(stored.Phases).To(BeEmpty())
+			})
+
+			ginkgo.It("keeps an ID the caller chose", func() {
+				h.mustRepository(repoName)
+				in := newRun(repoName, "main", commitSHA("run 1"), at(0))
+				in.ID = uuid.NewString()
+				got, _, err := h.store.CreateRun(h.ctx, in)
+				Expect(err).NotTo(HaveOccurred())
+				Expect(got.ID).To(Equal(in.ID))
+				_, err = h.store.GetRun(h.ctx, in.ID)
+				Expect(err).NotTo(HaveOccurred())
+			})
+
+			ginkgo.It("is idempotent on repository and commit and changes nothing the second time", func() {
+				first := h.mustRun(repoName, "main", commitSHA("run 1"), at(0))
+
+				again := newRun(repoName, "feature/other", commitSHA("run 1"), at(time.Hour))
+				again.TriggeredBy = "mallory@acme.example"
+				again.TriggerType = pipeline.TriggerManual
+				got, created, err := h.store.CreateRun(h.ctx, again)
+				Expect(err).NotTo(HaveOccurred())
+				Expect(created).To(BeFalse())
+				Expect(got.ID).To(Equal(first.ID))
+				Expect(got.Branch).To(Equal("main"))
+
+				stored, err := h.store.GetRun(h.ctx, first.ID)
+				Expect(err).NotTo(HaveOccurred())
+				Expect(stored.Branch).To(Equal("main"))
+				Expect(stored.TriggeredBy).To(Equal("alice@acme.example"))
+				Expect(stored.TriggerType).To(Equal(pipeline.TriggerPush))
+				Expect(stored.CreatedAt).To(beAround(at(0)))
+				_, total, err := h.store.ListRuns(h.ctx, ports.RunFilter{}, page(0, 0))
+				Expect(err).NotTo(HaveOccurred())
+				Expect(total).To(Equal(1))
+			})
+
+			ginkgo.It("treats the same commit in another repository as another run", func() {
+				a := h.mustRun(repoName, "main", commitSHA("shared"), at(0))
+				b := h.mustRun(otherRepoName, "main", commitSHA("shared"), at(time.Minute))
+				Expect(b.ID).NotTo(Equal(a.ID))
+			})
+
+			ginkgo.It("refuses a run with an unknown status (Validation)", func() {
+				h.mustRepository(repoName)
+				in := newRun(repoName, "main", commitSHA("run 1"), at(0))
+				in.Status = "bogus"
+				_, _, err := h.store.CreateRun(h.ctx, in)
+				Expect(err).To(haveKind(fault.Validation))
+			})
+
+			ginkgo.It("ignores phases given to CreateRun", func() {
+				h.mustRepository(repoName)
+				in := newRun(repoName, "main", commitSHA("run 1"), at(0))
+				in.Phases = newPlan()
+				got, _, err := h.store.CreateRun(h.ctx, in)
+				Expect(err).NotTo(HaveOccurred())
+				stored, err := h.store.GetRun(h.ctx, got.ID)
+				Expect(err).NotTo(HaveOccurred())
+				Expect(stored.Phases).To(BeEmpty())
+			})
+
+			ginkgo.It("returns NotFound for an unknown run", func() {
+				h.mustRun(repoName, "main", commitSHA("run 1"), at(0))
+				_, err := h.store.GetRun(h.ctx, uuid.NewString())
+				Expect(err).To(haveKind(fault.NotFound))
+			})
+		})
+
+		ginkgo.Describe("AddPhases", func() {
+			ginkgo.It("saves phases, tasks and steps, fills their IDs, and GetRun returns them nested in order", func() {
+				r := h.mustRun(repoName, "main", commitSHA("run 1"), at(0))
+				saved, err := h.store.AddPhases(h.ctx, r.ID, newPlan())
+				Expect(err).NotTo(HaveOccurred())
+				Expect(shape(saved)).To(ConsistOf(planShape))
+				ids := planIDs(saved)
+				seen := map[string]bool{}
+				for entry, id := range ids {
+					Expect(id).NotTo(BeEmpty(), "no ID for %s", entry)
+					Expect(seen).NotTo(HaveKey(id), "ID of %s is used twice", entry)
+					seen[id] = true
+				}
+
+				got, err := h.store.GetRun(h.ctx, r.ID)
+				Expect(err).NotTo(HaveOccurred())
+				Expect(shape(got.Phases)).To(Equal(planShape))
+				Expect(planIDs(got.Phases)).To(Equal(ids))
+
+				test := findPhase(got.Phases, "test")
+				Expect(test.Status).To(Equal(pipeline.StatusPending))
+				api := findTask(test, apiProject)
+				Expect(api.ProjectPath).To(Equal("services/api"))
+				Expect(api.Status).To(Equal(pipeline.StatusPending))
+				lint := findStep(api, "lint-go")
+				Expect(lint.Action).To(Equal("script"))
+				Expect(lint.Target).To(Equal("golangci-lint run"))
+				Expect(lint.Status).To(Equal(pipeline.StatusPending))
+				Expect(lint.ExitCode).To(BeNil())
+				Expect(lint.StartedAt).To(BeNil())
+				Expect(lint.CompletedAt).To(BeNil())
+			})
+
+			ginkgo.It("returns the first plan unchanged when called again", func() {
+				r := h.mustRun(repoName, "main", commitSHA("run 1"), at(0))
+				first, err := h.store.AddPhases(h.ctx, r.ID, newPlan())
+				Expect(err).NotTo(HaveOccurred())
+
+				other := []pipeline.Phase{newPhase("deploy", 1, newTask("ops", newStep("apply", "script", "kubectl apply")))}
+				second, err := h.store.AddPhases(h.ctx, r.ID, other)
+				Expect(err).NotTo(HaveOccurred())
+				Expect(planIDs(second)).To(Equal(planIDs(first)))
+				Expect(shape(second)).To(ConsistOf(planShape))
+
+				got, err := h.store.GetRun(h.ctx, r.ID)
+				Expect(err).NotTo(HaveOccurred())
+				Expect(shape(got.Phases)).To(Equal(planShape))
+			})
+
+			ginkgo.It("returns NotFound for an unknown run", func() {
+				h.mustRun(repoName, "main", commitSHA("run 1"), at(0))
+				_, err := h.store.AddPhases(h.ctx, uuid.NewString(), newPlan())
+				Expect(err).To(haveKind(fault.NotFound))
+			})
+
+			ginkgo.It("hands out copies: changing a returned run changes nothing stored", func() {
+				got := h.mustPlannedRun(commitSHA("run 1"))
+				got.Status = pipeline.StatusFailed
+				got.Phases[0].Name = "changed"
+				got.Phases[1].Tasks[0].Steps[0].Status = pipeline.StatusFailed
+				got.Phases = got.Phases[:1]
+
+				again, err := h.store.GetRun(h.ctx, got.ID)
+				Expect(err).NotTo(HaveOccurred())
+				Expect(again.Status).To(Equal(pipeline.StatusPending))
+				Expect(shape(again.Phases)).To(Equal(planShape))
+				Expect(again.Phases[1].Tasks[0].Steps[0].Status).To(Equal(pipeline.StatusPending))
+			})
+		})
+
+		ginkgo.Describe("ListRuns and CountActiveRuns", func() {
+			// Four runs, oldest first: r1 (monorepo, main, pending),
+			// r2 (monorepo, main, running), r3 (monorepo, feature/x,
+			// pending), r4 (platform, main, success).
+			var r1, r2, r3, r4 *pipeline.Run
+			ginkgo.BeforeEach(func() {
+				r1 = h.mustRun(repoName, "main", commitSHA("r1"), at(1*time.Minute))
+				r2 = h.mustRun(repoName, "main", commitSHA("r2"), at(2*time.Minute))
+				r3 = h.mustRun(repoName, "feature/x", commitSHA("r3"), at(3*time.Minute))
+				r4 = h.mustRun(otherRepoName, "main", commitSHA("r4"), at(4*time.Minute))
+				h.setRunStatus(r2.ID, pipeline.StatusRunning)
+				h.setRunStatus(r4.ID, pipeline.StatusRunning)
+				h.setRunStatus(r4.ID, pipeline.StatusSuccess)
+			})
+
+			list := func(f ports.RunFilter, p ports.Page) ([]string, int) {
+				ginkgo.GinkgoHelper()
+				got, total, err := h.store.ListRuns(h.ctx, f, p)
+				Expect(err).NotTo(HaveOccurred())
+				ids := make([]string, len(got))
+				for i, r := range got {
+					ids[i] = r.ID
+				}
+				return ids, total
+			}
+
+			ginkgo.It("lists every run newest first with the total", func() {
+				ids, total := list(ports.RunFilter{}, page(0, 0))
+				Expect(total).To(Equal(4))
+				Expect(ids).To(Equal([]string{r4.ID, r3.ID, r2.ID, r1.ID}))
+			})
+
+			ginkgo.It("filters by repository", func() {
+				ids, total := list(ports.RunFilter{Repository: repoName}, page(0, 0))
+				Expect(total).To(Equal(3))
+				Expect(ids).To(Equal([]string{r3.ID, r2.ID, r1.ID}))
+			})
+
+			ginkgo.It("filters by branch", func() {
+				ids, total := list(ports.RunFilter{Branch: "main"}, page(0, 0))
+				Expect(total).To(Equal(3))
+				Expect(ids).To(Equal([]string{r4.ID, r2.ID, r1.ID}))
+			})
+
+			ginkgo.It("filters by commit", func() {
+				ids, total := list(ports.RunFilter{CommitSHA: commitSHA("r2")}, page(0, 0))
+				Expect(total).To(Equal(1))
+				Expect(ids).To(Equal([]string{r2.ID}))
+			})
+
+			ginkgo.It("filters by status", func() {
+				ids, total := list(ports.RunFilter{Status: pipeline.StatusPending}, page(0, 0))
+				Expect(total).To(Equal(2))
+				Expect(ids).To(Equal([]string{r3.ID, r1.ID}))
+			})
+
+			ginkgo.It("combines filters", func() {
+				ids, total := list(ports.RunFilter{Repository: repoName, Branch: "main", Status: pipeline.StatusRunning}, page(0, 0))
+				Expect(total).To(Equal(1))
+				Expect(ids).To(Equal([]string{r2.ID}))
+
+				ids, total = list(ports.RunFilter{Repository: otherRepoName, Status: pipeline.StatusPending}, page(0, 0))
+				Expect(total).To(Equal(0))
+				Expect(ids).To(BeEmpty())
+			})
+
+			ginkgo.It("pages, the total counting every match", func() {
+				ids, total := list(ports.RunFilter{}, page(2, 1))
+				Expect(total).To(Equal(4))
+				Expect(ids).To(Equal([]string{r3.ID, r2.ID}))
+
+				ids, total = list(ports.RunFilter{Repository: repoName}, page(2, 2))
+				Expect(total).To(Equal(3))
+				Expect(ids).To(Equal([]string{r1.ID}))
+
+				ids, total = list(ports.RunFilter{}, page(5, 10))
+				Expect(total).To(Equal(4))
+				Expect(ids).To(BeEmpty())
+			})
+
+			ginkgo.It("returns runs without their phases but with their fields", func() {
+				_, err := h.store.AddPhases(h.ctx, r2.ID, newPlan())
+				Expect(err).NotTo(HaveOccurred())
+				got, _, err := h.store.ListRuns(h.ctx, ports.RunFilter{CommitSHA: commitSHA("r2")}, page(0, 0))
+				Expect(err).NotTo(HaveOccurred())
+				Expect(got).To(HaveLen(1))
+				Expect(got[0].Phases).To(BeEmpty())
+				Expect(got[0].Repository).To(Equal(repoName))
+				Expect(got[0].Branch).To(Equal("main"))
+				Expect(got[0].Status).To(Equal(pipeline.StatusRunning))
+				Expect(got[0].CreatedAt).To(beAround(at(2 * time.Minute)))
+			})
+
+			ginkgo.It("counts the pending and running runs of a repository", func() {
+				n, err := h.store.CountActiveRuns(h.ctx, repoName)
+				Expect(err).NotTo(HaveOccurred())
+				Expect(n).To(Equal(3))
+
+				h.setRunStatus(r1.ID, pipeline.StatusCancelled)
+				h.setRunStatus(r2.ID, pipeline.StatusFailed)
+				n, err = h.store.CountActiveRuns(h.ctx, repoName)
+				Expect(err).NotTo(HaveOccurred())
+				Expect(n).To(Equal(1))
+
+				n, err = h.store.CountActiveRuns(h.ctx, otherRepoName)
+				Expect(err).NotTo(HaveOccurred())
+				Expect(n).To(Equal(0), "a successful run is not active")
+
+				n, err = h.store.CountActiveRuns(h.ctx, "acme/unknown")
+				Expect(err).NotTo(HaveOccurred())
+				Expect(n).To(Equal(0))
+			})
+		})
+
+		ginkgo.Describe("GetTask, GetStep, RunIDOfTask and RunIDOfStep", func() {
+			var run *pipeline.Run
+			var task pipeline.Task
+			ginkgo.BeforeEach(func() {
+				run = h.mustPlannedRun(commitSHA("run 1"))
+				task = findTask(findPhase(run.Phases, "test"), apiProject)
+			})
+
+			ginkgo.It("gets a task with its steps in the order they were added", func() {
+				got, err := h.store.GetTask(h.ctx, task.ID)
+				Expect(err).NotTo(HaveOccurred())
+				Expect(got.ID).To(Equal(task.ID))
+				Expect(got.ProjectName).To(Equal(apiProject))
+				Expect(got.ProjectPath).To(Equal("services/api"))
+				Expect(got.Status).To(Equal(pipeline.StatusPending))
+				names := []string{}
+				for _, s := range got.Steps {
+					names = append(names, s.Name)
+				}
+				Expect(names).To(Equal([]string{"unit", "lint-go", "integration"}))
+				Expect(got.Steps[2].ID).To(Equal(task.Steps[2].ID))
+			})
+
+			ginkgo.It("gets a step", func() {
+				want := findStep(task, "integration")
+				got, err := h.store.GetStep(h.ctx, want.ID)
+				Expect(err).NotTo(HaveOccurred())
+				Expect(got.ID).To(Equal(want.ID))
+				Expect(got.Name).To(Equal("integration"))
+				Expect(got.Action).To(Equal("earthly"))
+				Expect(got.Target).To(Equal("+integration"))
+				Expect(got.Status).To(Equal(pipeline.StatusPending))
+			})
+
+			ginkgo.It("returns NotFound for an unknown task or step", func() {
+				_, err := h.store.GetTask(h.ctx, uuid.NewString())
+				Expect(err).To(haveKind(fault.NotFound))
+				_, err = h.store.GetStep(h.ctx, uuid.NewString())
+				Expect(err).To(haveKind(fault.NotFound))
+			})
+
+			ginkgo.It("says which run a task or step belongs to", func() {
+				other := h.mustPlannedRun(commitSHA("run 2"))
+				otherStep := findStep(findTask(findPhase(other.Phases, "build"), webProject), "image")
+
+				id, err := h.store.RunIDOfTask(h.ctx, task.ID)
+				Expect(err).NotTo(HaveOccurred())
+				Expect(id).To(Equal(run.ID))
+				id, err = h.store.RunIDOfStep(h.ctx, task.Steps[1].ID)
+				Expect(err).NotTo(HaveOccurred())
+				Expect(id).To(Equal(run.ID))
+				id, err = h.store.RunIDOfStep(h.ctx, otherStep.ID)
+				Expect(err).NotTo(HaveOccurred())
+				Expect(id).To(Equal(other.ID))
+			})
+
+			ginkgo.It("returns NotFound for the run of an unknown task or step", func() {
+				_, err := h.store.RunIDOfTask(h.ctx, uuid.NewString())
+				Expect(err).To(haveKind(fault.NotFound))
+				_, err = h.store.RunIDOfStep(h.ctx, uuid.NewString())
+				Expect(err).To(haveKind(fault.NotFound))
+			})
+		})
+	})
+}
