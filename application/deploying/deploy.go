@@ -14,8 +14,8 @@ import (
 	"github.com/catalyst-forge/forge/ports"
 )
 
-// deploymentsPerMinute is spec 06's limit per environment.
-const deploymentsPerMinute = 10
+// DefaultDeploymentsPerMinute is spec 06's limit per environment.
+const DefaultDeploymentsPerMinute = 10
 
 // Service deploys releases and manages approvals.
 type Service struct {
@@ -28,6 +28,9 @@ type Service struct {
 	ApprovalTTL time.Duration
 	// Limiter enforces the per-environment deployment limit; nil disables it.
 	Limiter *limiting.Limiter
+	// DeploymentsPerMinute overrides DefaultDeploymentsPerMinute; negative
+	// disables the limit.
+	DeploymentsPerMinute int
 }
 
 // DeployRequest asks for a release to run in an environment.
@@ -76,7 +79,11 @@ func (s *Service) deploy(ctx context.Context, who *identity.Principal, r *releas
 		approval = a
 	}
 	if s.Limiter != nil {
-		if err := s.Limiter.Allow("deployments:"+env, deploymentsPerMinute, "deployments to "+env); err != nil {
+		limit := s.DeploymentsPerMinute
+		if limit == 0 {
+			limit = DefaultDeploymentsPerMinute
+		}
+		if err := s.Limiter.Allow("deployments:"+env, limit, "deployments to "+env); err != nil {
 			return nil, err
 		}
 	}

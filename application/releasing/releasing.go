@@ -22,8 +22,8 @@ import (
 // is configured: the local profile's embedded registry.
 const DefaultRegistry = "localhost:5000"
 
-// Global lookup limit of spec 06.
-const lookupsPerMinute = 1000
+// DefaultLookupsPerMinute is spec 06's global release lookup limit.
+const DefaultLookupsPerMinute = 1000
 
 // Service manages releases.
 type Service struct {
@@ -34,6 +34,9 @@ type Service struct {
 	Registry string
 	// Limiter enforces the global release lookup limit; nil disables it.
 	Limiter *limiting.Limiter
+	// LookupsPerMinute overrides DefaultLookupsPerMinute; negative disables
+	// the limit.
+	LookupsPerMinute int
 }
 
 // ArtifactInput describes one built artifact of a new release.
@@ -194,7 +197,11 @@ func (s *Service) Get(ctx context.Context, who *identity.Principal, repository, 
 		return nil, err
 	}
 	if s.Limiter != nil {
-		if err := s.Limiter.Allow("release-lookups", lookupsPerMinute, "release lookups"); err != nil {
+		limit := s.LookupsPerMinute
+		if limit == 0 {
+			limit = DefaultLookupsPerMinute
+		}
+		if err := s.Limiter.Allow("release-lookups", limit, "release lookups"); err != nil {
 			return nil, err
 		}
 	}

@@ -82,7 +82,9 @@ func encodeError(_ context.Context, err error, w http.ResponseWriter) {
 	if kind == fault.Internal {
 		details = nil
 	}
-	_ = json.NewEncoder(w).Encode(ErrorBody{Error: ErrorDetail{Code: string(kind), Message: msg, Details: details}})
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(ErrorBody{Error: ErrorDetail{Code: string(kind), Message: msg, Details: details}})
 }
 
 // decodeError turns an error answer into a *fault.Error with the kind of

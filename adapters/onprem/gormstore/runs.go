@@ -1,0 +1,579 @@
+package gormstore
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strconv"
+
+	"github.com/catalyst-forge/forge/domain/fault"
+	"github.com/catalyst-forge/forge/domain/pipeline"
+	"github.com/catalyst-forge/forge/ports"
+	"gorm.io/gorm"
+)
+
+// statusOf returns s, or pending when s is empty, checked against the
+// statuses entities of kind k can have.
+func statusOf(k pipeline.Kind, s pipeline.Status) (pipeline.Status, error) {
+	if s == "" {
+		return pipeline.StatusPending, nil
+	}
+	if !k.Valid(s) {
+		return "", &fault.Error{Kind: fault.Validation, Message: strconv.Quote(string(s)) + " is not a " + string(k) + " status",
+			Details: map[string]any{"field": "status"}}
+	}
+	return s, nil
+}
+
+func checkJSON(m json.RawMessage) error {
+	if len(m) > 0 && !json.Valid(m) {
+		return &fault.Error{Kind: fault.Validation, Message: "discovery_output is not valid JSON",
+			Details: map[string]any{"field": "discovery_output"}}
+	}
+	return nil
+}
+
+// CreateRun saves r, idempotently on (repository, commit); see
+// ports.RunStore.
+func (s *Store) CreateRun(ctx context.Context, r *pipeline.Run) (*pipeline.Run, bool, error) {
+	if r == nil {
+		return nil, false, fault.New(fault.Validation, "no run given")
+	}
+	for _, f := range [][2]string{{"repository", r.Repository}, {"commit_sha", r.CommitSHA}} {
+		if f[1] == "" {
+			return nil, false, &fault.Error{Kind: fault.Validation, Message: f[0] + " must not be empty",
+				Details: map[string]any{"field": f[0]}}
+		}
+	}
+	if r.TriggerType != "" && !r.TriggerType.Valid() {
+		return nil, false, &fault.Error{Kind: fault.Validation, Details: map[string]any{"field": "trigger_type"},
+			Message: "trigger_type must be push, pull_request or manual, got " + strconv.Quote(string(r.TriggerType))}
+	}
+	if err := checkJSON(r.DiscoveryOutput); err != nil {
+		return nil, false, err
+	}
+	row := runToRow(r)
+	var err error
+	if row.ID, err = newID(r.ID, "id"); err != nil {
+		return nil, false, err
+	}
+	st, err := statusOf(pipeline.KindRun, r.Status)
+	if err != nil {
+		return nil, false, err
+	}
+	row.Status = string(st)
+	row.CreatedAt = s.orNow(r.CreatedAt)
+	what := "creating the run of " + r.Repository + "@" + r.CommitSHA
+	err = s.write(ctx, what, func(tx *gorm.DB) error {
+		return dbErr(tx.Create(&row).Error, what)
+	})
+	if err == nil {
+		got := row.domain()
+		got.Phases = []pipeline.Phase{}
+		return &got, true, nil
+	}
+	if !fault.Is(err, fault.Conflict) {
+		return nil, false, err
+	}
+	var existing runRow
+	if gerr := s.read(ctx).Where("repository = ? AND commit_sha = ?", r.Repository, r.CommitSHA).Take(&existing).Error; gerr != nil {
+		return nil, false, err // the conflict was on something else (the ID)
+	}
+	got, err := s.GetRun(ctx, existing.ID)
+	if err != nil {
+		return nil, false, err
+	}
+	return got, false, nil
+}
+
+// GetRun returns a run with its phases, tasks and steps.
+func (s *Store) GetRun(ctx context.Context, id string) (*pipeline.Run, error) {
+	return s.loadRun(s.read(ctx), id, false)
+}
+
+// loadRun reads a run and its plan through db, locking the run's row when
+// lock is set.
+func (s *Store) loadRun(db *gorm.DB, id string, lock bool) (*pipeline.Run, error) {
+	key, ok := lookupID(id)
+	if !ok {
+		return nil, fault.New(fault.NotFound, "run %q not found", id)
+	}
+	q := db
+	if lock {
+		q = s.forUpdate(db)
+	}
+	var row runRow
+	if err := q.Where("id = ?", key).Take(&row).Error; errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, fault.New(fault.NotFound, "run %s not found", id)
+	} else if err != nil {
+		return nil, dbErr(err, "reading run "+id)
+	}
+	run := row.domain()
+	phases, err := loadPhases(db, "pipeline_run_id = ?", key)
+	if err != nil {
+		return nil, err
+	}
+	run.Phases = phases
+	return &run, nil
+}
+
+// loadPhases reads the phases matching where, by group then name, with
+// their tasks and steps.
+func loadPhases(db *gorm.DB, where string, args ...any) ([]pipeline.Phase, error) {
+	var rows []phaseRow
+	if err := db.Where(where, args...).Order("group_number, phase_name").Find(&rows).Error; err != nil {
+		return nil, dbErr(err, "reading phases")
+	}
+	phases := make([]pipeline.Phase, len(rows))
+	ids := make([]string, len(rows))
+	index := make(map[string]int, len(rows))
+	for i, r := range rows {
+		phases[i] = r.domain()
+		ids[i] = r.ID
+		index[r.ID] = i
+	}
+	if len(ids) == 0 {
+		return phases, nil
+	}
+	tasks, err := loadTasks(db, "phase_execution_id IN ?", ids)
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range tasks {
+		i := index[t.PhaseID]
+		phases[i].Tasks = append(phases[i].Tasks, t)
+	}
+	return phases, nil
+}
+
+// loadTasks reads the tasks matching where, by project name, with their
+// steps in the order they were added.
+func loadTasks(db *gorm.DB, where string, args ...any) ([]pipeline.Task, error) {
+	var rows []taskRow
+	if err := db.Where(where, args...).Order("project_name, id").Find(&rows).Error; err != nil {
+		return nil, dbErr(err, "reading tasks")
+	}
+	tasks := make([]pipeline.Task, len(rows))
+	ids := make([]string, len(rows))
+	index := make(map[string]int, len(rows))
+	for i, r := range rows {
+		tasks[i] = r.domain()
+		ids[i] = r.ID
+		index[r.ID] = i
+	}
+	if len(ids) == 0 {
+		return tasks, nil
+	}
+	var steps []stepRow
+	if err := db.Where("task_execution_id IN ?", ids).Order("seq").Find(&steps).Error; err != nil {
+		return nil, dbErr(err, "reading steps")
+	}
+	for _, st := range steps {
+		i := index[st.TaskExecutionID]
+		tasks[i].Steps = append(tasks[i].Steps, st.domain())
+	}
+	return tasks, nil
+}
+
+// ListRuns returns the runs matching f, newest first, without phases.
+func (s *Store) ListRuns(ctx context.Context, f ports.RunFilter, page ports.Page) ([]pipeline.Run, int, error) {
+	page = page.Normalize()
+	filter := func(db *gorm.DB) *gorm.DB {
+		if f.Repository != "" {
+			db = db.Where("repository = ?", f.Repository)
+		}
+		if f.Branch != "" {
+			db = db.Where("branch = ?", f.Branch)
+		}
+		if f.CommitSHA != "" {
+			db = db.Where("commit_sha = ?", f.CommitSHA)
+		}
+		if f.Status != "" {
+			db = db.Where("status = ?", string(f.Status))
+		}
+		return db
+	}
+	var total int64
+	if err := filter(s.read(ctx).Model(&runRow{})).Count(&total).Error; err != nil {
+		return nil, 0, dbErr(err, "counting runs")
+	}
+	var rows []runRow
+	if err := filter(s.read(ctx)).Order("created_at DESC, seq DESC").Limit(page.Limit).Offset(page.Offset).Find(&rows).Error; err != nil {
+		return nil, 0, dbErr(err, "listing runs")
+	}
+	out := make([]pipeline.Run, len(rows))
+	for i, r := range rows {
+		out[i] = r.domain()
+	}
+	return out, int(total), nil
+}
+
+// CountActiveRuns counts the pending or running runs of repository.
+func (s *Store) CountActiveRuns(ctx context.Context, repository string) (int, error) {
+	var n int64
+	err := s.read(ctx).Model(&runRow{}).
+		Where("repository = ? AND status IN ?", repository, []string{string(pipeline.StatusPending), string(pipeline.StatusRunning)}).
+		Count(&n).Error
+	if err != nil {
+		return 0, dbErr(err, "counting the active runs of "+repository)
+	}
+	return int(n), nil
+}
+
+// UpdateRun applies fn to the run (read FOR UPDATE on PostgreSQL), checks
+// the status transition and saves status, completed time, reason,
+// workflow name and discovery output.
+func (s *Store) UpdateRun(ctx context.Context, id string, fn func(*pipeline.Run) error) (*pipeline.Run, error) {
+	var out *pipeline.Run
+	err := s.write(ctx, "updating run "+id, func(tx *gorm.DB) error {
+		cur, err := s.loadRun(tx, id, true)
+		if err != nil {
+			return err
+		}
+		next := *cur
+		next.CompletedAt = utcPtr(cur.CompletedAt)
+		next.DiscoveryOutput = append(json.RawMessage(nil), cur.DiscoveryOutput...)
+		next.Phases = clonePhases(cur.Phases)
+		if err := fn(&next); err != nil {
+			return err
+		}
+		if err := pipeline.Transition(pipeline.KindRun, cur.Status, next.Status); err != nil {
+			return err
+		}
+		if err := checkJSON(next.DiscoveryOutput); err != nil {
+			return err
+		}
+		cur.Status = next.Status
+		cur.CompletedAt = utcPtr(dbTimePtr(next.CompletedAt))
+		cur.Reason = next.Reason
+		cur.ArgoWorkflowName = next.ArgoWorkflowName
+		cur.DiscoveryOutput = next.DiscoveryOutput
+		err = tx.Model(&runRow{}).Where("id = ?", cur.ID).Updates(map[string]any{
+			"status":             string(cur.Status),
+			"completed_at":       dbTimePtr(cur.CompletedAt),
+			"reason":             cur.Reason,
+			"argo_workflow_name": cur.ArgoWorkflowName,
+			"discovery_output":   jsonText(cur.DiscoveryOutput),
+		}).Error
+		if err != nil {
+			return dbErr(err, "saving run "+id)
+		}
+		out = cur
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// AddPhases saves the plan of a run, once; see ports.RunStore.
+func (s *Store) AddPhases(ctx context.Context, runID string, phases []pipeline.Phase) ([]pipeline.Phase, error) {
+	var out []pipeline.Phase
+	err := s.write(ctx, "adding the phases of run "+runID, func(tx *gorm.DB) error {
+		// Reading the run FOR UPDATE serialises AddPhases per run.
+		run, err := s.loadRun(tx, runID, true)
+		if err != nil {
+			return err
+		}
+		if len(run.Phases) > 0 {
+			out = run.Phases
+			return nil
+		}
+		var phaseRows []phaseRow
+		var taskRows []taskRow
+		var stepRows []stepRow
+		for _, p := range phases {
+			pr := phaseToRow(&p)
+			pr.PipelineRunID = run.ID
+			if pr.ID, err = newID(p.ID, "phase id"); err != nil {
+				return err
+			}
+			if pr.Status, err = rowStatus(pipeline.KindPhase, p.Status); err != nil {
+				return err
+			}
+			phaseRows = append(phaseRows, pr)
+			for _, t := range p.Tasks {
+				tr := taskToRow(&t)
+				tr.PhaseExecutionID = pr.ID
+				if tr.ID, err = newID(t.ID, "task id"); err != nil {
+					return err
+				}
+				if tr.Status, err = rowStatus(pipeline.KindTask, t.Status); err != nil {
+					return err
+				}
+				taskRows = append(taskRows, tr)
+				for _, st := range t.Steps {
+					sr := stepToRow(&st)
+					sr.TaskExecutionID = tr.ID
+					if sr.ID, err = newID(st.ID, "step id"); err != nil {
+						return err
+					}
+					if sr.Status, err = rowStatus(pipeline.KindStep, st.Status); err != nil {
+						return err
+					}
+					stepRows = append(stepRows, sr)
+				}
+			}
+		}
+		what := "adding the phases of run " + runID
+		if len(phaseRows) > 0 {
+			if err := tx.CreateInBatches(phaseRows, 200).Error; err != nil {
+				return dbErr(err, what)
+			}
+		}
+		if len(taskRows) > 0 {
+			if err := tx.CreateInBatches(taskRows, 200).Error; err != nil {
+				return dbErr(err, what)
+			}
+		}
+		// Steps keep their order: seq follows the order of insertion.
+		if len(stepRows) > 0 {
+			if err := tx.CreateInBatches(stepRows, 200).Error; err != nil {
+				return dbErr(err, what)
+			}
+		}
+		out, err = loadPhases(tx, "pipeline_run_id = ?", run.ID)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func rowStatus(k pipeline.Kind, st pipeline.Status) (string, error) {
+	v, err := statusOf(k, st)
+	return string(v), err
+}
+
+// GetTask returns a task with its steps.
+func (s *Store) GetTask(ctx context.Context, id string) (*pipeline.Task, error) {
+	return s.loadTask(s.read(ctx), id, false)
+}
+
+func (s *Store) loadTask(db *gorm.DB, id string, lock bool) (*pipeline.Task, error) {
+	key, ok := lookupID(id)
+	if !ok {
+		return nil, fault.New(fault.NotFound, "task %q not found", id)
+	}
+	q := db
+	if lock {
+		q = s.forUpdate(db)
+	}
+	var row taskRow
+	if err := q.Where("id = ?", key).Take(&row).Error; errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, fault.New(fault.NotFound, "task %s not found", id)
+	} else if err != nil {
+		return nil, dbErr(err, "reading task "+id)
+	}
+	tasks, err := loadTasks(db, "id = ?", key)
+	if err != nil {
+		return nil, err
+	}
+	if len(tasks) == 0 {
+		return nil, fault.New(fault.NotFound, "task %s not found", id)
+	}
+	return &tasks[0], nil
+}
+
+// GetStep returns a step.
+func (s *Store) GetStep(ctx context.Context, id string) (*pipeline.Step, error) {
+	return s.loadStep(s.read(ctx), id, false)
+}
+
+func (s *Store) loadStep(db *gorm.DB, id string, lock bool) (*pipeline.Step, error) {
+	key, ok := lookupID(id)
+	if !ok {
+		return nil, fault.New(fault.NotFound, "step %q not found", id)
+	}
+	if lock {
+		db = s.forUpdate(db)
+	}
+	var row stepRow
+	if err := db.Where("id = ?", key).Take(&row).Error; errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, fault.New(fault.NotFound, "step %s not found", id)
+	} else if err != nil {
+		return nil, dbErr(err, "reading step "+id)
+	}
+	st := row.domain()
+	return &st, nil
+}
+
+func (s *Store) loadPhase(db *gorm.DB, id string, lock bool) (*pipeline.Phase, error) {
+	key, ok := lookupID(id)
+	if !ok {
+		return nil, fault.New(fault.NotFound, "phase %q not found", id)
+	}
+	q := db
+	if lock {
+		q = s.forUpdate(db)
+	}
+	var row phaseRow
+	if err := q.Where("id = ?", key).Take(&row).Error; errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, fault.New(fault.NotFound, "phase %s not found", id)
+	} else if err != nil {
+		return nil, dbErr(err, "reading phase "+id)
+	}
+	phases, err := loadPhases(db, "id = ?", key)
+	if err != nil {
+		return nil, err
+	}
+	if len(phases) == 0 {
+		return nil, fault.New(fault.NotFound, "phase %s not found", id)
+	}
+	return &phases[0], nil
+}
+
+// UpdatePhase applies fn to a phase and saves its status and times.
+func (s *Store) UpdatePhase(ctx context.Context, id string, fn func(*pipeline.Phase) error) (*pipeline.Phase, error) {
+	var out *pipeline.Phase
+	err := s.write(ctx, "updating phase "+id, func(tx *gorm.DB) error {
+		cur, err := s.loadPhase(tx, id, true)
+		if err != nil {
+			return err
+		}
+		next := *cur
+		next.StartedAt, next.CompletedAt = utcPtr(cur.StartedAt), utcPtr(cur.CompletedAt)
+		next.Tasks = cloneTasks(cur.Tasks)
+		if err := fn(&next); err != nil {
+			return err
+		}
+		if err := pipeline.Transition(pipeline.KindPhase, cur.Status, next.Status); err != nil {
+			return err
+		}
+		cur.Status = next.Status
+		cur.StartedAt = utcPtr(dbTimePtr(next.StartedAt))
+		cur.CompletedAt = utcPtr(dbTimePtr(next.CompletedAt))
+		err = tx.Model(&phaseRow{}).Where("id = ?", cur.ID).Updates(map[string]any{
+			"status":       string(cur.Status),
+			"started_at":   dbTimePtr(cur.StartedAt),
+			"completed_at": dbTimePtr(cur.CompletedAt),
+		}).Error
+		if err != nil {
+			return dbErr(err, "saving phase "+id)
+		}
+		out = cur
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// UpdateTask applies fn to a task and saves its status, times and error.
+func (s *Store) UpdateTask(ctx context.Context, id string, fn func(*pipeline.Task) error) (*pipeline.Task, error) {
+	var out *pipeline.Task
+	err := s.write(ctx, "updating task "+id, func(tx *gorm.DB) error {
+		cur, err := s.loadTask(tx, id, true)
+		if err != nil {
+			return err
+		}
+		next := *cur
+		next.StartedAt, next.CompletedAt = utcPtr(cur.StartedAt), utcPtr(cur.CompletedAt)
+		next.Steps = cloneSteps(cur.Steps)
+		if err := fn(&next); err != nil {
+			return err
+		}
+		if err := pipeline.Transition(pipeline.KindTask, cur.Status, next.Status); err != nil {
+			return err
+		}
+		cur.Status = next.Status
+		cur.StartedAt = utcPtr(dbTimePtr(next.StartedAt))
+		cur.CompletedAt = utcPtr(dbTimePtr(next.CompletedAt))
+		cur.Error = next.Error
+		err = tx.Model(&taskRow{}).Where("id = ?", cur.ID).Updates(map[string]any{
+			"status":       string(cur.Status),
+			"started_at":   dbTimePtr(cur.StartedAt),
+			"completed_at": dbTimePtr(cur.CompletedAt),
+			"error":        cur.Error,
+		}).Error
+		if err != nil {
+			return dbErr(err, "saving task "+id)
+		}
+		out = cur
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// UpdateStep applies fn to a step and saves its status, times, exit code
+// and log key.
+func (s *Store) UpdateStep(ctx context.Context, id string, fn func(*pipeline.Step) error) (*pipeline.Step, error) {
+	var out *pipeline.Step
+	err := s.write(ctx, "updating step "+id, func(tx *gorm.DB) error {
+		cur, err := s.loadStep(tx, id, true)
+		if err != nil {
+			return err
+		}
+		next := cloneSteps([]pipeline.Step{*cur})[0]
+		if err := fn(&next); err != nil {
+			return err
+		}
+		if err := pipeline.Transition(pipeline.KindStep, cur.Status, next.Status); err != nil {
+			return err
+		}
+		cur.Status = next.Status
+		cur.StartedAt = utcPtr(dbTimePtr(next.StartedAt))
+		cur.CompletedAt = utcPtr(dbTimePtr(next.CompletedAt))
+		cur.ExitCode = copyInt(next.ExitCode)
+		cur.LogsKey = next.LogsKey
+		err = tx.Model(&stepRow{}).Where("id = ?", cur.ID).Updates(map[string]any{
+			"status":       string(cur.Status),
+			"started_at":   dbTimePtr(cur.StartedAt),
+			"completed_at": dbTimePtr(cur.CompletedAt),
+			"exit_code":    copyInt(cur.ExitCode),
+			"logs_s3_key":  nullString(cur.LogsKey),
+		}).Error
+		if err != nil {
+			return dbErr(err, "saving step "+id)
+		}
+		out = cur
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// RunIDOfTask returns the run a task belongs to.
+func (s *Store) RunIDOfTask(ctx context.Context, taskID string) (string, error) {
+	key, ok := lookupID(taskID)
+	if !ok {
+		return "", fault.New(fault.NotFound, "task %q not found", taskID)
+	}
+	var ids []string
+	err := s.read(ctx).Raw(`SELECT p.pipeline_run_id FROM task_executions t
+		JOIN phase_executions p ON p.id = t.phase_execution_id WHERE t.id = ?`, key).Scan(&ids).Error
+	if err != nil {
+		return "", dbErr(err, "finding the run of task "+taskID)
+	}
+	if len(ids) == 0 {
+		return "", fault.New(fault.NotFound, "task %s not found", taskID)
+	}
+	return ids[0], nil
+}
+
+// RunIDOfStep returns the run a step belongs to.
+func (s *Store) RunIDOfStep(ctx context.Context, stepID string) (string, error) {
+	key, ok := lookupID(stepID)
+	if !ok {
+		return "", fault.New(fault.NotFound, "step %q not found", stepID)
+	}
+	var ids []string
+	err := s.read(ctx).Raw(`SELECT p.pipeline_run_id FROM step_executions st
+		JOIN task_executions t ON t.id = st.task_execution_id
+		JOIN phase_executions p ON p.id = t.phase_execution_id WHERE st.id = ?`, key).Scan(&ids).Error
+	if err != nil {
+		return "", dbErr(err, "finding the run of step "+stepID)
+	}
+	if len(ids) == 0 {
+		return "", fault.New(fault.NotFound, "step %s not found", stepID)
+	}
+	return ids[0], nil
+}

@@ -1,0 +1,133 @@
+// Command forge-api serves the Catalyst Forge REST API and migrates its
+// database. See 'forge-api --help'.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/catalyst-forge/forge/application/deploying"
+	"github.com/catalyst-forge/forge/domain/release"
+	"github.com/catalyst-forge/forge/reference/forgeapi"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+func env(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	root := &cobra.Command{
+		Use:   "forge-api",
+		Short: "The Catalyst Forge API server",
+		Long: `forge-api serves the platform's REST API (runs, releases, deployments,
+approvals, repositories) over a PostgreSQL or SQLite database.
+
+Before the first start, and after every upgrade, apply the migrations:
+  forge-api migrate --database postgres://forge@db:5432/forge
+The server refuses to start on an out-of-date schema.
+
+Every flag has an environment variable: --database is FORGE_DATABASE, and
+so on (FORGE_ + the flag in upper case with _ for -).`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.CompletionOptions.DisableDefaultCmd = true
+	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+
+	var o forgeapi.Options
+	serve := &cobra.Command{
+		Use:   "serve",
+		Short: "Serve the API until interrupted",
+		Example: `  forge-api serve --database sqlite:///var/lib/forge/forge.db --auth dev --dev-key /var/lib/forge/dev-key.pem
+  forge-api serve --database postgres://forge@db/forge --auth oidc \
+    --oidc-issuer https://keycloak.example.com/realms/forge --oidc-audience forge-api`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			o.Log = stderr
+			app, err := forgeapi.New(cmd.Context(), o)
+			if err != nil {
+				return err
+			}
+			defer app.Close()
+			fmt.Fprintf(stderr, "forge-api listening on %s\n", app.Addr())
+			return app.Run(cmd.Context())
+		},
+	}
+	f := serve.Flags()
+	f.StringVar(&o.Addr, "addr", env("FORGE_ADDR", "127.0.0.1:8080"), "listen address")
+	databaseFlag(f, &o.Database)
+	f.StringVar(&o.Auth, "auth", env("FORGE_AUTH", "oidc"), "token verification: oidc (Keycloak) or dev (a local signing key)")
+	f.StringVar(&o.DevKey, "dev-key", env("FORGE_DEV_KEY", ""), "with --auth dev: the signing key file, created if missing")
+	f.StringVar(&o.OIDCIssuer, "oidc-issuer", env("FORGE_OIDC_ISSUER", ""), "with --auth oidc: the issuer URL")
+	f.StringVar(&o.OIDCAudience, "oidc-audience", env("FORGE_OIDC_AUDIENCE", ""), "with --auth oidc: the audience tokens must carry")
+	f.StringVar(&o.OIDCClientID, "oidc-client-id", env("FORGE_OIDC_CLIENT_ID", ""), "with --auth oidc: the client whose roles count (default: the audience)")
+	f.StringVar(&o.Policies, "policies", env("FORGE_POLICIES", ""), "environment promotion policies (YAML); default: dev, staging and production of the spec")
+	f.StringVar(&o.Registry, "registry", env("FORGE_REGISTRY", ""), "registry prefix of Release OCI images (default localhost:5000)")
+	f.StringVar(&o.NATSURL, "nats", env("FORGE_NATS_URL", ""), "publish events to this NATS server (default: log them)")
+	f.IntVar(&o.LookupsPerMinute, "limit-release-lookups", envInt("FORGE_LIMIT_RELEASE_LOOKUPS", 0), "release lookups per minute, all callers together (0: the default 1000; negative: no limit)")
+	f.IntVar(&o.DeploymentsPerMinute, "limit-deployments", envInt("FORGE_LIMIT_DEPLOYMENTS", 0), "deployments per minute per environment (0: the default 10; negative: no limit)")
+
+	var dsn string
+	migrate := &cobra.Command{
+		Use:   "migrate",
+		Short: "Apply the database migrations (what the Kubernetes migration Job runs)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return forgeapi.Migrate(cmd.Context(), dsn, stdout)
+		},
+	}
+	databaseFlag(migrate.Flags(), &dsn)
+
+	policies := &cobra.Command{
+		Use:   "policies",
+		Short: "Print the default environment policies as a file for --policies",
+		Args:  cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			b, err := deploying.FormatPolicies(release.DefaultEnvironments(), release.DefaultApprovalTTL)
+			if err != nil {
+				return err
+			}
+			_, err = stdout.Write(b)
+			return err
+		},
+	}
+	root.AddCommand(serve, migrate, policies)
+	if err := root.ExecuteContext(ctx); err != nil {
+		fmt.Fprintln(stderr, "error:", err)
+		return 1
+	}
+	return 0
+}
+
+func envInt(name string, def int) int {
+	if v := os.Getenv(name); v != "" {
+		if n, err := strconv.Atoi(v); err == nil {
+			return n
+		}
+	}
+	return def
+}
+
+func databaseFlag(f *pflag.FlagSet, into *string) {
+	f.StringVar(into, "database", env("FORGE_DATABASE", ""), "database: sqlite:///path/forge.db or postgres://user@host:5432/db")
+}

@@ -1,0 +1,237 @@
+package forgeapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/sirupsen/logrus"
+
+	"github.com/catalyst-forge/forge/adapters/onprem/gormstore"
+	"github.com/catalyst-forge/forge/adapters/onprem/logevents"
+	"github.com/catalyst-forge/forge/adapters/onprem/natsevents"
+	"github.com/catalyst-forge/forge/adapters/onprem/oidcauth"
+	"github.com/catalyst-forge/forge/application/announcing"
+	"github.com/catalyst-forge/forge/application/deploying"
+	"github.com/catalyst-forge/forge/application/limiting"
+	"github.com/catalyst-forge/forge/application/registering"
+	"github.com/catalyst-forge/forge/application/releasing"
+	"github.com/catalyst-forge/forge/application/running"
+	"github.com/catalyst-forge/forge/domain/event"
+	"github.com/catalyst-forge/forge/domain/fault"
+	"github.com/catalyst-forge/forge/domain/release"
+	"github.com/catalyst-forge/forge/ports"
+	httptransport "github.com/catalyst-forge/forge/transport/http"
+)
+
+// Options configure the API server. Every field has a flag and a FORGE_*
+// environment variable in reference/cmd/forge-api.
+type Options struct {
+	Addr     string // listen address, e.g. :8080 (port 0 picks one)
+	Database string // sqlite:///path/forge.db or postgres://...
+
+	Auth         string // "dev" or "oidc"
+	DevKey       string // dev: the signing key file (created if missing)
+	OIDCIssuer   string // oidc: the issuer URL (Keycloak realm)
+	OIDCAudience string // oidc: the audience tokens must carry
+	OIDCClientID string // oidc: the client whose roles count (default: audience)
+
+	Policies string // environment policy file (YAML); empty: the spec's defaults
+	Registry string // prefix of Release OCI URIs
+	NATSURL  string // publish events to NATS when set; otherwise log them
+
+	// LookupsPerMinute and DeploymentsPerMinute override spec 06's rate
+	// limits (0 keeps them, a negative value turns them off).
+	LookupsPerMinute     int
+	DeploymentsPerMinute int
+
+	Log io.Writer // where JSON logs go (default stderr)
+	Now ports.Clock
+}
+
+// App is a running API server.
+type App struct {
+	opts     Options
+	log      *logrus.Logger
+	store    *gormstore.Store
+	nc       *nats.Conn
+	listener net.Listener
+	server   *http.Server
+}
+
+// New opens everything the server needs and checks the schema is current.
+// It does not listen yet: Run does.
+func New(ctx context.Context, o Options) (*App, error) {
+	log := logrus.New()
+	log.SetFormatter(&logrus.JSONFormatter{})
+	if o.Log != nil {
+		log.SetOutput(o.Log)
+	}
+	a := &App{opts: o, log: log}
+	ok := false
+	defer func() {
+		if !ok {
+			a.Close()
+		}
+	}()
+
+	verifier, err := a.verifier(ctx)
+	if err != nil {
+		return nil, err
+	}
+	envs, ttl := release.DefaultEnvironments(), release.DefaultApprovalTTL
+	if o.Policies != "" {
+		data, err := os.ReadFile(o.Policies)
+		if err != nil {
+			return nil, fault.Wrap(fault.Validation, err, "reading --policies")
+		}
+		pf, err := deploying.ParsePolicies(data)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", o.Policies, err)
+		}
+		envs, ttl = pf.Environments, pf.ApprovalTTL
+	}
+	if o.Database == "" {
+		return nil, fault.New(fault.Validation, "no database: pass --database (sqlite:///path/forge.db or postgres://...) or set FORGE_DATABASE")
+	}
+	a.store, err = gormstore.Open(ctx, o.Database)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.store.CheckSchema(ctx); err != nil {
+		return nil, err
+	}
+
+	var publisher ports.EventPublisher = logevents.New(log)
+	if o.NATSURL != "" {
+		a.nc, err = nats.Connect(o.NATSURL, nats.Name("forge-api"), nats.MaxReconnects(-1))
+		if err != nil {
+			return nil, fault.Wrap(fault.Unavailable, err, "connecting to NATS at %s", o.NATSURL)
+		}
+		publisher = natsevents.New(a.nc, "")
+	}
+	events := &announcing.Announcer{Publisher: publisher, Clock: o.Now, OnError: func(e event.Event, err error) {
+		log.WithError(err).WithField("event_type", e.Type).Error("event not published")
+	}}
+	limiter := limiting.New(time.Now)
+	if o.Now != nil {
+		limiter = limiting.New(o.Now.Now)
+	}
+	services := httptransport.Services{
+		Runs: &running.Service{Store: a.store, Clock: o.Now, Events: events, Limiter: limiter},
+		Releases: &releasing.Service{Store: a.store, Clock: o.Now, Events: events, Registry: o.Registry,
+			Limiter: limiter, LookupsPerMinute: o.LookupsPerMinute},
+		Deployments: &deploying.Service{Store: a.store, Clock: o.Now, Events: events, Environments: envs, ApprovalTTL: ttl,
+			Limiter: limiter, DeploymentsPerMinute: o.DeploymentsPerMinute},
+		Repositories: &registering.Service{Store: a.store, Clock: o.Now},
+		Ready:        a.store.CheckSchema,
+	}
+	a.server = &http.Server{
+		Handler:           httptransport.NewServer(services, verifier, log),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+	}
+	addr := o.Addr
+	if addr == "" {
+		addr = "127.0.0.1:8080"
+	}
+	a.listener, err = net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fault.Wrap(fault.Unavailable, err, "listening on %s", addr)
+	}
+	ok = true
+	return a, nil
+}
+
+func (a *App) verifier(ctx context.Context) (ports.TokenVerifier, error) {
+	switch a.opts.Auth {
+	case "dev":
+		if a.opts.DevKey == "" {
+			return nil, fault.New(fault.Validation, "--auth dev needs --dev-key FILE (created if missing)")
+		}
+		issuer, err := oidcauth.LoadOrCreateDevKey(a.opts.DevKey)
+		if err != nil {
+			return nil, err
+		}
+		a.log.WithField("dev_key", a.opts.DevKey).Warn("trusting the development issuer: for one machine only")
+		return issuer.Verifier(), nil
+	case "oidc":
+		if a.opts.OIDCIssuer == "" || a.opts.OIDCAudience == "" {
+			return nil, fault.New(fault.Validation, "--auth oidc needs --oidc-issuer and --oidc-audience")
+		}
+		return oidcauth.NewVerifier(ctx, oidcauth.Config{Issuer: a.opts.OIDCIssuer, Audience: a.opts.OIDCAudience, ClientID: a.opts.OIDCClientID})
+	}
+	return nil, fault.New(fault.Validation, "--auth must be dev or oidc, got %q", a.opts.Auth)
+}
+
+// Addr returns the address the server listens on.
+func (a *App) Addr() string { return a.listener.Addr().String() }
+
+// Run serves until ctx ends, then shuts down gracefully (requests in
+// flight get 10 seconds).
+func (a *App) Run(ctx context.Context) error {
+	a.log.WithFields(logrus.Fields{"addr": a.Addr(), "database": gormstore.RedactDSN(a.opts.Database), "auth": a.opts.Auth}).Info("forge-api serving")
+	errc := make(chan error, 1)
+	go func() { errc <- a.server.Serve(a.listener) }()
+	select {
+	case err := <-errc:
+		if errors.Is(err, http.ErrServerClosed) {
+			return nil
+		}
+		return err
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := a.server.Shutdown(shutdown); err != nil {
+		return err
+	}
+	return nil
+}
+
+// Close releases the store and the NATS connection.
+func (a *App) Close() error {
+	var errs []error
+	if a.listener != nil && a.server == nil {
+		errs = append(errs, a.listener.Close())
+	}
+	if a.nc != nil {
+		a.nc.Close()
+	}
+	if a.store != nil {
+		errs = append(errs, a.store.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// Migrate applies the pending migrations of the database at dsn and
+// reports each one to out.
+func Migrate(ctx context.Context, dsn string, out io.Writer) error {
+	if dsn == "" {
+		return fault.New(fault.Validation, "no database: pass --database or set FORGE_DATABASE")
+	}
+	s, err := gormstore.Open(ctx, dsn)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	applied, err := s.Migrate(ctx)
+	if err != nil {
+		return err
+	}
+	if len(applied) == 0 {
+		fmt.Fprintf(out, "%s: schema is up to date\n", gormstore.RedactDSN(dsn))
+		return nil
+	}
+	for _, v := range applied {
+		fmt.Fprintf(out, "%s: applied %s\n", gormstore.RedactDSN(dsn), v)
+	}
+	return nil
+}
