@@ -112,6 +112,9 @@ func (s *Service) Create(ctx context.Context, who *identity.Principal, req Creat
 		if t.Type == release.TriggerTag && t.Tag == "" {
 			return nil, false, &fault.Error{Kind: fault.Validation, Details: map[string]any{"field": "trigger.tag"}, Message: "a tag trigger needs trigger.tag"}
 		}
+		if t.Type == release.TriggerBranchPush && t.Branch == "" {
+			return nil, false, &fault.Error{Kind: fault.Validation, Details: map[string]any{"field": "trigger.branch"}, Message: "a branch_push trigger needs trigger.branch"}
+		}
 		trigger.Type, trigger.Branch, trigger.Tag = t.Type, t.Branch, t.Tag
 	}
 	var aliases []release.Alias
@@ -157,12 +160,12 @@ func (s *Service) Create(ctx context.Context, who *identity.Principal, req Creat
 }
 
 // tagAlias turns a tag into a release alias: "api/v1.2.3" of project api
-// becomes "v1.2.3"; other tags stay as they are.
+// becomes "v1.2.3"; in other tags slashes become dashes.
 func tagAlias(project, tag string) string {
 	if v, ok := strings.CutPrefix(tag, project+"/"); ok && v != "" {
-		return v
+		tag = v
 	}
-	return tag
+	return release.AliasSafe(tag)
 }
 
 func artifacts(in []ArtifactInput) ([]release.Artifact, error) {

@@ -17,8 +17,8 @@ type Policy struct {
 	// AllowedTriggers lists the release trigger types accepted.
 	AllowedTriggers []TriggerType `json:"allowed_triggers" yaml:"allowed_triggers"`
 	// AllowedBranches lists branch patterns ("*", "main", "release/*",
-	// matched like shell globs where * does not cross "/"). A release with
-	// no branch (a tag or a manual release) is not checked against them.
+	// matched like shell globs where * does not cross "/"). Only branch_push
+	// releases are checked against them; tag and manual releases are not.
 	AllowedBranches []string `json:"allowed_branches" yaml:"allowed_branches"`
 	// AutoDeploy says whether the pipeline deploys new releases itself.
 	AutoDeploy bool `json:"auto_deploy" yaml:"auto_deploy"`
@@ -115,7 +115,7 @@ func (p Policy) CheckRelease(env string, t *Trigger) error {
 			Message: fmt.Sprintf("environment %s does not accept releases triggered by %s (allowed_triggers: %s)", env, t.Type, joinTriggers(p.AllowedTriggers)),
 			Details: map[string]any{"rule": "allowed_triggers", "allowed": p.AllowedTriggers, "actual": t.Type}}
 	}
-	if t.Branch != "" && !BranchAllowed(p.AllowedBranches, t.Branch) {
+	if t.Type == TriggerBranchPush && !BranchAllowed(p.AllowedBranches, t.Branch) {
 		return &fault.Error{Kind: fault.PermissionDenied,
 			Message: fmt.Sprintf("environment %s does not accept releases from branch %s (allowed_branches: %s)", env, t.Branch, strings.Join(p.AllowedBranches, ", ")),
 			Details: map[string]any{"rule": "allowed_branches", "allowed": p.AllowedBranches, "actual": t.Branch}}

@@ -59,9 +59,17 @@ func NumericAlias(number int) Alias {
 	return Alias{Alias: strconv.Itoa(number), Type: AliasNumeric}
 }
 
-// BranchAlias names a release from a branch, e.g. "main-42".
+// BranchAlias names a release from a branch, e.g. "main-42"; slashes in
+// the branch become dashes ("release/2.0" gives "release-2.0-42"), since an
+// alias is one path segment of the API.
 func BranchAlias(branch string, number int) Alias {
-	return Alias{Alias: branch + "-" + strconv.Itoa(number), Type: AliasBranch}
+	return Alias{Alias: AliasSafe(branch) + "-" + strconv.Itoa(number), Type: AliasBranch}
+}
+
+// AliasSafe turns a branch or tag name into alias text: slashes become
+// dashes.
+func AliasSafe(name string) string {
+	return strings.ReplaceAll(name, "/", "-")
 }
 
 // TriggerType says what created a release.

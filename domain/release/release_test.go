@@ -188,3 +188,26 @@ func TestPolicies(t *testing.T) {
 		t.Errorf("bad trigger accepted: %v", err)
 	}
 }
+
+func TestAliases(t *testing.T) {
+	if a := BranchAlias("release/2.0", 7); a.Alias != "release-2.0-7" || ValidateAlias(a) != nil {
+		t.Errorf("BranchAlias = %+v (%v)", a, ValidateAlias(a))
+	}
+	if err := ValidateAlias(NumericAlias(12)); err != nil {
+		t.Errorf("numeric alias refused: %v", err)
+	}
+	for _, bad := range []Alias{{Alias: "", Type: AliasCustom}, {Alias: "12", Type: AliasCustom}, {Alias: "a/b", Type: AliasTag},
+		{Alias: "a b", Type: AliasTag}, {Alias: strings.Repeat("x", 129), Type: AliasCustom}, {Alias: "ok", Type: "weird"}} {
+		if err := ValidateAlias(bad); !fault.Is(err, fault.Validation) {
+			t.Errorf("ValidateAlias(%+v) = %v", bad, err)
+		}
+	}
+	// Only branch pushes are checked against allowed branches.
+	staging := DefaultEnvironments()["staging"]
+	if err := staging.CheckRelease("staging", &Trigger{Type: TriggerTag, Tag: "v1", Branch: "feature/x"}); err != nil {
+		t.Errorf("a tag release with a branch = %v", err)
+	}
+	if err := staging.CheckRelease("staging", &Trigger{Type: TriggerBranchPush}); !fault.Is(err, fault.PermissionDenied) {
+		t.Errorf("a branch push without a branch = %v", err)
+	}
+}

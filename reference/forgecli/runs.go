@@ -27,10 +27,10 @@ func newRunCreate(s streams) *cobra.Command {
 	o := &apiOptions{}
 	var req httptransport.CreateRunRequest
 	cmd := &cobra.Command{
-		Use:   "create",
-		Short: "Start the pipeline of a commit (returns the existing run if there is one)",
+		Use:     "create",
+		Short:   "Start the pipeline of a commit (returns the existing run if there is one)",
 		Example: `  forge run create --repository acme/monorepo --commit 0123456789abcdef0123456789abcdef01234567 --branch main`,
-		Args: cobra.NoArgs,
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := needRepository(req.Repository); err != nil {
 				return err
@@ -120,10 +120,10 @@ func newRunList(s streams) *cobra.Command {
 	var page ports.Page
 	var status string
 	cmd := &cobra.Command{
-		Use:   "list",
-		Short: "List runs, newest first",
+		Use:     "list",
+		Short:   "List runs, newest first",
 		Example: `  forge run list --repository acme/monorepo --status running`,
-		Args: cobra.NoArgs,
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			c, err := o.client()
 			if err != nil {

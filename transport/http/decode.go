@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"strconv"
 	"strings"
@@ -19,8 +20,10 @@ const MaxBodyBytes = 1 << 20
 // fields, wrong types, trailing data, and bodies over MaxBodyBytes are
 // validation errors that name the field.
 func decodeJSON(r *http.Request, v any) error {
-	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
-		return &fault.Error{Kind: fault.Validation, Message: "Content-Type must be application/json, got " + ct}
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
+			return &fault.Error{Kind: fault.Validation, Message: "Content-Type must be application/json, got " + strconv.Quote(ct)}
+		}
 	}
 	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, MaxBodyBytes))
 	dec.DisallowUnknownFields()

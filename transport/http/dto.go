@@ -101,19 +101,19 @@ type RollbackRequest struct {
 
 // DeploymentResponse is a deployment as the API returns it.
 type DeploymentResponse struct {
-	ID              string     `json:"id"`
-	DeploymentID    string     `json:"deployment_id"`
-	ReleaseID       string     `json:"release_id"`
-	ReleaseNumber   int        `json:"release_number"`
-	Repository      string     `json:"repository"`
-	Project         string     `json:"project"`
-	Environment     string     `json:"environment"`
-	Status          string     `json:"status"`
-	DeployedAt      time.Time  `json:"deployed_at"`
-	DeployedBy      string     `json:"deployed_by"`
-	GitOpsCommitSHA string     `json:"gitops_commit_sha"`
-	ApprovalID      *string    `json:"approval_id,omitempty"`
-	Previous        *Previous  `json:"previous,omitempty"`
+	ID              string    `json:"id"`
+	DeploymentID    string    `json:"deployment_id"`
+	ReleaseID       string    `json:"release_id"`
+	ReleaseNumber   int       `json:"release_number"`
+	Repository      string    `json:"repository"`
+	Project         string    `json:"project"`
+	Environment     string    `json:"environment"`
+	Status          string    `json:"status"`
+	DeployedAt      time.Time `json:"deployed_at"`
+	DeployedBy      string    `json:"deployed_by"`
+	GitOpsCommitSHA string    `json:"gitops_commit_sha"`
+	ApprovalID      *string   `json:"approval_id,omitempty"`
+	Previous        *Previous `json:"previous,omitempty"`
 }
 
 // Previous names the deployment a rollback replaced.

@@ -61,7 +61,12 @@ func encodeError(_ context.Context, err error, w http.ResponseWriter) {
 	if !ok {
 		kind, status = fault.Internal, http.StatusInternalServerError
 	}
-	msg := fe.Error()
+	// The answer carries the message only; a wrapped cause may name hosts,
+	// paths or queries, and goes to the log instead.
+	msg := fe.Message
+	if msg == "" {
+		msg = http.StatusText(status)
+	}
 	if kind == fault.Internal {
 		msg = "internal error; the server log has the details"
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/go-kit/kit/endpoint"
@@ -14,6 +15,7 @@ import (
 	"github.com/catalyst-forge/forge/application/registering"
 	"github.com/catalyst-forge/forge/application/releasing"
 	"github.com/catalyst-forge/forge/application/running"
+	"github.com/catalyst-forge/forge/domain/fault"
 	"github.com/catalyst-forge/forge/domain/identity"
 	"github.com/catalyst-forge/forge/ports"
 )
@@ -85,6 +87,7 @@ func NewServer(s Services, verifier ports.TokenVerifier, log logrus.FieldLogger)
 	root.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		if s.Ready != nil {
 			if err := s.Ready(r.Context()); err != nil {
+				logError(r.Context(), log, err)
 				encodeError(r.Context(), err, w)
 				return
 			}
@@ -92,7 +95,7 @@ func NewServer(s Services, verifier ports.TokenVerifier, log logrus.FieldLogger)
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write([]byte(`{"status":"ready"}` + "\n"))
 	})
-	root.Handle("/v1/", authenticate(verifier, api))
+	root.Handle("/v1/", authenticate(verifier, routeOrError(api)))
 	return logRequests(log, root)
 }
 
@@ -136,4 +139,35 @@ func (s *statusRecorder) Flush() {
 	if f, ok := s.ResponseWriter.(http.Flusher); ok {
 		f.Flush()
 	}
+}
+
+// routeOrError answers requests no route takes with the API's error body:
+// 405 with an Allow header when the path exists for other methods, 404
+// otherwise (the mux's own answers are plain text).
+func routeOrError(mux *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, pattern := mux.Handler(r); pattern != "" {
+			mux.ServeHTTP(w, r)
+			return
+		}
+		var allowed []string
+		for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete} {
+			probe := r.Clone(r.Context())
+			probe.Method = m
+			if _, pattern := mux.Handler(probe); pattern != "" {
+				allowed = append(allowed, m)
+			}
+		}
+		if len(allowed) > 0 {
+			w.Header().Set("Allow", strings.Join(allowed, ", "))
+			w.Header().Set("Content-Type", "application/json; charset=utf-8")
+			w.WriteHeader(http.StatusMethodNotAllowed)
+			enc := json.NewEncoder(w)
+			enc.SetEscapeHTML(false)
+			_ = enc.Encode(ErrorBody{Error: ErrorDetail{Code: "method_not_allowed",
+				Message: r.Method + " is not allowed on " + r.URL.Path + "; allowed: " + strings.Join(allowed, ", ")}})
+			return
+		}
+		encodeError(r.Context(), fault.New(fault.NotFound, "no API route %s %s", r.Method, r.URL.Path), w)
+	})
 }

@@ -1,0 +1,159 @@
+package httptransport_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/catalyst-forge/forge/adapters/onprem/oidcauth"
+	"github.com/catalyst-forge/forge/domain/fault"
+	"github.com/catalyst-forge/forge/domain/identity"
+	"github.com/catalyst-forge/forge/domain/repository"
+	httptransport "github.com/catalyst-forge/forge/transport/http"
+)
+
+// fuzzTarget is the API handler a fuzz test posts to, with a service
+// account's token. It starts over with a fresh store every resetEvery
+// inputs, so that the store's growth (memstore copies its whole state in
+// every transaction) does not slow fuzzing down as it runs.
+type fuzzTarget struct {
+	issuer  *oidcauth.DevIssuer
+	token   string
+	handler http.Handler
+	inputs  int
+}
+
+const resetEvery = 500
+
+func newFuzzTarget(f *testing.F) *fuzzTarget {
+	issuer, err := oidcauth.LoadOrCreateDevKey(filepath.Join(f.TempDir(), "dev-key.pem"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	token, err := issuer.Token("fuzz-bot", []identity.Role{identity.RoleServiceAccount}, 24*time.Hour)
+	if err != nil {
+		f.Fatal(err)
+	}
+	return &fuzzTarget{issuer: issuer, token: token}
+}
+
+// next returns the handler for the next input: acme/mono is registered,
+// with limits high enough that fuzzing rarely meets them.
+func (ft *fuzzTarget) next(t *testing.T) http.Handler {
+	if ft.handler == nil || ft.inputs%resetEvery == 0 {
+		h, mem, clk := buildHandler(ft.issuer, options{}, io.Discard)
+		_, _, err := mem.CreateRepository(context.Background(), &repository.Repository{Name: "acme/mono", CreatedAt: clk.Now(),
+			Limits: repository.Limits{RunsPerMinute: 1 << 30, MaxConcurrentRuns: 1 << 30}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ft.handler = h
+	}
+	ft.inputs++
+	return ft.handler
+}
+
+// postToHandler sends body straight to the handler, without a network,
+// and checks the answer: 200 or 201 with a JSON object, or a 4xx with the
+// spec's error body. Anything else (a 5xx, a panic) fails.
+func postToHandler(t *testing.T, h http.Handler, token, path string, body []byte) {
+	req := httptest.NewRequest(http.MethodPost, path, bytes.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+
+	if ct := rec.Header().Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		t.Fatalf("POST %s %q: status %d with Content-Type %q", path, body, rec.Code, ct)
+	}
+	switch {
+	case rec.Code == http.StatusCreated || rec.Code == http.StatusOK:
+		var v map[string]any
+		if err := json.Unmarshal(rec.Body.Bytes(), &v); err != nil || v["id"] == "" || v["id"] == nil {
+			t.Fatalf("POST %s %q: %d with body %s", path, body, rec.Code, rec.Body)
+		}
+	case rec.Code >= 400 && rec.Code < 500:
+		var eb struct {
+			Error *httptransport.ErrorDetail `json:"error"`
+		}
+		if err := json.Unmarshal(rec.Body.Bytes(), &eb); err != nil || eb.Error == nil || eb.Error.Code == "" || eb.Error.Message == "" {
+			t.Fatalf("POST %s %q: %d without the spec's error body: %s", path, body, rec.Code, rec.Body)
+		}
+		if eb.Error.Code == string(fault.Internal) || eb.Error.Code == string(fault.Unauthenticated) {
+			t.Fatalf("POST %s %q: %d %s", path, body, rec.Code, rec.Body)
+		}
+	default:
+		t.Fatalf("POST %s %q: status %d: %s", path, body, rec.Code, rec.Body)
+	}
+}
+
+func FuzzCreateRunBody(f *testing.F) {
+	ft := newFuzzTarget(f)
+	for _, seed := range []string{
+		`{"repository":"acme/mono","branch":"main","commit_sha":"` + sha("1") + `"}`,
+		`{"repository":"acme/mono","branch":"feature/x","commit_sha":"` + sha("2") + `","triggered_by":"dave","trigger_type":"manual"}`,
+		`{"repository":"acme/mono","commit_sha":"` + sha("3") + sha("3")[:24] + `","trigger_type":"pull_request"}`,
+		`{"repository":"acme/other","commit_sha":"` + sha("4") + `"}`,
+		`{"repository":"acme/mono","commit_sha":"` + sha("5") + `","trigger_type":"cron"}`,
+		`{"repository":"acme/mono","commit_sha":"` + sha("5") + `","branch":"a b~"}`,
+		`{"repository":"acme/mono","commit_sha":5}`,
+		`{"repository":"acme/mono","colour":"red"}`,
+		`{"repository":"acme/mono"} trailing`,
+		`{}{}`,
+		`{"repository":`,
+		`{"repository" "x"}`,
+		``,
+		`null`,
+		`[]`,
+		`"string"`,
+		`1e999`,
+		`{"branch":"\u0000\ud800"}`,
+		`{"repository":"acme/mono","commit_sha":"` + sha("6") + `","branch":"` + strings.Repeat("b", 300) + `"}`,
+		"\xff\xfe{}",
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		postToHandler(t, ft.next(t), ft.token, "/v1/runs", body)
+	})
+}
+
+func FuzzCreateReleaseBody(f *testing.F) {
+	ft := newFuzzTarget(f)
+	for _, seed := range []string{
+		`{"repository":"acme/mono","project":"api","commit_sha":"` + sha("1") + `"}`,
+		`{"repository":"acme/mono","project":"api","commit_sha":"` + sha("2") + `","oci_digest":"sha256:00",` +
+			`"artifacts":[{"name":"api","type":"container","tracking_oci_uri":"t/api","primary_published_uri":"p/api"}],` +
+			`"trigger":{"type":"tag","tag":"api/v1.2.3"}}`,
+		`{"repository":"acme/mono","project":"api","commit_sha":"` + sha("3") + `","trigger":{"type":"branch_push","branch":"main"}}`,
+		`{"repository":"acme/mono","project":"api","commit_sha":"` + sha("4") + `","trigger":{"type":"tag","tag":"3"}}`,
+		`{"repository":"acme/mono","project":"api","commit_sha":"` + sha("5") + `","trigger":{"type":"tag","tag":"main-3"}}`,
+		`{"repository":"acme/mono","project":"api","commit_sha":"` + sha("6") + `","pipeline_run_id":"nope"}`,
+		`{"repository":"acme/mono","project":"api","commit_sha":"` + sha("7") + `","trigger":{"type":"tag"}}`,
+		`{"repository":"acme/mono","project":"api","commit_sha":"` + sha("7") + `","trigger":{"type":"cron"}}`,
+		`{"repository":"acme/mono","project":"api","commit_sha":"` + sha("8") + `","artifacts":[{"name":"a","type":"binary","tracking_oci_uri":"x"},{"name":"a","type":"binary","tracking_oci_uri":"x"}]}`,
+		`{"repository":"acme/mono","project":"api","commit_sha":"` + sha("8") + `","artifacts":[null]}`,
+		`{"repository":"acme/mono","project":"API","commit_sha":"` + sha("9") + `"}`,
+		`{"artifacts":{"name":"x"}}`,
+		`{"trigger":"tag"}`,
+		`{"trigger":{"type":"tag","ref":"v1"}}`,
+		`{"repository":"acme/mono"} {}`,
+		`{"repository":"acme/mono",`,
+		``,
+		`null`,
+		`[{}]`,
+		`{"commit_sha":1.5}`,
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		postToHandler(t, ft.next(t), ft.token, "/v1/releases", body)
+	})
+}
