@@ -27,6 +27,8 @@ type keySet interface {
 	// key returns the key with ID kid, or errUnknownKey. Any other error
 	// means the key set could not be fetched.
 	key(ctx context.Context, kid string) (*jose.JSONWebKey, error)
+	// holds reports whether the keys in memory include kid, without fetching.
+	holds(kid string) bool
 }
 
 // staticKeySet is a fixed set of keys, as the development issuer uses.
@@ -38,6 +40,8 @@ func (s staticKeySet) key(_ context.Context, kid string) (*jose.JSONWebKey, erro
 	}
 	return nil, errUnknownKey
 }
+
+func (s staticKeySet) holds(kid string) bool { return s[kid] != nil }
 
 // maxJWKSBytes bounds the size of a key set document.
 const maxJWKSBytes = 1 << 20
@@ -66,6 +70,11 @@ func (r *remoteKeySet) cached(kid string) (*jose.JSONWebKey, uint64) {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	return r.keys[kid], r.gen
+}
+
+func (r *remoteKeySet) holds(kid string) bool {
+	k, _ := r.cached(kid)
+	return k != nil
 }
 
 func (r *remoteKeySet) key(ctx context.Context, kid string) (*jose.JSONWebKey, error) {

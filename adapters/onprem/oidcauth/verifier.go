@@ -68,6 +68,7 @@ type Verifier struct {
 	skew     time.Duration
 	now      func() time.Time
 	keys     keySet
+	verified verifiedCache
 }
 
 var _ ports.TokenVerifier = (*Verifier)(nil)
@@ -170,22 +171,31 @@ type claims struct {
 // the token names an unknown key; the message says what was wrong and never
 // contains the token.
 func (v *Verifier) Verify(ctx context.Context, token string) (*identity.Principal, error) {
-	payload, err := v.verifySignature(ctx, token)
-	if err != nil {
-		return nil, err
-	}
-	var c claims
-	if err := json.Unmarshal(payload, &c); err != nil {
-		return nil, claimsError(err)
-	}
-	if err := v.checkClaims(&c); err != nil {
+	// A token whose signature was verified moments ago is not verified
+	// again (an ES256/RS256 check costs more than the rest of a typical
+	// request); its time-based claims are checked on every use.
+	c, kid, ok := v.verified.get(token, v.now())
+	if !ok || !v.keys.holds(kid) {
+		payload, err := v.verifySignature(ctx, token)
+		if err != nil {
+			return nil, err
+		}
+		c = &claims{}
+		if err := json.Unmarshal(payload, c); err != nil {
+			return nil, claimsError(err)
+		}
+		if err := v.checkClaims(c); err != nil {
+			return nil, err
+		}
+		v.verified.put(token, tokenKID(token), c, v.now())
+	} else if err := v.checkClaims(c); err != nil {
 		return nil, err
 	}
 	name := c.PreferredUsername
 	if name == "" {
 		name = c.Name
 	}
-	return &identity.Principal{Subject: c.Subject, Name: name, Roles: v.roles(&c)}, nil
+	return &identity.Principal{Subject: c.Subject, Name: name, Roles: v.roles(c)}, nil
 }
 
 // verifySignature checks the token's structure, algorithm and key, and
@@ -356,4 +366,18 @@ func quoteAll(list []string) string {
 		out = append(out, quote(s))
 	}
 	return "[" + strings.Join(out, " ") + "]"
+}
+
+// tokenKID reads the kid of a token whose signature has been verified.
+func tokenKID(token string) string {
+	head, _, _ := strings.Cut(token, ".")
+	raw, err := base64.RawURLEncoding.DecodeString(head)
+	if err != nil {
+		return ""
+	}
+	var h struct {
+		Kid string `json:"kid"`
+	}
+	_ = json.Unmarshal(raw, &h)
+	return h.Kid
 }

@@ -19,6 +19,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -36,8 +37,21 @@ func main() {
 	duration := flag.Duration("duration", 10*time.Second, "how long each scenario runs")
 	workers := flag.Int("workers", 16, "concurrent clients")
 	releases := flag.Int("releases", 200, "releases to seed")
+	profile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	flag.Parse()
+	if *profile != "" {
+		f, err := os.Create(*profile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "error:", err)
+			os.Exit(1)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	if err := run(*database, *duration, *workers, *releases); err != nil {
+		pprof.StopCPUProfile()
 		fmt.Fprintln(os.Stderr, "error:", err)
 		os.Exit(1)
 	}
