@@ -1,0 +1,97 @@
+package forgeapi
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/catalyst-forge/forge/adapters/onprem/oidcauth"
+	"github.com/catalyst-forge/forge/domain/fault"
+	"github.com/catalyst-forge/forge/domain/identity"
+	httptransport "github.com/catalyst-forge/forge/transport/http"
+)
+
+// TestAppEndToEnd boots the real server on a loopback port over SQLite:
+// it refuses an unmigrated database, serves after 'migrate', and answers
+// an authenticated client.
+func TestAppEndToEnd(t *testing.T) {
+	dir := t.TempDir()
+	dsn := "sqlite://" + filepath.Join(dir, "forge.db")
+	key := filepath.Join(dir, "dev-key.pem")
+	opts := Options{Addr: "127.0.0.1:0", Database: dsn, Auth: "dev", DevKey: key, Log: io.Discard}
+	ctx := context.Background()
+
+	if _, err := New(ctx, opts); !fault.Is(err, fault.Unavailable) || !strings.Contains(err.Error(), "run: forge-api migrate --database "+dsn) {
+		t.Fatalf("New on an unmigrated database = %v", err)
+	}
+	var out bytes.Buffer
+	if err := Migrate(ctx, dsn, &out); err != nil || !strings.Contains(out.String(), "applied 0001_initial") {
+		t.Fatalf("Migrate = %v, %q", err, out.String())
+	}
+	out.Reset()
+	if err := Migrate(ctx, dsn, &out); err != nil || !strings.Contains(out.String(), "up to date") {
+		t.Fatalf("second Migrate = %v, %q", err, out.String())
+	}
+
+	policies := filepath.Join(dir, "policies.yaml")
+	if err := os.WriteFile(policies, []byte("environments:\n  qa:\n    promotion_policy:\n      allowed_triggers: [manual]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	opts.Policies = policies
+	app, err := New(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer app.Close()
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- app.Run(runCtx) }()
+
+	issuer, err := oidcauth.LoadOrCreateDevKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, _ := issuer.Token("ops", []identity.Role{identity.RoleOperator}, time.Minute)
+	c := &httptransport.Client{BaseURL: "http://" + app.Addr(), Token: tok}
+	if err := c.Health(ctx); err != nil {
+		t.Fatal(err)
+	}
+	r, created, err := c.RegisterRepository(ctx, httptransport.RegisterRepositoryRequest{Repository: "acme/mono"})
+	if err != nil || !created || r.Name != "acme/mono" {
+		t.Fatalf("register = %+v, %v, %v", r, created, err)
+	}
+	// The policy file replaced the default environments.
+	if _, err := c.CurrentDeployment(ctx, "dev", "acme/mono", "api"); !fault.Is(err, fault.Validation) || !strings.Contains(err.Error(), "environments: qa") {
+		t.Errorf("deployment in dev with only qa configured = %v", err)
+	}
+	stop()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Run = %v", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("Run did not return after its context ended")
+	}
+}
+
+func TestOptionsErrors(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	for name, o := range map[string]Options{
+		"no database":       {Auth: "dev", DevKey: filepath.Join(dir, "k.pem")},
+		"unknown auth":      {Auth: "basic", Database: "sqlite://" + filepath.Join(dir, "x.db")},
+		"dev without key":   {Auth: "dev", Database: "sqlite://" + filepath.Join(dir, "x.db")},
+		"oidc without host": {Auth: "oidc", Database: "sqlite://" + filepath.Join(dir, "x.db")},
+		"bad policies":      {Auth: "dev", DevKey: filepath.Join(dir, "k.pem"), Database: "sqlite://" + filepath.Join(dir, "x.db"), Policies: filepath.Join(dir, "missing.yaml")},
+	} {
+		if _, err := New(ctx, o); !fault.Is(err, fault.Validation) {
+			t.Errorf("%s: %v, want a validation error", name, err)
+		}
+	}
+}
