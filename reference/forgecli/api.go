@@ -51,6 +51,15 @@ func (o *apiOptions) client() (*httptransport.Client, error) {
 	return &httptransport.Client{BaseURL: o.server, Token: token}, nil
 }
 
+// repoClient is client for commands about one repository: it first
+// checks that the repository is known.
+func (o *apiOptions) repoClient(repo string) (*httptransport.Client, error) {
+	if repo == "" {
+		return nil, &exitError{code: ExitUsage, msg: "which repository? pass --repository owner/name or set FORGE_REPOSITORY"}
+	}
+	return o.client()
+}
+
 // apiError prints what the API said and exits 1.
 func apiError(err error) error {
 	var fe *fault.Error
@@ -79,13 +88,6 @@ func (o *apiOptions) print(w io.Writer, v any, table func(*tabwriter.Writer)) er
 // repositoryFlag adds --repository with its FORGE_REPOSITORY fallback.
 func repositoryFlag(cmd *cobra.Command, into *string) {
 	cmd.Flags().StringVarP(into, "repository", "r", os.Getenv("FORGE_REPOSITORY"), "repository as owner/name (env FORGE_REPOSITORY)")
-}
-
-func needRepository(repo string) error {
-	if repo == "" {
-		return &exitError{code: ExitUsage, msg: "which repository? pass --repository owner/name or set FORGE_REPOSITORY"}
-	}
-	return nil
 }
 
 func envOr(name, def string) string {

@@ -25,10 +25,7 @@ someone other than the deployer).`,
 		Example: "  forge deploy dev auth-service main-42 -r acme/monorepo\n  forge deploy production auth-service v1.2.3 -r acme/monorepo",
 		Args:    cobra.ExactArgs(3),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := needRepository(repo); err != nil {
-				return err
-			}
-			c, err := o.client()
+			c, err := o.repoClient(repo)
 			if err != nil {
 				return err
 			}
@@ -62,10 +59,7 @@ before the current one, under the same policy checks as 'forge deploy'.`,
 		Example: "  forge rollback production auth-service -r acme/monorepo",
 		Args:    cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := needRepository(repo); err != nil {
-				return err
-			}
-			c, err := o.client()
+			c, err := o.repoClient(repo)
 			if err != nil {
 				return err
 			}
@@ -110,13 +104,10 @@ approvers approve, and the approver cannot be the one who deploys.`,
 			default:
 				return &exitError{code: ExitUsage, msg: "RELEASE must be PROJECT/ID or owner/name/PROJECT/ID, got " + args[0]}
 			}
-			if err := needRepository(repo); err != nil {
-				return err
-			}
 			if strings.TrimSpace(justification) == "" {
 				return &exitError{code: ExitUsage, msg: "--justification is required: say why this release may go to " + args[1]}
 			}
-			c, err := o.client()
+			c, err := o.repoClient(repo)
 			if err != nil {
 				return err
 			}

@@ -33,10 +33,7 @@ func newReleaseGet(s streams) *cobra.Command {
 		Example: "  forge release get auth-service v1.2.3 --repository acme/monorepo\n  forge release get auth-service 42 -r acme/monorepo -o json",
 		Args:    cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := needRepository(repo); err != nil {
-				return err
-			}
-			c, err := o.client()
+			c, err := o.repoClient(repo)
 			if err != nil {
 				return err
 			}
@@ -79,10 +76,7 @@ func newReleaseList(s streams) *cobra.Command {
 		Short: "List the releases of a project, newest first",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := needRepository(repo); err != nil {
-				return err
-			}
-			c, err := o.client()
+			c, err := o.repoClient(repo)
 			if err != nil {
 				return err
 			}

@@ -32,10 +32,7 @@ func newRunCreate(s streams) *cobra.Command {
 		Example: `  forge run create --repository acme/monorepo --commit 0123456789abcdef0123456789abcdef01234567 --branch main`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := needRepository(req.Repository); err != nil {
-				return err
-			}
-			c, err := o.client()
+			c, err := o.repoClient(req.Repository)
 			if err != nil {
 				return err
 			}
