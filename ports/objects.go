@@ -1,0 +1,50 @@
+package ports
+
+import (
+	"context"
+	"io"
+	"time"
+)
+
+// ObjectStore keeps blobs by key: step logs, large job results, artifacts.
+// Keys are slash-separated paths ("pipeline-runs/{run}/logs/..."); a key
+// that is empty, over 1024 bytes, starts with "/", or holds "." or ".."
+// segments, a backslash or a NUL is a Validation error. Implementations are
+// safe for concurrent use.
+type ObjectStore interface {
+	// Put stores the content of r under key, replacing any object there.
+	// Readers never see a partial object: the new content appears whole
+	// when Put returns. Idempotent. Errors: Validation, Unavailable.
+	Put(ctx context.Context, key string, r io.Reader, opts PutOptions) (ObjectInfo, error)
+	// Get opens the object at key, from byte offset on (0 for all of it;
+	// an offset at or past the end gives an empty body). The caller closes
+	// the reader. Errors: NotFound, Validation, Unavailable.
+	Get(ctx context.Context, key string, offset int64) (io.ReadCloser, ObjectInfo, error)
+	// Stat describes the object at key. Errors: NotFound, Validation, Unavailable.
+	Stat(ctx context.Context, key string) (ObjectInfo, error)
+	// Delete removes the object at key; a missing object is not an error.
+	// Errors: Validation, Unavailable.
+	Delete(ctx context.Context, key string) error
+	// List returns the objects whose keys start with prefix, in key order,
+	// after the key after (exclusive; "" from the start), at most limit of
+	// them (0 means 1000), and whether more follow.
+	List(ctx context.Context, prefix, after string, limit int) (objects []ObjectInfo, more bool, err error)
+	// PresignGet returns a URL that lets anyone holding it download the
+	// object for ttl, without other credentials. Errors: Validation,
+	// Unavailable.
+	PresignGet(ctx context.Context, key string, ttl time.Duration) (string, error)
+}
+
+// PutOptions describe an object being stored.
+type PutOptions struct {
+	// ContentType is the media type; empty means application/octet-stream.
+	ContentType string
+}
+
+// ObjectInfo describes a stored object.
+type ObjectInfo struct {
+	Key         string
+	Size        int64
+	ContentType string
+	ModTime     time.Time
+}
