@@ -3,7 +3,10 @@ package ports
 import (
 	"context"
 	"io"
+	"strings"
 	"time"
+
+	"github.com/catalyst-forge/forge/domain/fault"
 )
 
 // ObjectStore keeps blobs by key: step logs, large job results, artifacts.
@@ -47,4 +50,49 @@ type ObjectInfo struct {
 	Size        int64
 	ContentType string
 	ModTime     time.Time
+}
+
+// MaxObjectKeyBytes is the longest object key, in bytes (S3's limit too).
+const MaxObjectKeyBytes = 1024
+
+// ValidateObjectKey checks a key against the rules of ObjectStore, so that
+// every adapter agrees on what a key is: not empty, at most
+// MaxObjectKeyBytes, no leading slash, no empty, "." or ".." segment, no
+// backslash or NUL. A refusal is fault.Validation.
+func ValidateObjectKey(key string) error {
+	switch {
+	case key == "":
+		return fault.New(fault.Validation, "object key is empty")
+	case len(key) > MaxObjectKeyBytes:
+		return fault.New(fault.Validation, "object key %q… is %d bytes long, over the limit of %d", key[:32], len(key), MaxObjectKeyBytes)
+	case strings.HasPrefix(key, "/"):
+		return fault.New(fault.Validation, "object key %q starts with a slash", key)
+	case strings.ContainsRune(key, '\\'):
+		return fault.New(fault.Validation, "object key %q holds a backslash", key)
+	case strings.ContainsRune(key, 0):
+		return fault.New(fault.Validation, "object key %q holds a NUL byte", key)
+	}
+	for seg := range strings.SplitSeq(key, "/") {
+		switch seg {
+		case "":
+			return fault.New(fault.Validation, "object key %q has an empty segment", key)
+		case ".", "..":
+			return fault.New(fault.Validation, "object key %q has a %q segment", key, seg)
+		}
+	}
+	return nil
+}
+
+// ValidateContentType refuses content types that could not be sent back as
+// an HTTP header (control characters, over 1024 bytes): fault.Validation.
+func ValidateContentType(ct string) error {
+	if len(ct) > 1024 {
+		return fault.New(fault.Validation, "content type is %d bytes long, over the limit of 1024", len(ct))
+	}
+	for i := 0; i < len(ct); i++ {
+		if c := ct[i]; (c < 0x20 && c != '\t') || c == 0x7f {
+			return fault.New(fault.Validation, "content type %q holds a control character", ct)
+		}
+	}
+	return nil
 }
