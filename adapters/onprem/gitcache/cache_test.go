@@ -1,0 +1,489 @@
+package gitcache_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/catalyst-forge/forge/adapters/onprem/gitcache"
+	"github.com/catalyst-forge/forge/domain/fault"
+	"github.com/catalyst-forge/forge/ports"
+)
+
+func checkout(t testing.TB, c *gitcache.Cache, repository string, r *testRepo, commit, job string) *ports.Workspace {
+	t.Helper()
+	ws, err := c.Checkout(context.Background(), ports.CheckoutRequest{
+		Repository: repository, Remote: r.url, Commit: commit, JobID: job,
+	})
+	if err != nil {
+		t.Fatalf("checking out %s of %s: %v", commit, repository, err)
+	}
+	t.Cleanup(func() {
+		if err := ws.Remove(context.Background()); err != nil {
+			t.Errorf("removing %s: %v", ws.Dir, err)
+		}
+	})
+	return ws
+}
+
+func remove(t testing.TB, ws *ports.Workspace) {
+	t.Helper()
+	if err := ws.Remove(context.Background()); err != nil {
+		t.Fatalf("removing %s: %v", ws.Dir, err)
+	}
+}
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
+
+func TestEvictsLeastRecentlyUsedRepositoryButNotOneInUse(t *testing.T) {
+	// Three repositories of about 260 KiB each; the budget holds two.
+	const blob = 256 << 10
+	a, b, cr := newTestRepo(t), newTestRepo(t), newTestRepo(t)
+	ca := a.commit(t, "a", map[string][]byte{"blob.bin": randomBytes(blob)})
+	cb := b.commit(t, "b", map[string][]byte{"blob.bin": randomBytes(blob)})
+	cc := cr.commit(t, "c", map[string][]byte{"blob.bin": randomBytes(blob)})
+
+	dir := t.TempDir()
+	clock := &testClock{now: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}
+	const budget = 700 << 10
+	c, err := gitcache.New(dir, gitcache.WithBudget(budget), gitcache.WithClock(clock.Now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	gitDir := func(name string) string { return filepath.Join(dir, "repos", "acme", name+".git") }
+
+	clock.advance(time.Minute)
+	wsA := checkout(t, c, "acme/a", a, ca, "a") // the oldest, but kept live
+	clock.advance(time.Minute)
+	remove(t, checkout(t, c, "acme/b", b, cb, "b"))
+	clock.advance(time.Minute)
+	remove(t, checkout(t, c, "acme/c", cr, cc, "c"))
+
+	if exists(gitDir("b")) {
+		t.Errorf("acme/b, the least recently used repository without a workspace, was not evicted")
+	}
+	if !exists(gitDir("a")) {
+		t.Errorf("acme/a was evicted while a workspace of it was live")
+	}
+	if !exists(gitDir("c")) {
+		t.Errorf("acme/c, the most recently used repository, was evicted")
+	}
+	if got := c.Stats(); got.Evictions != 1 || got.Bytes > budget || got.Bytes < 2*blob {
+		t.Errorf("Stats() = %+v, want 1 eviction and %d < Bytes <= %d", got, 2*blob, budget)
+	}
+	if _, err := os.Stat(filepath.Join(wsA.Dir, "blob.bin")); err != nil {
+		t.Errorf("the live workspace of acme/a lost its files: %v", err)
+	}
+
+	// Once its workspace is gone, acme/a is the least recently used.
+	remove(t, wsA)
+	clock.advance(time.Minute)
+	ws := checkout(t, c, "acme/b", b, cb, "b-again")
+	if ws.CacheHit {
+		t.Errorf("checkout of the evicted acme/b was a cache hit")
+	}
+	if exists(gitDir("a")) {
+		t.Errorf("acme/a was not evicted once it was the least recently used without a workspace")
+	}
+	if !exists(gitDir("b")) || !exists(gitDir("c")) {
+		t.Errorf("acme/b or acme/c was evicted; want only acme/a gone")
+	}
+	if got := c.Stats(); got.Evictions != 2 || got.Bytes > budget {
+		t.Errorf("Stats() = %+v, want 2 evictions and Bytes <= %d", got, budget)
+	}
+}
+
+func TestEvictionOrderSurvivesARestart(t *testing.T) {
+	// Last use is kept on disk, so a new Cache on the directory evicts in
+	// the same order.
+	const blob = 256 << 10
+	a, b := newTestRepo(t), newTestRepo(t)
+	ca := a.commit(t, "a", map[string][]byte{"blob.bin": randomBytes(blob)})
+	cb := b.commit(t, "b", map[string][]byte{"blob.bin": randomBytes(blob)})
+	dir := t.TempDir()
+	clock := &testClock{now: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}
+	first, err := gitcache.New(dir, gitcache.WithClock(clock.Now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock.advance(time.Minute)
+	remove(t, checkout(t, first, "acme/b", b, cb, "b"))
+	clock.advance(-time.Hour) // a used "earlier" than b, whatever the order of calls
+	remove(t, checkout(t, first, "acme/a", a, ca, "a"))
+
+	second, err := gitcache.New(dir, gitcache.WithBudget(400<<10))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if exists(filepath.Join(dir, "repos", "acme", "a.git")) || !exists(filepath.Join(dir, "repos", "acme", "b.git")) {
+		t.Errorf("New over budget did not evict acme/a, the least recently used")
+	}
+	if got := second.Stats(); got.Evictions != 1 {
+		t.Errorf("Stats() = %+v, want 1 eviction", got)
+	}
+}
+
+func TestStatsCountHitsMissesAndBytes(t *testing.T) {
+	r := newTestRepo(t)
+	c1 := r.commit(t, "one", map[string][]byte{"a.txt": []byte("one\n"), "blob.bin": randomBytes(64 << 10)})
+	c, err := gitcache.New(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Stats(); got != (gitcache.Stats{}) {
+		t.Errorf("Stats() of a new cache = %+v, want zeros", got)
+	}
+
+	checkout(t, c, "acme/app", r, c1, "1")
+	checkout(t, c, "acme/app", r, c1, "2")
+	c2 := r.commit(t, "two", map[string][]byte{"a.txt": []byte("two\n")})
+	checkout(t, c, "acme/app", r, c2, "3")
+	checkout(t, c, "acme/app", r, c1, "4")
+	_, err = c.Checkout(context.Background(), ports.CheckoutRequest{
+		Repository: "acme/app", Remote: r.url, Commit: strings.Repeat("ab", 20), JobID: "5",
+	})
+	if !fault.Is(err, fault.NotFound) {
+		t.Fatalf("unknown commit: err = %v, want NotFound", err)
+	}
+	_, err = c.Checkout(context.Background(), ports.CheckoutRequest{Repository: "acme/app", Remote: r.url, Commit: "abc"})
+	if !fault.Is(err, fault.Validation) {
+		t.Fatalf("short commit: err = %v, want Validation", err)
+	}
+
+	got := c.Stats()
+	want := gitcache.Stats{Hits: 2, Misses: 3, Evictions: 0}
+	if got.Hits != want.Hits || got.Misses != want.Misses || got.Evictions != want.Evictions {
+		t.Errorf("Stats() = %+v, want Hits 2, Misses 3 (the failed fetch is a miss, the invalid request nothing), Evictions 0", got)
+	}
+	if got.Bytes < 64<<10 || got.Bytes > 1<<20 {
+		t.Errorf("Stats().Bytes = %d, want the size of one small repository", got.Bytes)
+	}
+}
+
+// The helper process of TestNewCleansUpAfterACrashedProcess: it checks a
+// commit out and exits without removing the workspace, as a crash would.
+func TestCrashHelperProcess(t *testing.T) {
+	dir := os.Getenv("GITCACHE_CRASH_DIR")
+	if dir == "" {
+		t.Skip("helper process of TestNewCleansUpAfterACrashedProcess")
+	}
+	c, err := gitcache.New(dir)
+	if err != nil {
+		fmt.Println("ERROR", err)
+		os.Exit(2)
+	}
+	ws, err := c.Checkout(context.Background(), ports.CheckoutRequest{
+		Repository: "acme/app", Remote: os.Getenv("GITCACHE_CRASH_REMOTE"),
+		Commit: os.Getenv("GITCACHE_CRASH_COMMIT"), JobID: "crashed-job",
+	})
+	if err != nil {
+		fmt.Println("ERROR", err)
+		os.Exit(2)
+	}
+	fmt.Println("WORKSPACE", ws.Dir)
+	os.Exit(0)
+}
+
+func TestNewCleansUpAfterACrashedProcess(t *testing.T) {
+	r := newTestRepo(t)
+	c1 := r.commit(t, "one", map[string][]byte{"a.txt": []byte("one\n")})
+	dir := t.TempDir()
+	gitDir := filepath.Join(dir, "repos", "acme", "app.git")
+
+	// A live workspace of another Cache on the directory, which must stay.
+	live, err := gitcache.New(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	liveWS := checkout(t, live, "acme/app", r, c1, "live-job")
+
+	// A process that checks out and dies.
+	cmd := execSelf("^TestCrashHelperProcess$",
+		"GITCACHE_CRASH_DIR="+dir, "GITCACHE_CRASH_REMOTE="+r.url, "GITCACHE_CRASH_COMMIT="+c1)
+	out, err := cmd.Output()
+	crashed, ok := strings.CutPrefix(strings.TrimSpace(string(out)), "WORKSPACE ")
+	if err != nil || !ok {
+		t.Fatalf("helper process: %v: %s", err, out)
+	}
+
+	// A worktree added by hand, with no lease at all.
+	orphan := filepath.Join(dir, "workspaces", "orphan-0123456789ab")
+	runGit(t, dir, "--git-dir="+gitDir, "worktree", "add", "--detach", "--quiet", orphan, c1)
+
+	list := runGit(t, dir, "--git-dir="+gitDir, "worktree", "list", "--porcelain")
+	if !exists(crashed) || !strings.Contains(list, crashed) || !strings.Contains(list, orphan) {
+		t.Fatalf("the setup left no crashed workspace %s and orphan %s:\n%s", crashed, orphan, list)
+	}
+
+	c, err := gitcache.New(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ws := range []string{crashed, orphan} {
+		if exists(ws) {
+			t.Errorf("New left the workspace %s of a dead job", ws)
+		}
+	}
+	list = runGit(t, dir, "--git-dir="+gitDir, "worktree", "list", "--porcelain")
+	if strings.Contains(list, crashed) || strings.Contains(list, orphan) {
+		t.Errorf("New left the worktree registrations of dead jobs:\n%s", list)
+	}
+	if !strings.Contains(list, liveWS.Dir) || !exists(filepath.Join(liveWS.Dir, "a.txt")) {
+		t.Errorf("New removed the live workspace %s of another Cache:\n%s", liveWS.Dir, list)
+	}
+	leases, _ := os.ReadDir(filepath.Join(dir, "leases"))
+	if len(leases) != 1 {
+		t.Errorf("leases after recovery = %d, want 1 (the live workspace's)", len(leases))
+	}
+
+	// The repository the dead process fetched is still a cache hit.
+	if ws := checkout(t, c, "acme/app", r, c1, "next"); !ws.CacheHit {
+		t.Errorf("checkout after recovery was a miss")
+	}
+}
+
+func TestFallsBackToBranchesWhenTheServerRefusesCommitsBySHA(t *testing.T) {
+	// A wrapper that makes git speak protocol v0, where a server without
+	// uploadpack.allow*SHA1InWant serves only what its refs advertise.
+	wrapper := filepath.Join(t.TempDir(), "git-v0")
+	script := "#!/bin/sh\nexec git -c protocol.version=0 \"$@\"\n"
+	if err := os.WriteFile(wrapper, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	r := newTestRepo(t)
+	c1 := r.commit(t, "one", map[string][]byte{"a.txt": []byte("one\n")})
+	r.commit(t, "two", map[string][]byte{"a.txt": []byte("two\n")})
+	runGit(t, r.dir, "checkout", "--quiet", "-b", "scratch")
+	dangling := r.commit(t, "on no branch", map[string][]byte{"a.txt": []byte("dangling\n")})
+	runGit(t, r.dir, "checkout", "--quiet", "main")
+	runGit(t, r.dir, "branch", "--quiet", "-D", "scratch")
+
+	dir := t.TempDir()
+	c, err := gitcache.New(dir, gitcache.WithGit(wrapper))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws := checkout(t, c, "acme/app", r, c1, "old-commit")
+	if b, err := os.ReadFile(filepath.Join(ws.Dir, "a.txt")); err != nil || string(b) != "one\n" {
+		t.Errorf("a.txt = %q, %v; want the first commit's", b, err)
+	}
+	gitDir := filepath.Join(dir, "repos", "acme", "app.git")
+	if refs := runGit(t, dir, "--git-dir="+gitDir, "show-ref"); !strings.Contains(refs, "refs/forge/heads/main") {
+		t.Errorf("the cache did not fall back to fetching branches; its refs:\n%s", refs)
+	}
+
+	_, err = c.Checkout(context.Background(), ports.CheckoutRequest{Repository: "acme/app", Remote: r.url, Commit: dangling})
+	if !fault.Is(err, fault.NotFound) {
+		t.Errorf("a commit on no branch of a server that refuses SHAs: err = %v, want NotFound", err)
+	}
+}
+
+func TestFetchesOnlyTheCommitWhenTheServerServesSHAs(t *testing.T) {
+	r := newTestRepo(t)
+	c1 := r.commit(t, "one", map[string][]byte{"a.txt": []byte("one\n")})
+	r.commit(t, "two", map[string][]byte{"a.txt": []byte("two\n")})
+	dir := t.TempDir()
+	c, err := gitcache.New(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkout(t, c, "acme/app", r, c1, "job")
+	refs := runGit(t, dir, "--git-dir="+filepath.Join(dir, "repos", "acme", "app.git"), "show-ref")
+	if refs != c1+" refs/forge/commits/"+c1 {
+		t.Errorf("refs after fetching %s by SHA:\n%s\nwant only its commit ref", c1, refs)
+	}
+}
+
+func TestTwoCachesShareADirectory(t *testing.T) {
+	r := newTestRepo(t)
+	c1 := r.commit(t, "one", map[string][]byte{"a.txt": []byte("one\n")})
+	c2 := r.commit(t, "two", map[string][]byte{"a.txt": []byte("two\n")})
+	dir := t.TempDir()
+	caches := make([]*gitcache.Cache, 2)
+	for i := range caches {
+		c, err := gitcache.New(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		caches[i] = c
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for i := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			commit, want := c1, "one\n"
+			if i%2 == 1 {
+				commit, want = c2, "two\n"
+			}
+			ws, err := caches[i%2].Checkout(context.Background(), ports.CheckoutRequest{
+				Repository: "acme/app", Remote: r.url, Commit: commit, JobID: fmt.Sprint(i),
+			})
+			if err != nil {
+				errs <- err
+				return
+			}
+			if b, err := os.ReadFile(filepath.Join(ws.Dir, "a.txt")); err != nil || string(b) != want {
+				errs <- fmt.Errorf("checkout %d: a.txt = %q, %v; want %q", i, b, err, want)
+			}
+			if err := ws.Remove(context.Background()); err != nil {
+				errs <- err
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if entries, _ := os.ReadDir(filepath.Join(dir, "workspaces")); len(entries) != 0 {
+		t.Errorf("%d workspaces left after every Remove", len(entries))
+	}
+}
+
+func TestRedactRemovesCredentialsFromURLs(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"https://user:secret@github.com/acme/app.git", "https://github.com/acme/app.git"},
+		{"https://x-access-token:ghs_abc123@github.com/acme/app", "https://github.com/acme/app"},
+		{"https://glpat-token@gitlab.example/acme/app.git", "https://gitlab.example/acme/app.git"},
+		{"http://user:p@ss@host:8080/x.git", "http://host:8080/x.git"},
+		{"HTTPS://USER:PASS@HOST/x", "HTTPS://HOST/x"},
+		{"ssh://git@host:2222/acme/app.git", "ssh://host:2222/acme/app.git"},
+		{"fatal: unable to access 'https://u:p@host/x/': The requested URL returned error: 403",
+			"fatal: unable to access 'https://host/x/': The requested URL returned error: 403"},
+		{"from https://a:b@one/x to https://c:d@two/y", "from https://one/x to https://two/y"},
+		{"https://github.com/acme/app.git", "https://github.com/acme/app.git"},
+		{"git@github.com:acme/app.git", "git@github.com:acme/app.git"},
+		{"file:///srv/git/app.git", "file:///srv/git/app.git"},
+		{"https://host/path/with@sign", "https://host/path/with@sign"},
+		{"", ""},
+	}
+	for _, tt := range tests {
+		if got := gitcache.Redact(tt.in); got != tt.want {
+			t.Errorf("Redact(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestErrorsNeverCarryCredentials(t *testing.T) {
+	// A server that refuses everyone, and one that is down.
+	refusing := refusingServer(t)
+	down := closedAddress(t)
+	c, err := gitcache.New(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, remote := range []string{
+		"http://deploy:s3cr3t-pa55@" + refusing + "/acme/app.git",
+		"http://deploy:s3cr3t-pa55@" + down + "/acme/app.git",
+		"http://ghp_s3cr3t-pa55@" + down + "/acme/app.git",
+	} {
+		_, err := c.Checkout(context.Background(), ports.CheckoutRequest{
+			Repository: "acme/app", Remote: remote, Commit: strings.Repeat("1", 40),
+		})
+		if !fault.Is(err, fault.Unavailable) {
+			t.Errorf("%s: err = %v, want Unavailable", gitcache.Redact(remote), err)
+		}
+		if err != nil && strings.Contains(fmt.Sprintf("%v %#v", err, err), "s3cr3t") {
+			t.Errorf("the error carries the password: %v", err)
+		}
+	}
+}
+
+func TestCancellingTheContextStopsGit(t *testing.T) {
+	// A server that never answers: only the context can end the fetch.
+	hanging := hangingServer(t)
+	c, err := gitcache.New(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err = c.Checkout(ctx, ports.CheckoutRequest{
+		Repository: "acme/app", Remote: "http://" + hanging + "/acme/app.git", Commit: strings.Repeat("2", 40),
+	})
+	if !errors.Is(err, context.DeadlineExceeded) || !fault.Is(err, fault.Unavailable) {
+		t.Errorf("err = %v, want Unavailable wrapping context.DeadlineExceeded", err)
+	}
+	if elapsed := time.Since(start); elapsed > 10*time.Second {
+		t.Errorf("Checkout returned %v after the deadline", elapsed)
+	}
+}
+
+func TestRemoveFinishesAfterTheContextEnded(t *testing.T) {
+	r := newTestRepo(t)
+	c1 := r.commit(t, "one", map[string][]byte{"a.txt": []byte("one\n")})
+	c, err := gitcache.New(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws := checkout(t, c, "acme/app", r, c1, "job")
+	// A job leaves a read-only directory behind, as Go's module cache does.
+	ro := filepath.Join(ws.Dir, "pkg", "mod")
+	if err := os.MkdirAll(ro, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(ro, "f"), []byte("x"), 0o444); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(ro, 0o555); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := ws.Remove(ctx); err != nil {
+		t.Fatalf("Remove with an ended context: %v", err)
+	}
+	if exists(ws.Dir) {
+		t.Errorf("%s still exists", ws.Dir)
+	}
+}
+
+func TestNewRejectsBadOptions(t *testing.T) {
+	tests := []struct {
+		name string
+		dir  string
+		opts []gitcache.Option
+		kind fault.Kind
+	}{
+		{"empty directory", "", nil, fault.Validation},
+		{"zero budget", t.TempDir(), []gitcache.Option{gitcache.WithBudget(0)}, fault.Validation},
+		{"negative budget", t.TempDir(), []gitcache.Option{gitcache.WithBudget(-1)}, fault.Validation},
+		{"no such git", t.TempDir(), []gitcache.Option{gitcache.WithGit("/no/such/git")}, fault.Internal},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := gitcache.New(tt.dir, tt.opts...); !fault.Is(err, tt.kind) {
+				t.Errorf("New: err = %v, want %s", err, tt.kind)
+			}
+		})
+	}
+}
+
+func TestWorkspacesGoWhereTheOptionSays(t *testing.T) {
+	r := newTestRepo(t)
+	c1 := r.commit(t, "one", map[string][]byte{"a.txt": []byte("one\n")})
+	workspaces := t.TempDir()
+	c, err := gitcache.New(t.TempDir(), gitcache.WithWorkspaces(workspaces))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws := checkout(t, c, "acme/app", r, c1, "build 42/../x")
+	if filepath.Dir(ws.Dir) != workspaces {
+		t.Errorf("workspace %s is not in %s", ws.Dir, workspaces)
+	}
+	if base := filepath.Base(ws.Dir); strings.ContainsAny(base, " /") || !strings.HasPrefix(base, "build_42") {
+		t.Errorf("workspace name %q is not the job ID made safe", base)
+	}
+}

@@ -1,0 +1,38 @@
+// Package gitcache is the persistent git cache of the workers: the adapter
+// of the SourceCache port (ports.SourceCache) that drives the git command
+// line. It is in the adapters/onprem layer and serves every profile, since
+// a worker always needs the source of the commit it builds.
+//
+// It owns one cache directory:
+//
+//	<dir>/repos/<owner>/<name>.git   one bare repository per repository
+//	<dir>/repos/<owner>/<name>.lock  its lock file; its mtime is the last use
+//	<dir>/leases/<workspace>.lock    one lease per live workspace
+//	<dir>/trash/                     evicted repositories being deleted
+//	<dir>/workspaces/<job>-<random>  the workspaces (WithWorkspaces moves them)
+//
+// A checkout fetches only the commit it needs (git fetch --no-tags <remote>
+// <commit>, falling back to every branch and tag when the server refuses to
+// serve an unadvertised commit) and adds a linked worktree of the bare
+// repository, detached at the commit, as the job's workspace. Workspaces of
+// one repository share its objects, so a warm checkout copies no history.
+//
+// Concurrency: every operation on a bare repository holds its lock, an
+// in-process semaphore plus a flock(2) on its lock file, so several Cache
+// values, in one process or several, may share a cache directory. Each live
+// workspace holds a flock on its lease; New removes the workspaces whose
+// lease nobody holds any more (their process crashed) and prunes their
+// worktree registrations.
+//
+// Eviction: after every checkout, least recently used repositories are
+// deleted until the cache fits its size budget (20 GiB unless WithBudget
+// says otherwise); a repository with a live workspace is never deleted.
+//
+// git runs with a clean environment (no system or user configuration, no
+// terminal prompts, no hooks, C locale) in its own process group, which is
+// killed when the context ends. Errors are *fault.Error: NotFound when the
+// remote does not have the commit, Unavailable when the remote cannot be
+// reached or refuses the credentials (or the context ended), Validation for
+// a bad request, Internal otherwise with git's message; messages never hold
+// the user:password part of a URL.
+package gitcache

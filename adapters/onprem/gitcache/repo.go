@@ -1,0 +1,226 @@
+package gitcache
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/catalyst-forge/forge/domain/fault"
+)
+
+// Refs the cache keeps in its bare repositories. Commits fetched by SHA
+// get a ref each, so that later fetches can tell the remote what the cache
+// already has (git negotiates from refs) and gc keeps them; the fallback
+// mirrors the remote's branches and tags.
+const (
+	commitRefs = "refs/forge/commits/"
+	headRefs   = "+refs/heads/*:refs/forge/heads/*"
+	tagRefs    = "+refs/tags/*:refs/forge/tags/*"
+)
+
+// keepCommitRefs is how many commit refs a repository keeps (the newest
+// by commit date) once it has twice as many.
+const keepCommitRefs = 64
+
+// removeTimeout bounds the removal of one workspace.
+const removeTimeout = 2 * time.Minute
+
+// repoConfig is added to the configuration of every bare repository.
+// Fetched objects always stay packed (a pack appears whole or not at all,
+// so a killed fetch never leaves half a commit), and automatic gc runs in
+// the foreground, under the repository's lock.
+const repoConfig = `[fetch]
+	unpackLimit = 1
+[gc]
+	autoDetach = false
+[maintenance]
+	autoDetach = false
+`
+
+// ensureRepo creates the bare repository in gitDir unless it exists, and
+// reports whether it created it. The repository is made aside and renamed
+// into place, so a crash never leaves half of one. Call with its lock held.
+func (c *Cache) ensureRepo(ctx context.Context, gitDir string) (bool, error) {
+	if fi, err := os.Stat(gitDir); err == nil && fi.IsDir() {
+		return false, nil
+	}
+	tmp, err := os.MkdirTemp(c.trashDir, "init-*")
+	if err != nil {
+		return false, fault.Wrap(fault.Internal, err, "creating a repository for %s", gitDir)
+	}
+	if _, err := c.git(ctx, "init", "--bare", "--quiet", "--template=", tmp); err != nil {
+		_ = os.RemoveAll(tmp)
+		return false, toInternal(err, "creating the repository %s", gitDir)
+	}
+	err = appendFile(filepath.Join(tmp, "config"), repoConfig)
+	if err == nil {
+		err = os.MkdirAll(filepath.Dir(gitDir), 0o755)
+	}
+	if err == nil {
+		err = os.Rename(tmp, gitDir)
+	}
+	if err != nil {
+		_ = os.RemoveAll(tmp)
+		return false, fault.Wrap(fault.Internal, err, "creating the repository %s", gitDir)
+	}
+	return true, nil
+}
+
+func appendFile(path, text string) error {
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		return err
+	}
+	_, err = f.WriteString(text)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// hasCommit reports whether the repository has commit. Only a cancelled
+// context is an error: a repository git cannot read has nothing.
+func (c *Cache) hasCommit(ctx context.Context, gitDir, commit string) (bool, error) {
+	_, err := c.git(ctx, "--git-dir="+gitDir, "cat-file", "-e", commit+"^{commit}")
+	if err == nil {
+		return true, nil
+	}
+	var ge *gitError
+	if errors.As(err, &ge) {
+		return false, nil
+	}
+	return false, err
+}
+
+// fetch gets r.commit from r.remote: the commit alone when the server
+// serves commits by SHA, or else every branch and tag. Call with the
+// repository's lock held.
+func (c *Cache) fetch(ctx context.Context, r request) error {
+	remote := redact(r.remote)
+	ref := commitRefs + r.commit
+	_, err := c.git(ctx, "--git-dir="+r.gitDir, "fetch", "--no-tags", "--no-write-fetch-head", "--quiet",
+		"--", r.remote, "+"+r.commit+":"+ref)
+	if err == nil {
+		ok, err := c.hasCommit(ctx, r.gitDir, r.commit)
+		if err != nil {
+			return err
+		}
+		if !ok { // the name is of a tree, a blob or a tag
+			_, _ = c.git(ctx, "--git-dir="+r.gitDir, "update-ref", "-d", ref)
+			return notFound(r, "is not a commit")
+		}
+		c.trimRefs(ctx, r.gitDir)
+		return nil
+	}
+	if kindOf(err) == fault.Unavailable {
+		return withDetails(toFault(err, "fetching %s from %s", r.commit, remote), r)
+	}
+	// The server may not serve unadvertised commits (uploadpack.allow*SHA1InWant
+	// unset, protocol v0/v1): mirror its branches and tags instead.
+	if _, err := c.git(ctx, "--git-dir="+r.gitDir, "fetch", "--no-tags", "--no-write-fetch-head", "--prune", "--quiet",
+		"--", r.remote, headRefs, tagRefs); err != nil {
+		if kindOf(err) == fault.NotFound {
+			err = fault.Wrap(fault.Internal, err, "fetching the branches and tags of %s", remote)
+		}
+		return withDetails(toFault(err, "fetching the branches and tags of %s", remote), r)
+	}
+	ok, err := c.hasCommit(ctx, r.gitDir, r.commit)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return notFound(r, "was not found")
+	}
+	return nil
+}
+
+// withDetails names the repository and the commit in the fault err, unless
+// it already has details.
+func withDetails(err error, r request) error {
+	var fe *fault.Error
+	if errors.As(err, &fe) && fe.Details == nil {
+		fe.Details = map[string]any{"repository": r.repository, "commit": r.commit}
+	}
+	return err
+}
+
+func notFound(r request, what string) error {
+	e := fault.New(fault.NotFound, "commit %s %s at %s", r.commit, what, redact(r.remote))
+	e.Details = map[string]any{"repository": r.repository, "commit": r.commit}
+	return e
+}
+
+// trimRefs deletes the oldest commit refs once there are too many. It is
+// housekeeping: failures are ignored.
+func (c *Cache) trimRefs(ctx context.Context, gitDir string) {
+	out, err := c.git(ctx, "--git-dir="+gitDir, "for-each-ref", "--sort=-committerdate", "--format=%(refname)", commitRefs)
+	if err != nil {
+		return
+	}
+	refs := strings.Fields(string(out))
+	if len(refs) <= 2*keepCommitRefs {
+		return
+	}
+	var b strings.Builder
+	for _, ref := range refs[keepCommitRefs:] {
+		b.WriteString("delete " + ref + "\n")
+	}
+	_, _ = c.gitInput(ctx, strings.NewReader(b.String()), "--git-dir="+gitDir, "update-ref", "--stdin")
+}
+
+// removeWorktree deletes the worktree in dir and its registration in the
+// repository. Call with the repository's lock held.
+func (c *Cache) removeWorktree(ctx context.Context, gitDir, dir string) error {
+	if _, err := c.git(ctx, "--git-dir="+gitDir, "worktree", "remove", "--force", dir); err != nil {
+		// The repository may be damaged or the tree unusual (read-only
+		// directories): delete the files, then let prune drop the entry.
+		if rmErr := forceRemoveAll(dir); rmErr != nil {
+			return fault.Wrap(fault.Internal, rmErr, "removing the workspace %s", dir)
+		}
+	}
+	// A registration left behind only delays eviction; the next prune
+	// (another removal, or New) drops it.
+	_, _ = c.git(ctx, "--git-dir="+gitDir, "worktree", "prune")
+	return nil
+}
+
+// discard deletes a repository the cache just created and could not fill.
+// Call with its lock held.
+func (c *Cache) discard(gitDir string) {
+	if c.trash(gitDir) {
+		c.mu.Lock()
+		delete(c.sizes, gitDir)
+		c.mu.Unlock()
+	}
+}
+
+// trash renames path into the trash and deletes it there, so nobody sees
+// it half-deleted. It reports whether path is gone.
+func (c *Cache) trash(path string) bool {
+	dst := filepath.Join(c.trashDir, filepath.Base(path)+"-"+randomHex(6))
+	if err := os.Rename(path, dst); err != nil {
+		return false
+	}
+	_ = forceRemoveAll(dst)
+	return true
+}
+
+// forceRemoveAll is os.RemoveAll that also deletes read-only directories
+// (a job may leave some, like Go's module cache does).
+func forceRemoveAll(path string) error {
+	err := os.RemoveAll(path)
+	if err == nil {
+		return nil
+	}
+	_ = filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && d.IsDir() {
+			_ = os.Chmod(p, 0o755)
+		}
+		return nil
+	})
+	return os.RemoveAll(path)
+}
