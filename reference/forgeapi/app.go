@@ -13,6 +13,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/sirupsen/logrus"
 
+	"github.com/catalyst-forge/forge/adapters/onprem/fsblob"
 	"github.com/catalyst-forge/forge/adapters/onprem/gormstore"
 	"github.com/catalyst-forge/forge/adapters/onprem/logevents"
 	"github.com/catalyst-forge/forge/adapters/onprem/natsevents"
@@ -45,6 +46,11 @@ type Options struct {
 	Policies string // environment policy file (YAML); empty: the spec's defaults
 	Registry string // prefix of Release OCI URIs
 	NATSURL  string // publish events to NATS when set; otherwise log them
+	// ObjectsDir, when set, is the filesystem object store of the local
+	// profile; its presigned links are served under /v1/objects/ and
+	// signed for PublicURL (default http://<Addr>).
+	ObjectsDir string
+	PublicURL  string
 
 	// LookupsPerMinute and DeploymentsPerMinute override spec 06's rate
 	// limits (0 keeps them, a negative value turns them off).
@@ -60,6 +66,7 @@ type App struct {
 	opts     Options
 	log      *logrus.Logger
 	store    *gormstore.Store
+	objects  *fsblob.Store
 	nc       *nats.Conn
 	listener net.Listener
 	server   *http.Server
@@ -132,22 +139,37 @@ func New(ctx context.Context, o Options) (*App, error) {
 		Repositories: &registering.Service{Store: a.store, Clock: o.Now},
 		Ready:        a.store.CheckSchema,
 	}
+	if o.ObjectsDir != "" {
+		public := o.PublicURL
+		if public == "" {
+			public = "http://" + addrOr(o.Addr)
+		}
+		a.objects, err = fsblob.New(o.ObjectsDir, fsblob.WithSigning(nil, public))
+		if err != nil {
+			return nil, err
+		}
+		services.Objects = a.objects.SignedHandler()
+	}
 	a.server = &http.Server{
 		Handler:           httptransport.NewServer(services, verifier, log),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 	}
-	addr := o.Addr
-	if addr == "" {
-		addr = "127.0.0.1:8080"
-	}
+	addr := addrOr(o.Addr)
 	a.listener, err = net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fault.Wrap(fault.Unavailable, err, "listening on %s", addr)
 	}
 	ok = true
 	return a, nil
+}
+
+func addrOr(addr string) string {
+	if addr == "" {
+		return "127.0.0.1:8080"
+	}
+	return addr
 }
 
 func (a *App) verifier(ctx context.Context) (ports.TokenVerifier, error) {
@@ -204,6 +226,9 @@ func (a *App) Close() error {
 	}
 	if a.nc != nil {
 		a.nc.Close()
+	}
+	if a.objects != nil {
+		errs = append(errs, a.objects.Close())
 	}
 	if a.store != nil {
 		errs = append(errs, a.store.Close())

@@ -4,15 +4,18 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/catalyst-forge/forge/adapters/onprem/fsblob"
 	"github.com/catalyst-forge/forge/adapters/onprem/oidcauth"
 	"github.com/catalyst-forge/forge/domain/fault"
 	"github.com/catalyst-forge/forge/domain/identity"
+	"github.com/catalyst-forge/forge/ports"
 	httptransport "github.com/catalyst-forge/forge/transport/http"
 )
 
@@ -43,6 +46,7 @@ func TestAppEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	opts.Policies = policies
+	opts.ObjectsDir = filepath.Join(dir, "objects")
 	app, err := New(ctx, opts)
 	if err != nil {
 		t.Fatal(err)
@@ -69,6 +73,32 @@ func TestAppEndToEnd(t *testing.T) {
 	if _, err := c.CurrentDeployment(ctx, "dev", "acme/mono", "api"); !fault.Is(err, fault.Validation) || !strings.Contains(err.Error(), "environments: qa") {
 		t.Errorf("deployment in dev with only qa configured = %v", err)
 	}
+	// A link signed by the local object store is served without a token.
+	objects, err := fsblob.New(opts.ObjectsDir, fsblob.WithSigning(nil, "http://"+app.Addr()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer objects.Close()
+	if _, err := objects.Put(ctx, "pipeline-runs/r1/logs/test/api/unit.log", strings.NewReader("ok\n"), ports.PutOptions{ContentType: "text/plain"}); err != nil {
+		t.Fatal(err)
+	}
+	link, err := objects.PresignGet(ctx, "pipeline-runs/r1/logs/test/api/unit.log", time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Get(link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || string(body) != "ok\n" {
+		t.Errorf("signed link = %d %q", resp.StatusCode, body)
+	}
+	if resp, err := http.Get(strings.Replace(link, "sig=", "sig=0", 1)); err != nil || resp.StatusCode != http.StatusForbidden {
+		t.Errorf("tampered link = %v, %v", resp, err)
+	}
+
 	stop()
 	select {
 	case err := <-done:

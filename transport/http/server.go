@@ -29,6 +29,10 @@ type Services struct {
 	// Ready reports whether the server can serve (database reachable,
 	// schema current); /readyz answers 503 with its error otherwise.
 	Ready func(ctx context.Context) error
+	// Objects, when set, serves presigned object links under /v1/objects/
+	// (the filesystem object store's signed URLs). The signature is the
+	// credential, so these requests carry no bearer token.
+	Objects http.Handler
 }
 
 // response is what an endpoint returns: a status and a body (nil for 204).
@@ -96,6 +100,10 @@ func NewServer(s Services, verifier ports.TokenVerifier, log logrus.FieldLogger)
 		_, _ = w.Write([]byte(`{"status":"ready"}` + "\n"))
 	})
 	root.Handle("/v1/", authenticate(verifier, routeOrError(api)))
+	if s.Objects != nil {
+		root.Handle("GET /v1/objects/", s.Objects)
+		root.Handle("HEAD /v1/objects/", s.Objects)
+	}
 	return logRequests(log, root)
 }
 

@@ -84,6 +84,8 @@ so on (FORGE_ + the flag in upper case with _ for -).`,
 	f.StringVar(&o.Policies, "policies", env("FORGE_POLICIES", ""), "environment promotion policies (YAML); default: dev, staging and production of the spec")
 	f.StringVar(&o.Registry, "registry", env("FORGE_REGISTRY", ""), "registry prefix of Release OCI images (default localhost:5000)")
 	f.StringVar(&o.NATSURL, "nats", env("FORGE_NATS_URL", ""), "publish events to this NATS server (default: log them)")
+	f.StringVar(&o.ObjectsDir, "objects-dir", env("FORGE_OBJECTS_DIR", ""), "filesystem object store (local profile); its signed links are served under /v1/objects/")
+	f.StringVar(&o.PublicURL, "public-url", env("FORGE_PUBLIC_URL", ""), "the URL clients reach this server at, for signed links (default http://ADDR)")
 	f.IntVar(&o.LookupsPerMinute, "limit-release-lookups", envInt("FORGE_LIMIT_RELEASE_LOOKUPS", 0), "release lookups per minute, all callers together (0: the default 1000; negative: no limit)")
 	f.IntVar(&o.DeploymentsPerMinute, "limit-deployments", envInt("FORGE_LIMIT_DEPLOYMENTS", 0), "deployments per minute per environment (0: the default 10; negative: no limit)")
 
