@@ -40,8 +40,23 @@ type ObjectStore interface {
 
 // PutOptions describe an object being stored.
 type PutOptions struct {
-	// ContentType is the media type; empty means application/octet-stream.
+	// ContentType is the media type; empty means DefaultContentType.
 	ContentType string
+}
+
+// DefaultContentType is the media type of an object stored without one.
+const DefaultContentType = "application/octet-stream"
+
+// ContentTypeOrDefault checks the content type and returns it, or
+// DefaultContentType when it is empty. A refusal is fault.Validation.
+func (o PutOptions) ContentTypeOrDefault() (string, error) {
+	if err := ValidateContentType(o.ContentType); err != nil {
+		return "", err
+	}
+	if o.ContentType == "" {
+		return DefaultContentType, nil
+	}
+	return o.ContentType, nil
 }
 
 // ObjectInfo describes a stored object.

@@ -22,7 +22,6 @@ import (
 )
 
 const (
-	octetStream      = "application/octet-stream"
 	defaultPartSize  = 8 << 20
 	minPartSize      = 5 << 20 // S3's minimum for every part but the last
 	maxListPage      = 1000    // S3's maximum MaxKeys
@@ -202,12 +201,9 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, opts ports.Put
 	if err := s.checkKey(key); err != nil {
 		return ports.ObjectInfo{}, err
 	}
-	if err := ports.ValidateContentType(opts.ContentType); err != nil {
+	ct, err := opts.ContentTypeOrDefault()
+	if err != nil {
 		return ports.ObjectInfo{}, err
-	}
-	ct := opts.ContentType
-	if ct == "" {
-		ct = octetStream
 	}
 	if err := ctx.Err(); err != nil {
 		return ports.ObjectInfo{}, fault.Wrap(fault.Unavailable, err, "s3blob: put %q", key)

@@ -19,10 +19,9 @@ import (
 )
 
 const (
-	octetStream = "application/octet-stream"
-	objectsDir  = "objects"
-	dirPerm     = 0o700
-	filePerm    = 0o600
+	objectsDir = "objects"
+	dirPerm    = 0o700
+	filePerm   = 0o600
 )
 
 // Store is an ObjectStore in a directory of the local filesystem. It is
@@ -118,12 +117,9 @@ func (s *Store) Put(ctx context.Context, key string, r io.Reader, opts ports.Put
 	if err := ports.ValidateObjectKey(key); err != nil {
 		return ports.ObjectInfo{}, err
 	}
-	if err := ports.ValidateContentType(opts.ContentType); err != nil {
+	ct, err := opts.ContentTypeOrDefault()
+	if err != nil {
 		return ports.ObjectInfo{}, err
-	}
-	ct := opts.ContentType
-	if ct == "" {
-		ct = octetStream
 	}
 	if err := ctx.Err(); err != nil {
 		return ports.ObjectInfo{}, fault.Wrap(fault.Unavailable, err, "fsblob: put %q", key)
