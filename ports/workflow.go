@@ -1,0 +1,21 @@
+package ports
+
+import (
+	"context"
+
+	"github.com/catalyst-forge/forge/domain/pipeline"
+)
+
+// WorkflowEngine runs the orchestration of a pipeline run: in the process
+// (local profile) or as an Argo Workflow whose steps call
+// `forge-dispatcher <stage>` (on premises and AWS). Safe for concurrent use.
+type WorkflowEngine interface {
+	// Start begins the run's orchestration and returns the workflow's name
+	// (recorded on the run as argo_workflow_name). Idempotent per run:
+	// starting a run that already has a workflow returns that workflow.
+	// Errors: Validation, Unavailable.
+	Start(ctx context.Context, run *pipeline.Run) (workflow string, err error)
+	// Cancel stops the run's workflow; a finished or unknown workflow is
+	// not an error. Errors: Unavailable.
+	Cancel(ctx context.Context, run *pipeline.Run) error
+}
