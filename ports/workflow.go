@@ -16,6 +16,7 @@ type WorkflowEngine interface {
 	// Errors: Validation, Unavailable.
 	Start(ctx context.Context, run *pipeline.Run) (workflow string, err error)
 	// Cancel stops the run's workflow; a finished or unknown workflow is
-	// not an error. Errors: Unavailable.
+	// not an error. Errors: Validation (the engine refused the request),
+	// Unavailable.
 	Cancel(ctx context.Context, run *pipeline.Run) error
 }

@@ -1,0 +1,217 @@
+package argoengine
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/catalyst-forge/forge/domain/fault"
+)
+
+// argoStandIn is an httptest stand-in of the Argo Server's workflow API:
+// it checks what a real server would require of a request and answers the
+// way Argo does (grpc-gateway statuses, {"code": N, "message": "..."}).
+type argoStandIn struct {
+	t      *testing.T
+	mu     sync.Mutex
+	stored map[string]bool
+	// answer, when set, replaces the normal answer with this status.
+	answer int
+	body   string
+}
+
+func (a *argoStandIn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	a.t.Helper()
+	if got := r.Header.Get("Authorization"); got != "Bearer s3cr3t-token-value" {
+		a.t.Errorf("Authorization = %q, want the bearer token", got)
+	}
+	if got := r.Header.Get("Content-Type"); got != "application/json" {
+		a.t.Errorf("Content-Type = %q, want application/json", got)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if a.answer != 0 {
+		w.WriteHeader(a.answer)
+		io.WriteString(w, a.body)
+		return
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	switch {
+	case r.Method == http.MethodPost && r.URL.Path == "/api/v1/workflows/forge":
+		var req struct {
+			Workflow *struct {
+				APIVersion string `json:"apiVersion"`
+				Kind       string `json:"kind"`
+				Metadata   struct {
+					Name string `json:"name"`
+				} `json:"metadata"`
+				Spec json.RawMessage `json:"spec"`
+			} `json:"workflow"`
+		}
+		if err := json.NewDecoder(r.Body).Decode(&req); err != nil || req.Workflow == nil {
+			a.t.Errorf("create body is not {\"workflow\": {...}}: %v", err)
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		wf := req.Workflow
+		if wf.APIVersion != "argoproj.io/v1alpha1" || wf.Kind != "Workflow" || len(wf.Spec) == 0 {
+			a.t.Errorf("create body holds %s %s, want an argoproj.io/v1alpha1 Workflow with a spec", wf.APIVersion, wf.Kind)
+		}
+		name := wf.Metadata.Name
+		if a.stored[name] {
+			w.WriteHeader(http.StatusConflict)
+			io.WriteString(w, `{"code":6,"message":"workflows.argoproj.io \"`+name+`\" already exists"}`)
+			return
+		}
+		a.stored[name] = true
+		io.WriteString(w, `{"metadata":{"name":"`+name+`","namespace":"forge","uid":"5b1e"},"spec":{},"status":{}}`)
+	case r.Method == http.MethodPut && strings.HasSuffix(r.URL.Path, "/terminate"):
+		name := strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/api/v1/workflows/forge/"), "/terminate")
+		var req struct{ Name, Namespace string }
+		if err := json.NewDecoder(r.Body).Decode(&req); err != nil || req.Name != name || req.Namespace != "forge" {
+			a.t.Errorf("terminate body = %+v (%v), want name %q, namespace forge", req, err, name)
+		}
+		if !a.stored[name] {
+			w.WriteHeader(http.StatusNotFound)
+			io.WriteString(w, `{"code":5,"message":"workflows.argoproj.io \"`+name+`\" not found"}`)
+			return
+		}
+		io.WriteString(w, `{"metadata":{"name":"`+name+`"},"spec":{"shutdown":"Terminate"}}`)
+	default:
+		a.t.Errorf("unexpected request %s %s", r.Method, r.URL.Path)
+		w.WriteHeader(http.StatusNotFound)
+	}
+}
+
+func startStandIn(t *testing.T) (*argoStandIn, *Engine) {
+	t.Helper()
+	argo := &argoStandIn{t: t, stored: map[string]bool{}}
+	srv := httptest.NewServer(argo)
+	t.Cleanup(srv.Close)
+	return argo, newTestEngine(t, srv.URL)
+}
+
+const testRunID = "0192f7c4-3b1a-7c9e-9a4b-5d6e7f8a9b0c"
+
+func TestStartAgainstHTTPTestArgoServer(t *testing.T) {
+	ctx := context.Background()
+	want := "forge-run-" + testRunID
+
+	t.Run("creates the workflow, then finds it on a second start", func(t *testing.T) {
+		_, e := startStandIn(t)
+		for i := range 2 {
+			name, err := e.Start(ctx, testRun(testRunID))
+			if err != nil || name != want {
+				t.Fatalf("start %d: got %q, %v; want %q", i+1, name, err, want)
+			}
+		}
+	})
+
+	for _, status := range []int{http.StatusUnauthorized, http.StatusForbidden} {
+		t.Run("token refused "+http.StatusText(status), func(t *testing.T) {
+			argo, e := startStandIn(t)
+			argo.answer = status
+			argo.body = `{"code":16,"message":"token not valid: s3cr3t-token-value"}`
+			_, err := e.Start(ctx, testRun(testRunID))
+			if !fault.Is(err, fault.Unavailable) {
+				t.Fatalf("got %v, want Unavailable", err)
+			}
+			msg := err.Error()
+			if strings.Contains(msg, "s3cr3t-token-value") {
+				t.Errorf("error shows the token: %s", msg)
+			}
+			if !strings.Contains(msg, "refused the token") || !strings.Contains(msg, "127.0.0.1") {
+				t.Errorf("error should name the server and the refused token: %s", msg)
+			}
+		})
+	}
+
+	t.Run("rejected workflow is Validation with the server's message", func(t *testing.T) {
+		argo, e := startStandIn(t)
+		argo.answer = http.StatusBadRequest
+		argo.body = `{"code":3,"message":"templates.dispatch: image is invalid"}`
+		_, err := e.Start(ctx, testRun(testRunID))
+		if !fault.Is(err, fault.Validation) || !strings.Contains(err.Error(), "image is invalid") {
+			t.Fatalf("got %v, want Validation with the server's message", err)
+		}
+	})
+
+	t.Run("server error is Unavailable", func(t *testing.T) {
+		argo, e := startStandIn(t)
+		argo.answer = http.StatusInternalServerError
+		argo.body = `{"code":2,"message":"etcd leader changed"}`
+		_, err := e.Start(ctx, testRun(testRunID))
+		if !fault.Is(err, fault.Unavailable) {
+			t.Fatalf("got %v, want Unavailable", err)
+		}
+	})
+
+	t.Run("unreachable server is Unavailable", func(t *testing.T) {
+		srv := httptest.NewServer(http.NotFoundHandler())
+		url := srv.URL
+		srv.Close()
+		e := newTestEngine(t, url)
+		_, err := e.Start(ctx, testRun(testRunID))
+		if !fault.Is(err, fault.Unavailable) {
+			t.Fatalf("got %v, want Unavailable", err)
+		}
+		if strings.Contains(err.Error(), "s3cr3t-token-value") {
+			t.Errorf("error shows the token: %s", err)
+		}
+	})
+}
+
+func TestCancelAgainstHTTPTestArgoServer(t *testing.T) {
+	ctx := context.Background()
+
+	t.Run("terminates a started workflow", func(t *testing.T) {
+		_, e := startStandIn(t)
+		run := testRun(testRunID)
+		name, err := e.Start(ctx, run)
+		if err != nil {
+			t.Fatal(err)
+		}
+		run.ArgoWorkflowName = name
+		if err := e.Cancel(ctx, run); err != nil {
+			t.Fatalf("Cancel: %v", err)
+		}
+	})
+
+	t.Run("unknown workflow (404) is not an error", func(t *testing.T) {
+		_, e := startStandIn(t)
+		if err := e.Cancel(ctx, testRun("never-started")); err != nil {
+			t.Fatalf("Cancel: %v", err)
+		}
+	})
+
+	t.Run("finished workflow is not an error", func(t *testing.T) {
+		argo, e := startStandIn(t)
+		argo.answer = http.StatusInternalServerError
+		argo.body = `{"code":2,"message":"cannot shutdown a completed workflow: workflow: \"forge-run-x\", namespace: \"forge\""}`
+		if err := e.Cancel(ctx, testRun("x")); err != nil {
+			t.Fatalf("Cancel: %v", err)
+		}
+	})
+
+	t.Run("server error is Unavailable", func(t *testing.T) {
+		argo, e := startStandIn(t)
+		argo.answer = http.StatusServiceUnavailable
+		if err := e.Cancel(ctx, testRun(testRunID)); !fault.Is(err, fault.Unavailable) {
+			t.Fatalf("got %v, want Unavailable", err)
+		}
+	})
+
+	t.Run("token refused is Unavailable without the token", func(t *testing.T) {
+		argo, e := startStandIn(t)
+		argo.answer = http.StatusUnauthorized
+		err := e.Cancel(ctx, testRun(testRunID))
+		if !fault.Is(err, fault.Unavailable) || strings.Contains(err.Error(), "s3cr3t-token-value") {
+			t.Fatalf("got %v, want Unavailable without the token", err)
+		}
+	})
+}
