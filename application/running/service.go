@@ -25,6 +25,8 @@ type Service struct {
 	// Limiter enforces each repository's runs-per-minute limit; nil
 	// disables rate limiting.
 	Limiter *limiting.Limiter
+	// Objects holds step logs; nil means logs cannot be read here.
+	Objects ports.ObjectStore
 }
 
 // CreateRequest is what a run is created from.

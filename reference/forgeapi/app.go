@@ -149,6 +149,7 @@ func New(ctx context.Context, o Options) (*App, error) {
 			return nil, err
 		}
 		services.Objects = a.objects.SignedHandler()
+		services.Runs.Objects = a.objects
 	}
 	a.server = &http.Server{
 		Handler:           httptransport.NewServer(services, verifier, log),

@@ -18,6 +18,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/catalyst-forge/forge/adapters/memory/memstore"
+	"github.com/catalyst-forge/forge/adapters/onprem/fsblob"
 	"github.com/catalyst-forge/forge/adapters/onprem/oidcauth"
 	"github.com/catalyst-forge/forge/application/announcing"
 	"github.com/catalyst-forge/forge/application/deploying"
@@ -58,6 +59,7 @@ type apiServer struct {
 	keyFile string
 	issuer  *oidcauth.DevIssuer
 	store   *memstore.Store
+	objects *fsblob.Store
 }
 
 // startAPI starts the API over a fresh memstore with a development key in
@@ -67,6 +69,12 @@ type apiServer struct {
 func startAPI(t *testing.T) *apiServer {
 	t.Helper()
 	s := &apiServer{keyFile: filepath.Join(t.TempDir(), "dev-key.pem"), store: memstore.New()}
+	objects, err := fsblob.New(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { objects.Close() })
+	s.objects = objects
 	issuer, err := oidcauth.LoadOrCreateDevKey(s.keyFile)
 	if err != nil {
 		t.Fatal(err)
@@ -77,7 +85,7 @@ func startAPI(t *testing.T) *apiServer {
 	events := &announcing.Announcer{Publisher: dropEvents{}, Clock: now}
 	limiter := limiting.New(clock.Now)
 	services := httptransport.Services{
-		Runs:     &running.Service{Store: s.store, Clock: now, Events: events, Limiter: limiter},
+		Runs:     &running.Service{Store: s.store, Clock: now, Events: events, Limiter: limiter, Objects: s.objects},
 		Releases: &releasing.Service{Store: s.store, Clock: now, Events: events, Limiter: limiter},
 		Deployments: &deploying.Service{Store: s.store, Clock: now, Events: events, Limiter: limiter,
 			Environments: release.DefaultEnvironments(), ApprovalTTL: release.DefaultApprovalTTL},
@@ -536,4 +544,43 @@ func TestAPIServerUnreachable(t *testing.T) {
 	r = forge(t, "run", "get", "x")
 	r.wantCode(t, ExitFailure)
 	r.wantStderr(t, "cannot reach the forge API at "+addr)
+}
+
+func TestAPIRunLogs(t *testing.T) {
+	s := startAPI(t)
+	ctx := context.Background()
+	ops := s.client(t, "ops", identity.RoleOperator)
+	if _, _, err := ops.RegisterRepository(ctx, httptransport.RegisterRepositoryRequest{Repository: "acme/mono"}); err != nil {
+		t.Fatal(err)
+	}
+	ci := s.client(t, "ci", identity.RoleServiceAccount)
+	run, _, err := ci.CreateRun(ctx, httptransport.CreateRunRequest{Repository: "acme/mono", CommitSHA: strings.Repeat("ab", 20)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.as(t, "alice", identity.RoleDeveloper)
+	r := forge(t, "run", "logs", run.ID)
+	r.wantCode(t, ExitOK)
+	if !strings.Contains(r.stderr, "has no step logs yet") {
+		t.Errorf("stderr = %q", r.stderr)
+	}
+	phases, err := s.store.AddPhases(ctx, run.ID, []pipeline.Phase{{Name: "test", GroupNumber: 1, Status: pipeline.StatusPending,
+		Tasks: []pipeline.Task{{ProjectName: "api", ProjectPath: "api", Status: pipeline.StatusPending,
+			Steps: []pipeline.Step{{Name: "unit", Action: "script", Status: pipeline.StatusPending}}}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := "pipeline-runs/" + run.ID + "/logs/test/api/unit.log"
+	if _, err := s.objects.Put(ctx, key, strings.NewReader("ok 42 tests\n"), ports.PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	zero := 0
+	if _, err := ci.UpdateStepStatus(ctx, phases[0].Tasks[0].Steps[0].ID, httptransport.StepStatusRequest{Status: "success", ExitCode: &zero, LogsS3Key: key}); err != nil {
+		t.Fatal(err)
+	}
+	r = forge(t, "run", "logs", run.ID, "--follow")
+	r.wantCode(t, ExitOK)
+	if r.stdout != "==> test / api / unit (success)\nok 42 tests\n" {
+		t.Errorf("stdout = %q", r.stdout)
+	}
 }

@@ -19,7 +19,7 @@ func newRun(s streams) *cobra.Command {
 		Long: `run talks to the forge API (--server, FORGE_SERVER) with a bearer token
 (FORGE_TOKEN or --token-file). A run is the pipeline of one commit.`,
 	}
-	cmd.AddCommand(newRunCreate(s), newRunGet(s), newRunList(s), newRunCancel(s))
+	cmd.AddCommand(newRunCreate(s), newRunGet(s), newRunList(s), newRunCancel(s), newRunLogs(s))
 	return cmd
 }
 
@@ -180,4 +180,49 @@ func short(sha string) string {
 		return sha[:12]
 	}
 	return sha
+}
+
+func newRunLogs(s streams) *cobra.Command {
+	o := &apiOptions{}
+	var follow bool
+	cmd := &cobra.Command{
+		Use:   "logs RUN-ID",
+		Short: "Print the logs of a run's steps, in run order",
+		Long: `logs prints the log of every step of a run that has one, each under a
+header naming its phase, project and step. With --follow it waits for steps
+that are still running and prints their output as it arrives.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := o.client()
+			if err != nil {
+				return err
+			}
+			run, err := c.GetRun(cmd.Context(), args[0])
+			if err != nil {
+				return apiError(err)
+			}
+			printed := 0
+			for _, ph := range run.Phases {
+				for _, t := range ph.Tasks {
+					for _, st := range t.Steps {
+						if st.LogsKey == "" && !(follow && !st.Status.Terminal()) {
+							continue
+						}
+						fmt.Fprintf(s.out, "==> %s / %s / %s (%s)\n", ph.Name, t.ProjectName, st.Name, st.Status)
+						if _, err := c.StepLogs(cmd.Context(), st.ID, 0, follow, s.out); err != nil {
+							return apiError(err)
+						}
+						printed++
+					}
+				}
+			}
+			if printed == 0 {
+				fmt.Fprintf(s.err, "run %s has no step logs yet\n", run.ID)
+			}
+			return nil
+		},
+	}
+	o.flags(cmd.Flags())
+	cmd.Flags().BoolVarP(&follow, "follow", "f", false, "wait for running steps and print their output as it arrives")
+	return cmd
 }

@@ -264,3 +264,45 @@ func (c *Client) Health(ctx context.Context) error {
 	}
 	return nil
 }
+
+// StepLogs copies the log of a step to w from offset on; with follow it
+// keeps copying as the log grows until the step has finished. It returns
+// how many bytes it copied.
+func (c *Client) StepLogs(ctx context.Context, stepID string, offset int64, follow bool, w io.Writer) (int64, error) {
+	q := url.Values{}
+	if offset > 0 {
+		q.Set("offset", strconv.FormatInt(offset, 10))
+	}
+	if follow {
+		q.Set("follow", "true")
+	}
+	base := strings.TrimSuffix(c.BaseURL, "/")
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+withQuery("/v1/steps/"+url.PathEscape(stepID)+"/logs", q), nil)
+	if err != nil {
+		return 0, fault.Wrap(fault.Validation, err, "bad server address %q", c.BaseURL)
+	}
+	if c.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.Token)
+	}
+	hc := http.Client{Timeout: 30 * time.Second}
+	if c.HTTP != nil {
+		hc = *c.HTTP
+	}
+	if follow {
+		hc.Timeout = 0 // a followed log stays open while the step runs; ctx bounds it
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return 0, fault.Wrap(fault.Unavailable, err, "cannot reach the forge API at %s", base)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode >= 400 {
+		data, _ := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
+		return 0, decodeError(resp, data)
+	}
+	n, err := io.Copy(w, resp.Body)
+	if err != nil && ctx.Err() == nil {
+		return n, fault.Wrap(fault.Unavailable, err, "reading the log of step %s", stepID)
+	}
+	return n, nil
+}

@@ -79,6 +79,7 @@ func NewServer(s Services, verifier ports.TokenVerifier, log logrus.FieldLogger)
 		api.Handle(pattern, kithttp.NewServer(ep, dec, encodeResponse, opts...))
 	}
 	runRoutes(s.Runs, handle)
+	api.Handle("GET /v1/steps/{id}/logs", stepLogs(s.Runs))
 	releaseRoutes(s.Releases, handle)
 	deploymentRoutes(s.Deployments, handle)
 	repositoryRoutes(s.Repositories, handle)

@@ -97,6 +97,7 @@ type options struct {
 	wrapStore    func(*memstore.Store) ports.Store
 	ready        func(context.Context) error
 	verifierOpts []oidcauth.Option
+	objects      ports.ObjectStore
 }
 
 // env is one API server with its store, clock, token issuer and log.
@@ -147,7 +148,7 @@ func buildHandler(issuer *oidcauth.DevIssuer, o options, log io.Writer) (http.Ha
 	events := &announcing.Announcer{Publisher: discardPublisher{}, Clock: clock}
 	limiter := limiting.New(clk.Now)
 	services := httptransport.Services{
-		Runs:     &running.Service{Store: store, Clock: clock, Events: events, Limiter: limiter},
+		Runs:     &running.Service{Store: store, Clock: clock, Events: events, Limiter: limiter, Objects: o.objects},
 		Releases: &releasing.Service{Store: store, Clock: clock, Events: events, Limiter: limiter},
 		Deployments: &deploying.Service{Store: store, Clock: clock, Events: events, Limiter: limiter,
 			Environments: release.DefaultEnvironments(), ApprovalTTL: release.DefaultApprovalTTL},
