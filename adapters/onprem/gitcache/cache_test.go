@@ -172,9 +172,9 @@ func TestStatsCountHitsMissesAndBytes(t *testing.T) {
 // The helper process of TestNewCleansUpAfterACrashedProcess: it checks a
 // commit out and exits without removing the workspace, as a crash would.
 func TestCrashHelperProcess(t *testing.T) {
-	dir := os.Getenv("GITCACHE_CRASH_DIR")
+	dir := os.Getenv("FORGE_TEST_GITCACHE_CRASH_DIR")
 	if dir == "" {
-		t.Skip("helper process of TestNewCleansUpAfterACrashedProcess")
+		t.Skip("helper process of TestNewCleansUpAfterACrashedProcess: runs only when that test sets FORGE_TEST_GITCACHE_CRASH_DIR")
 	}
 	c, err := gitcache.New(dir)
 	if err != nil {
@@ -208,7 +208,7 @@ func TestNewCleansUpAfterACrashedProcess(t *testing.T) {
 
 	// A process that checks out and dies.
 	cmd := execSelf("^TestCrashHelperProcess$",
-		"GITCACHE_CRASH_DIR="+dir, "GITCACHE_CRASH_REMOTE="+r.url, "GITCACHE_CRASH_COMMIT="+c1)
+		"FORGE_TEST_GITCACHE_CRASH_DIR="+dir, "GITCACHE_CRASH_REMOTE="+r.url, "GITCACHE_CRASH_COMMIT="+c1)
 	out, err := cmd.Output()
 	crashed, ok := strings.CutPrefix(strings.TrimSpace(string(out)), "WORKSPACE ")
 	if err != nil || !ok {

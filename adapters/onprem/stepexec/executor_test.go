@@ -106,11 +106,6 @@ func TestScriptShell(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if strings.HasPrefix(tt.shell, "bash") {
-				if _, err := os.Stat("/bin/bash"); err != nil {
-					t.Skip("no bash on this machine")
-				}
-			}
 			res, out := runScript(t, ports.StepRequest{Action: "script", Shell: tt.shell, Run: tt.run})
 			if res.ExitCode != tt.want {
 				t.Errorf("ExitCode = %d, want %d (output %q)", res.ExitCode, tt.want, out)
