@@ -25,7 +25,7 @@ func TestS3BlobConformance(t *testing.T) {
 var _ = func() bool {
 	if !haveServer() {
 		return Describe("ObjectStore conformance: s3blob", func() {
-			It("runs against an S3-compatible server", func() { Skip(skipServer) })
+			It("runs against an S3-compatible server", func() { Skip(skipServer) }) // set FORGE_TEST_S3_ENDPOINT
 		})
 	}
 	return objectstoretest.Describe("s3blob", conformanceStore,

@@ -35,7 +35,7 @@ func haveServer() bool { return os.Getenv(endpointEnv) != "" }
 func needServer(t *testing.T) {
 	t.Helper()
 	if !haveServer() {
-		t.Skip(skipServer)
+		t.Skip(skipServer) // set FORGE_TEST_S3_ENDPOINT
 	}
 }
 

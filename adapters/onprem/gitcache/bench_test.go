@@ -54,7 +54,7 @@ var benchSizesMiB = []int{5, 25, 100}
 func BenchmarkCheckout(b *testing.B) {
 	gitPath, err := exec.LookPath("git")
 	if err != nil {
-		b.Skip("git is not installed")
+		b.Fatal("the git command is required: install git")
 	}
 	root := filepath.Join(os.TempDir(), "forge-gitcache-bench")
 	if err := os.MkdirAll(root, 0o755); err != nil {

@@ -37,7 +37,7 @@ var _ = storetest.Describe("gormstore/sqlite", func() (ports.Store, func()) {
 var _ = func() bool {
 	if os.Getenv(postgresEnv) == "" {
 		return Describe("Store conformance: gormstore/postgres", func() {
-			It("runs against PostgreSQL", func() { Skip(skipPostgres) })
+			It("runs against PostgreSQL", func() { Skip(skipPostgres) }) // set FORGE_TEST_POSTGRES_DSN
 		})
 	}
 	return storetest.Describe("gormstore/postgres", conformancePostgres)

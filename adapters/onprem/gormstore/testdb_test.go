@@ -69,7 +69,7 @@ func createDatabase() (dsn string, drop func() error, err error) {
 func freshPostgres(t *testing.T) string {
 	t.Helper()
 	if os.Getenv(postgresEnv) == "" {
-		t.Skip(skipPostgres)
+		t.Skip(skipPostgres) // set FORGE_TEST_POSTGRES_DSN
 	}
 	dsn, drop, err := createDatabase()
 	if err != nil {
