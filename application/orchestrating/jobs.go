@@ -1,0 +1,52 @@
+package orchestrating
+
+import (
+	"time"
+
+	"github.com/catalyst-forge/forge/domain/config"
+	"github.com/catalyst-forge/forge/domain/pipeline"
+)
+
+// DiscoveryJob is the payload of a discovery job: the commit to discover.
+// Its result payload is the discovery output (domain/discovery.Output).
+type DiscoveryJob struct {
+	RunID      string `json:"run_id"`
+	Repository string `json:"repository"`
+	CommitSHA  string `json:"commit_sha"`
+	Branch     string `json:"branch,omitempty"`
+}
+
+// TaskJob is the payload of a CI job: one project's steps of one phase,
+// to run in priority batches in the project directory of the commit.
+type TaskJob struct {
+	RunID      string     `json:"run_id"`
+	TaskID     string     `json:"task_id"`
+	Repository string     `json:"repository"`
+	CommitSHA  string     `json:"commit_sha"`
+	Phase      string     `json:"phase"`
+	Project    string     `json:"project"`
+	Path       string     `json:"path"`
+	Steps      []TaskStep `json:"steps"`
+}
+
+// TaskStep is a step of a TaskJob with the ID its statuses are reported on.
+type TaskStep struct {
+	ID string `json:"id"`
+	config.Step
+}
+
+// TaskResult is the result payload of a CI job.
+type TaskResult struct {
+	// Status is success or failed.
+	Status pipeline.Status `json:"status"`
+	// FailedStep names the step that failed, when one did.
+	FailedStep string `json:"failed_step,omitempty"`
+}
+
+// Default timeouts of the jobs.
+const (
+	DefaultDiscoveryTimeout = 10 * time.Minute
+	DefaultTaskTimeout      = 2 * time.Hour
+	// RunLimit is the longest a run may take (spec 03: 24 hours).
+	RunLimit = 24 * time.Hour
+)

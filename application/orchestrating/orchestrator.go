@@ -1,0 +1,403 @@
+package orchestrating
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/catalyst-forge/forge/application/announcing"
+	"github.com/catalyst-forge/forge/domain/config"
+	"github.com/catalyst-forge/forge/domain/discovery"
+	"github.com/catalyst-forge/forge/domain/event"
+	"github.com/catalyst-forge/forge/domain/job"
+	"github.com/catalyst-forge/forge/domain/pipeline"
+	"github.com/catalyst-forge/forge/ports"
+)
+
+// Orchestrator drives pipeline runs. It is safe for concurrent use: each
+// Execute call drives one run.
+type Orchestrator struct {
+	Store  ports.Store
+	Jobs   ports.JobQueue
+	Status ports.StatusReporter
+	Events *announcing.Announcer
+	Clock  ports.Clock
+
+	// DiscoveryTimeout and TaskTimeout bound one attempt of a job; zero
+	// means the defaults. A phase's own timeout from the repository
+	// configuration, when shorter, bounds its tasks instead.
+	DiscoveryTimeout time.Duration
+	TaskTimeout      time.Duration
+}
+
+// Execute drives run runID to its end and returns nil once the run is
+// finished, whatever its outcome (the outcome is on the run). An error
+// means the run could not be driven (its store or queue failed) and it
+// was left as it was, for a later Execute to resume.
+func (o *Orchestrator) Execute(ctx context.Context, runID string) error {
+	run, err := o.Store.GetRun(ctx, runID)
+	if err != nil {
+		return err
+	}
+	if run.Status.Terminal() {
+		return nil
+	}
+	ctx, cancel := context.WithDeadline(ctx, run.StartedAt.Add(RunLimit))
+	defer cancel()
+	if run, err = o.setRun(ctx, runID, pipeline.StatusRunning, ""); err != nil {
+		return err
+	}
+
+	out, failure, err := o.discover(ctx, run)
+	if err != nil {
+		return o.interrupted(ctx, runID, err)
+	}
+	if failure != "" {
+		return o.finish(ctx, runID, pipeline.StatusFailed, failure)
+	}
+	phases, err := o.plan(ctx, run, out)
+	if err != nil {
+		return o.interrupted(ctx, runID, err)
+	}
+	o.report(ctx, run, ports.StatusDiscoveryComplete, fmt.Sprintf("Discovered %d projects; running phase group 1 of %d", len(out.Projects), len(out.PhaseGroups)))
+
+	groups := groupPhases(phases)
+	for i, g := range groups {
+		o.report(ctx, run, ports.StatusPhase, fmt.Sprintf("Running phase group %d of %d (%d%% complete)", i+1, len(groups), 100*i/max(len(groups), 1)))
+		failure, err := o.runGroup(ctx, run, out, g)
+		if err != nil {
+			return o.interrupted(ctx, runID, err)
+		}
+		if failure != "" {
+			o.skipRest(ctx, groups[i+1:])
+			return o.finish(ctx, runID, pipeline.StatusFailed, failure)
+		}
+		if cur, err := o.Store.GetRun(ctx, runID); err == nil && cur.Status.Terminal() {
+			o.skipRest(ctx, groups[i+1:])
+			return nil // cancelled while the group ran
+		}
+	}
+	return o.finish(ctx, runID, pipeline.StatusSuccess, "")
+}
+
+// discover dispatches the discovery job; a failed discovery is a failure
+// of the run (its message), not an error.
+func (o *Orchestrator) discover(ctx context.Context, run *pipeline.Run) (*discovery.Output, string, error) {
+	payload, _ := json.Marshal(DiscoveryJob{RunID: run.ID, Repository: run.Repository, CommitSHA: run.CommitSHA, Branch: run.Branch})
+	res, err := o.Jobs.Dispatch(ctx, job.Job{ID: run.ID + ".discovery", Type: job.TypeDiscovery, RunID: run.ID,
+		Payload: payload, Timeout: orDefault(o.DiscoveryTimeout, DefaultDiscoveryTimeout)})
+	if err != nil {
+		return nil, "", err
+	}
+	if res.Error != "" {
+		return nil, "discovery failed: " + res.Error, nil
+	}
+	var out discovery.Output
+	if err := json.Unmarshal(res.Payload, &out); err != nil {
+		return nil, "discovery answered with an unreadable output: " + err.Error(), nil
+	}
+	if _, err := o.Store.UpdateRun(ctx, run.ID, func(r *pipeline.Run) error {
+		r.DiscoveryOutput = res.Payload
+		return nil
+	}); err != nil {
+		return nil, "", err
+	}
+	return &out, "", nil
+}
+
+// plan persists the phases, tasks and steps of the discovery output (once:
+// a resumed run keeps its plan) and returns them with their IDs.
+func (o *Orchestrator) plan(ctx context.Context, run *pipeline.Run, out *discovery.Output) ([]pipeline.Phase, error) {
+	var phases []pipeline.Phase
+	for _, g := range out.PhaseGroups {
+		for _, name := range g.Phases {
+			ph := pipeline.Phase{Name: name, GroupNumber: g.Group, Status: pipeline.StatusPending}
+			for _, p := range out.Projects {
+				steps := p.Phases[name]
+				if len(steps) == 0 {
+					continue
+				}
+				t := pipeline.Task{ProjectName: p.Name, ProjectPath: p.Path, Status: pipeline.StatusPending}
+				for _, st := range steps {
+					t.Steps = append(t.Steps, pipeline.Step{Name: st.Name, Action: string(st.Action), Target: stepTarget(st), Status: pipeline.StatusPending})
+				}
+				ph.Tasks = append(ph.Tasks, t)
+			}
+			phases = append(phases, ph)
+		}
+	}
+	return o.Store.AddPhases(ctx, run.ID, phases)
+}
+
+func stepTarget(st config.Step) string {
+	if st.Action == config.ActionEarthly {
+		return st.Target
+	}
+	return st.Run
+}
+
+// group is the phases of one group number.
+type group struct {
+	number int
+	phases []pipeline.Phase
+}
+
+func groupPhases(phases []pipeline.Phase) []group {
+	byNumber := map[int][]pipeline.Phase{}
+	for _, ph := range phases {
+		byNumber[ph.GroupNumber] = append(byNumber[ph.GroupNumber], ph)
+	}
+	var out []group
+	for n, ps := range byNumber {
+		sort.Slice(ps, func(i, j int) bool { return ps[i].Name < ps[j].Name })
+		out = append(out, group{number: n, phases: ps})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].number < out[j].number })
+	return out
+}
+
+// runGroup dispatches every task of every phase of the group at once and
+// waits for them. The first failure cancels the waits of the others (their
+// workers stop when they see the run has ended) and is returned.
+func (o *Orchestrator) runGroup(ctx context.Context, run *pipeline.Run, out *discovery.Output, g group) (string, error) {
+	gctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var mu sync.Mutex
+	var failure string
+	var firstErr error
+	var wg sync.WaitGroup
+	for _, ph := range g.phases {
+		o.setPhase(ctx, ph.ID, pipeline.StatusRunning)
+		timeout := orDefault(o.TaskTimeout, DefaultTaskTimeout)
+		if d, err := time.ParseDuration(out.Repository.Phases[ph.Name].Timeout); err == nil && d > 0 && d < timeout {
+			timeout = d
+		}
+		for _, t := range ph.Tasks {
+			wg.Add(1)
+			go func(ph pipeline.Phase, t pipeline.Task) {
+				defer wg.Done()
+				msg, err := o.runTask(gctx, run, out, ph, t, timeout)
+				mu.Lock()
+				defer mu.Unlock()
+				switch {
+				case err != nil && gctx.Err() == nil && firstErr == nil:
+					firstErr = err
+					cancel()
+				case msg != "" && failure == "":
+					failure = msg
+					cancel()
+				}
+			}(ph, t)
+		}
+	}
+	wg.Wait()
+	if failure != "" || firstErr != nil {
+		o.skipPending(ctx, g.phases)
+	}
+	for _, ph := range g.phases {
+		o.closePhase(ctx, run.ID, ph.ID)
+	}
+	return failure, firstErr
+}
+
+// runTask dispatches one task's CI job and records the task's outcome.
+func (o *Orchestrator) runTask(ctx context.Context, run *pipeline.Run, out *discovery.Output, ph pipeline.Phase, t pipeline.Task, timeout time.Duration) (string, error) {
+	ids := map[string]string{}
+	for _, st := range t.Steps {
+		ids[st.Name] = st.ID
+	}
+	var steps []TaskStep
+	for _, p := range out.Projects {
+		if p.Name != t.ProjectName {
+			continue
+		}
+		for _, st := range p.Phases[ph.Name] {
+			steps = append(steps, TaskStep{ID: ids[st.Name], Step: st})
+		}
+	}
+	payload, _ := json.Marshal(TaskJob{RunID: run.ID, TaskID: t.ID, Repository: run.Repository, CommitSHA: run.CommitSHA,
+		Phase: ph.Name, Project: t.ProjectName, Path: t.ProjectPath, Steps: steps})
+	res, err := o.Jobs.Dispatch(ctx, job.Job{ID: t.ID, Type: job.TypeCI, RunID: run.ID, Payload: payload, Timeout: timeout})
+	if err != nil {
+		if ctx.Err() != nil {
+			return "", nil // another task failed first, or the run ended
+		}
+		return "", err
+	}
+	var tr TaskResult
+	if res.Error == "" {
+		if err := json.Unmarshal(res.Payload, &tr); err != nil {
+			res.Error = "unreadable task result: " + err.Error()
+		}
+	}
+	status, msg := pipeline.StatusSuccess, ""
+	switch {
+	case res.Error != "":
+		status, msg = pipeline.StatusFailed, fmt.Sprintf("%s of %s failed: %s", ph.Name, t.ProjectName, res.Error)
+	case tr.Status != pipeline.StatusSuccess:
+		status = pipeline.StatusFailed
+		msg = fmt.Sprintf("step %s of %s failed in phase %s", tr.FailedStep, t.ProjectName, ph.Name)
+	}
+	now := o.Clock.Now()
+	_, _ = o.Store.UpdateTask(ctx, t.ID, func(task *pipeline.Task) error {
+		if task.Status.Terminal() {
+			return nil
+		}
+		task.Status = status
+		if msg != "" {
+			task.Error = msg
+		}
+		pipeline.Apply(status, now, &task.StartedAt, &task.CompletedAt)
+		return nil
+	})
+	return msg, nil
+}
+
+// skipPending marks every task and step of phases that never started as
+// skipped.
+func (o *Orchestrator) skipPending(ctx context.Context, phases []pipeline.Phase) {
+	now := o.Clock.Now()
+	for _, ph := range phases {
+		for _, t := range ph.Tasks {
+			cur, err := o.Store.GetTask(ctx, t.ID)
+			if err != nil {
+				continue
+			}
+			for _, st := range cur.Steps {
+				if st.Status == pipeline.StatusPending {
+					_, _ = o.Store.UpdateStep(ctx, st.ID, func(s *pipeline.Step) error {
+						if s.Status == pipeline.StatusPending {
+							s.Status = pipeline.StatusSkipped
+							pipeline.Apply(s.Status, now, &s.StartedAt, &s.CompletedAt)
+						}
+						return nil
+					})
+				}
+			}
+			if cur.Status == pipeline.StatusPending {
+				_, _ = o.Store.UpdateTask(ctx, t.ID, func(task *pipeline.Task) error {
+					if task.Status == pipeline.StatusPending {
+						task.Status = pipeline.StatusSkipped
+						pipeline.Apply(task.Status, now, &task.StartedAt, &task.CompletedAt)
+					}
+					return nil
+				})
+			}
+		}
+	}
+}
+
+// skipRest marks the phases of later groups, and all they hold, skipped.
+func (o *Orchestrator) skipRest(ctx context.Context, groups []group) {
+	for _, g := range groups {
+		o.skipPending(ctx, g.phases)
+		for _, ph := range g.phases {
+			o.setPhase(ctx, ph.ID, pipeline.StatusSkipped)
+		}
+	}
+}
+
+// closePhase ends a phase from its tasks: failed when one failed, skipped
+// when all were, success otherwise.
+func (o *Orchestrator) closePhase(ctx context.Context, runID, phaseID string) {
+	run, err := o.Store.GetRun(ctx, runID)
+	if err != nil {
+		return
+	}
+	for _, ph := range run.Phases {
+		if ph.ID != phaseID {
+			continue
+		}
+		status := pipeline.StatusSuccess
+		skipped := len(ph.Tasks) > 0
+		for _, t := range ph.Tasks {
+			if t.Status == pipeline.StatusFailed {
+				status = pipeline.StatusFailed
+			}
+			if t.Status != pipeline.StatusSkipped {
+				skipped = false
+			}
+		}
+		if skipped {
+			status = pipeline.StatusSkipped
+		}
+		o.setPhase(ctx, phaseID, status)
+	}
+}
+
+func (o *Orchestrator) setPhase(ctx context.Context, id string, status pipeline.Status) {
+	now := o.Clock.Now()
+	_, _ = o.Store.UpdatePhase(ctx, id, func(ph *pipeline.Phase) error {
+		if ph.Status.Terminal() {
+			return nil
+		}
+		ph.Status = status
+		pipeline.Apply(status, now, &ph.StartedAt, &ph.CompletedAt)
+		return nil
+	})
+}
+
+func (o *Orchestrator) setRun(ctx context.Context, id string, status pipeline.Status, reason string) (*pipeline.Run, error) {
+	now := o.Clock.Now()
+	return o.Store.UpdateRun(ctx, id, func(r *pipeline.Run) error {
+		if r.Status.Terminal() {
+			return nil
+		}
+		r.Status = status
+		if reason != "" {
+			r.Reason = reason
+		}
+		if status.Terminal() {
+			r.CompletedAt = &now
+		}
+		return nil
+	})
+}
+
+// finish ends the run (unless it already ended, as a cancelled run has),
+// reports it and announces it.
+func (o *Orchestrator) finish(ctx context.Context, id string, status pipeline.Status, reason string) error {
+	run, err := o.setRun(ctx, id, status, reason)
+	if err != nil {
+		return err
+	}
+	desc := "Pipeline succeeded"
+	if run.CompletedAt != nil {
+		desc = fmt.Sprintf("Pipeline %s in %s", run.Status, run.CompletedAt.Sub(run.StartedAt).Round(time.Second))
+	}
+	if run.Reason != "" {
+		desc += ": " + run.Reason
+	}
+	o.report(ctx, run, ports.StatusFinished, desc)
+	data := map[string]any{"run_id": run.ID, "status": string(run.Status)}
+	if run.CompletedAt != nil {
+		data["duration_seconds"] = int(run.CompletedAt.Sub(run.StartedAt).Seconds())
+	}
+	o.Events.Announce(ctx, event.RunCompleted, data)
+	return nil
+}
+
+// interrupted ends a run that passed its 24-hour limit as failed; any other
+// error leaves the run for a later Execute to resume.
+func (o *Orchestrator) interrupted(ctx context.Context, id string, err error) error {
+	if ctx.Err() == context.DeadlineExceeded {
+		return o.finish(context.WithoutCancel(ctx), id, pipeline.StatusFailed, "the run passed its 24-hour limit")
+	}
+	return err
+}
+
+func (o *Orchestrator) report(ctx context.Context, run *pipeline.Run, point ports.StatusPoint, desc string) {
+	if o.Status != nil {
+		_ = o.Status.Report(ctx, run, point, desc)
+	}
+}
+
+func orDefault(d, def time.Duration) time.Duration {
+	if d <= 0 {
+		return def
+	}
+	return d
+}
