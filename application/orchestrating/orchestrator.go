@@ -237,6 +237,9 @@ func (o *Orchestrator) runTask(ctx context.Context, run *pipeline.Run, out *disc
 	switch {
 	case res.Error != "":
 		status, msg = pipeline.StatusFailed, fmt.Sprintf("%s of %s failed: %s", ph.Name, t.ProjectName, res.Error)
+	case tr.Status != pipeline.StatusSuccess && tr.FailedStep == "":
+		status = pipeline.StatusFailed
+		msg = fmt.Sprintf("%s of %s did not finish", ph.Name, t.ProjectName)
 	case tr.Status != pipeline.StatusSuccess:
 		status = pipeline.StatusFailed
 		msg = fmt.Sprintf("step %s of %s failed in phase %s", tr.FailedStep, t.ProjectName, ph.Name)

@@ -1,0 +1,195 @@
+package working
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/catalyst-forge/forge/application/orchestrating"
+	"github.com/catalyst-forge/forge/domain/config"
+	"github.com/catalyst-forge/forge/domain/discovery"
+	"github.com/catalyst-forge/forge/domain/fault"
+	"github.com/catalyst-forge/forge/domain/pipeline"
+	"github.com/catalyst-forge/forge/ports"
+)
+
+// LogKey is where a step's log is stored (spec 03).
+func LogKey(runID, phase, project, step string) string {
+	return fmt.Sprintf("pipeline-runs/%s/logs/%s/%s/%s.log", runID, phase, project, step)
+}
+
+// task runs one project's steps of one phase, in priority batches: the
+// steps of a batch run at once; the first failure stops its siblings and
+// skips later batches. The run ending elsewhere stops the task too.
+func (w *Worker) task(ctx context.Context, d *ports.Delivery) ([]byte, error) {
+	var tj orchestrating.TaskJob
+	if err := json.Unmarshal(d.Job.Payload, &tj); err != nil {
+		return nil, fault.Wrap(fault.Validation, err, "reading CI job %s", d.Job.ID)
+	}
+	ws, err := w.workspace(ctx, d.Job.ID, tj.Repository, tj.CommitSHA)
+	if err != nil {
+		return nil, err
+	}
+	defer ws.Remove(context.WithoutCancel(ctx))
+	if err := w.Reporter.ReportTask(ctx, tj.TaskID, pipeline.StatusRunning, ""); err != nil && !fault.Is(err, fault.Conflict) {
+		return nil, err
+	}
+
+	tctx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+	go w.watch(tctx, stop, tj.RunID, d)
+
+	ids := map[string]string{}
+	steps := make([]config.Step, 0, len(tj.Steps))
+	for _, s := range tj.Steps {
+		ids[s.Name] = s.ID
+		steps = append(steps, s.Step)
+	}
+	dir := filepath.Join(ws.Dir, filepath.FromSlash(tj.Path))
+	failed := ""
+	for _, batch := range discovery.Batches(discovery.OrderSteps(steps)) {
+		if failed != "" || tctx.Err() != nil {
+			for _, st := range batch {
+				_ = w.Reporter.ReportStep(ctx, ids[st.Name], pipeline.StatusSkipped, nil, "")
+			}
+			continue
+		}
+		failed = w.batch(tctx, tj, dir, batch, ids)
+	}
+	result := orchestrating.TaskResult{Status: pipeline.StatusSuccess}
+	reason := ""
+	switch {
+	case failed != "":
+		result = orchestrating.TaskResult{Status: pipeline.StatusFailed, FailedStep: failed}
+		reason = "step " + failed + " failed"
+	case tctx.Err() != nil:
+		result = orchestrating.TaskResult{Status: pipeline.StatusFailed}
+		reason = "stopped: " + context.Cause(tctx).Error()
+	}
+	if err := w.Reporter.ReportTask(context.WithoutCancel(ctx), tj.TaskID, result.Status, reason); err != nil && !fault.Is(err, fault.Conflict) {
+		return nil, err
+	}
+	return json.Marshal(result)
+}
+
+// watch keeps the job's lease alive and stops the task when its run has
+// ended (cancelled, or failed in another task).
+func (w *Worker) watch(ctx context.Context, stop context.CancelCauseFunc, runID string, d *ports.Delivery) {
+	tick := time.NewTicker(orDefault(w.CancelPoll, DefaultCancelPoll))
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		if d.Progress != nil {
+			_ = d.Progress()
+		}
+		if st, err := w.Reporter.RunStatus(ctx, runID); err == nil && st.Terminal() {
+			stop(fmt.Errorf("the run is %s", st))
+			return
+		}
+	}
+}
+
+// batch runs steps at once and returns the name of the first that failed.
+func (w *Worker) batch(ctx context.Context, tj orchestrating.TaskJob, dir string, steps []config.Step, ids map[string]string) string {
+	bctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var mu sync.Mutex
+	failed := ""
+	var wg sync.WaitGroup
+	for _, st := range steps {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if !w.step(bctx, tj, dir, st, ids[st.Name]) {
+				mu.Lock()
+				if failed == "" {
+					failed = st.Name
+					cancel() // fail-fast: stop the siblings
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return failed
+}
+
+// step runs one step with its log streamed to the object store, and
+// reports it; it returns whether the step succeeded.
+func (w *Worker) step(ctx context.Context, tj orchestrating.TaskJob, dir string, st config.Step, id string) bool {
+	report := context.WithoutCancel(ctx)
+	key := LogKey(tj.RunID, tj.Phase, tj.Project, st.Name)
+	log := newLogUploader(w.Objects, key, orDefault(w.LogFlush, DefaultLogFlush))
+	_ = w.Reporter.ReportStep(report, id, pipeline.StatusRunning, nil, key)
+
+	req := ports.StepRequest{
+		Action: string(st.Action), Target: st.Target, Args: st.Args, Run: st.Run, Shell: st.Shell, Dir: dir,
+		Env: map[string]string{
+			"FORGE_RUN_ID": tj.RunID, "FORGE_TASK_ID": tj.TaskID, "FORGE_STEP": st.Name, "FORGE_PHASE": tj.Phase,
+			"FORGE_PROJECT": tj.Project, "FORGE_PROJECT_PATH": tj.Path, "FORGE_REPOSITORY": tj.Repository, "FORGE_COMMIT": tj.CommitSHA,
+		},
+		Output: log,
+	}
+	if st.Timeout != "" {
+		if d, err := time.ParseDuration(st.Timeout); err == nil {
+			req.Timeout = d
+		}
+	}
+	code := -1
+	ok := false
+	secrets, err := w.secrets(ctx, st)
+	if err == nil {
+		req.Secrets = secrets
+		var res ports.StepResult
+		res, err = w.Steps.Execute(ctx, req)
+		code = res.ExitCode
+		ok = err == nil && res.Succeeded()
+		switch {
+		case res.TimedOut:
+			fmt.Fprintf(log, "\n[forge] step %s timed out after %s\n", st.Name, req.Timeout)
+		case res.Cancelled:
+			fmt.Fprintf(log, "\n[forge] step %s stopped: %v\n", st.Name, context.Cause(ctx))
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(log, "\n[forge] step %s could not run: %v\n", st.Name, err)
+	}
+	log.Close(report)
+	status := pipeline.StatusSuccess
+	if !ok {
+		status = pipeline.StatusFailed
+	}
+	_ = w.Reporter.ReportStep(report, id, status, &code, key)
+	return ok
+}
+
+// secrets resolves a step's secret references to environment variables.
+func (w *Worker) secrets(ctx context.Context, st config.Step) (map[string]string, error) {
+	if len(st.Secrets) == 0 {
+		return nil, nil
+	}
+	if w.Secrets == nil {
+		return nil, fault.New(fault.Unavailable, "step %s needs secrets, and this worker has no secret provider", st.Name)
+	}
+	out := map[string]string{}
+	for i, ref := range st.Secrets {
+		name := ref.Env
+		if name == "" {
+			name = fmt.Sprintf("FORGE_SECRET_%d", i)
+		}
+		v, err := w.Secrets(ctx, ref)
+		if err != nil {
+			return nil, fmt.Errorf("secret %s (provider %s): %w", name, ref.Provider, err)
+		}
+		out[strings.ToUpper(name)] = v
+	}
+	return out, nil
+}

@@ -1,0 +1,84 @@
+package working
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"time"
+
+	"github.com/catalyst-forge/forge/application/discovering"
+	"github.com/catalyst-forge/forge/application/orchestrating"
+	"github.com/catalyst-forge/forge/domain/config"
+	"github.com/catalyst-forge/forge/domain/discovery"
+	"github.com/catalyst-forge/forge/domain/fault"
+	"github.com/catalyst-forge/forge/domain/job"
+	"github.com/catalyst-forge/forge/ports"
+)
+
+// Defaults of a worker's intervals.
+const (
+	DefaultLogFlush   = time.Second
+	DefaultCancelPoll = 2 * time.Second
+)
+
+// Worker handles discovery and CI jobs.
+type Worker struct {
+	Sources  ports.SourceCache
+	Steps    ports.StepExecutor
+	Objects  ports.ObjectStore
+	Reporter ports.RunReporter
+	// Remote maps a repository (owner/name) to the URL to fetch it from.
+	Remote func(repository string) (string, error)
+	// Secrets resolves a step's secret reference to its value; nil makes
+	// steps that need secrets fail with a message saying so.
+	Secrets func(ctx context.Context, ref config.SecretRef) (string, error)
+	// LogFlush is how often a running step's log is uploaded; CancelPoll
+	// how often the run's status is checked to stop when it has ended.
+	LogFlush   time.Duration
+	CancelPoll time.Duration
+}
+
+// Handle runs one job; it is the worker's ports.JobHandler.
+func (w *Worker) Handle(ctx context.Context, d *ports.Delivery) ([]byte, error) {
+	switch d.Job.Type {
+	case job.TypeDiscovery:
+		return w.discover(ctx, d)
+	case job.TypeCI:
+		return w.task(ctx, d)
+	}
+	return nil, fault.New(fault.Validation, "this worker does not handle %s jobs", d.Job.Type)
+}
+
+// workspace checks the commit out for a job.
+func (w *Worker) workspace(ctx context.Context, jobID, repository, commit string) (*ports.Workspace, error) {
+	remote, err := w.Remote(repository)
+	if err != nil {
+		return nil, err
+	}
+	return w.Sources.Checkout(ctx, ports.CheckoutRequest{Repository: repository, Remote: remote, Commit: commit, JobID: jobID})
+}
+
+// discover checks the commit out and returns its discovery output.
+func (w *Worker) discover(ctx context.Context, d *ports.Delivery) ([]byte, error) {
+	var dj orchestrating.DiscoveryJob
+	if err := json.Unmarshal(d.Job.Payload, &dj); err != nil {
+		return nil, fault.Wrap(fault.Validation, err, "reading discovery job %s", d.Job.ID)
+	}
+	ws, err := w.workspace(ctx, d.Job.ID, dj.Repository, dj.CommitSHA)
+	if err != nil {
+		return nil, err
+	}
+	defer ws.Remove(context.WithoutCancel(ctx))
+	res, err := (&discovering.Service{}).Discover(ctx, os.DirFS(ws.Dir), discovery.GitContext{Branch: dj.Branch, Commit: dj.CommitSHA})
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(res.Output)
+}
+
+func orDefault(d, def time.Duration) time.Duration {
+	if d <= 0 {
+		return def
+	}
+	return d
+}

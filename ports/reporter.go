@@ -1,0 +1,23 @@
+package ports
+
+import (
+	"context"
+
+	"github.com/catalyst-forge/forge/domain/pipeline"
+)
+
+// RunReporter is how a worker tells the platform what its task and steps
+// are doing, and learns whether their run has ended (cancelled, or failed
+// elsewhere) so it can stop. The API client implements it. Safe for
+// concurrent use.
+type RunReporter interface {
+	// ReportTask records a task's status (running, success, failed) and,
+	// for a failure, why. Repeating a report is harmless. Errors: Conflict
+	// (the task already ended otherwise), NotFound, Unavailable.
+	ReportTask(ctx context.Context, taskID string, status pipeline.Status, reason string) error
+	// ReportStep records a step's status, exit code and log key.
+	// Errors as ReportTask.
+	ReportStep(ctx context.Context, stepID string, status pipeline.Status, exitCode *int, logsKey string) error
+	// RunStatus returns the current status of a run. Errors: NotFound, Unavailable.
+	RunStatus(ctx context.Context, runID string) (pipeline.Status, error)
+}
