@@ -21,10 +21,10 @@ build:
 test:
 	$(GO) test -count=1 ./...
 
-## run: validate and discover the example monorepo on embedded defaults
+## run: push the example monorepo through a real pipeline on embedded defaults
 run: build
 	$(BIN)/forge validate $(EXAMPLE)
-	$(BIN)/forge discover $(EXAMPLE) --branch main
+	$(BIN)/forge dev run $(EXAMPLE)
 
 ## lint: formatting, go vet and the layering test
 lint:

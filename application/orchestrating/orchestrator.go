@@ -369,7 +369,7 @@ func (o *Orchestrator) finish(ctx context.Context, id string, status pipeline.St
 	}
 	desc := "Pipeline succeeded"
 	if run.CompletedAt != nil {
-		desc = fmt.Sprintf("Pipeline %s in %s", run.Status, run.CompletedAt.Sub(run.StartedAt).Round(time.Second))
+		desc = fmt.Sprintf("Pipeline %s in %s", run.Status, run.CompletedAt.Sub(run.StartedAt).Round(time.Millisecond))
 	}
 	if run.Reason != "" {
 		desc += ": " + run.Reason

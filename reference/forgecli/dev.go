@@ -10,6 +10,8 @@ import (
 
 	"github.com/catalyst-forge/forge/adapters/onprem/oidcauth"
 	"github.com/catalyst-forge/forge/domain/identity"
+	"github.com/catalyst-forge/forge/domain/pipeline"
+	"github.com/catalyst-forge/forge/reference/forgedev"
 )
 
 func newDev(s streams) *cobra.Command {
@@ -17,7 +19,7 @@ func newDev(s streams) *cobra.Command {
 		Use:   "dev",
 		Short: "Tools for running the platform on one machine",
 	}
-	cmd.AddCommand(newDevToken(s))
+	cmd.AddCommand(newDevToken(s), newDevRun(s))
 	return cmd
 }
 
@@ -74,5 +76,65 @@ FILE does not exist). Use it for a server on this machine:
 	cmd.Flags().StringSliceVar(&roles, "role", []string{"developer"}, "platform role(s): developer, approver, operator, service-account")
 	cmd.Flags().StringVar(&subject, "subject", envOr("USER", "developer"), "who the token names")
 	cmd.Flags().DurationVar(&ttl, "ttl", 12*time.Hour, "how long the token is valid")
+	return cmd
+}
+
+func newDevRun(s streams) *cobra.Command {
+	var opts forgedev.Options
+	var output string
+	cmd := &cobra.Command{
+		Use:   "run [DIR]",
+		Short: "Run the pipeline of a local repository on this machine",
+		Long: `run pushes one commit of the repository in DIR (default: the current
+directory) through a real pipeline on embedded defaults: SQLite, an
+embedded NATS JetStream server, the filesystem object store, the git cache,
+and in-process workers running the steps. It prints each phase group and
+step as it starts and ends, and the last log lines of a failed step.
+
+Without --ref it runs DIR as it is: HEAD of a clean git work tree, or else a
+snapshot of the files (uncommitted changes, a subdirectory, no git at all).
+--output json prints the finished run as GET /v1/runs/{id} returns it.
+The exit code is 0 only when the run succeeded.`,
+		Example: "  forge dev run reference/examples/monorepo\n  forge dev run . --ref main --output json",
+		Args:    cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkOutput(output); err != nil {
+				return err
+			}
+			opts.Dir = dirArg(args)
+			if output == "text" {
+				opts.Progress = s.out
+			}
+			out, err := forgedev.Run(cmd.Context(), opts)
+			if err != nil {
+				return failed("%v", err)
+			}
+			run := out.Run
+			if output == "json" {
+				if err := writeJSON(s.out, run); err != nil {
+					return err
+				}
+			} else {
+				took := ""
+				if run.CompletedAt != nil {
+					took = " in " + run.CompletedAt.Sub(run.StartedAt).Round(time.Millisecond).String()
+				}
+				fmt.Fprintf(s.out, "run %s %s%s\n", run.ID, run.Status, took)
+				if run.Reason != "" {
+					fmt.Fprintf(s.out, "reason: %s\n", run.Reason)
+				}
+				for step, lines := range out.FailedLogs {
+					fmt.Fprintf(s.out, "\nlast lines of %s:\n%s\n", step, lines)
+				}
+			}
+			if run.Status != pipeline.StatusSuccess {
+				return silentFailure
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&opts.Ref, "ref", "", "commit, branch or tag to run (default: the directory as it is)")
+	cmd.Flags().StringVar(&opts.Data, "data", "", "keep the database, queue, logs and cache here (default: a temporary directory)")
+	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text or json")
 	return cmd
 }

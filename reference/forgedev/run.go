@@ -1,0 +1,213 @@
+package forgedev
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/catalyst-forge/forge/adapters/onprem/fsblob"
+	"github.com/catalyst-forge/forge/adapters/onprem/gitcache"
+	"github.com/catalyst-forge/forge/adapters/onprem/gormstore"
+	"github.com/catalyst-forge/forge/adapters/onprem/natsembed"
+	"github.com/catalyst-forge/forge/adapters/onprem/natsqueue"
+	"github.com/catalyst-forge/forge/adapters/onprem/stepexec"
+	"github.com/catalyst-forge/forge/application/orchestrating"
+	"github.com/catalyst-forge/forge/application/running"
+	"github.com/catalyst-forge/forge/application/working"
+	"github.com/catalyst-forge/forge/domain/config"
+	"github.com/catalyst-forge/forge/domain/identity"
+	"github.com/catalyst-forge/forge/domain/job"
+	"github.com/catalyst-forge/forge/domain/pipeline"
+	"github.com/catalyst-forge/forge/domain/repository"
+	"github.com/catalyst-forge/forge/ports"
+)
+
+// Options configure one dev run.
+type Options struct {
+	// Dir is the repository to run.
+	Dir string
+	// Ref names the commit; empty runs the working tree (see resolve).
+	Ref string
+	// Data keeps the database, queue, objects and cache; empty means a
+	// temporary directory removed afterwards.
+	Data string
+	// Progress receives one line per event (nil: none).
+	Progress io.Writer
+}
+
+// Outcome is a finished dev run.
+type Outcome struct {
+	Run *pipeline.Run
+	// FailedLogs holds the last lines of the log of each failed step, by
+	// "phase/project/step".
+	FailedLogs map[string]string
+	// Snapshot is true when the working tree was committed to run it.
+	Snapshot bool
+}
+
+// worker is the service account the in-process workers act as.
+var worker = &identity.Principal{Subject: "forge-dev", Roles: []identity.Role{identity.RoleServiceAccount}}
+
+// Run pushes one commit of a local repository through a real pipeline on
+// embedded defaults and returns the finished run.
+func Run(ctx context.Context, o Options) (*Outcome, error) {
+	dir, err := filepath.Abs(o.Dir)
+	if err != nil {
+		return nil, err
+	}
+	data := o.Data
+	if data == "" {
+		if data, err = os.MkdirTemp("", "forge-dev-"); err != nil {
+			return nil, err
+		}
+		defer os.RemoveAll(data)
+	}
+	p := &printer{w: o.Progress, started: map[string]time.Time{}}
+	src, err := resolve(ctx, dir, o.Ref, data)
+	if err != nil {
+		return nil, err
+	}
+	if src.snapshot {
+		p.printf("running the files of %s as they are (snapshot commit %s)", o.Dir, src.commit[:12])
+	} else {
+		p.printf("running commit %s of %s", src.commit[:12], o.Dir)
+	}
+
+	store, err := gormstore.Open(ctx, "sqlite://"+filepath.Join(data, "forge.db"))
+	if err != nil {
+		return nil, err
+	}
+	defer store.Close()
+	if _, err := store.Migrate(ctx); err != nil {
+		return nil, err
+	}
+	objects, err := fsblob.New(filepath.Join(data, "objects"))
+	if err != nil {
+		return nil, err
+	}
+	defer objects.Close()
+	cache, err := gitcache.New(filepath.Join(data, "cache"))
+	if err != nil {
+		return nil, err
+	}
+	nats, err := natsembed.Start(ctx, natsembed.Config{Dir: filepath.Join(data, "nats"), NoListener: true, Name: "forge-dev"})
+	if err != nil {
+		return nil, err
+	}
+	defer nats.Shutdown()
+	nc, err := nats.Connect()
+	if err != nil {
+		return nil, err
+	}
+	defer nc.Close()
+	queue, err := natsqueue.New(ctx, nc, natsqueue.WithObjectStore(objects))
+	if err != nil {
+		return nil, err
+	}
+
+	runs := &running.Service{Store: store, Objects: objects}
+	repo := "local/" + repoName(filepath.Base(dir))
+	if _, _, err := store.CreateRepository(ctx, &repository.Repository{Name: repo, Limits: repository.Limits{}.WithDefaults(),
+		CreatedAt: time.Now().UTC(), CreatedBy: worker.Subject}); err != nil {
+		return nil, err
+	}
+	w := &working.Worker{
+		Sources:  cache,
+		Steps:    stepexec.New(),
+		Objects:  objects,
+		Reporter: &reporter{runs: runs, store: store, print: p},
+		Remote:   func(string) (string, error) { return "file://" + src.remote, nil },
+		Secrets:  envSecrets,
+	}
+	wctx, stopWorkers := context.WithCancel(context.WithoutCancel(ctx))
+	var consuming sync.WaitGroup
+	consuming.Add(1)
+	go func() {
+		defer consuming.Done()
+		_ = queue.Consume(wctx, []job.Type{job.TypeDiscovery, job.TypeCI}, 4, w.Handle)
+	}()
+	defer func() { stopWorkers(); consuming.Wait() }()
+
+	run, _, err := runs.Create(ctx, worker, running.CreateRequest{Repository: repo, Branch: src.branch, CommitSHA: src.commit, TriggerType: pipeline.TriggerManual})
+	if err != nil {
+		return nil, err
+	}
+	p.printf("run %s created", run.ID)
+	orch := &orchestrating.Orchestrator{Store: store, Jobs: queue, Status: p}
+	if err := orch.Execute(ctx, run.ID); err != nil {
+		return nil, err
+	}
+	final, err := store.GetRun(context.WithoutCancel(ctx), run.ID)
+	if err != nil {
+		return nil, err
+	}
+	out := &Outcome{Run: final, FailedLogs: map[string]string{}, Snapshot: src.snapshot}
+	for _, ph := range final.Phases {
+		for _, t := range ph.Tasks {
+			for _, st := range t.Steps {
+				if st.Status == pipeline.StatusFailed && st.LogsKey != "" {
+					out.FailedLogs[ph.Name+"/"+t.ProjectName+"/"+st.Name] = tail(ctx, objects, st.LogsKey, 20)
+				}
+			}
+		}
+	}
+	return out, nil
+}
+
+var unsafeName = regexp.MustCompile(`[^A-Za-z0-9_.-]+`)
+
+func repoName(base string) string {
+	name := strings.Trim(unsafeName.ReplaceAllString(base, "-"), "-.")
+	if name == "" {
+		return "repository"
+	}
+	return name
+}
+
+// envSecrets resolves the local profile's secret providers: env (a
+// variable of this process) and file (a file's content).
+func envSecrets(_ context.Context, ref config.SecretRef) (string, error) {
+	switch ref.Provider {
+	case "env":
+		name, _ := ref.Config["name"].(string)
+		v, ok := os.LookupEnv(name)
+		if !ok {
+			return "", fmt.Errorf("environment variable %s is not set", name)
+		}
+		return v, nil
+	case "file":
+		path, _ := ref.Config["path"].(string)
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return "", err
+		}
+		return strings.TrimRight(string(b), "\n"), nil
+	}
+	return "", fmt.Errorf("provider %q is not available on one machine (use env or file)", ref.Provider)
+}
+
+// tail returns the last n lines of an object.
+func tail(ctx context.Context, objects ports.ObjectStore, key string, n int) string {
+	body, _, err := objects.Get(ctx, key, 0)
+	if err != nil {
+		return ""
+	}
+	defer body.Close()
+	var lines []string
+	sc := bufio.NewScanner(body)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		lines = append(lines, sc.Text())
+		if len(lines) > n {
+			lines = lines[1:]
+		}
+	}
+	return strings.Join(lines, "\n")
+}

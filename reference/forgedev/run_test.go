@@ -1,0 +1,160 @@
+package forgedev
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/catalyst-forge/forge/domain/pipeline"
+)
+
+// example copies the example monorepo into a temporary directory.
+func example(t *testing.T) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "monorepo")
+	if err := os.CopyFS(dir, os.DirFS("../examples/monorepo")); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func edit(t *testing.T, path, old, new string) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), old) {
+		t.Fatalf("%s does not contain %q", path, old)
+	}
+	if err := os.WriteFile(path, []byte(strings.Replace(string(b), old, new, 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func steps(run *pipeline.Run) map[string]pipeline.Step {
+	out := map[string]pipeline.Step{}
+	for _, ph := range run.Phases {
+		for _, t := range ph.Tasks {
+			for _, s := range t.Steps {
+				out[ph.Name+"/"+t.ProjectName+"/"+s.Name] = s
+			}
+		}
+	}
+	return out
+}
+
+// TestGreenPipeline runs the example monorepo end to end: every step of
+// every project runs for real and succeeds, in priority order.
+func TestGreenPipeline(t *testing.T) {
+	var progress bytes.Buffer
+	out, err := Run(context.Background(), Options{Dir: example(t), Progress: &progress})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := out.Run
+	if run.Status != pipeline.StatusSuccess || !out.Snapshot {
+		t.Fatalf("run %s (snapshot %v)\n%s", run.Status, out.Snapshot, progress.String())
+	}
+	all := steps(run)
+	if len(all) != 9 {
+		t.Errorf("%d steps, want the example's 9: %v", len(all), all)
+	}
+	for name, s := range all {
+		if s.Status != pipeline.StatusSuccess || s.ExitCode == nil || *s.ExitCode != 0 || s.LogsKey == "" {
+			t.Errorf("%s: %s exit %v log %q", name, s.Status, s.ExitCode, s.LogsKey)
+		}
+	}
+	// compile (priority 10) ends before verify (priority 0) starts.
+	compile, verify := all["build/hello-api/compile"], all["build/hello-api/verify"]
+	if compile.CompletedAt == nil || verify.StartedAt == nil || verify.StartedAt.Before(*compile.CompletedAt) {
+		t.Errorf("compile ended %v, verify started %v", compile.CompletedAt, verify.StartedAt)
+	}
+	for _, want := range []string{"Discovered 3 projects", "Running phase group 2 of 2", "✓ test/hello-api/unit", "Pipeline success"} {
+		if !strings.Contains(progress.String(), want) {
+			t.Errorf("progress lacks %q:\n%s", want, progress.String())
+		}
+	}
+}
+
+// TestFailingStepStopsThePipeline fails a group-1 step: the run fails with
+// the step named, its exit code and log tail are kept, and group 2 never starts.
+func TestFailingStepStopsThePipeline(t *testing.T) {
+	dir := example(t)
+	edit(t, filepath.Join(dir, "libs/greeting/.forge/project.cue"), `run:    "sh -n greeting.sh"`, `run:    "echo checking; echo broken >&2; exit 4"`)
+	out, err := Run(context.Background(), Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := out.Run
+	if run.Status != pipeline.StatusFailed || run.Reason != "step syntax of greeting failed in phase check" {
+		t.Fatalf("run %s: %q", run.Status, run.Reason)
+	}
+	all := steps(run)
+	if s := all["check/greeting/syntax"]; s.Status != pipeline.StatusFailed || s.ExitCode == nil || *s.ExitCode != 4 {
+		t.Errorf("failed step = %+v", s)
+	}
+	for name, s := range all {
+		if strings.HasPrefix(name, "test/") && s.Status != pipeline.StatusSkipped {
+			t.Errorf("%s is %s; group 2 must never start", name, s.Status)
+		}
+	}
+	if got := out.FailedLogs["check/greeting/syntax"]; got != "checking\nbroken" {
+		t.Errorf("log tail = %q", got)
+	}
+}
+
+// TestStepTimeout gives a step a timeout it overruns: it is killed and
+// fails, and its log says so.
+func TestStepTimeout(t *testing.T) {
+	dir := example(t)
+	edit(t, filepath.Join(dir, "libs/greeting/.forge/project.cue"), `run:    "sh -n greeting.sh"`, `run:    "sleep 30"
+		timeout: "500ms"`)
+	start := time.Now()
+	out, err := Run(context.Background(), Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(start); took > 20*time.Second {
+		t.Errorf("the run took %s; the step should have been killed at 500ms", took)
+	}
+	s := steps(out.Run)["check/greeting/syntax"]
+	if out.Run.Status != pipeline.StatusFailed || s.Status != pipeline.StatusFailed || s.ExitCode == nil || *s.ExitCode != -1 {
+		t.Fatalf("run %s, step %+v", out.Run.Status, s)
+	}
+	if !strings.Contains(out.FailedLogs["check/greeting/syntax"], "timed out after 500ms") {
+		t.Errorf("log tail = %q", out.FailedLogs["check/greeting/syntax"])
+	}
+}
+
+// TestRunsACommitOfAGitRepository runs --ref of a real git work tree.
+func TestRunsACommitOfAGitRepository(t *testing.T) {
+	dir := example(t)
+	for _, args := range [][]string{{"init", "-q", "-b", "main"}, {"add", "-A"}, {"commit", "-q", "-m", "example"}} {
+		cmd := exec.Command("git", append([]string{"-C", dir}, args...)...)
+		cmd.Env = append(os.Environ(), "GIT_CONFIG_GLOBAL=/dev/null", "GIT_CONFIG_NOSYSTEM=1",
+			"GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@t", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@t")
+		if b, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, b)
+		}
+	}
+	data := t.TempDir()
+	out, err := Run(context.Background(), Options{Dir: dir, Ref: "main", Data: data})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Run.Status != pipeline.StatusSuccess || out.Snapshot || out.Run.Branch != "main" {
+		t.Fatalf("run %s snapshot %v branch %q", out.Run.Status, out.Snapshot, out.Run.Branch)
+	}
+	if _, err := os.Stat(filepath.Join(data, "forge.db")); err != nil {
+		t.Errorf("--data was not used: %v", err)
+	}
+	if _, err := Run(context.Background(), Options{Dir: dir, Ref: "no-such-branch"}); err == nil || !strings.Contains(err.Error(), "does not name a commit") {
+		t.Errorf("unknown ref = %v", err)
+	}
+}
