@@ -13,7 +13,9 @@ import (
 func TestDevRun(t *testing.T) {
 	root := copyExample(t)
 	r := forge(t, "dev", "run", root)
-	r.wantCode(t, ExitOK)
+	if r.code != ExitOK {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
 	for _, want := range []string{"✓ build/hello-api/compile", "Running phase group 2 of 2", " success in "} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("stdout lacks %q:\n%s", want, r.stdout)

@@ -251,8 +251,8 @@ func TestDiscoverText(t *testing.T) {
 		"hello-api check syntax priority 0 script: sh -n server.sh",
 		"hello-api test unit priority 0 script: sh test.sh",
 		"hello-web build site priority 0 script: sh build.sh",
-		"hello-web test links priority 0 script: sh build.sh && grep -q '<title>hello</title>' dist/index....",
-		"hello-web test size priority 0 script: sh build.sh && test $(wc -c < dist/index.html) -lt 4096",
+		"hello-web test links priority 0 script: out=$(mktemp -d); trap 'rm -rf \"$out\"' EXIT; sh build.sh ...",
+		"hello-web test size priority 0 script: out=$(mktemp -d); trap 'rm -rf \"$out\"' EXIT; sh build.sh ...",
 	}
 	var got []string
 	for _, l := range lines(r.stdout) {

@@ -149,7 +149,7 @@ func TestRunsACommitOfAGitRepository(t *testing.T) {
 		t.Fatal(err)
 	}
 	if out.Run.Status != pipeline.StatusSuccess || out.Snapshot || out.Run.Branch != "main" {
-		t.Fatalf("run %s snapshot %v branch %q", out.Run.Status, out.Snapshot, out.Run.Branch)
+		t.Fatalf("run %s (%q) snapshot %v branch %q, failed logs %v", out.Run.Status, out.Run.Reason, out.Snapshot, out.Run.Branch, out.FailedLogs)
 	}
 	if _, err := os.Stat(filepath.Join(data, "forge.db")); err != nil {
 		t.Errorf("--data was not used: %v", err)

@@ -1,8 +1,10 @@
+# build.sh [OUT]: writes the site into OUT (default dist).
 set -eu
-mkdir -p dist
-cat > dist/index.html <<'HTML'
+out="${1:-dist}"
+mkdir -p "$out"
+cat > "$out/index.html" <<'HTML'
 <!doctype html>
 <html><head><title>hello</title></head>
 <body><p>hello, world</p></body></html>
 HTML
-echo "built dist/index.html"
+echo "built $out/index.html"
