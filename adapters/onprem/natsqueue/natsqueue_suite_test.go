@@ -67,7 +67,7 @@ var _ = func() bool {
 	url := os.Getenv(natsURLEnv)
 	if url == "" {
 		return Describe("JobQueue conformance: natsqueue/nats-server", func() {
-			It("runs against a NATS server", func() { Skip(skipNATS) })
+			It("runs against a NATS server", func() { Skip(skipNATS) }) // set FORGE_TEST_NATS_URL
 		})
 	}
 	return jobqueuetest.Describe("natsqueue/nats-server", func() (ports.JobQueue, func()) {
