@@ -37,7 +37,8 @@ type TaskStep struct {
 
 // TaskResult is the result payload of a CI job.
 type TaskResult struct {
-	// Status is success or failed.
+	// Status is success, failed, or skipped when the run had ended
+	// before the task started.
 	Status pipeline.Status `json:"status"`
 	// FailedStep names the step that failed, when one did.
 	FailedStep string `json:"failed_step,omitempty"`

@@ -12,6 +12,7 @@ import (
 	"github.com/catalyst-forge/forge/domain/config"
 	"github.com/catalyst-forge/forge/domain/discovery"
 	"github.com/catalyst-forge/forge/domain/event"
+	"github.com/catalyst-forge/forge/domain/fault"
 	"github.com/catalyst-forge/forge/domain/job"
 	"github.com/catalyst-forge/forge/domain/pipeline"
 	"github.com/catalyst-forge/forge/ports"
@@ -35,57 +36,141 @@ type Orchestrator struct {
 
 // Execute drives run runID to its end and returns nil once the run is
 // finished, whatever its outcome (the outcome is on the run). An error
-// means the run could not be driven (its store or queue failed) and it
-// was left as it was, for a later Execute to resume.
+// means the run could not be driven (its store or queue failed, or ctx
+// ended) and it was left as it was, for a later Execute to resume: a
+// resumed run keeps its discovery output and plan, and its finished tasks
+// are not run again.
 func (o *Orchestrator) Execute(ctx context.Context, runID string) error {
-	run, err := o.Store.GetRun(ctx, runID)
-	if err != nil {
+	plan, err := o.Discover(ctx, runID)
+	if err != nil || plan.Ended {
 		return err
 	}
+	for _, n := range plan.Groups {
+		ended, err := o.RunGroup(ctx, runID, n)
+		if err != nil || ended {
+			return err
+		}
+	}
+	return o.Complete(ctx, runID)
+}
+
+// Plan is what the discovery stage decided for a run.
+type Plan struct {
+	// Groups are the phase group numbers to run, in order.
+	Groups []int `json:"groups"`
+	// Release says a release stage follows the groups.
+	Release bool `json:"release"`
+	// Ended says the run has ended (discovery failed, or the run was
+	// cancelled); nothing more is to run.
+	Ended bool `json:"ended"`
+}
+
+// Discover is the first stage of a run: it marks the run running,
+// dispatches the discovery job (unless a resumed run has its output
+// already) and persists the plan. A failed discovery ends the run as
+// failed and returns a Plan that says so; an error leaves the run to be
+// resumed.
+func (o *Orchestrator) Discover(ctx context.Context, runID string) (*Plan, error) {
+	run, err := o.Store.GetRun(ctx, runID)
+	if err != nil {
+		return nil, err
+	}
 	if run.Status.Terminal() {
-		return nil
+		return &Plan{Ended: true}, nil
 	}
 	ctx, cancel := context.WithDeadline(ctx, run.StartedAt.Add(RunLimit))
 	defer cancel()
 	if run, err = o.setRun(ctx, runID, pipeline.StatusRunning, ""); err != nil {
-		return err
+		return nil, err
 	}
-
 	out, failure, err := o.discover(ctx, run)
 	if err != nil {
-		return o.interrupted(ctx, runID, err)
+		return nil, o.interrupted(ctx, runID, err)
 	}
 	if failure != "" {
-		return o.finish(ctx, runID, pipeline.StatusFailed, failure)
+		return &Plan{Ended: true}, o.finish(ctx, runID, pipeline.StatusFailed, failure)
 	}
 	phases, err := o.plan(ctx, run, out)
 	if err != nil {
-		return o.interrupted(ctx, runID, err)
+		return nil, o.interrupted(ctx, runID, err)
+	}
+	groups := groupPhases(phases)
+	plan := &Plan{Release: out.ReleaseEnabled}
+	for _, g := range groups {
+		plan.Groups = append(plan.Groups, g.number)
+	}
+	if ended, err := o.ended(ctx, runID, groups); err != nil || ended {
+		plan.Ended = ended
+		return plan, err
 	}
 	o.report(ctx, run, ports.StatusDiscoveryComplete, fmt.Sprintf("Discovered %d projects; running phase group 1 of %d", len(out.Projects), len(out.PhaseGroups)))
+	return plan, nil
+}
 
-	groups := groupPhases(phases)
-	for i, g := range groups {
-		o.report(ctx, run, ports.StatusPhase, fmt.Sprintf("Running phase group %d of %d (%d%% complete)", i+1, len(groups), 100*i/max(len(groups), 1)))
-		failure, err := o.runGroup(ctx, run, out, g)
-		if err != nil {
-			return o.interrupted(ctx, runID, err)
-		}
-		if failure != "" {
-			o.skipRest(ctx, groups[i+1:])
-			return o.finish(ctx, runID, pipeline.StatusFailed, failure)
-		}
-		if cur, err := o.Store.GetRun(ctx, runID); err == nil && cur.Status.Terminal() {
-			o.skipRest(ctx, groups[i+1:])
-			return nil // cancelled while the group ran
-		}
+// RunGroup runs phase group n of a discovered run: every task of the
+// group at once (tasks a resumed run finished before keep their outcome).
+// A failure ends the run as failed and skips the later groups; ended
+// reports that, or that the run had ended already (cancelled).
+func (o *Orchestrator) RunGroup(ctx context.Context, runID string, n int) (ended bool, err error) {
+	run, err := o.Store.GetRun(ctx, runID)
+	if err != nil {
+		return false, err
 	}
+	ctx, cancel := context.WithDeadline(ctx, run.StartedAt.Add(RunLimit))
+	defer cancel()
+	groups := groupPhases(run.Phases)
+	i := sort.Search(len(groups), func(i int) bool { return groups[i].number >= n })
+	if i == len(groups) || groups[i].number != n {
+		return false, fault.New(fault.Validation, "run %s has no phase group %d", runID, n)
+	}
+	if ended, err := o.ended(ctx, runID, groups[i:]); err != nil || ended {
+		return ended, err
+	}
+	var out discovery.Output
+	if err := json.Unmarshal(run.DiscoveryOutput, &out); err != nil {
+		return false, fault.Wrap(fault.Validation, err, "run %s has no readable discovery output", runID)
+	}
+	o.report(ctx, run, ports.StatusPhase, fmt.Sprintf("Running phase group %d of %d (%d%% complete)", i+1, len(groups), 100*i/len(groups)))
+	failure, err := o.runGroup(ctx, run, &out, groups[i])
+	if err != nil {
+		return false, o.interrupted(ctx, runID, err)
+	}
+	if failure != "" {
+		o.skipRest(ctx, groups[i+1:])
+		return true, o.finish(ctx, runID, pipeline.StatusFailed, failure)
+	}
+	return o.ended(ctx, runID, groups[i+1:])
+}
+
+// Complete ends a run whose groups all succeeded as successful (a
+// cancelled run stays cancelled).
+func (o *Orchestrator) Complete(ctx context.Context, runID string) error {
 	return o.finish(ctx, runID, pipeline.StatusSuccess, "")
+}
+
+// ended reports whether the run has ended elsewhere (cancelled) and, if
+// so, marks the groups that will never run skipped.
+func (o *Orchestrator) ended(ctx context.Context, runID string, rest []group) (bool, error) {
+	cur, err := o.Store.GetRun(ctx, runID)
+	if err != nil {
+		return false, err
+	}
+	if !cur.Status.Terminal() {
+		return false, nil
+	}
+	o.skipRest(ctx, rest)
+	return true, nil
 }
 
 // discover dispatches the discovery job; a failed discovery is a failure
 // of the run (its message), not an error.
 func (o *Orchestrator) discover(ctx context.Context, run *pipeline.Run) (*discovery.Output, string, error) {
+	if len(run.DiscoveryOutput) > 0 {
+		var out discovery.Output
+		if err := json.Unmarshal(run.DiscoveryOutput, &out); err == nil {
+			return &out, "", nil // resumed: discovery ran before
+		}
+	}
 	payload, _ := json.Marshal(DiscoveryJob{RunID: run.ID, Repository: run.Repository, CommitSHA: run.CommitSHA, Branch: run.Branch})
 	res, err := o.Jobs.Dispatch(ctx, job.Job{ID: run.ID + ".discovery", Type: job.TypeDiscovery, RunID: run.ID,
 		Payload: payload, Timeout: orDefault(o.DiscoveryTimeout, DefaultDiscoveryTimeout)})
@@ -176,6 +261,15 @@ func (o *Orchestrator) runGroup(ctx context.Context, run *pipeline.Run, out *dis
 			timeout = d
 		}
 		for _, t := range ph.Tasks {
+			if t.Status.Terminal() { // finished before the run was resumed
+				mu.Lock()
+				if t.Status == pipeline.StatusFailed && failure == "" {
+					failure = fmt.Sprintf("%s of %s failed: %s", ph.Name, t.ProjectName, t.Error)
+					cancel()
+				}
+				mu.Unlock()
+				continue
+			}
 			wg.Add(1)
 			go func(ph pipeline.Phase, t pipeline.Task) {
 				defer wg.Done()
@@ -237,6 +331,8 @@ func (o *Orchestrator) runTask(ctx context.Context, run *pipeline.Run, out *disc
 	switch {
 	case res.Error != "":
 		status, msg = pipeline.StatusFailed, fmt.Sprintf("%s of %s failed: %s", ph.Name, t.ProjectName, res.Error)
+	case tr.Status == pipeline.StatusSkipped:
+		status, msg = pipeline.StatusSkipped, fmt.Sprintf("%s of %s was not run: the run had ended", ph.Name, t.ProjectName)
 	case tr.Status != pipeline.StatusSuccess && tr.FailedStep == "":
 		status = pipeline.StatusFailed
 		msg = fmt.Sprintf("%s of %s did not finish", ph.Name, t.ProjectName)

@@ -192,3 +192,55 @@ func TestStatusUpdates(t *testing.T) {
 		t.Errorf("list with a bad status = %v", err)
 	}
 }
+
+// engine is a WorkflowEngine that records what it is asked and fails its
+// first start when told to.
+type engine struct {
+	failStart int
+	starts    []string
+	cancels   []string
+}
+
+func (e *engine) Start(_ context.Context, run *pipeline.Run) (string, error) {
+	e.starts = append(e.starts, run.ID)
+	if e.failStart > 0 {
+		e.failStart--
+		return "", fault.New(fault.Unavailable, "argo is down")
+	}
+	return "forge-run-" + run.ID, nil
+}
+
+func (e *engine) Cancel(_ context.Context, run *pipeline.Run) error {
+	e.cancels = append(e.cancels, run.ID)
+	return nil
+}
+
+// TestEngineStartsAndCancels: a new run is handed to the engine and keeps
+// its workflow's name; a start that failed is retried by creating the run
+// again; cancelling stops the workflow.
+func TestEngineStartsAndCancels(t *testing.T) {
+	svc, _, _ := setup(t, repository.Limits{})
+	eng := &engine{failStart: 1}
+	svc.Engine = eng
+	ctx := context.Background()
+	req := running.CreateRequest{Repository: "acme/mono", CommitSHA: sha(3)}
+	if _, _, err := svc.Create(ctx, ci, req); !fault.Is(err, fault.Unavailable) || !strings.Contains(err.Error(), "creating it again retries") {
+		t.Fatalf("create with the engine down = %v", err)
+	}
+	run, created, err := svc.Create(ctx, ci, req)
+	if err != nil || created || run.ArgoWorkflowName != "forge-run-"+run.ID {
+		t.Fatalf("retried create = %+v, %v, %v", run, created, err)
+	}
+	if len(eng.starts) != 2 || eng.starts[0] != run.ID || eng.starts[1] != run.ID {
+		t.Errorf("starts = %v", eng.starts)
+	}
+	if err := svc.Cancel(ctx, dev, run.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := svc.Create(ctx, ci, req); err != nil {
+		t.Fatal(err)
+	}
+	if len(eng.cancels) != 1 || eng.cancels[0] != run.ID || len(eng.starts) != 2 {
+		t.Errorf("cancels = %v, starts = %v: a finished run is not started again", eng.cancels, eng.starts)
+	}
+}

@@ -27,6 +27,9 @@ type Service struct {
 	Limiter *limiting.Limiter
 	// Objects holds step logs; nil means logs cannot be read here.
 	Objects ports.ObjectStore
+	// Engine runs the pipelines of new runs; nil leaves them pending for
+	// something else to pick up.
+	Engine ports.WorkflowEngine
 }
 
 // CreateRequest is what a run is created from.
@@ -70,6 +73,11 @@ func (s *Service) Create(ctx context.Context, who *identity.Principal, req Creat
 		return nil, false, err
 	}
 	if existing, err := s.findByCommit(ctx, req.Repository, req.CommitSHA); err != nil || existing != nil {
+		if err == nil && !existing.Status.Terminal() {
+			// Creating again retries a start that failed; engines start a
+			// run once however often they are asked.
+			existing, err = s.start(ctx, existing)
+		}
 		return existing, false, err
 	}
 	repo, err := s.Store.GetRepository(ctx, req.Repository)
@@ -118,7 +126,26 @@ func (s *Service) Create(ctx context.Context, who *identity.Principal, req Creat
 			"run_id": run.ID, "repository": run.Repository, "commit_sha": run.CommitSHA,
 		})
 	}
-	return run, created, nil
+	run, err = s.start(ctx, run)
+	return run, created, err
+}
+
+// start hands the run to the engine and records its workflow's name.
+func (s *Service) start(ctx context.Context, run *pipeline.Run) (*pipeline.Run, error) {
+	if s.Engine == nil {
+		return run, nil
+	}
+	name, err := s.Engine.Start(ctx, run)
+	if err != nil {
+		return run, fault.Wrap(fault.Unavailable, err, "run %s is recorded but its pipeline could not start; creating it again retries", run.ID)
+	}
+	if name == "" || name == run.ArgoWorkflowName {
+		return run, nil
+	}
+	return s.Store.UpdateRun(ctx, run.ID, func(r *pipeline.Run) error {
+		r.ArgoWorkflowName = name
+		return nil
+	})
 }
 
 func (s *Service) findByCommit(ctx context.Context, repo, sha string) (*pipeline.Run, error) {
@@ -168,6 +195,11 @@ func (s *Service) Cancel(ctx context.Context, who *identity.Principal, id string
 		return err
 	}
 	s.completed(ctx, run)
+	if s.Engine != nil {
+		if err := s.Engine.Cancel(ctx, run); err != nil {
+			return fault.Wrap(fault.Unavailable, err, "run %s is cancelled, but its workflow could not be stopped (its workers still stop within seconds)", run.ID)
+		}
+	}
 	return nil
 }
 

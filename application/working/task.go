@@ -30,6 +30,14 @@ func (w *Worker) task(ctx context.Context, d *ports.Delivery) ([]byte, error) {
 	if err := json.Unmarshal(d.Job.Payload, &tj); err != nil {
 		return nil, fault.Wrap(fault.Validation, err, "reading CI job %s", d.Job.ID)
 	}
+	if st, err := w.Reporter.RunStatus(ctx, tj.RunID); err == nil && st.Terminal() {
+		// The run ended while the job waited in the queue: run nothing.
+		for _, s := range tj.Steps {
+			_ = w.Reporter.ReportStep(ctx, s.ID, pipeline.StatusSkipped, nil, "")
+		}
+		_ = w.Reporter.ReportTask(ctx, tj.TaskID, pipeline.StatusSkipped, "the run is "+string(st))
+		return json.Marshal(orchestrating.TaskResult{Status: pipeline.StatusSkipped})
+	}
 	ws, err := w.workspace(ctx, d.Job.ID, tj.Repository, tj.CommitSHA)
 	if err != nil {
 		return nil, err

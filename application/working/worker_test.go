@@ -311,3 +311,18 @@ func TestDiscoveryJob(t *testing.T) {
 		t.Errorf("a release job = %v", err)
 	}
 }
+
+// TestTaskOfAnEndedRunRunsNothing: a job that waited in the queue while
+// its run was cancelled checks nothing out and runs no step.
+func TestTaskOfAnEndedRunRunsNothing(t *testing.T) {
+	e := newEnv(nil)
+	e.reports.run = pipeline.StatusCancelled
+	b, err := e.w.Handle(context.Background(), taskJob(script("unit", "x", 0)))
+	res := result(t, b, err)
+	if res.Status != pipeline.StatusSkipped || !e.reports.has("step id-unit skipped") || !e.reports.has("task skipped the run is cancelled") {
+		t.Errorf("result %+v, events %v", res, e.reports.events)
+	}
+	if e.src.removed != 0 || len(e.exec.reqs) != 0 {
+		t.Errorf("checked out %d workspaces and ran %d steps", e.src.removed, len(e.exec.reqs))
+	}
+}

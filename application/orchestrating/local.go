@@ -1,0 +1,117 @@
+package orchestrating
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/catalyst-forge/forge/domain/pipeline"
+	"github.com/catalyst-forge/forge/ports"
+)
+
+// LocalEngine is the WorkflowEngine of the local profile: it drives each
+// run with the Orchestrator in a goroutine of this process. A run whose
+// orchestration fails for a passing reason (the store or queue briefly
+// unavailable) is resumed after a pause; a run left in progress when the
+// process stopped is resumed by Resume when it starts again.
+type LocalEngine struct {
+	orch    *Orchestrator
+	onError func(runID string, err error)
+
+	ctx    context.Context
+	stop   context.CancelFunc
+	wg     sync.WaitGroup
+	mu     sync.Mutex
+	active map[string]bool
+}
+
+var _ ports.WorkflowEngine = (*LocalEngine)(nil)
+
+// NewLocalEngine returns an engine driving runs with o. onError, when not
+// nil, hears of each failed attempt to drive a run (it is retried).
+func NewLocalEngine(o *Orchestrator, onError func(runID string, err error)) *LocalEngine {
+	ctx, stop := context.WithCancel(context.Background())
+	return &LocalEngine{orch: o, onError: onError, ctx: ctx, stop: stop, active: map[string]bool{}}
+}
+
+// Start begins driving the run unless this engine drives it already. The
+// local engine has no workflow name: it returns "".
+func (e *LocalEngine) Start(_ context.Context, run *pipeline.Run) (string, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.active[run.ID] || e.ctx.Err() != nil {
+		return "", nil
+	}
+	e.active[run.ID] = true
+	e.wg.Add(1)
+	go e.drive(run.ID)
+	return "", nil
+}
+
+// retryPauses are the waits between attempts to drive a run; the last
+// repeats.
+var retryPauses = []time.Duration{time.Second, 2 * time.Second, 5 * time.Second, 15 * time.Second, 30 * time.Second}
+
+func (e *LocalEngine) drive(runID string) {
+	defer e.wg.Done()
+	defer func() {
+		e.mu.Lock()
+		delete(e.active, runID)
+		e.mu.Unlock()
+	}()
+	for attempt := 0; ; attempt++ {
+		err := e.orch.Execute(e.ctx, runID)
+		if err == nil || e.ctx.Err() != nil {
+			return
+		}
+		if e.onError != nil {
+			e.onError(runID, err)
+		}
+		t := time.NewTimer(retryPauses[min(attempt, len(retryPauses)-1)])
+		select {
+		case <-e.ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Cancel needs no action here: the run's status is the signal. The
+// orchestration dispatches nothing more once the run has ended, and the
+// workers stop the run's steps when they next check its status.
+func (e *LocalEngine) Cancel(context.Context, *pipeline.Run) error { return nil }
+
+// Resume starts driving every run left pending or running, as after a
+// restart, and returns how many it started. Their finished tasks keep
+// their outcome; the others are dispatched again (a job the queue still
+// holds is not queued twice).
+func (e *LocalEngine) Resume(ctx context.Context) (int, error) {
+	var left []pipeline.Run
+	for _, st := range []pipeline.Status{pipeline.StatusRunning, pipeline.StatusPending} {
+		for offset := 0; ; {
+			runs, total, err := e.orch.Store.ListRuns(ctx, ports.RunFilter{Status: st}, ports.Page{Limit: ports.MaxPageLimit, Offset: offset})
+			if err != nil {
+				return 0, err
+			}
+			left = append(left, runs...)
+			offset += len(runs)
+			if len(runs) == 0 || offset >= total {
+				break
+			}
+		}
+	}
+	for i := range left {
+		if _, err := e.Start(ctx, &left[i]); err != nil {
+			return i, err
+		}
+	}
+	return len(left), nil
+}
+
+// Close stops driving runs and waits for the goroutines to return. Runs in
+// progress stay as they are, for Resume to pick up.
+func (e *LocalEngine) Close() {
+	e.stop()
+	e.wg.Wait()
+}

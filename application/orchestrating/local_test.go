@@ -1,0 +1,126 @@
+package orchestrating_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/catalyst-forge/forge/application/orchestrating"
+	"github.com/catalyst-forge/forge/domain/fault"
+	"github.com/catalyst-forge/forge/domain/job"
+	"github.com/catalyst-forge/forge/domain/pipeline"
+	"github.com/catalyst-forge/forge/ports"
+)
+
+func (f *fixture) waitFinished(t *testing.T) *pipeline.Run {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		run, err := f.store.GetRun(context.Background(), f.run.ID)
+		if err == nil && run.Status.Terminal() {
+			return run
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("run still %s after 10 s", run.Status)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestLocalEngineResumesWhereTheRunStopped: the process stopped after
+// group 1; the restarted engine finds the run still running, resumes it
+// and runs only group 2, without dispatching discovery or group 1 again.
+func TestLocalEngineResumesWhereTheRunStopped(t *testing.T) {
+	f := newFixture(t)
+	discoveries := 0
+	var mu sync.Mutex
+	f.worker(t, func() ([]byte, error) {
+		mu.Lock()
+		discoveries++
+		mu.Unlock()
+		return discoveryOf(output())()
+	}, func(_ context.Context, tj orchestrating.TaskJob) (orchestrating.TaskResult, error) {
+		return f.runSteps(tj, ""), nil
+	})
+	ctx := context.Background()
+	plan, err := f.orch.Discover(ctx, f.run.ID)
+	if err != nil || plan.Ended || len(plan.Groups) != 2 || plan.Groups[0] != 1 {
+		t.Fatalf("discover = %+v, %v", plan, err)
+	}
+	if ended, err := f.orch.RunGroup(ctx, f.run.ID, 1); err != nil || ended {
+		t.Fatalf("group 1 = %v, %v", ended, err)
+	}
+	if _, err := f.orch.RunGroup(ctx, f.run.ID, 7); !fault.Is(err, fault.Validation) {
+		t.Errorf("an unknown group = %v", err)
+	}
+
+	eng := orchestrating.NewLocalEngine(f.orch, nil)
+	defer eng.Close()
+	if n, err := eng.Resume(ctx); err != nil || n != 1 {
+		t.Fatalf("resume = %d, %v", n, err)
+	}
+	run := f.waitFinished(t)
+	if run.Status != pipeline.StatusSuccess {
+		t.Fatalf("resumed run = %s (%s)", run.Status, run.Reason)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if discoveries != 1 || len(f.tasks) != 3 {
+		t.Errorf("discoveries = %d, tasks = %d: the resumed run repeated finished work", discoveries, len(f.tasks))
+	}
+	if n, _ := eng.Resume(ctx); n != 0 {
+		t.Errorf("a second resume started %d runs", n)
+	}
+}
+
+// flaky fails its first dispatch as an unreachable queue would.
+type flaky struct {
+	ports.JobQueue
+	mu    sync.Mutex
+	fails int
+}
+
+func (q *flaky) Dispatch(ctx context.Context, j job.Job) (job.Result, error) {
+	q.mu.Lock()
+	if q.fails > 0 {
+		q.fails--
+		q.mu.Unlock()
+		return job.Result{}, fault.New(fault.Unavailable, "queue unreachable")
+	}
+	q.mu.Unlock()
+	return q.JobQueue.Dispatch(ctx, j)
+}
+
+// TestLocalEngineRetriesAfterAnError: a run whose orchestration failed
+// for a passing reason is driven again, and starting it twice drives it
+// once.
+func TestLocalEngineRetriesAfterAnError(t *testing.T) {
+	f := newFixture(t)
+	f.orch.Jobs = &flaky{JobQueue: f.queue, fails: 1}
+	f.worker(t, discoveryOf(output()), func(_ context.Context, tj orchestrating.TaskJob) (orchestrating.TaskResult, error) {
+		return f.runSteps(tj, ""), nil
+	})
+	var mu sync.Mutex
+	var errs []error
+	eng := orchestrating.NewLocalEngine(f.orch, func(id string, err error) {
+		mu.Lock()
+		errs = append(errs, err)
+		mu.Unlock()
+	})
+	defer eng.Close()
+	for range 2 {
+		if name, err := eng.Start(context.Background(), f.run); err != nil || name != "" {
+			t.Fatalf("start = %q, %v", name, err)
+		}
+	}
+	run := f.waitFinished(t)
+	if run.Status != pipeline.StatusSuccess {
+		t.Fatalf("run = %s (%s)", run.Status, run.Reason)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(errs) != 1 || !fault.Is(errs[0], fault.Unavailable) || len(f.tasks) != 3 {
+		t.Errorf("errors = %v, tasks = %d", errs, len(f.tasks))
+	}
+}
