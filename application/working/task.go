@@ -61,12 +61,21 @@ func (w *Worker) task(ctx context.Context, d *ports.Delivery) ([]byte, error) {
 	failed := ""
 	for _, batch := range discovery.Batches(discovery.OrderSteps(steps)) {
 		if failed != "" || tctx.Err() != nil {
+			if ctx.Err() != nil {
+				continue // taken away: the job runs again elsewhere
+			}
 			for _, st := range batch {
 				_ = w.Reporter.ReportStep(ctx, ids[st.Name], pipeline.StatusSkipped, nil, "")
 			}
 			continue
 		}
-		failed = w.batch(tctx, tj, dir, batch, ids)
+		failed = w.batch(tctx, ctx, tj, dir, batch, ids)
+	}
+	if ctx.Err() != nil {
+		// The job was taken from this worker (it is shutting down, or its
+		// lease was lost): another worker runs it again, so nothing here
+		// is final.
+		return nil, context.Cause(ctx)
 	}
 	result := orchestrating.TaskResult{Status: pipeline.StatusSuccess}
 	reason := ""
@@ -106,7 +115,7 @@ func (w *Worker) watch(ctx context.Context, stop context.CancelCauseFunc, runID 
 }
 
 // batch runs steps at once and returns the name of the first that failed.
-func (w *Worker) batch(ctx context.Context, tj orchestrating.TaskJob, dir string, steps []config.Step, ids map[string]string) string {
+func (w *Worker) batch(ctx, jobCtx context.Context, tj orchestrating.TaskJob, dir string, steps []config.Step, ids map[string]string) string {
 	bctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var mu sync.Mutex
@@ -116,7 +125,7 @@ func (w *Worker) batch(ctx context.Context, tj orchestrating.TaskJob, dir string
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if !w.step(bctx, tj, dir, st, ids[st.Name]) {
+			if !w.step(bctx, jobCtx, tj, dir, st, ids[st.Name]) {
 				mu.Lock()
 				if failed == "" {
 					failed = st.Name
@@ -131,8 +140,10 @@ func (w *Worker) batch(ctx context.Context, tj orchestrating.TaskJob, dir string
 }
 
 // step runs one step with its log streamed to the object store, and
-// reports it; it returns whether the step succeeded.
-func (w *Worker) step(ctx context.Context, tj orchestrating.TaskJob, dir string, st config.Step, id string) bool {
+// reports it; it returns whether the step succeeded. When the job itself
+// is taken away (jobCtx ends), the step's outcome is not reported: the job
+// runs again elsewhere.
+func (w *Worker) step(ctx, jobCtx context.Context, tj orchestrating.TaskJob, dir string, st config.Step, id string) bool {
 	report := context.WithoutCancel(ctx)
 	key := LogKey(tj.RunID, tj.Phase, tj.Project, st.Name)
 	log := newLogUploader(w.Objects, key, orDefault(w.LogFlush, DefaultLogFlush))
@@ -171,6 +182,9 @@ func (w *Worker) step(ctx context.Context, tj orchestrating.TaskJob, dir string,
 		fmt.Fprintf(log, "\n[forge] step %s could not run: %v\n", st.Name, err)
 	}
 	log.Close(report)
+	if jobCtx.Err() != nil {
+		return false
+	}
 	status := pipeline.StatusSuccess
 	if !ok {
 		status = pipeline.StatusFailed

@@ -326,3 +326,52 @@ func TestTaskOfAnEndedRunRunsNothing(t *testing.T) {
 		t.Errorf("checked out %d workspaces and ran %d steps", e.src.removed, len(e.exec.reqs))
 	}
 }
+
+func TestRemoteTemplate(t *testing.T) {
+	remote, err := working.RemoteTemplate("file:///srv/git/{owner}/{name}.git")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := remote("acme/mono"); err != nil || got != "file:///srv/git/acme/mono.git" {
+		t.Errorf("remote = %q, %v", got, err)
+	}
+	if _, err := remote("../etc"); !fault.Is(err, fault.Validation) {
+		t.Errorf("a bad repository name = %v", err)
+	}
+	if _, err := working.RemoteTemplate("https://git.example.com/monorepo.git"); !fault.Is(err, fault.Validation) {
+		t.Errorf("a template without a placeholder = %v", err)
+	}
+	def, _ := working.RemoteTemplate(working.DefaultRemote)
+	if got, _ := def("acme/mono"); got != "https://github.com/acme/mono.git" {
+		t.Errorf("default remote = %q", got)
+	}
+}
+
+// TestTaskTakenAwayReportsNothingFinal: when the job's own context ends
+// (the worker is shutting down), the running step is stopped but neither
+// it nor the task is reported finished: the job runs again elsewhere.
+func TestTaskTakenAwayReportsNothingFinal(t *testing.T) {
+	e := newEnv(nil)
+	ctx, cancel := context.WithCancelCause(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		_, err := e.w.Handle(ctx, taskJob(script("slow", "block", 0), script("after", "x", -1)))
+		done <- err
+	}()
+	time.Sleep(100 * time.Millisecond)
+	shutdown := fmt.Errorf("shutting down")
+	cancel(shutdown)
+	select {
+	case err := <-done:
+		if err != shutdown {
+			t.Errorf("err = %v, want the context's cause", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the task did not stop")
+	}
+	for _, ev := range []string{"step id-slow failed", "step id-slow success", "step id-after skipped", "task failed ", "task success "} {
+		if e.reports.has(ev) {
+			t.Errorf("reported %q for a job that runs again: %v", ev, e.reports.events)
+		}
+	}
+}

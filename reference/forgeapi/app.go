@@ -59,6 +59,14 @@ type Options struct {
 
 	Log io.Writer // where JSON logs go (default stderr)
 	Now ports.Clock
+
+	// Store, when set, is an open store used instead of opening Database
+	// (the caller closes it): one process that also runs workers shares
+	// its database connection.
+	Store *gormstore.Store
+	// Engine starts the pipelines of new runs and stops cancelled ones;
+	// nil leaves new runs pending.
+	Engine ports.WorkflowEngine
 }
 
 // App is a running API server.
@@ -104,14 +112,17 @@ func New(ctx context.Context, o Options) (*App, error) {
 		}
 		envs, ttl = pf.Environments, pf.ApprovalTTL
 	}
-	if o.Database == "" {
-		return nil, fault.New(fault.Validation, "no database: pass --database (sqlite:///path/forge.db or postgres://...) or set FORGE_DATABASE")
+	store := o.Store
+	if store == nil {
+		if o.Database == "" {
+			return nil, fault.New(fault.Validation, "no database: pass --database (sqlite:///path/forge.db or postgres://...) or set FORGE_DATABASE")
+		}
+		if a.store, err = gormstore.Open(ctx, o.Database); err != nil {
+			return nil, err
+		}
+		store = a.store
 	}
-	a.store, err = gormstore.Open(ctx, o.Database)
-	if err != nil {
-		return nil, err
-	}
-	if err := a.store.CheckSchema(ctx); err != nil {
+	if err := store.CheckSchema(ctx); err != nil {
 		return nil, err
 	}
 
@@ -131,13 +142,13 @@ func New(ctx context.Context, o Options) (*App, error) {
 		limiter = limiting.New(o.Now.Now)
 	}
 	services := httptransport.Services{
-		Runs: &running.Service{Store: a.store, Clock: o.Now, Events: events, Limiter: limiter},
-		Releases: &releasing.Service{Store: a.store, Clock: o.Now, Events: events, Registry: o.Registry,
+		Runs: &running.Service{Store: store, Clock: o.Now, Events: events, Limiter: limiter, Engine: o.Engine},
+		Releases: &releasing.Service{Store: store, Clock: o.Now, Events: events, Registry: o.Registry,
 			Limiter: limiter, LookupsPerMinute: o.LookupsPerMinute},
-		Deployments: &deploying.Service{Store: a.store, Clock: o.Now, Events: events, Environments: envs, ApprovalTTL: ttl,
+		Deployments: &deploying.Service{Store: store, Clock: o.Now, Events: events, Environments: envs, ApprovalTTL: ttl,
 			Limiter: limiter, DeploymentsPerMinute: o.DeploymentsPerMinute},
-		Repositories: &registering.Service{Store: a.store, Clock: o.Now},
-		Ready:        a.store.CheckSchema,
+		Repositories: &registering.Service{Store: store, Clock: o.Now},
+		Ready:        store.CheckSchema,
 	}
 	if o.ObjectsDir != "" {
 		public := o.PublicURL

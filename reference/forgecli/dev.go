@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/catalyst-forge/forge/adapters/onprem/oidcauth"
+	"github.com/catalyst-forge/forge/application/working"
 	"github.com/catalyst-forge/forge/domain/identity"
 	"github.com/catalyst-forge/forge/domain/pipeline"
 	"github.com/catalyst-forge/forge/reference/forgedev"
@@ -19,7 +20,7 @@ func newDev(s streams) *cobra.Command {
 		Use:   "dev",
 		Short: "Tools for running the platform on one machine",
 	}
-	cmd.AddCommand(newDevToken(s), newDevRun(s))
+	cmd.AddCommand(newDevToken(s), newDevRun(s), newDevUp(s))
 	return cmd
 }
 
@@ -33,6 +34,63 @@ func defaultDevKey() string {
 		dir = "."
 	}
 	return filepath.Join(dir, "forge", "dev-key.pem")
+}
+
+// defaultDevData is where 'forge dev up' keeps its state: under
+// $XDG_DATA_HOME (default ~/.local/share).
+func defaultDevData() string {
+	base := os.Getenv("XDG_DATA_HOME")
+	if base == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return filepath.Join(".", ".forge-dev")
+		}
+		base = filepath.Join(home, ".local", "share")
+	}
+	return filepath.Join(base, "forge", "dev")
+}
+
+func newDevUp(s streams) *cobra.Command {
+	o := forgedev.UpOptions{}
+	var verbose bool
+	cmd := &cobra.Command{
+		Use:   "up",
+		Short: "Run the whole platform on this machine until interrupted",
+		Long: `up runs the platform in one process on embedded defaults: the REST API
+trusting the development issuer, SQLite, an embedded NATS JetStream server,
+the filesystem object store, the git cache, the local workflow engine and
+workers. Point the CLI at it with --server http://ADDR (the default) and a
+token from 'forge dev token'.
+
+Workers fetch a run's repository from --remote, a template in which
+{repository} is owner/name and {owner} and {name} its parts, for example
+file:///home/me/src/{name} for repositories on this machine.
+
+State lives in --data: runs left in progress when up stops are resumed the
+next time it starts.`,
+		Example: `  forge dev up --remote 'file:///home/me/src/{name}'
+  export FORGE_TOKEN=$(forge dev token --role operator)
+  forge repo register acme/monorepo
+  forge run create --repository acme/monorepo --commit $(git -C ~/src/monorepo rev-parse HEAD)
+  forge run logs RUN --follow`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			o.Progress = s.out
+			if verbose {
+				o.Log = s.err
+			}
+			if err := forgedev.Up(cmd.Context(), o); err != nil {
+				return failed("%v", err)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&o.Data, "data", envOr("FORGE_DEV_DATA", defaultDevData()), "keep the database, queue, logs and cache here (env FORGE_DEV_DATA)")
+	cmd.Flags().StringVar(&o.Addr, "addr", envOr("FORGE_ADDR", "127.0.0.1:8080"), "API listen address (env FORGE_ADDR)")
+	cmd.Flags().StringVar(&o.DevKey, "dev-key", defaultDevKey(), "development signing key the API trusts (env FORGE_DEV_KEY); created if missing")
+	cmd.Flags().StringVar(&o.Remote, "remote", envOr("FORGE_REMOTE", working.DefaultRemote), "where workers fetch a repository from (env FORGE_REMOTE)")
+	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "log every API request (JSON, to stderr)")
+	return cmd
 }
 
 func newDevToken(s streams) *cobra.Command {

@@ -9,21 +9,12 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"time"
 
-	"github.com/catalyst-forge/forge/adapters/onprem/fsblob"
-	"github.com/catalyst-forge/forge/adapters/onprem/gitcache"
-	"github.com/catalyst-forge/forge/adapters/onprem/gormstore"
-	"github.com/catalyst-forge/forge/adapters/onprem/natsembed"
-	"github.com/catalyst-forge/forge/adapters/onprem/natsqueue"
-	"github.com/catalyst-forge/forge/adapters/onprem/stepexec"
-	"github.com/catalyst-forge/forge/application/orchestrating"
 	"github.com/catalyst-forge/forge/application/running"
-	"github.com/catalyst-forge/forge/application/working"
 	"github.com/catalyst-forge/forge/domain/config"
+	"github.com/catalyst-forge/forge/domain/fault"
 	"github.com/catalyst-forge/forge/domain/identity"
-	"github.com/catalyst-forge/forge/domain/job"
 	"github.com/catalyst-forge/forge/domain/pipeline"
 	"github.com/catalyst-forge/forge/domain/repository"
 	"github.com/catalyst-forge/forge/ports"
@@ -80,70 +71,27 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 		p.printf("running commit %s of %s", src.commit[:12], o.Dir)
 	}
 
-	store, err := gormstore.Open(ctx, "sqlite://"+filepath.Join(data, "forge.db"))
+	pf, err := open(ctx, data, p)
 	if err != nil {
 		return nil, err
 	}
-	defer store.Close()
-	if _, err := store.Migrate(ctx); err != nil {
-		return nil, err
-	}
-	objects, err := fsblob.New(filepath.Join(data, "objects"))
-	if err != nil {
-		return nil, err
-	}
-	defer objects.Close()
-	cache, err := gitcache.New(filepath.Join(data, "cache"))
-	if err != nil {
-		return nil, err
-	}
-	nats, err := natsembed.Start(ctx, natsembed.Config{Dir: filepath.Join(data, "nats"), NoListener: true, Name: "forge-dev"})
-	if err != nil {
-		return nil, err
-	}
-	defer nats.Shutdown()
-	nc, err := nats.Connect()
-	if err != nil {
-		return nil, err
-	}
-	defer nc.Close()
-	queue, err := natsqueue.New(ctx, nc, natsqueue.WithObjectStore(objects))
-	if err != nil {
-		return nil, err
-	}
-
-	runs := &running.Service{Store: store, Objects: objects}
+	defer pf.close()
 	repo := "local/" + repoName(filepath.Base(dir))
-	if _, _, err := store.CreateRepository(ctx, &repository.Repository{Name: repo, Limits: repository.Limits{}.WithDefaults(),
+	if _, _, err := pf.store.CreateRepository(ctx, &repository.Repository{Name: repo, Limits: repository.Limits{}.WithDefaults(),
 		CreatedAt: time.Now().UTC(), CreatedBy: worker.Subject}); err != nil {
 		return nil, err
 	}
-	w := &working.Worker{
-		Sources:  cache,
-		Steps:    stepexec.New(),
-		Objects:  objects,
-		Reporter: &reporter{runs: runs, store: store, print: p},
-		Remote:   func(string) (string, error) { return "file://" + src.remote, nil },
-		Secrets:  envSecrets,
-	}
-	wctx, stopWorkers := context.WithCancel(context.WithoutCancel(ctx))
-	var consuming sync.WaitGroup
-	consuming.Add(1)
-	go func() {
-		defer consuming.Done()
-		_ = queue.Consume(wctx, []job.Type{job.TypeDiscovery, job.TypeCI}, 4, w.Handle)
-	}()
-	defer func() { stopWorkers(); consuming.Wait() }()
+	pf.startWorkers(func(string) (string, error) { return "file://" + src.remote, nil })
 
-	run, _, err := runs.Create(ctx, worker, running.CreateRequest{Repository: repo, Branch: src.branch, CommitSHA: src.commit, TriggerType: pipeline.TriggerManual})
+	run, _, err := pf.runs.Create(ctx, worker, running.CreateRequest{Repository: repo, Branch: src.branch, CommitSHA: src.commit, TriggerType: pipeline.TriggerManual})
 	if err != nil {
 		return nil, err
 	}
 	p.printf("run %s created", run.ID)
-	orch := &orchestrating.Orchestrator{Store: store, Jobs: queue, Status: p}
-	if err := orch.Execute(ctx, run.ID); err != nil {
+	if err := drive(ctx, pf, run.ID); err != nil {
 		return nil, err
 	}
+	store, objects := pf.store, pf.objects
 	final, err := store.GetRun(context.WithoutCancel(ctx), run.ID)
 	if err != nil {
 		return nil, err
@@ -191,6 +139,25 @@ func envSecrets(_ context.Context, ref config.SecretRef) (string, error) {
 		return strings.TrimRight(string(b), "\n"), nil
 	}
 	return "", fmt.Errorf("provider %q is not available on one machine (use env or file)", ref.Provider)
+}
+
+// drive runs the pipeline to its end. When ctx ends first (the user
+// pressed Ctrl-C), the run is cancelled as DELETE /v1/runs/{id} would and
+// driven until its workers have stopped its steps, so that it ends in a
+// recorded state.
+func drive(ctx context.Context, pf *platform, runID string) error {
+	done := make(chan error, 1)
+	go func() { done <- pf.orch.Execute(context.WithoutCancel(ctx), runID) }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+	}
+	pf.print.printf("interrupted: cancelling run %s", runID)
+	if err := pf.runs.Cancel(context.WithoutCancel(ctx), worker, runID); err != nil && !fault.Is(err, fault.Conflict) {
+		return err
+	}
+	return <-done
 }
 
 // tail returns the last n lines of an object.

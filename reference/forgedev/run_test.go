@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -35,6 +36,23 @@ func edit(t *testing.T, path, old, new string) {
 	if err := os.WriteFile(path, []byte(strings.Replace(string(b), old, new, 1)), 0o644); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// commitAll makes dir a git repository with one commit of its files and
+// returns the commit.
+func commitAll(t *testing.T, dir string) string {
+	t.Helper()
+	var out []byte
+	for _, args := range [][]string{{"init", "-q", "-b", "main"}, {"add", "-A"}, {"commit", "-q", "-m", "example"}, {"rev-parse", "HEAD"}} {
+		cmd := exec.Command("git", append([]string{"-C", dir}, args...)...)
+		cmd.Env = append(os.Environ(), "GIT_CONFIG_GLOBAL=/dev/null", "GIT_CONFIG_NOSYSTEM=1",
+			"GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@t", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@t")
+		var err error
+		if out, err = cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	return strings.TrimSpace(string(out))
 }
 
 func steps(run *pipeline.Run) map[string]pipeline.Step {
@@ -135,14 +153,7 @@ func TestStepTimeout(t *testing.T) {
 // TestRunsACommitOfAGitRepository runs --ref of a real git work tree.
 func TestRunsACommitOfAGitRepository(t *testing.T) {
 	dir := example(t)
-	for _, args := range [][]string{{"init", "-q", "-b", "main"}, {"add", "-A"}, {"commit", "-q", "-m", "example"}} {
-		cmd := exec.Command("git", append([]string{"-C", dir}, args...)...)
-		cmd.Env = append(os.Environ(), "GIT_CONFIG_GLOBAL=/dev/null", "GIT_CONFIG_NOSYSTEM=1",
-			"GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@t", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@t")
-		if b, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("git %v: %v\n%s", args, err, b)
-		}
-	}
+	commitAll(t, dir)
 	data := t.TempDir()
 	out, err := Run(context.Background(), Options{Dir: dir, Ref: "main", Data: data})
 	if err != nil {
@@ -156,5 +167,122 @@ func TestRunsACommitOfAGitRepository(t *testing.T) {
 	}
 	if _, err := Run(context.Background(), Options{Dir: dir, Ref: "no-such-branch"}); err == nil || !strings.Contains(err.Error(), "does not name a commit") {
 		t.Errorf("unknown ref = %v", err)
+	}
+}
+
+// lineWatcher is a progress writer that signals when a line containing
+// want has been written.
+type lineWatcher struct {
+	mu   sync.Mutex
+	buf  bytes.Buffer
+	want string
+	seen chan struct{}
+}
+
+func watchFor(want string) *lineWatcher {
+	return &lineWatcher{want: want, seen: make(chan struct{})}
+}
+
+func (w *lineWatcher) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf.Write(p)
+	if w.want != "" && strings.Contains(w.buf.String(), w.want) {
+		w.want = ""
+		close(w.seen)
+	}
+	return len(p), nil
+}
+
+func (w *lineWatcher) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.String()
+}
+
+// noProcess fails the test when a process whose command line holds cmd
+// still runs (read from /proc): a stopped step must not leave its
+// processes behind.
+func noProcess(t *testing.T, cmd string) {
+	t.Helper()
+	deadline := time.Now().Add(3 * time.Second)
+	for {
+		pids := processesRunning(t, cmd)
+		if len(pids) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("%q still runs (pids %v)", cmd, pids)
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func processesRunning(t *testing.T, cmd string) []string {
+	t.Helper()
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		t.Fatalf("cannot list processes: %v", err)
+	}
+	var pids []string
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err != nil {
+			continue
+		}
+		if strings.Contains(string(bytes.ReplaceAll(b, []byte{0}, []byte{' '})), cmd) {
+			pids = append(pids, e.Name())
+		}
+	}
+	return pids
+}
+
+// TestInterruptedDevRunIsCancelled interrupts 'forge dev run' (Ctrl-C)
+// while a step runs: the run is cancelled, the step's processes are
+// killed within the workers' status poll, group 2 never starts, and every
+// step ends in a recorded state.
+func TestInterruptedDevRunIsCancelled(t *testing.T) {
+	dir := example(t)
+	edit(t, filepath.Join(dir, "libs/greeting/.forge/project.cue"), `run:    "sh -n greeting.sh"`, `run:    "sleep 41.7"`)
+	progress := watchFor("▶ check/greeting/syntax")
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		<-progress.seen
+		time.Sleep(200 * time.Millisecond)
+		if len(processesRunning(t, "sleep 41.7")) == 0 {
+			t.Error("the step's process is not to be seen before the interrupt")
+		}
+		cancel()
+	}()
+	start := time.Now()
+	out, err := Run(ctx, Options{Dir: dir, Progress: progress})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(start); took > 15*time.Second {
+		t.Errorf("the interrupted run took %s", took)
+	}
+	run := out.Run
+	if run.Status != pipeline.StatusCancelled || !strings.Contains(run.Reason, "cancelled by") {
+		t.Fatalf("run %s (%q)\n%s", run.Status, run.Reason, progress.String())
+	}
+	for name, s := range steps(run) {
+		switch {
+		case name == "check/greeting/syntax":
+			if s.Status != pipeline.StatusFailed || s.ExitCode == nil || *s.ExitCode != -1 {
+				t.Errorf("the stopped step = %s exit %v", s.Status, s.ExitCode)
+			}
+		case strings.HasPrefix(name, "test/"):
+			if s.Status != pipeline.StatusSkipped {
+				t.Errorf("%s is %s; group 2 must never start", name, s.Status)
+			}
+		case !s.Status.Terminal():
+			t.Errorf("%s was left %s", name, s.Status)
+		}
+	}
+	noProcess(t, "sleep 41.7")
+	if !strings.Contains(progress.String(), "interrupted: cancelling run") {
+		t.Errorf("progress:\n%s", progress.String())
 	}
 }

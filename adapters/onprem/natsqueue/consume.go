@@ -31,8 +31,10 @@ func ConsumerName(t job.Type) string { return string(t) + "-consumer" }
 // Consume pulls jobs of the given types from their durable consumers
 // and runs handle for each, at most concurrency at once, until ctx ends;
 // then it stops pulling, lets running handlers finish (their results are
-// still sent), and returns nil. Handlers get a context that ctx's end does
-// not cancel; it is cancelled when the job's lease is lost. Errors:
+// still sent) or, past the shutdown grace (WithShutdownGrace), cancels
+// them and hands their jobs back, and returns nil. Handlers get a context
+// that ctx's end does not cancel; it is cancelled when the job's lease is
+// lost or the grace has passed. Errors:
 // Validation (no or unknown types, concurrency under 1, no handler),
 // Conflict (the server refused a consumer's configuration), Unavailable
 // (the connection closed, or a stream is gone).
@@ -63,6 +65,8 @@ func (q *Queue) Consume(ctx context.Context, types []job.Type, concurrency int, 
 	c := &consumption{q: q, ctx: ctx, handle: handle, failed: make(chan struct{})}
 	c.fetchCtx, c.cancelFetch = context.WithCancel(context.WithoutCancel(ctx))
 	defer c.cancelFetch()
+	c.hard, c.stopHard = context.WithCancelCause(context.WithoutCancel(ctx))
+	defer c.stopHard(nil)
 	var pullers []*puller
 	for _, r := range routes {
 		p := &puller{route: r, stream: q.streams[r.stream]}
@@ -99,12 +103,20 @@ func (q *Queue) Consume(ctx context.Context, types []job.Type, concurrency int, 
 	}
 	c.pool.stop()
 	c.cancelFetch()
+	if g := q.cfg.grace; g > 0 {
+		t := time.AfterFunc(g, func() { c.stopHard(ErrShuttingDown) })
+		defer t.Stop()
+	}
 	c.pullers.Wait()
 	c.open.Wait()
 	close(c.fetches)
 	c.handlers.Wait()
 	c.acks.flush()
 	c.closeSide()
+	// Acks and hand-backs are sent without waiting; a round trip makes
+	// sure the server has them before the caller closes the connection
+	// (or stops an embedded server).
+	_ = q.nc.FlushTimeout(5 * time.Second)
 	if ctx.Err() != nil {
 		return nil // stopping may have broken a pull: not a failure
 	}
@@ -131,6 +143,10 @@ type consumption struct {
 
 	fetchCtx    context.Context
 	cancelFetch context.CancelFunc
+	// hard is the parent of handlers' contexts: cancelled when the
+	// shutdown grace has passed.
+	hard     context.Context
+	stopHard context.CancelCauseFunc
 
 	// pullers counts the puller goroutines, handlers the handler
 	// goroutines, open the fetches not yet finished.
@@ -341,7 +357,7 @@ func (c *consumption) run(p *puller, m jetstream.Msg) {
 		return
 	}
 
-	hctx, cancel := context.WithCancel(context.WithoutCancel(c.ctx))
+	hctx, cancel := context.WithCancel(c.hard)
 	defer cancel()
 	l := startLease(m, c.q.timeout(j), p.route.ackWait, func() {
 		cancel()
@@ -356,6 +372,10 @@ func (c *consumption) run(p *puller, m jetstream.Msg) {
 	payload, err := safeHandle(hctx, d, c.handle)
 	if !l.finish() {
 		return // the job went back to the queue; this outcome is dropped
+	}
+	if c.hard.Err() != nil {
+		_ = m.Nak() // stopped by the shutdown: another worker runs it again
+		return
 	}
 	o := outcome{attempt: attempt, payload: payload}
 	if err != nil {

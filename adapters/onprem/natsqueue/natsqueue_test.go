@@ -434,6 +434,7 @@ func TestBadOptionsAreValidationErrors(t *testing.T) {
 		"tiny ack wait":      natsqueue.WithAckWait(job.TypeCI, time.Millisecond),
 		"unknown storage":    natsqueue.WithStorage(natsqueue.Storage(9)),
 		"tiny result window": natsqueue.WithResultTTL(time.Millisecond),
+		"no shutdown grace":  natsqueue.WithShutdownGrace(0),
 		"results kept shorter than the duplicate window": natsqueue.WithResultTTL(time.Minute),
 	} {
 		if _, err := natsqueue.New(context.Background(), nc, opt); !fault.Is(err, fault.Validation) {
@@ -472,5 +473,121 @@ func TestAClosedConnectionIsUnavailable(t *testing.T) {
 	}
 	if _, err := natsqueue.New(context.Background(), nc); !fault.Is(err, fault.Unavailable) {
 		t.Errorf("New on a closed connection = %v, want Unavailable", err)
+	}
+}
+
+// TestShutdownGraceHandsRunningJobsBack: a worker stopping with a job in
+// hand waits the grace, cancels the handler with ErrShuttingDown and gives
+// the job back without a result; the next worker runs it and the waiting
+// dispatcher gets that result.
+func TestShutdownGraceHandsRunningJobsBack(t *testing.T) {
+	s, _ := embedded(t)
+	prefix := uniquePrefix()
+	q := newQueue(t, connect(t, s), natsqueue.WithPrefix(prefix), natsqueue.WithShutdownGrace(200*time.Millisecond))
+	started := make(chan struct{})
+	causes := make(chan error, 1)
+	stop := consume(t, q, []job.Type{job.TypeCI}, 1, func(ctx context.Context, d *ports.Delivery) ([]byte, error) {
+		close(started)
+		<-ctx.Done()
+		causes <- context.Cause(ctx)
+		return nil, ctx.Err()
+	})
+	results := make(chan job.Result, 1)
+	go func() {
+		results <- dispatch(t, q, job.Job{ID: "handed-back", Type: job.TypeCI, Timeout: 5 * time.Second})
+	}()
+	<-started
+	begin := time.Now()
+	stop()
+	if took := time.Since(begin); took < 200*time.Millisecond {
+		t.Errorf("Consume returned after %s, before the grace", took)
+	}
+	if cause := <-causes; !errors.Is(cause, natsqueue.ErrShuttingDown) {
+		t.Errorf("handler's cause = %v", cause)
+	}
+	select {
+	case res := <-results:
+		t.Fatalf("the dispatcher got a result from the stopped worker: %+v", res)
+	case <-time.After(300 * time.Millisecond):
+	}
+	var runs counter
+	consume(t, newQueue(t, connect(t, s), natsqueue.WithPrefix(prefix)), []job.Type{job.TypeCI}, 1, func(_ context.Context, d *ports.Delivery) ([]byte, error) {
+		runs.add(d.Attempt)
+		return []byte("done"), nil
+	})
+	select {
+	case res := <-results:
+		if string(res.Payload) != "done" || res.Error != "" || res.Attempt != 2 {
+			t.Errorf("result = %+v", res)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the handed-back job was not run again")
+	}
+	if got := runs.seen(); len(got) != 1 || got[0] != 2 {
+		t.Errorf("attempts of the next worker = %v, want [2]", got)
+	}
+}
+
+// TestAJobHandedBackAtShutdownRunsAfterARestart: a worker stops with a
+// job in hand, the server stops too, and both start again on the same
+// directory; the job runs again (once the AckWait has passed: the server
+// does not keep a hand-back across its restart) and a retried dispatch
+// gets its result.
+func TestAJobHandedBackAtShutdownRunsAfterARestart(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	prefix := uniquePrefix()
+	s, err := natsembed.Start(ctx, natsembed.Config{Dir: dir, NoListener: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc, err := s.Connect()
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := newQueue(t, nc, natsqueue.WithPrefix(prefix), natsqueue.WithShutdownGrace(100*time.Millisecond), natsqueue.WithAckWait(job.TypeCI, time.Second))
+	started := make(chan struct{})
+	cctx, stopConsume := context.WithCancel(ctx)
+	consumed := make(chan error, 1)
+	go func() {
+		consumed <- q.Consume(cctx, []job.Type{job.TypeDiscovery, job.TypeCI}, 4, func(ctx context.Context, d *ports.Delivery) ([]byte, error) {
+			close(started)
+			<-ctx.Done()
+			return nil, ctx.Err()
+		})
+	}()
+	j := job.Job{ID: "interrupted", Type: job.TypeCI, Timeout: 10 * time.Second}
+	dctx, stopDispatch := context.WithCancel(ctx)
+	dispatched := make(chan error, 1)
+	go func() { _, err := q.Dispatch(dctx, j); dispatched <- err }()
+	<-started
+	stopConsume()
+	if err := <-consumed; err != nil {
+		t.Fatal(err)
+	}
+	stopDispatch()
+	<-dispatched
+	nc.Close()
+	s.Shutdown()
+
+	s2, err := natsembed.Start(ctx, natsembed.Config{Dir: dir, NoListener: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s2.Shutdown)
+	// The server keeps the delivery as unacknowledged across its restart:
+	// the job comes again once its AckWait has passed.
+	q2 := newQueue(t, connect(t, s2), natsqueue.WithPrefix(prefix), natsqueue.WithAckWait(job.TypeCI, time.Second))
+	var runs counter
+	consume(t, q2, []job.Type{job.TypeDiscovery, job.TypeCI}, 4, func(_ context.Context, d *ports.Delivery) ([]byte, error) {
+		runs.add(d.Attempt)
+		return []byte("second time"), nil
+	})
+	res := dispatch(t, q2, j)
+	if string(res.Payload) != "second time" || res.Error != "" {
+		t.Errorf("result = %+v", res)
+	}
+	if got := runs.seen(); len(got) != 1 {
+		t.Errorf("executions (attempts) = %v, want one", got)
 	}
 }

@@ -1,6 +1,7 @@
 package natsqueue
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"time"
@@ -130,6 +131,25 @@ func WithAckWait(t job.Type, d time.Duration) Option {
 	}
 }
 
+// WithShutdownGrace bounds how long Consume waits, once its context has
+// ended, for the handlers still running: after d their contexts are
+// cancelled (the cause is ErrShuttingDown) and their jobs go back to the
+// queue, without a result, for another worker to run again. Without it
+// Consume waits for every handler to finish.
+func WithShutdownGrace(d time.Duration) Option {
+	return func(c *config) {
+		if d <= 0 {
+			c.errs = append(c.errs, fmt.Errorf("shutdown grace %s: want a positive duration", d))
+			return
+		}
+		c.grace = d
+	}
+}
+
+// ErrShuttingDown is the cause of a handler's cancelled context when its
+// worker stopped before the handler finished (see WithShutdownGrace).
+var ErrShuttingDown = errors.New("the worker is shutting down; the job goes back to the queue")
+
 // WithObjectStore gives the queue a place for results too large for one
 // message (jobs/<job id>/result). Workers write there and dispatchers read
 // from there, so both sides need the same store.
@@ -171,6 +191,7 @@ type config struct {
 	objects   ports.ObjectStore
 	dupWindow time.Duration
 	resultTTL time.Duration
+	grace     time.Duration // 0: handlers finish however long they take
 	errs      []error
 }
 

@@ -1,0 +1,232 @@
+package forgedev
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/catalyst-forge/forge/adapters/onprem/oidcauth"
+	"github.com/catalyst-forge/forge/domain/identity"
+	"github.com/catalyst-forge/forge/domain/pipeline"
+	httptransport "github.com/catalyst-forge/forge/transport/http"
+)
+
+// devUp runs Up in the background until stop is called (or the test
+// ends) and returns the API's address.
+type devUp struct {
+	addr     string
+	progress *lineWatcher
+	stop     func()
+}
+
+func startUp(t *testing.T, o UpOptions) *devUp {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	u := &devUp{progress: watchFor("")}
+	o.Addr, o.Progress, o.Ready = "127.0.0.1:0", u.progress, func(a string) { ready <- a }
+	go func() { done <- Up(ctx, o) }()
+	select {
+	case u.addr = <-ready:
+	case err := <-done:
+		cancel()
+		t.Fatalf("Up: %v", err)
+	case <-time.After(30 * time.Second):
+		cancel()
+		t.Fatal("Up did not start")
+	}
+	stopped := false
+	u.stop = func() {
+		if stopped {
+			return
+		}
+		stopped = true
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("Up: %v", err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Error("Up did not stop")
+		}
+	}
+	t.Cleanup(u.stop)
+	return u
+}
+
+func (u *devUp) client(t *testing.T, keyFile string, role identity.Role) *httptransport.Client {
+	t.Helper()
+	issuer, err := oidcauth.LoadOrCreateDevKey(keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := issuer.Token("tester", []identity.Role{role}, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &httptransport.Client{BaseURL: "http://" + u.addr, Token: tok}
+}
+
+// waitRun polls the run until ok says it is as wanted.
+func waitRun(t *testing.T, c *httptransport.Client, id string, within time.Duration, what string, ok func(*pipeline.Run) bool) *pipeline.Run {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		run, err := c.GetRun(context.Background(), id)
+		if err == nil && ok(run) {
+			return run
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within %s (err %v); statuses:\n%s", what, within, err, describe(run))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// describe lists a run's status and its steps'.
+func describe(run *pipeline.Run) string {
+	if run == nil {
+		return "no run"
+	}
+	lines := []string{"run " + string(run.Status) + " " + run.Reason}
+	for name, s := range steps(run) {
+		lines = append(lines, "  "+name+" "+string(s.Status))
+	}
+	return strings.Join(lines, "\n")
+}
+
+func stepStatus(name string, st pipeline.Status) func(*pipeline.Run) bool {
+	return func(r *pipeline.Run) bool { s, ok := steps(r)[name]; return ok && s.Status == st }
+}
+
+// upRepository makes a git repository of the example under root/acme/mono,
+// with greeting's check step replaced by run, and returns its commit.
+func upRepository(t *testing.T, root, run string) string {
+	t.Helper()
+	dir := filepath.Join(root, "acme", "mono")
+	if err := os.CopyFS(dir, os.DirFS("../examples/monorepo")); err != nil {
+		t.Fatal(err)
+	}
+	edit(t, filepath.Join(dir, "libs/greeting/.forge/project.cue"), `run:    "sh -n greeting.sh"`, `run:    "`+run+`"`)
+	return commitAll(t, dir)
+}
+
+// TestDevUpRunsAndCancels drives the platform as its users do, over the
+// API: register a repository, create a run, read a step's log, cancel the
+// run while a step runs. The cancelled step's processes are gone within
+// seconds and everything the run holds ends in a recorded state.
+func TestDevUpRunsAndCancels(t *testing.T) {
+	root, data := t.TempDir(), t.TempDir()
+	commit := upRepository(t, root, "echo checking greeting; sleep 43.9")
+	key := filepath.Join(data, "dev-key.pem")
+	u := startUp(t, UpOptions{Data: data, DevKey: key, Remote: "file://" + root + "/{repository}"})
+	ctx := context.Background()
+	op := u.client(t, key, identity.RoleOperator)
+	if _, _, err := op.RegisterRepository(ctx, httptransport.RegisterRepositoryRequest{Repository: "acme/mono"}); err != nil {
+		t.Fatal(err)
+	}
+	ci := u.client(t, key, identity.RoleServiceAccount)
+	run, created, err := ci.CreateRun(ctx, httptransport.CreateRunRequest{Repository: "acme/mono", Branch: "main", CommitSHA: commit})
+	if err != nil || !created {
+		t.Fatalf("create = %v, %v", created, err)
+	}
+	dev := u.client(t, key, identity.RoleDeveloper)
+	running := waitRun(t, dev, run.ID, 30*time.Second, "the slow step runs", stepStatus("check/greeting/syntax", pipeline.StatusRunning))
+	slow := steps(running)["check/greeting/syntax"]
+
+	// The step's log is served while it runs (uploaded every second).
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var log bytes.Buffer
+		if _, err := dev.StepLogs(ctx, slow.ID, 0, false, &log); err == nil && strings.Contains(log.String(), "checking greeting") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the running step's log never showed its output")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+
+	if err := dev.CancelRun(ctx, run.ID); err != nil {
+		t.Fatal(err)
+	}
+	cancelled := time.Now()
+	final := waitRun(t, dev, run.ID, 10*time.Second, "every step ends", func(r *pipeline.Run) bool {
+		for _, s := range steps(r) {
+			if !s.Status.Terminal() {
+				return false
+			}
+		}
+		return r.Status == pipeline.StatusCancelled
+	})
+	if took := time.Since(cancelled); took > 5*time.Second {
+		t.Errorf("the cancelled run's steps took %s to stop", took)
+	}
+	noProcess(t, "sleep 43.9")
+	if s := steps(final)["check/greeting/syntax"]; s.Status != pipeline.StatusFailed || s.ExitCode == nil || *s.ExitCode != -1 {
+		t.Errorf("the stopped step = %s exit %v", s.Status, s.ExitCode)
+	}
+	for name, s := range steps(final) {
+		if strings.HasPrefix(name, "test/") && s.Status != pipeline.StatusSkipped {
+			t.Errorf("%s is %s; group 2 must never start", name, s.Status)
+		}
+	}
+	var log bytes.Buffer
+	if _, err := dev.StepLogs(ctx, slow.ID, 0, false, &log); err != nil || !strings.Contains(log.String(), "stopped: the run is cancelled") {
+		t.Errorf("log of the stopped step = %q, %v", log.String(), err)
+	}
+}
+
+// TestDevUpResumesRunsAfterARestart stops the platform while a step runs
+// (longer than the shutdown grace): the step's job goes back to the queue
+// and the run stays running; the next start resumes the run, runs the
+// step again and finishes the pipeline without repeating finished work.
+func TestDevUpResumesRunsAfterARestart(t *testing.T) {
+	root, data := t.TempDir(), t.TempDir()
+	commit := upRepository(t, root, "echo attempt >> "+filepath.Join(root, "attempts")+"; sleep 4.6")
+	key := filepath.Join(data, "dev-key.pem")
+	opts := UpOptions{Data: data, DevKey: key, Remote: "file://" + root + "/{repository}"}
+	u := startUp(t, opts)
+	ctx := context.Background()
+	op := u.client(t, key, identity.RoleOperator)
+	if _, _, err := op.RegisterRepository(ctx, httptransport.RegisterRepositoryRequest{Repository: "acme/mono"}); err != nil {
+		t.Fatal(err)
+	}
+	run, _, err := u.client(t, key, identity.RoleServiceAccount).CreateRun(ctx, httptransport.CreateRunRequest{Repository: "acme/mono", Branch: "main", CommitSHA: commit})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitRun(t, op, run.ID, 30*time.Second, "the slow step runs", stepStatus("check/greeting/syntax", pipeline.StatusRunning))
+	u.stop()
+
+	u = startUp(t, opts)
+	second := u.progress
+	t.Cleanup(func() {
+		if t.Failed() {
+			b, _ := os.ReadFile(filepath.Join(root, "attempts"))
+			t.Logf("second start:\n%s\nattempts:\n%s", second.String(), b)
+		}
+	})
+	op = u.client(t, key, identity.RoleOperator)
+	final := waitRun(t, op, run.ID, 60*time.Second, "the resumed run ends", func(r *pipeline.Run) bool { return r.Status.Terminal() })
+	if final.Status != pipeline.StatusSuccess {
+		t.Fatalf("resumed run = %s (%q)\n%s", final.Status, final.Reason, u.progress.String())
+	}
+	for name, s := range steps(final) {
+		if s.Status != pipeline.StatusSuccess {
+			t.Errorf("%s = %s", name, s.Status)
+		}
+	}
+	if b, _ := os.ReadFile(filepath.Join(root, "attempts")); strings.Count(string(b), "attempt") != 2 {
+		t.Errorf("the interrupted step ran %d times, want 2 (stopped once, then again)", strings.Count(string(b), "attempt"))
+	}
+	if !strings.Contains(u.progress.String(), "resuming 1 run(s) left in progress") {
+		t.Errorf("progress of the second start:\n%s", u.progress.String())
+	}
+}
