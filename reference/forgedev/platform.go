@@ -12,6 +12,7 @@ import (
 	"github.com/catalyst-forge/forge/adapters/onprem/fsblob"
 	"github.com/catalyst-forge/forge/adapters/onprem/gitcache"
 	"github.com/catalyst-forge/forge/adapters/onprem/gormstore"
+	"github.com/catalyst-forge/forge/adapters/onprem/localsecrets"
 	"github.com/catalyst-forge/forge/adapters/onprem/natsembed"
 	"github.com/catalyst-forge/forge/adapters/onprem/natsqueue"
 	"github.com/catalyst-forge/forge/adapters/onprem/stepexec"
@@ -100,7 +101,7 @@ func (p *platform) startWorkers(remote func(string) (string, error)) {
 		Objects:  p.objects,
 		Reporter: &reporter{runs: p.runs, store: p.store, print: p.print},
 		Remote:   remote,
-		Secrets:  envSecrets,
+		Secrets:  localsecrets.Resolve,
 	}
 	ctx, stop := context.WithCancel(context.Background())
 	p.stopWorkers = stop

@@ -3,7 +3,6 @@ package forgedev
 import (
 	"bufio"
 	"context"
-	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -12,7 +11,6 @@ import (
 	"time"
 
 	"github.com/catalyst-forge/forge/application/running"
-	"github.com/catalyst-forge/forge/domain/config"
 	"github.com/catalyst-forge/forge/domain/fault"
 	"github.com/catalyst-forge/forge/domain/identity"
 	"github.com/catalyst-forge/forge/domain/pipeline"
@@ -117,28 +115,6 @@ func repoName(base string) string {
 		return "repository"
 	}
 	return name
-}
-
-// envSecrets resolves the local profile's secret providers: env (a
-// variable of this process) and file (a file's content).
-func envSecrets(_ context.Context, ref config.SecretRef) (string, error) {
-	switch ref.Provider {
-	case "env":
-		name, _ := ref.Config["name"].(string)
-		v, ok := os.LookupEnv(name)
-		if !ok {
-			return "", fmt.Errorf("environment variable %s is not set", name)
-		}
-		return v, nil
-	case "file":
-		path, _ := ref.Config["path"].(string)
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return "", err
-		}
-		return strings.TrimRight(string(b), "\n"), nil
-	}
-	return "", fmt.Errorf("provider %q is not available on one machine (use env or file)", ref.Provider)
 }
 
 // drive runs the pipeline to its end. When ctx ends first (the user

@@ -8,8 +8,10 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/catalyst-forge/forge/domain/fault"
@@ -26,8 +28,37 @@ type Client struct {
 	BaseURL string
 	// Token is sent as a bearer token.
 	Token string
+	// TokenFile, when set, holds the bearer token instead: it is read
+	// again whenever it changes, so a mounted token that is rotated (a
+	// Kubernetes projected service account token) keeps working.
+	TokenFile string
 	// HTTP is the client to use; nil means one with a 30 s timeout.
 	HTTP *http.Client
+
+	tokenMu   sync.Mutex
+	fileToken string
+	fileMod   time.Time
+}
+
+// bearer returns the token to send: Token, or TokenFile's content.
+func (c *Client) bearer() (string, error) {
+	if c.TokenFile == "" {
+		return c.Token, nil
+	}
+	info, err := os.Stat(c.TokenFile)
+	if err != nil {
+		return "", fault.Wrap(fault.Unauthenticated, err, "reading the token file")
+	}
+	c.tokenMu.Lock()
+	defer c.tokenMu.Unlock()
+	if c.fileToken == "" || !info.ModTime().Equal(c.fileMod) {
+		b, err := os.ReadFile(c.TokenFile)
+		if err != nil {
+			return "", fault.Wrap(fault.Unauthenticated, err, "reading the token file")
+		}
+		c.fileToken, c.fileMod = strings.TrimSpace(string(b)), info.ModTime()
+	}
+	return c.fileToken, nil
 }
 
 // maxResponseBytes bounds an answer read into memory.
@@ -54,8 +85,12 @@ func (c *Client) do(ctx context.Context, method, path string, body, out any) (in
 		req.Header.Set("Content-Type", "application/json")
 	}
 	req.Header.Set("Accept", "application/json")
-	if c.Token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.Token)
+	token, err := c.bearer()
+	if err != nil {
+		return 0, err
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	hc := c.HTTP
 	if hc == nil {
@@ -281,8 +316,12 @@ func (c *Client) StepLogs(ctx context.Context, stepID string, offset int64, foll
 	if err != nil {
 		return 0, fault.Wrap(fault.Validation, err, "bad server address %q", c.BaseURL)
 	}
-	if c.Token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.Token)
+	token, err := c.bearer()
+	if err != nil {
+		return 0, err
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	hc := http.Client{Timeout: 30 * time.Second}
 	if c.HTTP != nil {

@@ -1,0 +1,105 @@
+// Command forge-worker runs discovery and CI jobs of Catalyst Forge
+// pipelines. See 'forge-worker --help'.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/catalyst-forge/forge/application/working"
+	"github.com/catalyst-forge/forge/reference/forgeworker"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+func env(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+func envDuration(name string, def time.Duration) time.Duration {
+	if d, err := time.ParseDuration(os.Getenv(name)); err == nil {
+		return d
+	}
+	return def
+}
+
+func envInt(name string, def int) int {
+	if n, err := strconv.Atoi(os.Getenv(name)); err == nil {
+		return n
+	}
+	return def
+}
+
+func run(ctx context.Context, args []string, stderr io.Writer) int {
+	var o forgeworker.Options
+	var types string
+	cmd := &cobra.Command{
+		Use:   "forge-worker",
+		Short: "Run discovery and CI jobs of Catalyst Forge pipelines",
+		Long: `forge-worker pulls jobs from NATS JetStream, checks each commit out
+through its git cache, runs the steps (earthly or script), uploads their
+logs to the object store while they run and reports statuses to the API
+with a service-account token.
+
+On SIGTERM it stops taking jobs, gives running ones --shutdown-grace to
+finish, and hands the rest back to the queue for another worker.
+
+Every flag has an environment variable: --nats is FORGE_NATS_URL, the
+others FORGE_ + the flag in upper case with _ for - (FORGE_CACHE_DIR...).`,
+		Example: `  forge-worker --types discovery,ci --nats nats://nats:4222 --server http://forge-api:8080 \
+    --token-file /var/run/secrets/forge/token --cache-dir /var/cache/forge \
+    --s3-bucket forge-artifacts --remote 'https://github.com/{repository}.git'`,
+		Args:          cobra.NoArgs,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			o.Types = strings.Split(types, ",")
+			o.Log = stderr
+			o.Token = os.Getenv("FORGE_TOKEN")
+			return forgeworker.Run(cmd.Context(), o)
+		},
+	}
+	cmd.SetArgs(args)
+	cmd.SetOut(stderr)
+	cmd.SetErr(stderr)
+	cmd.CompletionOptions.DisableDefaultCmd = true
+	f := cmd.Flags()
+	f.StringVar(&types, "types", env("FORGE_TYPES", "discovery,ci"), "job types to take: discovery, ci or both")
+	f.IntVar(&o.Concurrency, "concurrency", envInt("FORGE_CONCURRENCY", forgeworker.DefaultConcurrency), "jobs run at once")
+	f.StringVar(&o.NATSURL, "nats", env("FORGE_NATS_URL", ""), "NATS JetStream server URL")
+	f.StringVar(&o.Server, "server", env("FORGE_SERVER", ""), "API the worker reports statuses to")
+	f.StringVar(&o.TokenFile, "token-file", env("FORGE_TOKEN_FILE", ""), "file holding the service-account token, read again when it changes (or set FORGE_TOKEN)")
+	f.StringVar(&o.CacheDir, "cache-dir", env("FORGE_CACHE_DIR", ""), "git cache and workspaces")
+	f.Int64Var(&o.CacheBudget, "cache-budget", int64(envInt("FORGE_CACHE_BUDGET", 0)), "largest size of the git cache in bytes (0: the cache's default)")
+	f.StringVar(&o.Remote, "remote", env("FORGE_REMOTE", working.DefaultRemote), "where a repository is fetched from: {repository}, {owner} and {name} are filled in")
+	f.StringVar(&o.ObjectsDir, "objects-dir", env("FORGE_OBJECTS_DIR", ""), "filesystem object store for logs (one machine or a shared volume)")
+	f.StringVar(&o.S3.Bucket, "s3-bucket", env("FORGE_S3_BUCKET", ""), "S3 bucket for logs (credentials from the AWS default chain)")
+	f.StringVar(&o.S3.Prefix, "s3-prefix", env("FORGE_S3_PREFIX", ""), "key prefix inside the bucket")
+	f.StringVar(&o.S3.Region, "s3-region", env("FORGE_S3_REGION", ""), "bucket region (default: the AWS configuration's)")
+	f.StringVar(&o.S3.Endpoint, "s3-endpoint", env("FORGE_S3_ENDPOINT", ""), "S3-compatible server URL (MinIO...); empty: Amazon S3")
+	f.BoolVar(&o.S3.PathStyle, "s3-path-style", env("FORGE_S3_PATH_STYLE", "") == "true", "address the bucket in the path (most S3-compatible servers)")
+	f.DurationVar(&o.ShutdownGrace, "shutdown-grace", envDuration("FORGE_SHUTDOWN_GRACE", forgeworker.DefaultShutdownGrace), "on SIGTERM, how long running jobs get before they go back to the queue")
+	f.DurationVar(&o.AckWait, "ack-wait", envDuration("FORGE_ACK_WAIT", 0), "how soon a dead worker's job is offered again (0: the queue's default, 1m)")
+	if err := cmd.ExecuteContext(ctx); err != nil {
+		fmt.Fprintln(stderr, "error:", err)
+		return 1
+	}
+	return 0
+}

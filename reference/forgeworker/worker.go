@@ -1,0 +1,205 @@
+// Package forgeworker is the reference worker process (forge-worker): it
+// pulls discovery and CI jobs from NATS JetStream, checks the commit out
+// through the git cache, runs the steps, streams their logs to the object
+// store and reports statuses through the API, as spec 03 describes. It
+// wires application/working to the on-premises and AWS adapters.
+package forgeworker
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/sirupsen/logrus"
+
+	"github.com/catalyst-forge/forge/adapters/aws/s3blob"
+	"github.com/catalyst-forge/forge/adapters/onprem/fsblob"
+	"github.com/catalyst-forge/forge/adapters/onprem/gitcache"
+	"github.com/catalyst-forge/forge/adapters/onprem/localsecrets"
+	"github.com/catalyst-forge/forge/adapters/onprem/natsqueue"
+	"github.com/catalyst-forge/forge/adapters/onprem/stepexec"
+	"github.com/catalyst-forge/forge/application/working"
+	"github.com/catalyst-forge/forge/domain/fault"
+	"github.com/catalyst-forge/forge/domain/job"
+	"github.com/catalyst-forge/forge/ports"
+	httptransport "github.com/catalyst-forge/forge/transport/http"
+)
+
+// Options configure a worker. Every field has a flag and a FORGE_*
+// environment variable in reference/cmd/forge-worker.
+type Options struct {
+	// Types are the job types to take: discovery, ci or both.
+	Types []string
+	// Concurrency is how many jobs run at once (default 2).
+	Concurrency int
+	// NATSURL is the JetStream server (required).
+	NATSURL string
+	// Server is the API the worker reports to, with a service-account
+	// token: Token, or TokenFile read again when it changes (required).
+	Server, Token, TokenFile string
+	// CacheDir holds the git cache and the workspaces (required);
+	// CacheBudget bounds the cache's size in bytes (0: the default).
+	CacheDir    string
+	CacheBudget int64
+	// Remote maps a repository to the URL it is fetched from (see
+	// working.RemoteTemplate; default working.DefaultRemote).
+	Remote string
+	// Logs go to the filesystem store in ObjectsDir (one machine, or a
+	// shared volume) or to the S3 bucket of S3 (when S3.Bucket is set).
+	ObjectsDir string
+	S3         s3blob.Config
+	// ShutdownGrace is how long running jobs get to finish when the
+	// worker stops before they go back to the queue (default 25 s);
+	// AckWait how soon a job of a dead worker is offered again (default
+	// natsqueue's).
+	ShutdownGrace time.Duration
+	AckWait       time.Duration
+	// Log receives JSON log lines (default stderr).
+	Log io.Writer
+}
+
+// Defaults of a worker.
+const (
+	DefaultConcurrency   = 2
+	DefaultShutdownGrace = 25 * time.Second
+)
+
+// Run consumes jobs until ctx ends, then lets running jobs finish within
+// the shutdown grace and hands the others back. It returns an error when
+// the worker cannot start (bad options, an unreachable dependency) or its
+// queue fails for good.
+func Run(ctx context.Context, o Options) error {
+	log := logrus.New()
+	log.SetFormatter(&logrus.JSONFormatter{})
+	if o.Log != nil {
+		log.SetOutput(o.Log)
+	}
+	types, err := parseTypes(o.Types)
+	if err != nil {
+		return err
+	}
+	if o.NATSURL == "" || o.Server == "" || o.CacheDir == "" {
+		return fault.New(fault.Validation, "a worker needs --nats, --server and --cache-dir")
+	}
+	if o.Token == "" && o.TokenFile == "" {
+		return fault.New(fault.Validation, "a worker needs a service-account token: set FORGE_TOKEN or pass --token-file")
+	}
+	if o.Remote == "" {
+		o.Remote = working.DefaultRemote
+	}
+	remote, err := working.RemoteTemplate(o.Remote)
+	if err != nil {
+		return err
+	}
+	concurrency := o.Concurrency
+	if concurrency == 0 {
+		concurrency = DefaultConcurrency
+	}
+	grace := o.ShutdownGrace
+	if grace == 0 {
+		grace = DefaultShutdownGrace
+	}
+
+	objects, closeObjects, err := openObjects(ctx, o)
+	if err != nil {
+		return err
+	}
+	defer closeObjects()
+	var cacheOpts []gitcache.Option
+	if o.CacheBudget > 0 {
+		cacheOpts = append(cacheOpts, gitcache.WithBudget(o.CacheBudget))
+	}
+	cache, err := gitcache.New(o.CacheDir, cacheOpts...)
+	if err != nil {
+		return err
+	}
+	nc, err := nats.Connect(o.NATSURL, nats.Name("forge-worker"), nats.MaxReconnects(-1))
+	if err != nil {
+		return fault.Wrap(fault.Unavailable, err, "connecting to NATS at %s", o.NATSURL)
+	}
+	defer nc.Close()
+	qopts := []natsqueue.Option{natsqueue.WithObjectStore(objects), natsqueue.WithShutdownGrace(grace)}
+	if o.AckWait > 0 {
+		for _, t := range types {
+			qopts = append(qopts, natsqueue.WithAckWait(t, o.AckWait))
+		}
+	}
+	queue, err := natsqueue.New(ctx, nc, qopts...)
+	if err != nil {
+		return err
+	}
+	client := &httptransport.Client{BaseURL: o.Server, Token: o.Token, TokenFile: o.TokenFile}
+	w := &working.Worker{
+		Sources:  cache,
+		Steps:    stepexec.New(),
+		Objects:  objects,
+		Reporter: httptransport.Reporter{Client: client},
+		Remote:   remote,
+		Secrets:  localsecrets.Resolve,
+	}
+	log.WithFields(logrus.Fields{"types": o.Types, "concurrency": concurrency, "nats": o.NATSURL, "server": o.Server, "remote": o.Remote}).Info("forge-worker consuming")
+	err = queue.Consume(ctx, types, concurrency, logged(log, w.Handle))
+	log.Info("forge-worker stopped")
+	return err
+}
+
+// logged logs each job's start and end.
+func logged(log *logrus.Logger, handle ports.JobHandler) ports.JobHandler {
+	return func(ctx context.Context, d *ports.Delivery) ([]byte, error) {
+		entry := log.WithFields(logrus.Fields{"job_id": d.Job.ID, "job_type": d.Job.Type, "run_id": d.Job.RunID, "attempt": d.Attempt})
+		entry.Info("job started")
+		start := time.Now()
+		out, err := handle(ctx, d)
+		entry = entry.WithField("duration_ms", time.Since(start).Milliseconds())
+		if err != nil {
+			entry.WithError(err).Warn("job failed")
+		} else {
+			entry.Info("job done")
+		}
+		return out, err
+	}
+}
+
+func parseTypes(names []string) ([]job.Type, error) {
+	if len(names) == 0 {
+		return []job.Type{job.TypeDiscovery, job.TypeCI}, nil
+	}
+	var types []job.Type
+	for _, n := range names {
+		switch t := job.Type(strings.TrimSpace(n)); t {
+		case job.TypeDiscovery, job.TypeCI:
+			types = append(types, t)
+		default:
+			return nil, fault.New(fault.Validation, "--types: this worker takes discovery and ci jobs, not %q", n)
+		}
+	}
+	return types, nil
+}
+
+// openObjects opens the log store the options name.
+func openObjects(ctx context.Context, o Options) (ports.ObjectStore, func(), error) {
+	switch {
+	case o.S3.Bucket != "" && o.ObjectsDir != "":
+		return nil, nil, fault.New(fault.Validation, "pass --objects-dir or --s3-bucket, not both")
+	case o.S3.Bucket != "":
+		s, err := s3blob.New(ctx, o.S3)
+		if err != nil {
+			return nil, nil, err
+		}
+		return s, func() {}, nil
+	case o.ObjectsDir != "":
+		if err := os.MkdirAll(o.ObjectsDir, 0o755); err != nil {
+			return nil, nil, fmt.Errorf("--objects-dir: %w", err)
+		}
+		s, err := fsblob.New(o.ObjectsDir)
+		if err != nil {
+			return nil, nil, err
+		}
+		return s, func() { _ = s.Close() }, nil
+	}
+	return nil, nil, fault.New(fault.Validation, "a worker needs a store for logs: --objects-dir DIR or --s3-bucket NAME")
+}

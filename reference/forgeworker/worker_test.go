@@ -1,0 +1,293 @@
+package forgeworker_test
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/catalyst-forge/forge/adapters/onprem/gormstore"
+	"github.com/catalyst-forge/forge/adapters/onprem/natsembed"
+	"github.com/catalyst-forge/forge/adapters/onprem/natsqueue"
+	"github.com/catalyst-forge/forge/adapters/onprem/oidcauth"
+	"github.com/catalyst-forge/forge/application/orchestrating"
+	"github.com/catalyst-forge/forge/domain/fault"
+	"github.com/catalyst-forge/forge/domain/identity"
+	"github.com/catalyst-forge/forge/domain/pipeline"
+	"github.com/catalyst-forge/forge/reference/forgeapi"
+	"github.com/catalyst-forge/forge/reference/forgeworker"
+	httptransport "github.com/catalyst-forge/forge/transport/http"
+)
+
+// childEnv carries a worker's options to a child process of this test
+// binary: the tests kill real worker processes.
+const childEnv = "FORGE_WORKER_TEST_CHILD"
+
+func TestMain(m *testing.M) {
+	if cfg := os.Getenv(childEnv); cfg != "" {
+		var o forgeworker.Options
+		if err := json.Unmarshal([]byte(cfg), &o); err != nil {
+			os.Exit(3)
+		}
+		o.Log = os.Stderr
+		ctx, stop := signalContext()
+		defer stop()
+		if err := forgeworker.Run(ctx, o); err != nil {
+			os.Stderr.WriteString("worker: " + err.Error() + "\n")
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+func signalContext() (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(context.Background())
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	go func() { <-ch; cancel() }()
+	return ctx, cancel
+}
+
+// platform is an API, a NATS server, a store and an orchestrator, with
+// worker processes started on demand.
+type platform struct {
+	root, data string
+	store      *gormstore.Store
+	nats       *natsembed.Server
+	orch       *orchestrating.Orchestrator
+	api        string
+	key        string
+	commit     string
+}
+
+func newPlatform(t *testing.T, stepRun string) *platform {
+	t.Helper()
+	ctx := context.Background()
+	p := &platform{root: t.TempDir(), data: t.TempDir()}
+	repo := filepath.Join(p.root, "acme", "mono")
+	if err := os.CopyFS(repo, os.DirFS("../examples/monorepo")); err != nil {
+		t.Fatal(err)
+	}
+	cue := filepath.Join(repo, "libs/greeting/.forge/project.cue")
+	b, _ := os.ReadFile(cue)
+	if err := os.WriteFile(cue, []byte(strings.Replace(string(b), `run:    "sh -n greeting.sh"`, `run:    "`+stepRun+`"`, 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p.commit = gitCommit(t, repo)
+
+	var err error
+	if p.store, err = gormstore.Open(ctx, "sqlite://"+filepath.Join(p.data, "forge.db")); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.store.Close() })
+	if _, err := p.store.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if p.nats, err = natsembed.Start(ctx, natsembed.Config{Dir: filepath.Join(p.data, "nats")}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.nats.Shutdown)
+	nc, err := nats.Connect(p.nats.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	queue, err := natsqueue.New(ctx, nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.orch = &orchestrating.Orchestrator{Store: p.store, Jobs: queue}
+
+	p.key = filepath.Join(p.data, "dev-key.pem")
+	app, err := forgeapi.New(ctx, forgeapi.Options{Addr: "127.0.0.1:0", Auth: "dev", DevKey: p.key,
+		ObjectsDir: filepath.Join(p.data, "objects"), Store: p.store, Log: discard{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	actx, stop := context.WithCancel(ctx)
+	served := make(chan error, 1)
+	go func() { served <- app.Run(actx) }()
+	t.Cleanup(func() { stop(); <-served; app.Close() })
+	p.api = "http://" + app.Addr()
+	return p
+}
+
+type discard struct{}
+
+func (discard) Write(b []byte) (int, error) { return len(b), nil }
+
+func (p *platform) token(t *testing.T, role identity.Role) string {
+	t.Helper()
+	issuer, err := oidcauth.LoadOrCreateDevKey(p.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := issuer.Token("worker-test", []identity.Role{role}, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+// worker starts a forge-worker process (this binary as a child).
+func (p *platform) worker(t *testing.T, name string) *exec.Cmd {
+	t.Helper()
+	cfg, _ := json.Marshal(forgeworker.Options{
+		Types: []string{"discovery", "ci"}, Concurrency: 4, NATSURL: p.nats.URL(), Server: p.api,
+		Token: p.token(t, identity.RoleServiceAccount), CacheDir: filepath.Join(p.data, "cache"),
+		ObjectsDir: filepath.Join(p.data, "objects"), Remote: "file://" + p.root + "/{repository}",
+		AckWait: 2 * time.Second, ShutdownGrace: 5 * time.Second,
+	})
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), childEnv+"="+string(cfg))
+	logFile, err := os.Create(filepath.Join(p.data, name+".log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		_ = cmd.Wait()
+		logFile.Close()
+		if t.Failed() {
+			b, _ := os.ReadFile(logFile.Name())
+			t.Logf("%s log:\n%s", name, b)
+		}
+	})
+	return cmd
+}
+
+// createRun registers the repository and creates the run over the API.
+func (p *platform) createRun(t *testing.T) *pipeline.Run {
+	t.Helper()
+	ctx := context.Background()
+	op := &httptransport.Client{BaseURL: p.api, Token: p.token(t, identity.RoleOperator)}
+	if _, _, err := op.RegisterRepository(ctx, httptransport.RegisterRepositoryRequest{Repository: "acme/mono"}); err != nil {
+		t.Fatal(err)
+	}
+	ci := &httptransport.Client{BaseURL: p.api, Token: p.token(t, identity.RoleServiceAccount)}
+	run, _, err := ci.CreateRun(ctx, httptransport.CreateRunRequest{Repository: "acme/mono", Branch: "main", CommitSHA: p.commit})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return run
+}
+
+func (p *platform) waitStep(t *testing.T, runID, name string, st pipeline.Status) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if run, err := p.store.GetRun(context.Background(), runID); err == nil && stepOf(run, name).Status == st {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("step %s never became %s", name, st)
+}
+
+func stepOf(run *pipeline.Run, name string) pipeline.Step {
+	for _, ph := range run.Phases {
+		for _, t := range ph.Tasks {
+			for _, s := range t.Steps {
+				if ph.Name+"/"+t.ProjectName+"/"+s.Name == name {
+					return s
+				}
+			}
+		}
+	}
+	return pipeline.Step{}
+}
+
+func gitCommit(t *testing.T, dir string) string {
+	t.Helper()
+	var out []byte
+	for _, args := range [][]string{{"init", "-q", "-b", "main"}, {"add", "-A"}, {"commit", "-q", "-m", "example"}, {"rev-parse", "HEAD"}} {
+		cmd := exec.Command("git", append([]string{"-C", dir}, args...)...)
+		cmd.Env = append(os.Environ(), "GIT_CONFIG_GLOBAL=/dev/null", "GIT_CONFIG_NOSYSTEM=1",
+			"GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@t", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@t")
+		var err error
+		if out, err = cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// TestAWorkerKilledMidStep kills a worker process (SIGKILL: no goodbye)
+// while a step runs. The job's lease lapses, the server offers it again
+// after the AckWait, a second worker runs the step again from the start,
+// and the run ends successful with every step recorded once.
+func TestAWorkerKilledMidStep(t *testing.T) {
+	attempts := filepath.Join(t.TempDir(), "attempts")
+	p := newPlatform(t, "echo attempt >> "+attempts+"; sleep 3")
+	run := p.createRun(t)
+	first := p.worker(t, "first")
+	done := make(chan error, 1)
+	go func() { done <- p.orch.Execute(context.Background(), run.ID) }()
+
+	p.waitStep(t, run.ID, "check/greeting/syntax", pipeline.StatusRunning)
+	if err := first.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	killed := time.Now()
+	p.worker(t, "second")
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("the run did not end after its worker was killed")
+	}
+	final, _ := p.store.GetRun(context.Background(), run.ID)
+	if final.Status != pipeline.StatusSuccess {
+		t.Fatalf("run = %s (%q)", final.Status, final.Reason)
+	}
+	s := stepOf(final, "check/greeting/syntax")
+	if s.ExitCode == nil || *s.ExitCode != 0 || s.CompletedAt == nil || s.CompletedAt.Before(killed) {
+		t.Errorf("the interrupted step = %+v; want it run again to success after the kill", s)
+	}
+	if b, _ := os.ReadFile(attempts); strings.Count(string(b), "attempt") != 2 {
+		t.Errorf("the step started %d times, want 2 (killed, then again)", strings.Count(string(b), "attempt"))
+	}
+	for _, name := range []string{"build/hello-api/compile", "test/hello-web/links", "test/greeting/unit"} {
+		if st := stepOf(final, name); st.Status != pipeline.StatusSuccess {
+			t.Errorf("%s = %s", name, st.Status)
+		}
+	}
+}
+
+func TestBadOptionsAreRefusedBeforeAnythingStarts(t *testing.T) {
+	base := forgeworker.Options{NATSURL: "nats://127.0.0.1:1", Server: "http://127.0.0.1:1", Token: "t", CacheDir: t.TempDir(), ObjectsDir: t.TempDir()}
+	for name, edit := range map[string]func(*forgeworker.Options){
+		"an unknown job type":     func(o *forgeworker.Options) { o.Types = []string{"ci", "deploy"} },
+		"no token":                func(o *forgeworker.Options) { o.Token = "" },
+		"no NATS":                 func(o *forgeworker.Options) { o.NATSURL = "" },
+		"a remote without a name": func(o *forgeworker.Options) { o.Remote = "https://git.example.com/mono.git" },
+		"no log store":            func(o *forgeworker.Options) { o.ObjectsDir = "" },
+		"two log stores":          func(o *forgeworker.Options) { o.S3.Bucket = "logs" },
+	} {
+		o := base
+		edit(&o)
+		err := forgeworker.Run(context.Background(), o)
+		if !fault.Is(err, fault.Validation) {
+			t.Errorf("%s: err = %v, want a validation error", name, err)
+		}
+	}
+	o := base
+	if err := forgeworker.Run(context.Background(), o); !fault.Is(err, fault.Unavailable) || !strings.Contains(err.Error(), "connecting to NATS") {
+		t.Errorf("an unreachable NATS: err = %v", err)
+	}
+}
