@@ -3,10 +3,12 @@ package forgeworker_test
 import (
 	"context"
 	"encoding/json"
+	"net/url"
 	"os"
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -96,7 +98,7 @@ func newPlatform(t *testing.T, stepRun string) *platform {
 		t.Fatal(err)
 	}
 	t.Cleanup(p.nats.Shutdown)
-	nc, err := nats.Connect(p.nats.URL())
+	nc, err := nats.Connect(p.nats.URL(), nats.MaxReconnects(-1), nats.ReconnectWait(100*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,7 +163,7 @@ func (p *platform) worker(t *testing.T, name string) *exec.Cmd {
 		_ = cmd.Process.Signal(syscall.SIGTERM)
 		_ = cmd.Wait()
 		logFile.Close()
-		if t.Failed() {
+		if t.Failed() || os.Getenv("DEBUGLOG") != "" {
 			b, _ := os.ReadFile(logFile.Name())
 			t.Logf("%s log:\n%s", name, b)
 		}
@@ -289,5 +291,61 @@ func TestBadOptionsAreRefusedBeforeAnythingStarts(t *testing.T) {
 	o := base
 	if err := forgeworker.Run(context.Background(), o); !fault.Is(err, fault.Unavailable) || !strings.Contains(err.Error(), "connecting to NATS") {
 		t.Errorf("an unreachable NATS: err = %v", err)
+	}
+}
+
+// restartNATS stops the server and starts it again on the same port and
+// directory, as a restarted NATS pod with its volume would be.
+func (p *platform) restartNATS(t *testing.T) {
+	t.Helper()
+	u, err := url.Parse(p.nats.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	port, _ := strconv.Atoi(u.Port())
+	p.nats.Shutdown()
+	time.Sleep(500 * time.Millisecond) // an outage, not a blip
+	if p.nats, err = natsembed.Start(context.Background(), natsembed.Config{Dir: filepath.Join(p.data, "nats"), Port: port}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.nats.Shutdown)
+}
+
+// TestNATSRestartMidRun stops the NATS server (JetStream on file storage)
+// while a step runs and starts it again: the dispatcher and the worker
+// reconnect, the step's result reaches the orchestrator (from the stored
+// copy if its live reply was lost) and the run ends successful.
+func TestNATSRestartMidRun(t *testing.T) {
+	p := newPlatform(t, "sleep 2")
+	run := p.createRun(t)
+	w := p.worker(t, "worker")
+	done := make(chan error, 1)
+	go func() { done <- p.orch.Execute(context.Background(), run.ID) }()
+	p.waitStep(t, run.ID, "check/greeting/syntax", pipeline.StatusRunning)
+	p.restartNATS(t)
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(90 * time.Second):
+		t.Fatal("the run did not end after the NATS restart")
+	}
+	// Stop the worker while NATS is up: a worker stopped while NATS is
+	// down keeps trying to store its last results for a minute.
+	_ = w.Process.Signal(syscall.SIGTERM)
+	_ = w.Wait()
+	final, _ := p.store.GetRun(context.Background(), run.ID)
+	if final.Status != pipeline.StatusSuccess {
+		t.Fatalf("run = %s (%q)", final.Status, final.Reason)
+	}
+	for _, ph := range final.Phases {
+		for _, task := range ph.Tasks {
+			for _, s := range task.Steps {
+				if s.Status != pipeline.StatusSuccess {
+					t.Errorf("%s/%s/%s = %s", ph.Name, task.ProjectName, s.Name, s.Status)
+				}
+			}
+		}
 	}
 }

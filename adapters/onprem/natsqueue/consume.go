@@ -116,7 +116,9 @@ func (q *Queue) Consume(ctx context.Context, types []job.Type, concurrency int, 
 	// Acks and hand-backs are sent without waiting; a round trip makes
 	// sure the server has them before the caller closes the connection
 	// (or stops an embedded server).
-	_ = q.nc.FlushTimeout(5 * time.Second)
+	if q.nc.IsConnected() {
+		_ = q.nc.FlushTimeout(5 * time.Second)
+	}
 	if ctx.Err() != nil {
 		return nil // stopping may have broken a pull: not a failure
 	}

@@ -83,14 +83,11 @@ func (q *Queue) Dispatch(ctx context.Context, j job.Job) (job.Result, error) {
 			return job.Result{}, unavailable(serr, "dispatching job %s: subscribing to %s", j.ID, resultSubject)
 		}
 		defer func() { _ = sub.Unsubscribe() }()
-		res, err = q.awaitStored(wctx, results, j.ID, resultSubject)
+		res, err = q.awaitStored(wctx, results, j.ID, resultSubject, 0)
 	} else {
-		select {
-		case m := <-results:
-			res, err = q.decode(ctx, j.ID, m.Header, m.Data)
-		case <-wctx.Done():
-			err = wctx.Err()
-		}
+		// The reply normally comes on the inbox; should it be lost (the
+		// connection dropped while it was sent), the stored copy answers.
+		res, err = q.awaitStored(wctx, results, j.ID, resultSubject, maxPoll)
 	}
 	if err == nil {
 		return res, nil
@@ -108,10 +105,23 @@ func (q *Queue) Dispatch(ctx context.Context, j job.Job) (job.Result, error) {
 	return job.Result{}, unavailable(err, "waiting for job %s", j.ID)
 }
 
-// awaitStored waits for the result of a job that was queued before:
-// stored already, or still to come on live. The stored copy may lag the
-// live message, so the store is read again now and then.
-func (q *Queue) awaitStored(ctx context.Context, live <-chan *nats.Msg, jobID, subject string) (job.Result, error) {
+// awaitStored waits for a job's result to come on live or to be stored,
+// reading the store after first (at once when zero) and again now and
+// then: the stored copy may lag the live message, and the live message
+// may be lost.
+func (q *Queue) awaitStored(ctx context.Context, live <-chan *nats.Msg, jobID, subject string, first time.Duration) (job.Result, error) {
+	if first > 0 {
+		t := time.NewTimer(first)
+		select {
+		case m := <-live:
+			t.Stop()
+			return q.decode(ctx, jobID, m.Header, m.Data)
+		case <-ctx.Done():
+			t.Stop()
+			return job.Result{}, ctx.Err()
+		case <-t.C:
+		}
+	}
 	poll := firstPoll
 	for {
 		stored, err := q.results.GetLastMsgForSubject(ctx, subject)

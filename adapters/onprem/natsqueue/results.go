@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -75,14 +76,36 @@ func (q *Queue) reply(ctx context.Context, jobToken, replyTo string, o outcome) 
 		cp.Header, cp.Data = msg.Header, msg.Data
 		_ = q.nc.PublishMsg(cp) // best effort: the stored result is the record
 	}
-	if _, err := q.js.PublishMsg(ctx, msg, jetstream.WithExpectLastSequencePerSubject(0)); err != nil {
+	return q.store(ctx, msg)
+}
+
+// publishAttempt bounds one attempt to store a result: an answer lost in
+// a reconnection is not waited for longer.
+const publishAttempt = 5 * time.Second
+
+// store keeps a result in the results stream, trying again until ctx ends
+// when an attempt gets no answer: storing is idempotent (the first result
+// of a job wins), so a retry cannot store a second one.
+func (q *Queue) store(ctx context.Context, msg *nats.Msg) error {
+	for {
+		actx, cancel := context.WithTimeout(ctx, publishAttempt)
+		_, err := q.js.PublishMsg(actx, msg, jetstream.WithExpectLastSequencePerSubject(0))
+		cancel()
 		var apiErr *jetstream.APIError
-		if !errors.As(err, &apiErr) || (apiErr.ErrorCode != jetstream.JSErrCodeStreamWrongLastSequence && apiErr.ErrorCode != jetstream.JSErrCodeStreamWrongLastSequenceConstant) {
+		switch {
+		case err == nil:
+			return nil
+		case errors.As(err, &apiErr) && (apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence || apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant):
+			return nil // a result is stored already; the first one wins
+		case ctx.Err() != nil || !(errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrNoResponders) || errors.Is(err, jetstream.ErrNoStreamResponse)):
 			return fmt.Errorf("publishing the result: %w", err)
 		}
-		// A result is stored already; the first one wins.
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("publishing the result: %w", err)
+		case <-time.After(250 * time.Millisecond):
+		}
 	}
-	return nil
 }
 
 // decode turns a result message into a Result, reading a large payload
