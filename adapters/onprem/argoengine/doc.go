@@ -26,9 +26,13 @@
 //
 // Every step uses the one container template, dispatch, whose arguments
 // are the stage, the run ID and a group (empty outside phase groups, which
-// the dispatcher ignores). The spec's limits apply: at most 100 pods at a
-// time, 24 hours at most, pods deleted as they complete, and the
-// dispatcher's small resource requests and limits.
+// the dispatcher ignores). Its environment is FORGE_RUN_ID, the plain
+// values of Config.Env and, when Config.EnvFromSecret names one, every
+// key of that Kubernetes Secret (envFrom): the database and NATS URLs
+// with their credentials go there, so they never sit in the workflow.
+// The spec's limits apply: at most 100 pods at a time, 24 hours at most,
+// pods deleted as they complete, and the dispatcher's small resource
+// requests and limits.
 //
 // # Errors
 //

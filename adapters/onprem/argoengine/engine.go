@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"time"
 
@@ -18,6 +19,9 @@ import (
 )
 
 var _ ports.WorkflowEngine = (*Engine)(nil)
+
+// secretName is a DNS subdomain, the form of a Kubernetes Secret's name.
+var secretName = regexp.MustCompile(`^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$`)
 
 // maxErrorBody bounds how much of an error answer is read for its message.
 const maxErrorBody = 64 << 10
@@ -39,10 +43,17 @@ type Config struct {
 	// ServiceAccount is the Kubernetes service account the workflow's pods
 	// run as; empty means the namespace's default.
 	ServiceAccount string
-	// Env is passed to every dispatcher container (NATS_URL, FORGE_SERVER,
-	// ...). FORGE_RUN_ID is always set to the run's ID and wins over a
-	// value given here.
+	// Env is passed to every dispatcher container as plain values: it is
+	// part of the workflow spec, so no credentials here (see
+	// EnvFromSecret). FORGE_RUN_ID is always set to the run's ID and wins
+	// over a value given here.
 	Env map[string]string
+	// EnvFromSecret, when set, names a Kubernetes Secret in Namespace
+	// whose keys become environment variables of every dispatcher
+	// container (envFrom), such as FORGE_DATABASE and FORGE_NATS_URL, so
+	// credentials never appear in the workflow. A name in Env wins over
+	// the same key of the Secret.
+	EnvFromSecret string
 	// HTTPClient makes the requests; nil means a client with a 30-second
 	// timeout.
 	HTTPClient *http.Client
@@ -57,7 +68,8 @@ type Engine struct {
 }
 
 // New returns an Engine for cfg. Errors: Validation (no ServerURL, a
-// ServerURL that is not an http(s) URL, no Namespace, no DispatcherImage).
+// ServerURL that is not an http(s) URL, no Namespace, no DispatcherImage,
+// an EnvFromSecret that is not a Secret name).
 func New(cfg Config) (*Engine, error) {
 	if cfg.ServerURL == "" {
 		return nil, fault.New(fault.Validation, "argoengine: ServerURL is required")
@@ -71,6 +83,10 @@ func New(cfg Config) (*Engine, error) {
 	}
 	if cfg.DispatcherImage == "" {
 		return nil, fault.New(fault.Validation, "argoengine: DispatcherImage is required")
+	}
+	if cfg.EnvFromSecret != "" && !secretName.MatchString(cfg.EnvFromSecret) {
+		return nil, fault.New(fault.Validation,
+			"argoengine: EnvFromSecret %q is not a Kubernetes Secret name (lower-case letters, digits, '-' and '.', at most 253)", cfg.EnvFromSecret)
 	}
 	env := make(map[string]string, len(cfg.Env))
 	for k, v := range cfg.Env {

@@ -22,6 +22,7 @@ func testConfig(serverURL string) Config {
 		Token:           "s3cr3t-token-value",
 		DispatcherImage: "forge.io/platform/dispatcher:v1.0.0",
 		ServiceAccount:  "forge-dispatcher",
+		EnvFromSecret:   "forge-dispatcher-env",
 		Env: map[string]string{
 			"NATS_URL":     "nats://nats:4222",
 			"FORGE_SERVER": "http://forge-api:8080",
@@ -144,11 +145,57 @@ func TestNewRejectsIncompleteConfig(t *testing.T) {
 		"server url not http": func(c *Config) { c.ServerURL = "argo:2746" },
 		"no namespace":        func(c *Config) { c.Namespace = "" },
 		"no dispatcher image": func(c *Config) { c.DispatcherImage = "" },
+		"secret name upper":   func(c *Config) { c.EnvFromSecret = "Forge-Env" },
+		"secret name expr":    func(c *Config) { c.EnvFromSecret = "{{workflow.name}}" },
 	} {
 		cfg := testConfig("https://argo.example.com:2746")
 		change(&cfg)
 		if _, err := New(cfg); !fault.Is(err, fault.Validation) {
 			t.Errorf("%s: got %v, want a Validation error", name, err)
 		}
+	}
+}
+
+func TestRenderLeavesEnvFromOutWithoutSecret(t *testing.T) {
+	cfg := testConfig("https://argo.example.com:2746")
+	cfg.EnvFromSecret = ""
+	e, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := e.Render(testRun("0192f7c4-3b1a-7c9e-9a4b-5d6e7f8a9b0c"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(got, []byte("envFrom")) || bytes.Contains(got, []byte("secretRef")) {
+		t.Errorf("a workflow without EnvFromSecret has an envFrom:\n%s", got)
+	}
+	with, _ := newTestEngine(t, "https://argo.example.com:2746").Render(testRun("0192f7c4-3b1a-7c9e-9a4b-5d6e7f8a9b0c"))
+	var wf struct {
+		Spec struct {
+			Templates []struct {
+				Container *struct {
+					EnvFrom []struct {
+						SecretRef struct {
+							Name string `json:"name"`
+						} `json:"secretRef"`
+					} `json:"envFrom"`
+				} `json:"container"`
+			} `json:"templates"`
+		} `json:"spec"`
+	}
+	if err := json.Unmarshal(with, &wf); err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, tpl := range wf.Spec.Templates {
+		if tpl.Container != nil {
+			for _, ef := range tpl.Container.EnvFrom {
+				names = append(names, ef.SecretRef.Name)
+			}
+		}
+	}
+	if len(names) != 1 || names[0] != "forge-dispatcher-env" {
+		t.Errorf("envFrom secrets of the dispatch container = %v, want [forge-dispatcher-env]", names)
 	}
 }

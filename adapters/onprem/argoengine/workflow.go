@@ -152,16 +152,25 @@ type arguments struct {
 }
 
 type container struct {
-	Image     string    `json:"image"`
-	Command   []string  `json:"command"`
-	Args      []string  `json:"args"`
-	Env       []envVar  `json:"env"`
-	Resources resources `json:"resources"`
+	Image     string          `json:"image"`
+	Command   []string        `json:"command"`
+	Args      []string        `json:"args"`
+	Env       []envVar        `json:"env"`
+	EnvFrom   []envFromSource `json:"envFrom,omitempty"`
+	Resources resources       `json:"resources"`
 }
 
 type envVar struct {
 	Name  string `json:"name"`
 	Value string `json:"value"`
+}
+
+type envFromSource struct {
+	SecretRef secretRef `json:"secretRef"`
+}
+
+type secretRef struct {
+	Name string `json:"name"`
 }
 
 type resources struct {
@@ -213,6 +222,11 @@ func (e *Engine) workflow(run *pipeline.Run) (*workflow, error) {
 	}
 	env = append(env, envVar{Name: runIDEnv, Value: run.ID})
 	sort.Slice(env, func(i, j int) bool { return env[i].Name < env[j].Name })
+
+	var envFrom []envFromSource
+	if e.cfg.EnvFromSecret != "" {
+		envFrom = []envFromSource{{SecretRef: secretRef{Name: e.cfg.EnvFromSecret}}}
+	}
 
 	discovery := "{{steps.discovery.outputs.parameters."
 	one := 1
@@ -294,7 +308,8 @@ func (e *Engine) workflow(run *pipeline.Run) (*workflow, error) {
 							"--run", run.ID,
 							"--group", "{{inputs.parameters.group}}",
 						},
-						Env: env,
+						Env:     env,
+						EnvFrom: envFrom,
 						Resources: resources{
 							Requests: quantities{CPU: "50m", Memory: "128Mi"},
 							Limits:   quantities{CPU: "200m", Memory: "256Mi"},

@@ -44,6 +44,10 @@ Before the first start, and after every upgrade, apply the migrations:
   forge-api migrate --database postgres://forge@db:5432/forge
 The server refuses to start on an out-of-date schema.
 
+With --engine argo every new run becomes an Argo Workflow whose steps run
+forge-dispatcher (see docs/argo.md); with --engine none (the default) runs
+stay pending for an orchestrator outside the server.
+
 Every flag has an environment variable: --database is FORGE_DATABASE, and
 so on (FORGE_ + the flag in upper case with _ for -).`,
 		SilenceUsage:  true,
@@ -55,6 +59,8 @@ so on (FORGE_ + the flag in upper case with _ for -).`,
 	root.SetErr(stderr)
 
 	var o forgeapi.Options
+	var engine string
+	var argo forgeapi.ArgoOptions
 	serve := &cobra.Command{
 		Use:   "serve",
 		Short: "Serve the API until interrupted",
@@ -64,6 +70,13 @@ so on (FORGE_ + the flag in upper case with _ for -).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o.Log = stderr
+			var err error
+			if o.Engine, err = forgeapi.NewEngine(engine, argo); err != nil {
+				return err
+			}
+			if o.Engine != nil {
+				fmt.Fprintf(stderr, "forge-api starts runs with %s\n", o.Engine)
+			}
 			app, err := forgeapi.New(cmd.Context(), o)
 			if err != nil {
 				return err
@@ -88,6 +101,13 @@ so on (FORGE_ + the flag in upper case with _ for -).`,
 	f.StringVar(&o.PublicURL, "public-url", env("FORGE_PUBLIC_URL", ""), "the URL clients reach this server at, for signed links (default http://ADDR)")
 	f.IntVar(&o.LookupsPerMinute, "limit-release-lookups", envInt("FORGE_LIMIT_RELEASE_LOOKUPS", 0), "release lookups per minute, all callers together (0: the default 1000; negative: no limit)")
 	f.IntVar(&o.DeploymentsPerMinute, "limit-deployments", envInt("FORGE_LIMIT_DEPLOYMENTS", 0), "deployments per minute per environment (0: the default 10; negative: no limit)")
+	f.StringVar(&engine, "engine", env("FORGE_ENGINE", forgeapi.EngineNone), "how runs are executed: none (they stay pending for an external orchestrator) or argo (an Argo Workflow per run)")
+	f.StringVar(&argo.Server, "argo-server", env("FORGE_ARGO_SERVER", ""), "with --engine argo: the Argo Server's URL, e.g. https://argo-server.argo:2746")
+	f.StringVar(&argo.Namespace, "argo-namespace", env("FORGE_ARGO_NAMESPACE", ""), "with --engine argo: the namespace workflows are created in")
+	f.StringVar(&argo.TokenFile, "argo-token-file", env("FORGE_ARGO_TOKEN_FILE", ""), "with --engine argo: file holding the Argo Server's bearer token, read at start (empty: send none)")
+	f.StringVar(&argo.DispatcherImage, "dispatcher-image", env("FORGE_DISPATCHER_IMAGE", ""), "with --engine argo: the forge-dispatcher image the workflow steps run")
+	f.StringVar(&argo.ServiceAccount, "argo-service-account", env("FORGE_ARGO_SERVICE_ACCOUNT", ""), "with --engine argo: service account of the workflow's pods (empty: the namespace's default)")
+	f.StringVar(&argo.DispatcherSecret, "dispatcher-secret", env("FORGE_DISPATCHER_SECRET", ""), "with --engine argo: Kubernetes Secret whose keys become the dispatcher's environment (FORGE_DATABASE, FORGE_NATS_URL)")
 
 	var dsn string
 	migrate := &cobra.Command{

@@ -1,0 +1,107 @@
+// Command forge-dispatcher runs one stage of a pipeline run inside the
+// run's Argo Workflow. See 'forge-dispatcher --help'.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/catalyst-forge/forge/reference/forgedispatch"
+)
+
+func main() {
+	// Argo stops a terminated workflow's pods with SIGTERM.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+func env(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+// usage marks an error of the command line itself (exit code 2).
+type usage struct{ error }
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	var o forgedispatch.Options
+	cmd := &cobra.Command{
+		Use:   "forge-dispatcher STAGE --run ID [--group N]",
+		Short: "Run one stage of a Catalyst Forge pipeline run (a step of its Argo Workflow)",
+		Long: `forge-dispatcher is what the steps of a run's Argo Workflow execute. It
+hands the stage's jobs to the workers over NATS JetStream, waits for their
+results and records them in the database. STAGE is one of:
+
+  discovery     discover the commit's projects; write the phase group
+                numbers to $FORGE_DISPATCH_OUT/phase-groups.json and
+                true/false to $FORGE_DISPATCH_OUT/release-enabled
+  phase-group   run phase group --group N (every task of it at once); the
+                last group completes the run when no release follows
+  release       complete the run. Release building is not implemented
+                yet: no artifact or release job is dispatched
+
+Every stage may run again (an Argo retry): finished work is not redone.
+
+Exit codes: 0 the stage is done; 1 the run has ended failed or cancelled,
+or the stage could not run (database or NATS unreachable, interrupted):
+the workflow stops; 2 the command line is wrong.
+
+Every flag has an environment variable: --run is FORGE_RUN_ID (the
+workflow sets it), --database FORGE_DATABASE, --nats FORGE_NATS_URL (give
+these two through a Kubernetes Secret), --out FORGE_DISPATCH_OUT, --group
+FORGE_GROUP.`,
+		Example: `  forge-dispatcher discovery --run 0192f7c4-3b1a-7c9e-9a4b-5d6e7f8a9b0c
+  forge-dispatcher phase-group --run 0192f7c4-3b1a-7c9e-9a4b-5d6e7f8a9b0c --group 2`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return usage{fmt.Errorf("want one STAGE (discovery, phase-group or release), got %d arguments", len(args))}
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.Stage = args[0]
+			o.Log = stderr
+			return forgedispatch.Run(cmd.Context(), o)
+		},
+	}
+	cmd.SetArgs(args)
+	cmd.SetOut(stdout)
+	cmd.SetErr(stderr)
+	cmd.CompletionOptions.DisableDefaultCmd = true
+	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usage{err} })
+	f := cmd.Flags()
+	f.StringVar(&o.RunID, "run", env("FORGE_RUN_ID", ""), "the pipeline run's ID")
+	f.StringVar(&o.Group, "group", env("FORGE_GROUP", ""), "phase-group: the group number (ignored by the other stages)")
+	f.StringVar(&o.Database, "database", env("FORGE_DATABASE", ""), "database: postgres://user:password@host:5432/db or sqlite:///path/forge.db")
+	f.StringVar(&o.NATSURL, "nats", env("FORGE_NATS_URL", ""), "the NATS JetStream server the workers take jobs from")
+	f.StringVar(&o.OutDir, "out", env("FORGE_DISPATCH_OUT", forgedispatch.DefaultOutDir), "discovery: where to write phase-groups.json and release-enabled")
+
+	err := cmd.ExecuteContext(ctx)
+	if err == nil {
+		return forgedispatch.ExitOK
+	}
+	fmt.Fprintln(stderr, "error:", err)
+	var u usage
+	if errors.As(err, &u) {
+		fmt.Fprintln(stderr, "Run 'forge-dispatcher --help' for usage.")
+		return forgedispatch.ExitUsage
+	}
+	code := forgedispatch.ExitCode(err)
+	if code == forgedispatch.ExitUsage {
+		fmt.Fprintln(stderr, "Run 'forge-dispatcher --help' for usage.")
+	}
+	return code
+}

@@ -1,0 +1,442 @@
+package forgedispatch
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/nats-io/nats.go"
+	"github.com/sirupsen/logrus"
+
+	"github.com/catalyst-forge/forge/adapters/onprem/gormstore"
+	"github.com/catalyst-forge/forge/adapters/onprem/logstatus"
+	"github.com/catalyst-forge/forge/adapters/onprem/natsevents"
+	"github.com/catalyst-forge/forge/adapters/onprem/natsqueue"
+	"github.com/catalyst-forge/forge/application/announcing"
+	"github.com/catalyst-forge/forge/application/orchestrating"
+	"github.com/catalyst-forge/forge/domain/discovery"
+	"github.com/catalyst-forge/forge/domain/event"
+	"github.com/catalyst-forge/forge/domain/pipeline"
+)
+
+// The stages of a run's workflow.
+const (
+	StageDiscovery  = "discovery"
+	StagePhaseGroup = "phase-group"
+	StageRelease    = "release"
+)
+
+// Exit codes of forge-dispatcher.
+const (
+	ExitOK      = 0
+	ExitFailure = 1 // the run ended failed or cancelled, or the stage could not run
+	ExitUsage   = 2 // the command line was wrong
+)
+
+// DefaultOutDir is where the discovery stage writes its files (the paths
+// the workflow reads its output parameters from).
+const DefaultOutDir = "/tmp/forge"
+
+// The files of the discovery stage, in OutDir.
+const (
+	PhaseGroupsFile    = "phase-groups.json"
+	ReleaseEnabledFile = "release-enabled"
+)
+
+// Options configure one dispatcher stage. In reference/cmd/forge-dispatcher
+// Stage is the argument and the other fields but QueueOptions and Log are
+// flags with FORGE_* environment variables.
+type Options struct {
+	Stage string // discovery, phase-group or release
+	RunID string
+	Group string // phase-group: the group number; ignored otherwise
+
+	Database string // sqlite:///path/forge.db or postgres://...
+	NATSURL  string // the JetStream server the workers consume from
+	OutDir   string // discovery's files (default DefaultOutDir)
+
+	// QueueOptions configure the job queue; they must describe the same
+	// streams as the workers' queue (the defaults do).
+	QueueOptions []natsqueue.Option
+	Log          io.Writer // JSON log lines (default stderr)
+}
+
+// UsageError is a wrong command line or missing configuration (exit 2).
+type UsageError struct{ Msg string }
+
+func (e *UsageError) Error() string { return e.Msg }
+
+// EndedError says the run has ended failed or cancelled: nothing more of
+// its workflow may run (exit 1).
+type EndedError struct {
+	RunID  string
+	Status pipeline.Status
+	Reason string
+}
+
+func (e *EndedError) Error() string {
+	msg := fmt.Sprintf("run %s has ended %s", e.RunID, e.Status)
+	if e.Reason != "" {
+		msg += ": " + e.Reason
+	}
+	return msg + "; the workflow stops here"
+}
+
+// ExitCode returns the exit code for an error of Run.
+func ExitCode(err error) int {
+	var usage *UsageError
+	switch {
+	case err == nil:
+		return ExitOK
+	case errors.As(err, &usage):
+		return ExitUsage
+	}
+	return ExitFailure
+}
+
+// Run runs one stage for one run (see the package documentation).
+func Run(ctx context.Context, o Options) error {
+	group, err := o.check()
+	if err != nil {
+		return err
+	}
+	logger := logrus.New()
+	logger.SetFormatter(&logrus.JSONFormatter{})
+	if o.Log != nil {
+		logger.SetOutput(o.Log)
+	}
+	fields := logrus.Fields{"run_id": o.RunID, "stage": o.Stage}
+	if o.Stage == StagePhaseGroup {
+		fields["group"] = group
+	}
+	d := &dispatcher{runID: o.RunID, outDir: o.OutDir, log: logger.WithFields(fields)}
+	if d.outDir == "" {
+		d.outDir = DefaultOutDir
+	}
+	if err := d.open(ctx, o, logger); err != nil {
+		return err
+	}
+	defer d.close()
+	d.log.Info("stage started")
+
+	switch o.Stage {
+	case StageDiscovery:
+		err = d.discovery(ctx)
+	case StagePhaseGroup:
+		err = d.phaseGroup(ctx, group)
+	default:
+		err = d.release(ctx)
+	}
+	var ended *EndedError
+	switch {
+	case errors.As(err, &ended):
+		d.log.WithField("run_status", string(ended.Status)).Warn(err.Error())
+	case err != nil:
+		d.log.WithError(err).Error("stage failed")
+	default:
+		d.log.Info("stage done")
+	}
+	return err
+}
+
+// check validates the options before anything is opened and returns the
+// group number of a phase-group stage.
+func (o *Options) check() (int, error) {
+	switch o.Stage {
+	case StageDiscovery, StagePhaseGroup, StageRelease:
+	case "":
+		return 0, &UsageError{Msg: "which stage? discovery, phase-group or release"}
+	default:
+		return 0, &UsageError{Msg: fmt.Sprintf("unknown stage %q: use discovery, phase-group or release", o.Stage)}
+	}
+	if strings.TrimSpace(o.RunID) == "" {
+		return 0, &UsageError{Msg: "which run? pass --run ID or set FORGE_RUN_ID"}
+	}
+	group := 0
+	if o.Stage == StagePhaseGroup {
+		n, err := strconv.Atoi(strings.TrimSpace(o.Group))
+		if err != nil || n < 1 {
+			return 0, &UsageError{Msg: fmt.Sprintf("the phase-group stage needs --group N, a positive group number; got %q", o.Group)}
+		}
+		group = n
+	}
+	if o.Database == "" {
+		return 0, &UsageError{Msg: "no database: pass --database or set FORGE_DATABASE"}
+	}
+	if o.NATSURL == "" {
+		return 0, &UsageError{Msg: "no NATS server: pass --nats or set FORGE_NATS_URL"}
+	}
+	return group, nil
+}
+
+// dispatcher is one stage's connections and orchestrator.
+type dispatcher struct {
+	runID  string
+	outDir string
+	log    logrus.FieldLogger
+	store  *gormstore.Store
+	nc     *nats.Conn
+	orch   *orchestrating.Orchestrator
+}
+
+func (d *dispatcher) open(ctx context.Context, o Options, logger *logrus.Logger) (err error) {
+	defer func() {
+		if err != nil {
+			d.close()
+		}
+	}()
+	db := gormstore.RedactDSN(o.Database)
+	if d.store, err = gormstore.Open(ctx, o.Database); err != nil {
+		return fmt.Errorf("opening the database: %w", err) // it names the database
+	}
+	if err = d.store.CheckSchema(ctx); err != nil {
+		return fmt.Errorf("database %s: %w", db, err)
+	}
+	server := redactURLs(o.NATSURL)
+	d.nc, err = nats.Connect(o.NATSURL, nats.Name("forge-dispatcher"), nats.MaxReconnects(-1))
+	if err != nil {
+		return fmt.Errorf("connecting to NATS at %s: %s", server, scrubURLs(err.Error(), o.NATSURL))
+	}
+	queue, err := natsqueue.New(ctx, d.nc, o.QueueOptions...)
+	if err != nil {
+		return fmt.Errorf("opening the job queue on NATS at %s: %s", server, scrubURLs(err.Error(), o.NATSURL))
+	}
+	events := &announcing.Announcer{Publisher: natsevents.New(d.nc, ""), OnError: func(e event.Event, err error) {
+		d.log.WithError(err).WithField("event_type", e.Type).Error("event not published")
+	}}
+	d.orch = &orchestrating.Orchestrator{Store: d.store, Jobs: queue, Status: logstatus.New(logger), Events: events}
+	return nil
+}
+
+func (d *dispatcher) close() {
+	if d.nc != nil {
+		d.nc.Close()
+	}
+	if d.store != nil {
+		_ = d.store.Close()
+	}
+}
+
+// discovery runs discovery and writes the plan for the workflow.
+func (d *dispatcher) discovery(ctx context.Context) error {
+	plan, err := d.orch.Discover(ctx, d.runID)
+	if err != nil {
+		return fmt.Errorf("discovery of run %s: %w", d.runID, err)
+	}
+	if plan.Ended {
+		if err := d.ended(ctx); err != nil {
+			return err
+		}
+		return d.writePlan(nil, false) // it had succeeded: nothing to run
+	}
+	if len(plan.Groups) == 0 && !plan.Release {
+		// No later step runs: the run is complete now.
+		if err := d.orch.Complete(ctx, d.runID); err != nil {
+			return fmt.Errorf("completing run %s: %w", d.runID, err)
+		}
+		d.log.Info("nothing to run: no phase group and no release; the run is complete")
+	}
+	if err := d.writePlan(plan.Groups, plan.Release); err != nil {
+		return err
+	}
+	d.log.WithFields(logrus.Fields{"groups": plan.Groups, "release": plan.Release}).Info("plan written")
+	return nil
+}
+
+// phaseGroup runs group n, and completes the run when n is its last group
+// and no release follows.
+func (d *dispatcher) phaseGroup(ctx context.Context, n int) error {
+	ended, err := d.orch.RunGroup(ctx, d.runID, n)
+	if ctx.Err() != nil {
+		// The pod is being stopped: whatever RunGroup returned, the
+		// group is not known to be done. A retry resumes it.
+		return fmt.Errorf("phase group %d of run %s interrupted: %w", n, d.runID, ctx.Err())
+	}
+	if err != nil {
+		return fmt.Errorf("phase group %d of run %s: %w", n, d.runID, err)
+	}
+	if ended {
+		return d.ended(ctx)
+	}
+	run, err := d.store.GetRun(ctx, d.runID)
+	if err != nil {
+		return fmt.Errorf("reading run %s: %w", d.runID, err)
+	}
+	if left := unfinished(run, n); left != "" {
+		return fmt.Errorf("phase group %d of run %s did not finish: %s", n, d.runID, left)
+	}
+	if n < lastGroup(run) {
+		return nil
+	}
+	if releaseEnabled(run) {
+		d.log.Info("last phase group done; the release stage follows")
+		return nil
+	}
+	if err := d.orch.Complete(ctx, d.runID); err != nil {
+		return fmt.Errorf("completing run %s: %w", d.runID, err)
+	}
+	d.log.Info("last phase group done and no release: the run is complete")
+	return nil
+}
+
+// release completes the run. Building artifacts and releases is not
+// implemented yet: no job is dispatched.
+func (d *dispatcher) release(ctx context.Context) error {
+	run, err := d.store.GetRun(ctx, d.runID)
+	if err != nil {
+		return fmt.Errorf("reading run %s: %w", d.runID, err)
+	}
+	if run.Status.Terminal() {
+		return d.endedRun(run)
+	}
+	if left := unfinished(run, 0); left != "" {
+		return fmt.Errorf("run %s cannot reach its release stage yet: %s", d.runID, left)
+	}
+	d.log.Warn("release building is not implemented yet: no artifact or release job is dispatched; the run completes without a release")
+	if err := d.orch.Complete(ctx, d.runID); err != nil {
+		return fmt.Errorf("completing run %s: %w", d.runID, err)
+	}
+	return nil
+}
+
+// ended is the answer of a stage that found the run ended: nil when it
+// succeeded (a retried last step has nothing to do), an EndedError
+// otherwise.
+func (d *dispatcher) ended(ctx context.Context) error {
+	run, err := d.store.GetRun(ctx, d.runID)
+	if err != nil {
+		return fmt.Errorf("reading run %s: %w", d.runID, err)
+	}
+	return d.endedRun(run)
+}
+
+func (d *dispatcher) endedRun(run *pipeline.Run) error {
+	switch run.Status {
+	case pipeline.StatusSuccess:
+		d.log.Info("the run has already succeeded: nothing to do")
+		return nil
+	case pipeline.StatusFailed, pipeline.StatusCancelled:
+		return &EndedError{RunID: run.ID, Status: run.Status, Reason: run.Reason}
+	}
+	return fmt.Errorf("run %s is %s, yet the orchestrator reports it ended", run.ID, run.Status)
+}
+
+// unfinished names a task of group n (of every group when n is 0) that
+// has not finished, or returns "".
+func unfinished(run *pipeline.Run, n int) string {
+	for _, ph := range run.Phases {
+		if n != 0 && ph.GroupNumber != n {
+			continue
+		}
+		for _, t := range ph.Tasks {
+			if !t.Status.Terminal() {
+				return fmt.Sprintf("task %s (%s of %s, group %d) is %s", t.ID, ph.Name, t.ProjectName, ph.GroupNumber, t.Status)
+			}
+		}
+	}
+	return ""
+}
+
+func lastGroup(run *pipeline.Run) int {
+	last := 0
+	for _, ph := range run.Phases {
+		last = max(last, ph.GroupNumber)
+	}
+	return last
+}
+
+// releaseEnabled reads the run's discovery output: whether a release
+// stage follows the groups.
+func releaseEnabled(run *pipeline.Run) bool {
+	var out discovery.Output
+	return json.Unmarshal(run.DiscoveryOutput, &out) == nil && out.ReleaseEnabled
+}
+
+// writePlan writes discovery's two files, each replaced atomically.
+func (d *dispatcher) writePlan(groups []int, release bool) error {
+	if groups == nil {
+		groups = []int{}
+	}
+	list, err := json.Marshal(groups)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(d.outDir, 0o755); err != nil {
+		return fmt.Errorf("writing the plan: %w", err)
+	}
+	if err := writeAtomic(filepath.Join(d.outDir, PhaseGroupsFile), list); err != nil {
+		return err
+	}
+	return writeAtomic(filepath.Join(d.outDir, ReleaseEnabledFile), []byte(strconv.FormatBool(release)))
+}
+
+// writeAtomic writes data to a temporary file beside path and renames it
+// over path, so a reader sees the old file or the new one, never a part.
+func writeAtomic(path string, data []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	tmp := f.Name()
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(tmp, 0o644)
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		_ = os.Remove(tmp)
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return nil
+}
+
+// redactURLs returns a NATS server list (comma-separated URLs) without
+// any user, password or token.
+func redactURLs(servers string) string {
+	parts := strings.Split(servers, ",")
+	for i, p := range parts {
+		u, err := url.Parse(strings.TrimSpace(p))
+		switch {
+		case err != nil:
+			parts[i] = "(unparsable URL)"
+		case u.User != nil:
+			u.User = url.User("xxxxx")
+			parts[i] = u.String()
+		default:
+			parts[i] = u.String()
+		}
+	}
+	return strings.Join(parts, ",")
+}
+
+// scrubURLs removes the credentials of the servers' URLs from msg.
+func scrubURLs(msg, servers string) string {
+	for _, p := range strings.Split(servers, ",") {
+		u, err := url.Parse(strings.TrimSpace(p))
+		if err != nil || u.User == nil {
+			continue
+		}
+		if pw, ok := u.User.Password(); ok && pw != "" {
+			msg = strings.ReplaceAll(msg, pw, "xxxxx")
+		}
+		if name := u.User.Username(); name != "" {
+			msg = strings.ReplaceAll(msg, name, "xxxxx")
+		}
+	}
+	return msg
+}
