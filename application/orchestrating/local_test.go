@@ -2,6 +2,7 @@ package orchestrating_test
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -122,5 +123,52 @@ func TestLocalEngineRetriesAfterAnError(t *testing.T) {
 	defer mu.Unlock()
 	if len(errs) != 1 || !fault.Is(errs[0], fault.Unavailable) || len(f.tasks) != 3 {
 		t.Errorf("errors = %v, tasks = %d", errs, len(f.tasks))
+	}
+}
+
+// TestRunLimit: a run that passes its time limit while a group runs fails
+// with a reason, its unstarted work skipped; one found past its limit
+// (after a long outage) fails without dispatching anything.
+func TestRunLimit(t *testing.T) {
+	f := newFixture(t)
+	f.orch.Limit = 300 * time.Millisecond
+	f.worker(t, discoveryOf(output()), func(ctx context.Context, tj orchestrating.TaskJob) (orchestrating.TaskResult, error) {
+		// Never finishes on its own; stops when the run has ended, as
+		// workers do.
+		for {
+			if run, err := f.store.GetRun(ctx, tj.RunID); err == nil && run.Status.Terminal() {
+				return orchestrating.TaskResult{Status: pipeline.StatusFailed}, nil
+			}
+			select {
+			case <-ctx.Done():
+				return orchestrating.TaskResult{}, ctx.Err()
+			case <-time.After(10 * time.Millisecond):
+			}
+		}
+	})
+	if err := f.orch.Execute(context.Background(), f.run.ID); err != nil {
+		t.Fatal(err)
+	}
+	run, _ := f.store.GetRun(context.Background(), f.run.ID)
+	if run.Status != pipeline.StatusFailed || run.Reason != "the run passed its 300ms limit" {
+		t.Fatalf("run = %s (%q)", run.Status, run.Reason)
+	}
+	if got := statuses(run); got["build"] != "failed" || got["test"] != "skipped" || got["test/web/unit"] != "skipped" {
+		t.Errorf("statuses = %v", got)
+	}
+
+	g := newFixture(t)
+	long := time.Now().Add(-25 * time.Hour)
+	old, _, err := g.store.CreateRun(context.Background(), &pipeline.Run{Repository: "acme/mono", CommitSHA: strings.Repeat("b", 40),
+		Status: pipeline.StatusRunning, CreatedAt: long, StartedAt: long})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := g.orch.Execute(context.Background(), old.ID); err != nil {
+		t.Fatal(err)
+	}
+	run, _ = g.store.GetRun(context.Background(), old.ID)
+	if run.Status != pipeline.StatusFailed || run.Reason != "the run passed its 24h0m0s limit" || len(g.tasks) != 0 {
+		t.Errorf("run = %s (%q), %d tasks dispatched", run.Status, run.Reason, len(g.tasks))
 	}
 }

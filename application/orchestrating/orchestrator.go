@@ -32,6 +32,16 @@ type Orchestrator struct {
 	// configuration, when shorter, bounds its tasks instead.
 	DiscoveryTimeout time.Duration
 	TaskTimeout      time.Duration
+	// Limit is the longest a run may take; zero means RunLimit.
+	Limit time.Duration
+}
+
+// deadline bounds ctx by the run's time limit. expired says the limit has
+// passed already.
+func (o *Orchestrator) deadline(ctx context.Context, run *pipeline.Run) (_ context.Context, cancel context.CancelFunc, expired bool) {
+	end := run.StartedAt.Add(orDefault(o.Limit, RunLimit))
+	ctx, cancel = context.WithDeadline(ctx, end)
+	return ctx, cancel, !o.Clock.Now().Before(end)
 }
 
 // Execute drives run runID to its end and returns nil once the run is
@@ -78,8 +88,11 @@ func (o *Orchestrator) Discover(ctx context.Context, runID string) (*Plan, error
 	if run.Status.Terminal() {
 		return &Plan{Ended: true}, nil
 	}
-	ctx, cancel := context.WithDeadline(ctx, run.StartedAt.Add(RunLimit))
+	ctx, cancel, expired := o.deadline(ctx, run)
 	defer cancel()
+	if expired {
+		return &Plan{Ended: true}, o.overLimit(ctx, runID)
+	}
 	if run, err = o.setRun(ctx, runID, pipeline.StatusRunning, ""); err != nil {
 		return nil, err
 	}
@@ -116,8 +129,11 @@ func (o *Orchestrator) RunGroup(ctx context.Context, runID string, n int) (ended
 	if err != nil {
 		return false, err
 	}
-	ctx, cancel := context.WithDeadline(ctx, run.StartedAt.Add(RunLimit))
+	ctx, cancel, expired := o.deadline(ctx, run)
 	defer cancel()
+	if expired {
+		return true, o.overLimit(ctx, runID)
+	}
 	groups := groupPhases(run.Phases)
 	i := sort.Search(len(groups), func(i int) bool { return groups[i].number >= n })
 	if i == len(groups) || groups[i].number != n {
@@ -132,6 +148,18 @@ func (o *Orchestrator) RunGroup(ctx context.Context, runID string, n int) (ended
 	}
 	o.report(ctx, run, ports.StatusPhase, fmt.Sprintf("Running phase group %d of %d (%d%% complete)", i+1, len(groups), 100*i/len(groups)))
 	failure, err := o.runGroup(ctx, run, &out, groups[i])
+	if ctx.Err() == context.DeadlineExceeded {
+		// The tasks' waits ended with the limit, not with an outcome:
+		// the group fails (its workers stop when they see the run has
+		// ended) and nothing after it runs.
+		wctx := context.WithoutCancel(ctx)
+		o.skipPending(wctx, groups[i].phases)
+		for _, ph := range groups[i].phases {
+			o.setPhase(wctx, ph.ID, pipeline.StatusFailed)
+		}
+		o.skipRest(wctx, groups[i+1:])
+		return true, o.overLimit(ctx, runID)
+	}
 	if err != nil {
 		return false, o.interrupted(ctx, runID, err)
 	}
@@ -288,6 +316,9 @@ func (o *Orchestrator) runGroup(ctx context.Context, run *pipeline.Run, out *dis
 		}
 	}
 	wg.Wait()
+	if ctx.Err() == context.DeadlineExceeded {
+		return "", ctx.Err() // the run's limit: RunGroup ends it
+	}
 	if failure != "" || firstErr != nil {
 		o.skipPending(ctx, g.phases)
 	}
@@ -479,13 +510,19 @@ func (o *Orchestrator) finish(ctx context.Context, id string, status pipeline.St
 	return nil
 }
 
-// interrupted ends a run that passed its 24-hour limit as failed; any other
+// interrupted ends a run that passed its time limit as failed; any other
 // error leaves the run for a later Execute to resume.
 func (o *Orchestrator) interrupted(ctx context.Context, id string, err error) error {
 	if ctx.Err() == context.DeadlineExceeded {
-		return o.finish(context.WithoutCancel(ctx), id, pipeline.StatusFailed, "the run passed its 24-hour limit")
+		return o.overLimit(ctx, id)
 	}
 	return err
+}
+
+// overLimit ends a run that passed its time limit as failed.
+func (o *Orchestrator) overLimit(ctx context.Context, id string) error {
+	return o.finish(context.WithoutCancel(ctx), id, pipeline.StatusFailed,
+		fmt.Sprintf("the run passed its %s limit", orDefault(o.Limit, RunLimit)))
 }
 
 func (o *Orchestrator) report(ctx context.Context, run *pipeline.Run, point ports.StatusPoint, desc string) {
