@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/catalyst-forge/forge/adapters/onprem/natsembed"
 	"github.com/catalyst-forge/forge/adapters/onprem/natsqueue"
@@ -69,8 +70,59 @@ func benchServer(b *testing.B, connect func(...nats.Option) (*nats.Conn, error))
 			return err
 		})
 	})
+	b.Run("jetstream-floor", func(b *testing.B) { benchFloor(b, connect) })
 	b.Run("job-round-trip", func(b *testing.B) { benchJobs(b, connect, 1) })
 	b.Run("job-round-trip-16", func(b *testing.B) { benchJobs(b, connect, 16) })
+}
+
+// benchFloor measures the floor of the design with the client library
+// alone: publish to a file-backed work-queue stream (waiting for its
+// acknowledgement), a pull consumer that takes the message and replies to
+// the inbox named in its header, then acks it. No JSON, no stored result,
+// no lease: what any JetStream job queue pays.
+func benchFloor(b *testing.B, connect func(...nats.Option) (*nats.Conn, error)) {
+	dispatcherConn, workerConn := benchConns(b, connect)
+	ctx := context.Background()
+	name := uniquePrefix() + "-floor"
+	djs, _ := jetstream.New(dispatcherConn)
+	wjs, _ := jetstream.New(workerConn)
+	stream, err := djs.CreateStream(ctx, jetstream.StreamConfig{Name: name, Subjects: []string{name + ".>"},
+		Storage: jetstream.FileStorage, Retention: jetstream.WorkQueuePolicy})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = djs.DeleteStream(ctx, name) })
+	if _, err := stream.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{Durable: "floor", AckPolicy: jetstream.AckExplicitPolicy}); err != nil {
+		b.Fatal(err)
+	}
+	cons, err := wjs.Consumer(ctx, name, "floor")
+	if err != nil {
+		b.Fatal(err)
+	}
+	cc, err := cons.Consume(func(m jetstream.Msg) {
+		_ = workerConn.Publish(m.Headers().Get("Reply-To"), []byte("ok"))
+		_ = m.Ack()
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(cc.Stop)
+	inbox := nats.NewInbox()
+	replies, err := dispatcherConn.SubscribeSync(inbox)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var seq atomic.Int64
+	measure(b, 1, "jobs/s", func(int) error {
+		msg := nats.NewMsg(fmt.Sprintf("%s.%d", name, seq.Add(1)))
+		msg.Data = []byte("hello")
+		msg.Header.Set("Reply-To", inbox)
+		if _, err := djs.PublishMsg(ctx, msg); err != nil {
+			return err
+		}
+		_, err := replies.NextMsg(10 * time.Second)
+		return err
+	})
 }
 
 // benchJobs runs b.N jobs from dispatchers concurrent dispatchers through
