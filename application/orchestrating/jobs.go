@@ -50,4 +50,7 @@ const (
 	DefaultTaskTimeout      = 2 * time.Hour
 	// RunLimit is the longest a run may take (spec 03: 24 hours).
 	RunLimit = 24 * time.Hour
+	// DefaultStopWait is how long a failed group waits for its other
+	// tasks to stop: workers check their run's status every 2 s.
+	DefaultStopWait = 30 * time.Second
 )

@@ -34,6 +34,9 @@ type Orchestrator struct {
 	TaskTimeout      time.Duration
 	// Limit is the longest a run may take; zero means RunLimit.
 	Limit time.Duration
+	// StopWait bounds how long a failed group waits for its other tasks
+	// to report that they stopped; zero means DefaultStopWait.
+	StopWait time.Duration
 }
 
 // deadline bounds ctx by the run's time limit. expired says the limit has
@@ -163,9 +166,9 @@ func (o *Orchestrator) RunGroup(ctx context.Context, runID string, n int) (ended
 	if err != nil {
 		return false, o.interrupted(ctx, runID, err)
 	}
-	if failure != "" {
+	if failure != "" { // runGroup has ended the run
 		o.skipRest(ctx, groups[i+1:])
-		return true, o.finish(ctx, runID, pipeline.StatusFailed, failure)
+		return true, nil
 	}
 	return o.ended(ctx, runID, groups[i+1:])
 }
@@ -187,6 +190,9 @@ func (o *Orchestrator) ended(ctx context.Context, runID string, rest []group) (b
 		return false, nil
 	}
 	o.skipRest(ctx, rest)
+	if cur.Status == pipeline.StatusCancelled {
+		o.reportFinished(ctx, cur)
+	}
 	return true, nil
 }
 
@@ -273,14 +279,37 @@ func groupPhases(phases []pipeline.Phase) []group {
 }
 
 // runGroup dispatches every task of every phase of the group at once and
-// waits for them. The first failure cancels the waits of the others (their
-// workers stop when they see the run has ended) and is returned.
+// waits for them. The first failure ends the run as failed at once, so the
+// workers of the other tasks stop their steps (they watch the run's
+// status); runGroup then waits up to StopWait for them to report before it
+// returns the failure.
 func (o *Orchestrator) runGroup(ctx context.Context, run *pipeline.Run, out *discovery.Output, g group) (string, error) {
 	gctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var mu sync.Mutex
 	var failure string
 	var firstErr error
+	var stopTimer *time.Timer
+	fail := func(msg string) {
+		mu.Lock()
+		first := failure == ""
+		if first {
+			failure = msg
+		}
+		mu.Unlock()
+		if !first {
+			return
+		}
+		err := o.finish(ctx, run.ID, pipeline.StatusFailed, msg)
+		mu.Lock()
+		defer mu.Unlock()
+		if err != nil && firstErr == nil {
+			firstErr = err
+			cancel()
+			return
+		}
+		stopTimer = time.AfterFunc(orDefault(o.StopWait, DefaultStopWait), cancel)
+	}
 	var wg sync.WaitGroup
 	for _, ph := range g.phases {
 		o.setPhase(ctx, ph.ID, pipeline.StatusRunning)
@@ -289,33 +318,39 @@ func (o *Orchestrator) runGroup(ctx context.Context, run *pipeline.Run, out *dis
 			timeout = d
 		}
 		for _, t := range ph.Tasks {
-			if t.Status.Terminal() { // finished before the run was resumed
-				mu.Lock()
-				if t.Status == pipeline.StatusFailed && failure == "" {
-					failure = fmt.Sprintf("%s of %s failed: %s", ph.Name, t.ProjectName, t.Error)
-					cancel()
-				}
-				mu.Unlock()
+			if t.Status == pipeline.StatusFailed { // failed before the run was resumed
+				fail(fmt.Sprintf("%s of %s failed: %s", ph.Name, t.ProjectName, t.Error))
+			}
+			mu.Lock()
+			stop := failure != "" || firstErr != nil
+			mu.Unlock()
+			if t.Status.Terminal() || stop {
 				continue
 			}
 			wg.Add(1)
 			go func(ph pipeline.Phase, t pipeline.Task) {
 				defer wg.Done()
 				msg, err := o.runTask(gctx, run, out, ph, t, timeout)
-				mu.Lock()
-				defer mu.Unlock()
 				switch {
-				case err != nil && gctx.Err() == nil && firstErr == nil:
-					firstErr = err
-					cancel()
-				case msg != "" && failure == "":
-					failure = msg
-					cancel()
+				case err != nil:
+					mu.Lock()
+					if gctx.Err() == nil && firstErr == nil {
+						firstErr = err
+						cancel()
+					}
+					mu.Unlock()
+				case msg != "":
+					fail(msg)
 				}
 			}(ph, t)
 		}
 	}
 	wg.Wait()
+	mu.Lock()
+	if stopTimer != nil {
+		stopTimer.Stop()
+	}
+	mu.Unlock()
 	if ctx.Err() == context.DeadlineExceeded {
 		return "", ctx.Err() // the run's limit: RunGroup ends it
 	}
@@ -471,11 +506,20 @@ func (o *Orchestrator) setPhase(ctx context.Context, id string, status pipeline.
 }
 
 func (o *Orchestrator) setRun(ctx context.Context, id string, status pipeline.Status, reason string) (*pipeline.Run, error) {
+	run, _, err := o.changeRun(ctx, id, status, reason)
+	return run, err
+}
+
+// changeRun sets the run's status unless it has ended; changed says
+// whether it did.
+func (o *Orchestrator) changeRun(ctx context.Context, id string, status pipeline.Status, reason string) (_ *pipeline.Run, changed bool, _ error) {
 	now := o.Clock.Now()
-	return o.Store.UpdateRun(ctx, id, func(r *pipeline.Run) error {
+	run, err := o.Store.UpdateRun(ctx, id, func(r *pipeline.Run) error {
+		changed = false // the store may call this again
 		if r.Status.Terminal() {
 			return nil
 		}
+		changed = true
 		r.Status = status
 		if reason != "" {
 			r.Reason = reason
@@ -485,15 +529,34 @@ func (o *Orchestrator) setRun(ctx context.Context, id string, status pipeline.St
 		}
 		return nil
 	})
+	return run, changed, err
 }
 
-// finish ends the run (unless it already ended, as a cancelled run has),
-// reports it and announces it.
+// finish ends the run, reports it and announces it. A run that had ended
+// already is left as it is: a cancelled one gets its finished status point
+// (its cancellation announced it), any other nothing more.
 func (o *Orchestrator) finish(ctx context.Context, id string, status pipeline.Status, reason string) error {
-	run, err := o.setRun(ctx, id, status, reason)
+	run, changed, err := o.changeRun(ctx, id, status, reason)
 	if err != nil {
 		return err
 	}
+	if !changed {
+		if run.Status == pipeline.StatusCancelled {
+			o.reportFinished(ctx, run)
+		}
+		return nil
+	}
+	o.reportFinished(ctx, run)
+	data := map[string]any{"run_id": run.ID, "status": string(run.Status)}
+	if run.CompletedAt != nil {
+		data["duration_seconds"] = int(run.CompletedAt.Sub(run.StartedAt).Seconds())
+	}
+	o.Events.Announce(ctx, event.RunCompleted, data)
+	return nil
+}
+
+// reportFinished sends the run's finished status point.
+func (o *Orchestrator) reportFinished(ctx context.Context, run *pipeline.Run) {
 	desc := "Pipeline succeeded"
 	if run.CompletedAt != nil {
 		desc = fmt.Sprintf("Pipeline %s in %s", run.Status, run.CompletedAt.Sub(run.StartedAt).Round(time.Millisecond))
@@ -502,12 +565,6 @@ func (o *Orchestrator) finish(ctx context.Context, id string, status pipeline.St
 		desc += ": " + run.Reason
 	}
 	o.report(ctx, run, ports.StatusFinished, desc)
-	data := map[string]any{"run_id": run.ID, "status": string(run.Status)}
-	if run.CompletedAt != nil {
-		data["duration_seconds"] = int(run.CompletedAt.Sub(run.StartedAt).Seconds())
-	}
-	o.Events.Announce(ctx, event.RunCompleted, data)
-	return nil
 }
 
 // interrupted ends a run that passed its time limit as failed; any other

@@ -190,33 +190,51 @@ func TestFailFast(t *testing.T) {
 	}
 }
 
-func TestFailureCancelsTheRestOfTheGroup(t *testing.T) {
-	f := newFixture(t)
-	out := output()
-	out.PhaseGroups = []discovery.PhaseGroup{{Group: 1, Phases: []string{"build", "test"}}}
-	out.Repository.Phases["test"] = config.Phase{Group: 1}
-	release := make(chan struct{})
-	f.worker(t, discoveryOf(out), func(ctx context.Context, tj orchestrating.TaskJob) (orchestrating.TaskResult, error) {
-		if tj.Project == "web" {
-			return f.runSteps(tj, "unit"), nil // fails at once
+// TestFailureStopsTheRestOfTheGroup: the first failure ends the run at
+// once; the group's other tasks, whose workers stop when they see that,
+// are waited for so that the run's record is complete when Execute
+// returns. A worker that never stops is waited for StopWait only.
+func TestFailureStopsTheRestOfTheGroup(t *testing.T) {
+	for _, stuck := range []bool{false, true} {
+		f := newFixture(t)
+		f.orch.StopWait = 300 * time.Millisecond
+		out := output()
+		out.PhaseGroups = []discovery.PhaseGroup{{Group: 1, Phases: []string{"build", "test"}}}
+		out.Repository.Phases["test"] = config.Phase{Group: 1}
+		release := make(chan struct{})
+		f.worker(t, discoveryOf(out), func(ctx context.Context, tj orchestrating.TaskJob) (orchestrating.TaskResult, error) {
+			if tj.Project == "web" {
+				return f.runSteps(tj, "unit"), nil // fails at once
+			}
+			if stuck {
+				<-release
+				return f.runSteps(tj, ""), nil
+			}
+			for { // stops when its run has ended, as workers do
+				if run, _ := f.store.GetRun(ctx, tj.RunID); run.Status.Terminal() {
+					return orchestrating.TaskResult{Status: pipeline.StatusFailed}, nil
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+		})
+		done := make(chan error, 1)
+		go func() { done <- f.orch.Execute(context.Background(), f.run.ID) }()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatal(err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("stuck=%v: the run did not end when a task of its group failed", stuck)
 		}
-		<-release // the others are still running when web fails
-		return f.runSteps(tj, ""), nil
-	})
-	done := make(chan error, 1)
-	go func() { done <- f.orch.Execute(context.Background(), f.run.ID) }()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatal(err)
+		close(release)
+		run, _ := f.store.GetRun(context.Background(), f.run.ID)
+		if run.Status != pipeline.StatusFailed || !strings.Contains(run.Reason, "step unit of web failed in phase test") {
+			t.Fatalf("stuck=%v: run = %s (%q)", stuck, run.Status, run.Reason)
 		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("the run did not end when a task of its group failed")
-	}
-	close(release)
-	run, _ := f.store.GetRun(context.Background(), f.run.ID)
-	if run.Status != pipeline.StatusFailed || !strings.Contains(run.Reason, "step unit of web failed in phase test") {
-		t.Fatalf("run = %s (%q)", run.Status, run.Reason)
+		if got := statuses(run)["build/api"]; !stuck && got != "failed" {
+			t.Errorf("the stopped sibling task = %s, want failed (recorded before Execute returned)", got)
+		}
 	}
 }
 

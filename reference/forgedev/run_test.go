@@ -286,3 +286,38 @@ func TestInterruptedDevRunIsCancelled(t *testing.T) {
 		t.Errorf("progress:\n%s", progress.String())
 	}
 }
+
+// TestAFailureStopsRunningSiblings fails a step while a step of another
+// project runs in the same phase group: the running one is killed within
+// the workers' status poll, recorded with exit code -1, and group 2 never
+// starts.
+func TestAFailureStopsRunningSiblings(t *testing.T) {
+	dir := example(t)
+	edit(t, filepath.Join(dir, "libs/greeting/.forge/project.cue"), `run:    "sh -n greeting.sh"`, `run:    "sleep 47.3"`)
+	edit(t, filepath.Join(dir, "services/hello-web/.forge/project.cue"), `run:    "sh build.sh"`, `run:    "sleep 1; echo no site; exit 3"`)
+	start := time.Now()
+	out, err := Run(context.Background(), Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(start); took > 15*time.Second {
+		t.Errorf("the run took %s; the sleeping sibling should have been stopped", took)
+	}
+	run := out.Run
+	if run.Status != pipeline.StatusFailed || run.Reason != "step site of hello-web failed in phase build" {
+		t.Fatalf("run %s: %q", run.Status, run.Reason)
+	}
+	all := steps(run)
+	if s := all["build/hello-web/site"]; s.ExitCode == nil || *s.ExitCode != 3 {
+		t.Errorf("the failed step = %s exit %v", s.Status, s.ExitCode)
+	}
+	if s := all["check/greeting/syntax"]; s.Status != pipeline.StatusFailed || s.ExitCode == nil || *s.ExitCode != -1 {
+		t.Errorf("the running sibling = %s exit %v", s.Status, s.ExitCode)
+	}
+	for name, s := range all {
+		if strings.HasPrefix(name, "test/") && s.Status != pipeline.StatusSkipped {
+			t.Errorf("%s is %s; group 2 must never start", name, s.Status)
+		}
+	}
+	noProcess(t, "sleep 47.3")
+}
