@@ -19,4 +19,9 @@ type WorkflowEngine interface {
 	// not an error. Errors: Validation (the engine refused the request),
 	// Unavailable.
 	Cancel(ctx context.Context, run *pipeline.Run) error
+	// Active reports whether the run's workflow is still pending or
+	// running; a finished, failed or unknown workflow is not. A run whose
+	// workflow is no longer active but which has not ended was abandoned
+	// (see orchestrating.Orchestrator.Reconcile). Errors: Unavailable.
+	Active(ctx context.Context, run *pipeline.Run) (bool, error)
 }

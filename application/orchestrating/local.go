@@ -82,6 +82,13 @@ func (e *LocalEngine) drive(runID string) {
 // workers stop the run's steps when they next check its status.
 func (e *LocalEngine) Cancel(context.Context, *pipeline.Run) error { return nil }
 
+// Active reports whether this engine drives the run now.
+func (e *LocalEngine) Active(_ context.Context, run *pipeline.Run) (bool, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.active[run.ID], nil
+}
+
 // Resume starts driving every run left pending or running, as after a
 // restart, and returns how many it started. Their finished tasks keep
 // their outcome; the others are dispatched again (a job the queue still
@@ -114,4 +121,88 @@ func (e *LocalEngine) Resume(ctx context.Context) (int, error) {
 func (e *LocalEngine) Close() {
 	e.stop()
 	e.wg.Wait()
+}
+
+// Reconcile ends, as failed, every run left pending or running whose
+// workflow is no longer active: the workflow failed outside the stages
+// (its deadline, a pod that could not be scheduled, someone deleted it) or
+// never started, so no run stays running forever. Runs younger than grace
+// are left alone (their workflow may be starting). It returns how many
+// runs it ended; an error (the engine or the store unreachable) leaves the
+// rest for the next call.
+func (o *Orchestrator) Reconcile(ctx context.Context, engine ports.WorkflowEngine, grace time.Duration) (int, error) {
+	ended := 0
+	for _, st := range []pipeline.Status{pipeline.StatusRunning, pipeline.StatusPending} {
+		runs, _, err := o.Store.ListRuns(ctx, ports.RunFilter{Status: st}, ports.Page{Limit: ports.MaxPageLimit})
+		if err != nil {
+			return ended, err
+		}
+		for i := range runs {
+			if o.Clock.Now().Sub(runs[i].CreatedAt) < grace {
+				continue
+			}
+			active, err := engine.Active(ctx, &runs[i])
+			if err != nil {
+				return ended, err
+			}
+			if active {
+				continue
+			}
+			run, err := o.Store.GetRun(ctx, runs[i].ID)
+			if err != nil {
+				return ended, err
+			}
+			if run.Status.Terminal() {
+				continue // it ended while we looked
+			}
+			if err := o.abandon(ctx, run); err != nil {
+				return ended, err
+			}
+			ended++
+		}
+	}
+	return ended, nil
+}
+
+// abandon ends a run whose workflow is gone: what never started is
+// skipped, what was running fails, and so does the run.
+func (o *Orchestrator) abandon(ctx context.Context, run *pipeline.Run) error {
+	reason := "its workflow ended before the run did (it failed, was deleted or never started)"
+	if err := o.finish(ctx, run.ID, pipeline.StatusFailed, reason); err != nil {
+		return err
+	}
+	now := o.Clock.Now()
+	for _, ph := range run.Phases {
+		for _, t := range ph.Tasks {
+			for _, s := range t.Steps {
+				if s.Status.Terminal() {
+					continue
+				}
+				_, _ = o.Store.UpdateStep(ctx, s.ID, func(p *pipeline.Step) error {
+					if p.Status == pipeline.StatusRunning {
+						p.Status = pipeline.StatusFailed
+					} else if !p.Status.Terminal() {
+						p.Status = pipeline.StatusSkipped
+					}
+					pipeline.Apply(p.Status, now, &p.StartedAt, &p.CompletedAt)
+					return nil
+				})
+			}
+			if t.Status.Terminal() {
+				continue
+			}
+			_, _ = o.Store.UpdateTask(ctx, t.ID, func(p *pipeline.Task) error {
+				switch p.Status {
+				case pipeline.StatusRunning:
+					p.Status, p.Error = pipeline.StatusFailed, "abandoned: "+reason
+				case pipeline.StatusPending:
+					p.Status = pipeline.StatusSkipped
+				}
+				pipeline.Apply(p.Status, now, &p.StartedAt, &p.CompletedAt)
+				return nil
+			})
+		}
+		o.closePhase(ctx, run.ID, ph.ID)
+	}
+	return nil
 }

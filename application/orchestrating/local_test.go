@@ -172,3 +172,61 @@ func TestRunLimit(t *testing.T) {
 		t.Errorf("run = %s (%q), %d tasks dispatched", run.Status, run.Reason, len(g.tasks))
 	}
 }
+
+// engineStub answers Active from a set of active runs.
+type engineStub struct{ active map[string]bool }
+
+func (e engineStub) Start(context.Context, *pipeline.Run) (string, error) { return "", nil }
+func (e engineStub) Cancel(context.Context, *pipeline.Run) error          { return nil }
+func (e engineStub) Active(_ context.Context, r *pipeline.Run) (bool, error) {
+	return e.active[r.ID], nil
+}
+
+// TestReconcileEndsRunsWhoseWorkflowIsGone: a run whose workflow ended
+// without ending the run (a failed or deleted Argo workflow) is failed
+// with a reason, its running step failed and the rest skipped; runs whose
+// workflow is active, or which are younger than the grace, are left alone.
+func TestReconcileEndsRunsWhoseWorkflowIsGone(t *testing.T) {
+	f := newFixture(t)
+	f.worker(t, discoveryOf(output()), nil)
+	ctx := context.Background()
+	if _, err := f.orch.Discover(ctx, f.run.ID); err != nil {
+		t.Fatal(err)
+	}
+	run, _ := f.store.GetRun(ctx, f.run.ID)
+	build := run.Phases[0]
+	_, _ = f.store.UpdateTask(ctx, build.Tasks[0].ID, func(t *pipeline.Task) error { t.Status = pipeline.StatusRunning; return nil })
+	_, _ = f.store.UpdateStep(ctx, build.Tasks[0].Steps[0].ID, func(s *pipeline.Step) error { s.Status = pipeline.StatusRunning; return nil })
+	mk := func(sha string) *pipeline.Run {
+		r, _, err := f.store.CreateRun(ctx, &pipeline.Run{Repository: "acme/mono", CommitSHA: strings.Repeat(sha, 40),
+			Status: pipeline.StatusPending, CreatedAt: time.Now().Add(-time.Hour), StartedAt: time.Now().Add(-time.Hour)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	alive := mk("b")
+	later := time.Now().Add(10 * time.Minute) // the fixture's run is ten minutes old
+	f.orch.Clock = func() time.Time { return later }
+	young, _, _ := f.store.CreateRun(ctx, &pipeline.Run{Repository: "acme/mono", CommitSHA: strings.Repeat("c", 40),
+		Status: pipeline.StatusPending, CreatedAt: later, StartedAt: later})
+
+	n, err := f.orch.Reconcile(ctx, engineStub{active: map[string]bool{alive.ID: true}}, time.Minute)
+	if err != nil || n != 1 {
+		t.Fatalf("reconcile = %d, %v; want the one abandoned run ended", n, err)
+	}
+	got, _ := f.store.GetRun(ctx, f.run.ID)
+	if got.Status != pipeline.StatusFailed || !strings.Contains(got.Reason, "its workflow ended before the run did") {
+		t.Fatalf("abandoned run = %s (%q)", got.Status, got.Reason)
+	}
+	want := map[string]string{"build": "failed", "build/api": "failed", "build/api/compile": "failed", "build/api/vet": "skipped",
+		"test": "skipped", "test/api": "skipped", "test/api/unit": "skipped", "test/web": "skipped", "test/web/unit": "skipped"}
+	if s := statuses(got); !equal(s, want) {
+		t.Errorf("statuses = %v\nwant %v", s, want)
+	}
+	for _, id := range []string{alive.ID, young.ID} {
+		if r, _ := f.store.GetRun(ctx, id); r.Status != pipeline.StatusPending {
+			t.Errorf("run %s was touched: %s", id, r.Status)
+		}
+	}
+}

@@ -210,6 +210,8 @@ func (e *engine) Start(_ context.Context, run *pipeline.Run) (string, error) {
 	return "forge-run-" + run.ID, nil
 }
 
+func (e *engine) Active(context.Context, *pipeline.Run) (bool, error) { return false, nil }
+
 func (e *engine) Cancel(_ context.Context, run *pipeline.Run) error {
 	e.cancels = append(e.cancels, run.ID)
 	return nil

@@ -16,11 +16,13 @@ import (
 	"github.com/catalyst-forge/forge/adapters/onprem/fsblob"
 	"github.com/catalyst-forge/forge/adapters/onprem/gormstore"
 	"github.com/catalyst-forge/forge/adapters/onprem/logevents"
+	"github.com/catalyst-forge/forge/adapters/onprem/logstatus"
 	"github.com/catalyst-forge/forge/adapters/onprem/natsevents"
 	"github.com/catalyst-forge/forge/adapters/onprem/oidcauth"
 	"github.com/catalyst-forge/forge/application/announcing"
 	"github.com/catalyst-forge/forge/application/deploying"
 	"github.com/catalyst-forge/forge/application/limiting"
+	"github.com/catalyst-forge/forge/application/orchestrating"
 	"github.com/catalyst-forge/forge/application/registering"
 	"github.com/catalyst-forge/forge/application/releasing"
 	"github.com/catalyst-forge/forge/application/running"
@@ -67,6 +69,11 @@ type Options struct {
 	// Engine starts the pipelines of new runs and stops cancelled ones;
 	// nil leaves new runs pending.
 	Engine ports.WorkflowEngine
+	// ReconcileEvery, with an Engine, is how often runs whose workflow is
+	// no longer active are ended as failed (0: never); runs younger than
+	// ReconcileGrace are left alone.
+	ReconcileEvery time.Duration
+	ReconcileGrace time.Duration
 }
 
 // App is a running API server.
@@ -78,6 +85,7 @@ type App struct {
 	nc       *nats.Conn
 	listener net.Listener
 	server   *http.Server
+	orch     *orchestrating.Orchestrator // reconciles runs; nil: off
 }
 
 // New opens everything the server needs and checks the schema is current.
@@ -162,6 +170,9 @@ func New(ctx context.Context, o Options) (*App, error) {
 		services.Objects = a.objects.SignedHandler()
 		services.Runs.Objects = a.objects
 	}
+	if o.Engine != nil && o.ReconcileEvery > 0 {
+		a.orch = &orchestrating.Orchestrator{Store: store, Events: events, Clock: o.Now, Status: logstatus.New(log)}
+	}
 	a.server = &http.Server{
 		Handler:           httptransport.NewServer(services, verifier, log),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -214,6 +225,9 @@ func (a *App) Run(ctx context.Context) error {
 	a.log.WithFields(logrus.Fields{"addr": a.Addr(), "database": gormstore.RedactDSN(a.opts.Database), "auth": a.opts.Auth}).Info("forge-api serving")
 	errc := make(chan error, 1)
 	go func() { errc <- a.server.Serve(a.listener) }()
+	if a.orch != nil {
+		go a.reconcile(ctx)
+	}
 	select {
 	case err := <-errc:
 		if errors.Is(err, http.ErrServerClosed) {
@@ -228,6 +242,26 @@ func (a *App) Run(ctx context.Context) error {
 		return err
 	}
 	return nil
+}
+
+// reconcile ends abandoned runs every ReconcileEvery until ctx ends.
+func (a *App) reconcile(ctx context.Context) {
+	t := time.NewTicker(a.opts.ReconcileEvery)
+	defer t.Stop()
+	for {
+		n, err := a.orch.Reconcile(ctx, a.opts.Engine, a.opts.ReconcileGrace)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			a.log.WithError(err).Warn("reconciling runs with their workflows")
+		case n > 0:
+			a.log.WithField("runs", n).Warn("ended runs whose workflow had ended before them")
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // Close releases the store and the NATS connection.

@@ -15,6 +15,7 @@ import (
 	"github.com/catalyst-forge/forge/adapters/onprem/oidcauth"
 	"github.com/catalyst-forge/forge/domain/fault"
 	"github.com/catalyst-forge/forge/domain/identity"
+	"github.com/catalyst-forge/forge/domain/pipeline"
 	"github.com/catalyst-forge/forge/ports"
 	httptransport "github.com/catalyst-forge/forge/transport/http"
 )
@@ -123,5 +124,50 @@ func TestOptionsErrors(t *testing.T) {
 		if _, err := New(ctx, o); !fault.Is(err, fault.Validation) {
 			t.Errorf("%s: %v, want a validation error", name, err)
 		}
+	}
+}
+
+// goneEngine is a workflow engine whose workflows have all ended.
+type goneEngine struct{}
+
+func (goneEngine) Start(context.Context, *pipeline.Run) (string, error) { return "forge-run-x", nil }
+func (goneEngine) Cancel(context.Context, *pipeline.Run) error          { return nil }
+func (goneEngine) Active(context.Context, *pipeline.Run) (bool, error)  { return false, nil }
+
+// TestServerReconcilesAbandonedRuns: with an engine, the server ends runs
+// whose workflow ended before them, so none stays running forever.
+func TestServerReconcilesAbandonedRuns(t *testing.T) {
+	dir := t.TempDir()
+	dsn := "sqlite://" + filepath.Join(dir, "forge.db")
+	ctx := context.Background()
+	if err := Migrate(ctx, dsn, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	app, err := New(ctx, Options{Addr: "127.0.0.1:0", Database: dsn, Auth: "dev", DevKey: filepath.Join(dir, "k.pem"), Log: io.Discard,
+		Engine: goneEngine{}, ReconcileEvery: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer app.Close()
+	now := time.Now().UTC()
+	run, _, err := app.store.CreateRun(ctx, &pipeline.Run{Repository: "acme/mono", CommitSHA: strings.Repeat("d", 40),
+		Status: pipeline.StatusRunning, CreatedAt: now, StartedAt: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- app.Run(runCtx) }()
+	defer func() { stop(); <-done }()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		got, err := app.store.GetRun(ctx, run.ID)
+		if err == nil && got.Status == pipeline.StatusFailed && strings.Contains(got.Reason, "its workflow ended before the run did") {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the abandoned run is still %s (%v)", got.Status, err)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

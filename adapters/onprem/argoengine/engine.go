@@ -186,6 +186,43 @@ func (e *Engine) Cancel(ctx context.Context, run *pipeline.Run) error {
 }
 
 // endpoint returns the URL of /api/v1/workflows/{namespace}[/elem...].
+// Active reports whether the run's workflow is still pending or running
+// (GET /api/v1/workflows/{namespace}/{name}); a finished, failed or
+// deleted workflow is not. Errors: Validation, Unavailable.
+func (e *Engine) Active(ctx context.Context, run *pipeline.Run) (bool, error) {
+	if run == nil || (run.ID == "" && run.ArgoWorkflowName == "") {
+		return false, fault.New(fault.Validation, "argoengine: no run to look up")
+	}
+	name := run.ArgoWorkflowName
+	if name == "" {
+		name = WorkflowName(run.ID)
+	}
+	resp, err := e.do(ctx, http.MethodGet, e.endpoint(name), nil)
+	if err != nil {
+		return false, e.unreachable("get workflow "+name, err)
+	}
+	defer resp.Body.Close()
+	switch {
+	case resp.StatusCode == http.StatusNotFound:
+		return false, nil
+	case resp.StatusCode < 200 || resp.StatusCode >= 300:
+		return false, e.statusError("get workflow "+name, resp)
+	}
+	var wf struct {
+		Status struct {
+			Phase string `json:"phase"`
+		} `json:"status"`
+	}
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 64<<20)).Decode(&wf); err != nil {
+		return false, fault.Wrap(fault.Unavailable, err, "argoengine: reading workflow %s", name)
+	}
+	switch wf.Status.Phase {
+	case "", "Pending", "Running":
+		return true, nil
+	}
+	return false, nil
+}
+
 func (e *Engine) endpoint(elem ...string) string {
 	p := "/api/v1/workflows/" + url.PathEscape(e.cfg.Namespace)
 	for _, s := range elem {

@@ -20,6 +20,8 @@ type argoStandIn struct {
 	t      *testing.T
 	mu     sync.Mutex
 	stored map[string]bool
+	// phases are the status.phase of stored workflows ("" until set).
+	phases map[string]string
 	// answer, when set, replaces the normal answer with this status.
 	answer int
 	body   string
@@ -70,6 +72,14 @@ func (a *argoStandIn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		a.stored[name] = true
 		io.WriteString(w, `{"metadata":{"name":"`+name+`","namespace":"forge","uid":"5b1e"},"spec":{},"status":{}}`)
+	case r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/api/v1/workflows/forge/"):
+		name := strings.TrimPrefix(r.URL.Path, "/api/v1/workflows/forge/")
+		if !a.stored[name] {
+			w.WriteHeader(http.StatusNotFound)
+			io.WriteString(w, `{"code":5,"message":"workflows.argoproj.io \"`+name+`\" not found"}`)
+			return
+		}
+		io.WriteString(w, `{"metadata":{"name":"`+name+`"},"spec":{},"status":{"phase":"`+a.phases[name]+`"}}`)
 	case r.Method == http.MethodPut && strings.HasSuffix(r.URL.Path, "/terminate"):
 		name := strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/api/v1/workflows/forge/"), "/terminate")
 		var req struct{ Name, Namespace string }
@@ -90,7 +100,7 @@ func (a *argoStandIn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func startStandIn(t *testing.T) (*argoStandIn, *Engine) {
 	t.Helper()
-	argo := &argoStandIn{t: t, stored: map[string]bool{}}
+	argo := &argoStandIn{t: t, stored: map[string]bool{}, phases: map[string]string{}}
 	srv := httptest.NewServer(argo)
 	t.Cleanup(srv.Close)
 	return argo, newTestEngine(t, srv.URL)
@@ -214,4 +224,30 @@ func TestCancelAgainstHTTPTestArgoServer(t *testing.T) {
 			t.Fatalf("got %v, want Unavailable without the token", err)
 		}
 	})
+}
+
+func TestActiveAgainstHTTPTestArgoServer(t *testing.T) {
+	ctx := context.Background()
+	argo, e := startStandIn(t)
+	run := testRun(testRunID)
+	if active, err := e.Active(ctx, run); err != nil || active {
+		t.Errorf("a workflow never started: active = %v, %v", active, err)
+	}
+	name, err := e.Start(ctx, run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run.ArgoWorkflowName = name
+	for phase, want := range map[string]bool{"": true, "Pending": true, "Running": true, "Succeeded": false, "Failed": false, "Error": false} {
+		argo.mu.Lock()
+		argo.phases[name] = phase
+		argo.mu.Unlock()
+		if active, err := e.Active(ctx, run); err != nil || active != want {
+			t.Errorf("phase %q: active = %v, %v; want %v", phase, active, err, want)
+		}
+	}
+	argo.answer = http.StatusServiceUnavailable
+	if _, err := e.Active(ctx, run); !fault.Is(err, fault.Unavailable) {
+		t.Errorf("server down: %v", err)
+	}
 }

@@ -117,6 +117,15 @@ type template struct {
 	Parallelism *int             `json:"parallelism,omitempty"`
 	Steps       [][]workflowStep `json:"steps,omitempty"`
 	Container   *container       `json:"container,omitempty"`
+	// RetryStrategy retries a step Argo itself failed (its pod evicted
+	// or deleted), never one whose dispatcher exited non-zero: the
+	// stages are safe to run again, and an exit code is a decision.
+	RetryStrategy *retryStrategy `json:"retryStrategy,omitempty"`
+}
+
+type retryStrategy struct {
+	Limit       string `json:"limit"`
+	RetryPolicy string `json:"retryPolicy"`
 }
 
 type inputs struct {
@@ -300,6 +309,7 @@ func (e *Engine) workflow(run *pipeline.Run) (*workflow, error) {
 						{Name: "phase-groups", ValueFrom: &valueFrom{Path: phaseGroupsFile, Default: "[]"}},
 						{Name: "release-enabled", ValueFrom: &valueFrom{Path: releaseEnabledFile, Default: "false"}},
 					}},
+					RetryStrategy: &retryStrategy{Limit: "2", RetryPolicy: "OnError"},
 					Container: &container{
 						Image:   e.cfg.DispatcherImage,
 						Command: []string{dispatcherCommand},

@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"strconv"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -102,6 +103,8 @@ so on (FORGE_ + the flag in upper case with _ for -).`,
 	f.IntVar(&o.LookupsPerMinute, "limit-release-lookups", envInt("FORGE_LIMIT_RELEASE_LOOKUPS", 0), "release lookups per minute, all callers together (0: the default 1000; negative: no limit)")
 	f.IntVar(&o.DeploymentsPerMinute, "limit-deployments", envInt("FORGE_LIMIT_DEPLOYMENTS", 0), "deployments per minute per environment (0: the default 10; negative: no limit)")
 	f.StringVar(&engine, "engine", env("FORGE_ENGINE", forgeapi.EngineNone), "how runs are executed: none (they stay pending for an external orchestrator) or argo (an Argo Workflow per run)")
+	f.DurationVar(&o.ReconcileEvery, "reconcile-every", envDuration("FORGE_RECONCILE_EVERY", time.Minute), "with an engine: how often runs whose workflow ended before them are failed (0: never)")
+	f.DurationVar(&o.ReconcileGrace, "reconcile-grace", envDuration("FORGE_RECONCILE_GRACE", 10*time.Minute), "with an engine: runs younger than this are not reconciled (their workflow may be starting)")
 	f.StringVar(&argo.Server, "argo-server", env("FORGE_ARGO_SERVER", ""), "with --engine argo: the Argo Server's URL, e.g. https://argo-server.argo:2746")
 	f.StringVar(&argo.Namespace, "argo-namespace", env("FORGE_ARGO_NAMESPACE", ""), "with --engine argo: the namespace workflows are created in")
 	f.StringVar(&argo.TokenFile, "argo-token-file", env("FORGE_ARGO_TOKEN_FILE", ""), "with --engine argo: file holding the Argo Server's bearer token, read at start (empty: send none)")
@@ -139,6 +142,13 @@ so on (FORGE_ + the flag in upper case with _ for -).`,
 		return 1
 	}
 	return 0
+}
+
+func envDuration(name string, def time.Duration) time.Duration {
+	if d, err := time.ParseDuration(os.Getenv(name)); err == nil {
+		return d
+	}
+	return def
 }
 
 func envInt(name string, def int) int {
