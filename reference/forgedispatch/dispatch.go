@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -24,6 +25,7 @@ import (
 	"github.com/catalyst-forge/forge/domain/discovery"
 	"github.com/catalyst-forge/forge/domain/event"
 	"github.com/catalyst-forge/forge/domain/pipeline"
+	"github.com/catalyst-forge/forge/reference/objstore"
 )
 
 // The stages of a run's workflow.
@@ -62,6 +64,10 @@ type Options struct {
 	NATSURL  string // the JetStream server the workers consume from
 	OutDir   string // discovery's files (default DefaultOutDir)
 
+	// Objects, when set, is the object store the workers put results too
+	// large for a message in (a discovery output near its 1 MB cap); it
+	// must be the workers' store.
+	Objects objstore.Options
 	// QueueOptions configure the job queue; they must describe the same
 	// streams as the workers' queue (the defaults do).
 	QueueOptions []natsqueue.Option
@@ -184,6 +190,8 @@ type dispatcher struct {
 	store  *gormstore.Store
 	nc     *nats.Conn
 	orch   *orchestrating.Orchestrator
+
+	closeObjects func()
 }
 
 func (d *dispatcher) open(ctx context.Context, o Options, logger *logrus.Logger) (err error) {
@@ -204,7 +212,16 @@ func (d *dispatcher) open(ctx context.Context, o Options, logger *logrus.Logger)
 	if err != nil {
 		return fmt.Errorf("connecting to NATS at %s: %s", server, scrubURLs(err.Error(), o.NATSURL))
 	}
-	queue, err := natsqueue.New(ctx, d.nc, o.QueueOptions...)
+	qopts := o.QueueOptions
+	if o.Objects.Set() {
+		objects, closeObjects, err := objstore.Open(ctx, o.Objects)
+		if err != nil {
+			return fmt.Errorf("opening the object store: %w", err)
+		}
+		d.closeObjects = closeObjects
+		qopts = append(slices.Clone(qopts), natsqueue.WithObjectStore(objects))
+	}
+	queue, err := natsqueue.New(ctx, d.nc, qopts...)
 	if err != nil {
 		return fmt.Errorf("opening the job queue on NATS at %s: %s", server, scrubURLs(err.Error(), o.NATSURL))
 	}
@@ -216,6 +233,9 @@ func (d *dispatcher) open(ctx context.Context, o Options, logger *logrus.Logger)
 }
 
 func (d *dispatcher) close() {
+	if d.closeObjects != nil {
+		d.closeObjects()
+	}
 	if d.nc != nil {
 		d.nc.Close()
 	}

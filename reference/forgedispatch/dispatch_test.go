@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/catalyst-forge/forge/adapters/onprem/fsblob"
 	"github.com/catalyst-forge/forge/adapters/onprem/gormstore"
 	"github.com/catalyst-forge/forge/adapters/onprem/natsembed"
 	"github.com/catalyst-forge/forge/adapters/onprem/natsqueue"
@@ -23,6 +24,7 @@ import (
 	"github.com/catalyst-forge/forge/domain/job"
 	"github.com/catalyst-forge/forge/domain/pipeline"
 	"github.com/catalyst-forge/forge/ports"
+	"github.com/catalyst-forge/forge/reference/objstore"
 )
 
 // waitLimit bounds every wait of these tests for something to happen.
@@ -65,6 +67,7 @@ type env struct {
 	dsn   string
 	url   string
 	out   string
+	objs  string // the workers' object store, for large results
 	store *gormstore.Store
 	run   *pipeline.Run
 	logs  lockedBuffer
@@ -77,7 +80,8 @@ func newEnv(t *testing.T, disc discovery.Output, ci ciFunc) *env {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
-	e := &env{t: t, dsn: "sqlite://" + filepath.Join(dir, "forge.db"), out: filepath.Join(dir, "out"), execs: map[string]int{}}
+	e := &env{t: t, dsn: "sqlite://" + filepath.Join(dir, "forge.db"), out: filepath.Join(dir, "out"),
+		objs: filepath.Join(dir, "objects"), execs: map[string]int{}}
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("dispatcher logs:\n%s", e.logs.String())
@@ -108,7 +112,12 @@ func newEnv(t *testing.T, disc discovery.Output, ci ciFunc) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	queue, err := natsqueue.New(ctx, nc, natsqueue.WithShutdownGrace(time.Second))
+	objects, err := fsblob.New(e.objs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = objects.Close() })
+	queue, err := natsqueue.New(ctx, nc, natsqueue.WithShutdownGrace(time.Second), natsqueue.WithObjectStore(objects))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -530,4 +539,25 @@ func equalStatuses(a, b map[string]pipeline.Status) bool {
 		}
 	}
 	return true
+}
+
+// TestLargeDiscoveryOutputThroughTheObjectStore: a discovery output too
+// large for a NATS message reaches the dispatcher through the object store
+// it shares with the workers; without one the stage fails naming what is
+// missing, and the stage run again with it picks up the stored result.
+func TestLargeDiscoveryOutputThroughTheObjectStore(t *testing.T) {
+	big := output(false)
+	big.Projects[0].Phases["build"][0].Run = "echo " + strings.Repeat("x", 1200<<10)
+	e := newEnv(t, big, succeed)
+	o := e.options(StageDiscovery, "")
+	if err := Run(context.Background(), o); err == nil || !strings.Contains(err.Error(), "this queue has no object store") {
+		t.Fatalf("discovery without the object store = %v, want one naming the missing object store", err)
+	}
+	o.Objects = objstore.Options{Dir: e.objs}
+	if err := Run(context.Background(), o); err != nil {
+		t.Fatalf("discovery with the object store: %v", err)
+	}
+	if got := e.getRun(); len(got.DiscoveryOutput) < 1200<<10 || len(got.Phases) != 2 {
+		t.Errorf("stored output = %d bytes, %d phases", len(got.DiscoveryOutput), len(got.Phases))
+	}
 }

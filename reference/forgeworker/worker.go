@@ -7,17 +7,13 @@ package forgeworker
 
 import (
 	"context"
-	"fmt"
 	"io"
-	"os"
 	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/sirupsen/logrus"
 
-	"github.com/catalyst-forge/forge/adapters/aws/s3blob"
-	"github.com/catalyst-forge/forge/adapters/onprem/fsblob"
 	"github.com/catalyst-forge/forge/adapters/onprem/gitcache"
 	"github.com/catalyst-forge/forge/adapters/onprem/localsecrets"
 	"github.com/catalyst-forge/forge/adapters/onprem/natsqueue"
@@ -26,6 +22,7 @@ import (
 	"github.com/catalyst-forge/forge/domain/fault"
 	"github.com/catalyst-forge/forge/domain/job"
 	"github.com/catalyst-forge/forge/ports"
+	"github.com/catalyst-forge/forge/reference/objstore"
 	httptransport "github.com/catalyst-forge/forge/transport/http"
 )
 
@@ -48,10 +45,8 @@ type Options struct {
 	// Remote maps a repository to the URL it is fetched from (see
 	// working.RemoteTemplate; default working.DefaultRemote).
 	Remote string
-	// Logs go to the filesystem store in ObjectsDir (one machine, or a
-	// shared volume) or to the S3 bucket of S3 (when S3.Bucket is set).
-	ObjectsDir string
-	S3         s3blob.Config
+	// Objects is where logs (and results too large for a message) go.
+	Objects objstore.Options
 	// ShutdownGrace is how long running jobs get to finish when the
 	// worker stops before they go back to the queue (default 25 s);
 	// AckWait how soon a job of a dead worker is offered again (default
@@ -104,7 +99,7 @@ func Run(ctx context.Context, o Options) error {
 		grace = DefaultShutdownGrace
 	}
 
-	objects, closeObjects, err := openObjects(ctx, o)
+	objects, closeObjects, err := objstore.Open(ctx, o.Objects)
 	if err != nil {
 		return err
 	}
@@ -178,28 +173,4 @@ func parseTypes(names []string) ([]job.Type, error) {
 		}
 	}
 	return types, nil
-}
-
-// openObjects opens the log store the options name.
-func openObjects(ctx context.Context, o Options) (ports.ObjectStore, func(), error) {
-	switch {
-	case o.S3.Bucket != "" && o.ObjectsDir != "":
-		return nil, nil, fault.New(fault.Validation, "pass --objects-dir or --s3-bucket, not both")
-	case o.S3.Bucket != "":
-		s, err := s3blob.New(ctx, o.S3)
-		if err != nil {
-			return nil, nil, err
-		}
-		return s, func() {}, nil
-	case o.ObjectsDir != "":
-		if err := os.MkdirAll(o.ObjectsDir, 0o755); err != nil {
-			return nil, nil, fmt.Errorf("--objects-dir: %w", err)
-		}
-		s, err := fsblob.New(o.ObjectsDir)
-		if err != nil {
-			return nil, nil, err
-		}
-		return s, func() { _ = s.Close() }, nil
-	}
-	return nil, nil, fault.New(fault.Validation, "a worker needs a store for logs: --objects-dir DIR or --s3-bucket NAME")
 }

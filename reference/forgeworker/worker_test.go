@@ -26,6 +26,7 @@ import (
 	"github.com/catalyst-forge/forge/domain/pipeline"
 	"github.com/catalyst-forge/forge/reference/forgeapi"
 	"github.com/catalyst-forge/forge/reference/forgeworker"
+	"github.com/catalyst-forge/forge/reference/objstore"
 	httptransport "github.com/catalyst-forge/forge/transport/http"
 )
 
@@ -146,7 +147,7 @@ func (p *platform) worker(t *testing.T, name string) *exec.Cmd {
 	cfg, _ := json.Marshal(forgeworker.Options{
 		Types: []string{"discovery", "ci"}, Concurrency: 4, NATSURL: p.nats.URL(), Server: p.api,
 		Token: p.token(t, identity.RoleServiceAccount), CacheDir: filepath.Join(p.data, "cache"),
-		ObjectsDir: filepath.Join(p.data, "objects"), Remote: "file://" + p.root + "/{repository}",
+		Objects: objstore.Options{Dir: filepath.Join(p.data, "objects")}, Remote: "file://" + p.root + "/{repository}",
 		AckWait: 2 * time.Second, ShutdownGrace: 5 * time.Second,
 	})
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
@@ -272,14 +273,14 @@ func TestAWorkerKilledMidStep(t *testing.T) {
 }
 
 func TestBadOptionsAreRefusedBeforeAnythingStarts(t *testing.T) {
-	base := forgeworker.Options{NATSURL: "nats://127.0.0.1:1", Server: "http://127.0.0.1:1", Token: "t", CacheDir: t.TempDir(), ObjectsDir: t.TempDir()}
+	base := forgeworker.Options{NATSURL: "nats://127.0.0.1:1", Server: "http://127.0.0.1:1", Token: "t", CacheDir: t.TempDir(), Objects: objstore.Options{Dir: t.TempDir()}}
 	for name, edit := range map[string]func(*forgeworker.Options){
 		"an unknown job type":     func(o *forgeworker.Options) { o.Types = []string{"ci", "deploy"} },
 		"no token":                func(o *forgeworker.Options) { o.Token = "" },
 		"no NATS":                 func(o *forgeworker.Options) { o.NATSURL = "" },
 		"a remote without a name": func(o *forgeworker.Options) { o.Remote = "https://git.example.com/mono.git" },
-		"no log store":            func(o *forgeworker.Options) { o.ObjectsDir = "" },
-		"two log stores":          func(o *forgeworker.Options) { o.S3.Bucket = "logs" },
+		"no log store":            func(o *forgeworker.Options) { o.Objects.Dir = "" },
+		"two log stores":          func(o *forgeworker.Options) { o.Objects.S3.Bucket = "logs" },
 	} {
 		o := base
 		edit(&o)

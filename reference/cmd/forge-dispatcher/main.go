@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/catalyst-forge/forge/reference/forgedispatch"
+	"github.com/catalyst-forge/forge/reference/objstore"
 )
 
 func main() {
@@ -87,6 +88,7 @@ FORGE_GROUP.`,
 	f.StringVar(&o.Group, "group", env("FORGE_GROUP", ""), "phase-group: the group number (ignored by the other stages)")
 	f.StringVar(&o.Database, "database", env("FORGE_DATABASE", ""), "database: postgres://user:password@host:5432/db or sqlite:///path/forge.db")
 	f.StringVar(&o.NATSURL, "nats", env("FORGE_NATS_URL", ""), "the NATS JetStream server the workers take jobs from")
+	objstore.Flags(f, &o.Objects, "results too large for a message (the workers' store)")
 	f.StringVar(&o.OutDir, "out", env("FORGE_DISPATCH_OUT", forgedispatch.DefaultOutDir), "discovery: where to write phase-groups.json and release-enabled")
 
 	err := cmd.ExecuteContext(ctx)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/catalyst-forge/forge/application/working"
 	"github.com/catalyst-forge/forge/reference/forgeworker"
+	"github.com/catalyst-forge/forge/reference/objstore"
 )
 
 func main() {
@@ -89,12 +90,7 @@ others FORGE_ + the flag in upper case with _ for - (FORGE_CACHE_DIR...).`,
 	f.StringVar(&o.CacheDir, "cache-dir", env("FORGE_CACHE_DIR", ""), "git cache and workspaces")
 	f.Int64Var(&o.CacheBudget, "cache-budget", int64(envInt("FORGE_CACHE_BUDGET", 0)), "largest size of the git cache in bytes (0: the cache's default)")
 	f.StringVar(&o.Remote, "remote", env("FORGE_REMOTE", working.DefaultRemote), "where a repository is fetched from: {repository}, {owner} and {name} are filled in")
-	f.StringVar(&o.ObjectsDir, "objects-dir", env("FORGE_OBJECTS_DIR", ""), "filesystem object store for logs (one machine or a shared volume)")
-	f.StringVar(&o.S3.Bucket, "s3-bucket", env("FORGE_S3_BUCKET", ""), "S3 bucket for logs (credentials from the AWS default chain)")
-	f.StringVar(&o.S3.Prefix, "s3-prefix", env("FORGE_S3_PREFIX", ""), "key prefix inside the bucket")
-	f.StringVar(&o.S3.Region, "s3-region", env("FORGE_S3_REGION", ""), "bucket region (default: the AWS configuration's)")
-	f.StringVar(&o.S3.Endpoint, "s3-endpoint", env("FORGE_S3_ENDPOINT", ""), "S3-compatible server URL (MinIO...); empty: Amazon S3")
-	f.BoolVar(&o.S3.PathStyle, "s3-path-style", env("FORGE_S3_PATH_STYLE", "") == "true", "address the bucket in the path (most S3-compatible servers)")
+	objstore.Flags(f, &o.Objects, "logs")
 	f.DurationVar(&o.ShutdownGrace, "shutdown-grace", envDuration("FORGE_SHUTDOWN_GRACE", forgeworker.DefaultShutdownGrace), "on SIGTERM, how long running jobs get before they go back to the queue")
 	f.DurationVar(&o.AckWait, "ack-wait", envDuration("FORGE_ACK_WAIT", 0), "how soon a dead worker's job is offered again (0: the queue's default, 1m)")
 	if err := cmd.ExecuteContext(ctx); err != nil {
