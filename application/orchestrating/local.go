@@ -5,6 +5,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/catalyst-forge/forge/domain/fault"
 	"github.com/catalyst-forge/forge/domain/pipeline"
 	"github.com/catalyst-forge/forge/ports"
 )
@@ -61,7 +62,14 @@ func (e *LocalEngine) drive(runID string) {
 	}()
 	for attempt := 0; ; attempt++ {
 		err := e.orch.Execute(e.ctx, runID)
-		if err == nil || e.ctx.Err() != nil {
+		if err == nil || e.ctx.Err() != nil || fault.Is(err, fault.NotFound) {
+			return
+		}
+		if fault.Is(err, fault.Validation) {
+			// Trying again cannot help (an unreadable plan): end the run.
+			if err := e.orch.endRun(e.ctx, runID, "the run cannot go on: "+err.Error()); err != nil && e.onError != nil {
+				e.onError(runID, err)
+			}
 			return
 		}
 		if e.onError != nil {
@@ -119,7 +127,9 @@ func (e *LocalEngine) Resume(ctx context.Context) (int, error) {
 // Close stops driving runs and waits for the goroutines to return. Runs in
 // progress stay as they are, for Resume to pick up.
 func (e *LocalEngine) Close() {
-	e.stop()
+	e.mu.Lock()
+	e.stop() // under mu: no Start adds to wg after this
+	e.mu.Unlock()
 	e.wg.Wait()
 }
 
@@ -128,81 +138,53 @@ func (e *LocalEngine) Close() {
 // (its deadline, a pod that could not be scheduled, someone deleted it) or
 // never started, so no run stays running forever. Runs younger than grace
 // are left alone (their workflow may be starting). It returns how many
-// runs it ended; an error (the engine or the store unreachable) leaves the
-// rest for the next call.
+// runs it ended, and the first error met; a run it could not look at is
+// left for the next call, the others are still looked at.
 func (o *Orchestrator) Reconcile(ctx context.Context, engine ports.WorkflowEngine, grace time.Duration) (int, error) {
-	ended := 0
+	var candidates []pipeline.Run
 	for _, st := range []pipeline.Status{pipeline.StatusRunning, pipeline.StatusPending} {
-		runs, _, err := o.Store.ListRuns(ctx, ports.RunFilter{Status: st}, ports.Page{Limit: ports.MaxPageLimit})
-		if err != nil {
-			return ended, err
+		for offset := 0; ; {
+			runs, total, err := o.Store.ListRuns(ctx, ports.RunFilter{Status: st}, ports.Page{Limit: ports.MaxPageLimit, Offset: offset})
+			if err != nil {
+				return 0, err
+			}
+			candidates = append(candidates, runs...)
+			offset += len(runs)
+			if len(runs) == 0 || offset >= total {
+				break
+			}
 		}
-		for i := range runs {
-			if o.Clock.Now().Sub(runs[i].CreatedAt) < grace {
-				continue
-			}
-			active, err := engine.Active(ctx, &runs[i])
-			if err != nil {
-				return ended, err
-			}
-			if active {
-				continue
-			}
-			run, err := o.Store.GetRun(ctx, runs[i].ID)
-			if err != nil {
-				return ended, err
-			}
-			if run.Status.Terminal() {
-				continue // it ended while we looked
-			}
-			if err := o.abandon(ctx, run); err != nil {
-				return ended, err
-			}
+	}
+	ended := 0
+	var firstErr error
+	for i := range candidates {
+		if o.Clock.Now().Sub(candidates[i].CreatedAt) < grace {
+			continue
+		}
+		done, err := o.reconcileRun(ctx, engine, &candidates[i])
+		if err != nil && firstErr == nil {
+			firstErr = err
+		}
+		if done {
 			ended++
 		}
 	}
-	return ended, nil
+	return ended, firstErr
 }
 
-// abandon ends a run whose workflow is gone: what never started is
-// skipped, what was running fails, and so does the run.
+func (o *Orchestrator) reconcileRun(ctx context.Context, engine ports.WorkflowEngine, run *pipeline.Run) (bool, error) {
+	active, err := engine.Active(ctx, run)
+	if err != nil || active {
+		return false, err
+	}
+	cur, err := o.Store.GetRun(ctx, run.ID)
+	if err != nil || cur.Status.Terminal() {
+		return false, err // or it ended while we looked
+	}
+	return true, o.abandon(ctx, cur)
+}
+
+// abandon ends a run whose workflow is gone, and all it holds.
 func (o *Orchestrator) abandon(ctx context.Context, run *pipeline.Run) error {
-	reason := "its workflow ended before the run did (it failed, was deleted or never started)"
-	if err := o.finish(ctx, run.ID, pipeline.StatusFailed, reason); err != nil {
-		return err
-	}
-	now := o.Clock.Now()
-	for _, ph := range run.Phases {
-		for _, t := range ph.Tasks {
-			for _, s := range t.Steps {
-				if s.Status.Terminal() {
-					continue
-				}
-				_, _ = o.Store.UpdateStep(ctx, s.ID, func(p *pipeline.Step) error {
-					if p.Status == pipeline.StatusRunning {
-						p.Status = pipeline.StatusFailed
-					} else if !p.Status.Terminal() {
-						p.Status = pipeline.StatusSkipped
-					}
-					pipeline.Apply(p.Status, now, &p.StartedAt, &p.CompletedAt)
-					return nil
-				})
-			}
-			if t.Status.Terminal() {
-				continue
-			}
-			_, _ = o.Store.UpdateTask(ctx, t.ID, func(p *pipeline.Task) error {
-				switch p.Status {
-				case pipeline.StatusRunning:
-					p.Status, p.Error = pipeline.StatusFailed, "abandoned: "+reason
-				case pipeline.StatusPending:
-					p.Status = pipeline.StatusSkipped
-				}
-				pipeline.Apply(p.Status, now, &p.StartedAt, &p.CompletedAt)
-				return nil
-			})
-		}
-		o.closePhase(ctx, run.ID, ph.ID)
-	}
-	return nil
+	return o.endRun(ctx, run.ID, "its workflow ended before the run did (it failed, was deleted or never started)")
 }

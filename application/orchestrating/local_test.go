@@ -133,8 +133,10 @@ func TestRunLimit(t *testing.T) {
 	f := newFixture(t)
 	f.orch.Limit = 300 * time.Millisecond
 	f.worker(t, discoveryOf(output()), func(ctx context.Context, tj orchestrating.TaskJob) (orchestrating.TaskResult, error) {
-		// Never finishes on its own; stops when the run has ended, as
-		// workers do.
+		// Starts its first step, never finishes on its own, and stops
+		// when the run has ended, as workers do.
+		_, _ = f.store.UpdateTask(ctx, tj.TaskID, func(t *pipeline.Task) error { t.Status = pipeline.StatusRunning; return nil })
+		_, _ = f.store.UpdateStep(ctx, tj.Steps[0].ID, func(s *pipeline.Step) error { s.Status = pipeline.StatusRunning; return nil })
 		for {
 			if run, err := f.store.GetRun(ctx, tj.RunID); err == nil && run.Status.Terminal() {
 				return orchestrating.TaskResult{Status: pipeline.StatusFailed}, nil
@@ -153,7 +155,8 @@ func TestRunLimit(t *testing.T) {
 	if run.Status != pipeline.StatusFailed || run.Reason != "the run passed its 300ms limit" {
 		t.Fatalf("run = %s (%q)", run.Status, run.Reason)
 	}
-	if got := statuses(run); got["build"] != "failed" || got["test"] != "skipped" || got["test/web/unit"] != "skipped" {
+	if got := statuses(run); got["build"] != "failed" || got["build/api/compile"] != "failed" || got["build/api/vet"] != "skipped" ||
+		got["test"] != "skipped" || got["test/web/unit"] != "skipped" {
 		t.Errorf("statuses = %v", got)
 	}
 

@@ -155,12 +155,6 @@ func (o *Orchestrator) RunGroup(ctx context.Context, runID string, n int) (ended
 		// The tasks' waits ended with the limit, not with an outcome:
 		// the group fails (its workers stop when they see the run has
 		// ended) and nothing after it runs.
-		wctx := context.WithoutCancel(ctx)
-		o.skipPending(wctx, groups[i].phases)
-		for _, ph := range groups[i].phases {
-			o.setPhase(wctx, ph.ID, pipeline.StatusFailed)
-		}
-		o.skipRest(wctx, groups[i+1:])
 		return true, o.overLimit(ctx, runID)
 	}
 	if err != nil {
@@ -351,16 +345,23 @@ func (o *Orchestrator) runGroup(ctx context.Context, run *pipeline.Run, out *dis
 		stopTimer.Stop()
 	}
 	mu.Unlock()
-	if ctx.Err() == context.DeadlineExceeded {
-		return "", ctx.Err() // the run's limit: RunGroup ends it
+	if ctx.Err() != nil {
+		// The run's limit (RunGroup ends it) or the orchestration stopped
+		// (the run is resumed later): the waits ended, not the tasks.
+		return "", ctx.Err()
 	}
-	if failure != "" || firstErr != nil {
-		o.skipPending(ctx, g.phases)
+	if failure == "" && firstErr != nil {
+		return "", firstErr // interrupted: the records wait for the resume
+	}
+	if failure != "" {
+		// Tasks that never started are skipped; one whose worker did not
+		// report within StopWait is failed.
+		o.settle(ctx, g.phases, "stopped: the run failed and its worker did not report in time")
 	}
 	for _, ph := range g.phases {
 		o.closePhase(ctx, run.ID, ph.ID)
 	}
-	return failure, firstErr
+	return failure, nil
 }
 
 // runTask dispatches one task's CI job and records the task's outcome.
@@ -418,47 +419,73 @@ func (o *Orchestrator) runTask(ctx context.Context, run *pipeline.Run, out *disc
 		pipeline.Apply(status, now, &task.StartedAt, &task.CompletedAt)
 		return nil
 	})
+	if status != pipeline.StatusSuccess {
+		// Steps its worker could not report (it died on the last
+		// delivery, or was stopped) end with the task.
+		o.settleTask(ctx, t.ID, msg)
+	}
 	return msg, nil
 }
 
-// skipPending marks every task and step of phases that never started as
-// skipped.
-func (o *Orchestrator) skipPending(ctx context.Context, phases []pipeline.Phase) {
-	now := o.Clock.Now()
+// settle ends whatever the phases still hold once the run has ended:
+// steps that never started are skipped, steps still running failed, tasks
+// that never started skipped and tasks still running failed with reason.
+func (o *Orchestrator) settle(ctx context.Context, phases []pipeline.Phase, reason string) {
 	for _, ph := range phases {
 		for _, t := range ph.Tasks {
-			cur, err := o.Store.GetTask(ctx, t.ID)
-			if err != nil {
-				continue
-			}
-			for _, st := range cur.Steps {
-				if st.Status == pipeline.StatusPending {
-					_, _ = o.Store.UpdateStep(ctx, st.ID, func(s *pipeline.Step) error {
-						if s.Status == pipeline.StatusPending {
-							s.Status = pipeline.StatusSkipped
-							pipeline.Apply(s.Status, now, &s.StartedAt, &s.CompletedAt)
-						}
-						return nil
-					})
-				}
-			}
-			if cur.Status == pipeline.StatusPending {
-				_, _ = o.Store.UpdateTask(ctx, t.ID, func(task *pipeline.Task) error {
-					if task.Status == pipeline.StatusPending {
-						task.Status = pipeline.StatusSkipped
-						pipeline.Apply(task.Status, now, &task.StartedAt, &task.CompletedAt)
-					}
-					return nil
-				})
-			}
+			o.settleTask(ctx, t.ID, reason)
 		}
 	}
+}
+
+// settleTask ends one task and its steps as settle does.
+func (o *Orchestrator) settleTask(ctx context.Context, taskID, reason string) {
+	now := o.Clock.Now()
+	cur, err := o.Store.GetTask(ctx, taskID)
+	if err != nil {
+		return
+	}
+	end := func(st pipeline.Status) pipeline.Status {
+		switch st {
+		case pipeline.StatusPending:
+			return pipeline.StatusSkipped
+		case pipeline.StatusRunning:
+			return pipeline.StatusFailed
+		}
+		return st
+	}
+	for _, st := range cur.Steps {
+		if st.Status.Terminal() {
+			continue
+		}
+		_, _ = o.Store.UpdateStep(ctx, st.ID, func(s *pipeline.Step) error {
+			if !s.Status.Terminal() {
+				s.Status = end(s.Status)
+				pipeline.Apply(s.Status, now, &s.StartedAt, &s.CompletedAt)
+			}
+			return nil
+		})
+	}
+	if cur.Status.Terminal() {
+		return
+	}
+	_, _ = o.Store.UpdateTask(ctx, taskID, func(t *pipeline.Task) error {
+		if t.Status.Terminal() {
+			return nil
+		}
+		t.Status = end(t.Status)
+		if t.Status == pipeline.StatusFailed && t.Error == "" {
+			t.Error = reason
+		}
+		pipeline.Apply(t.Status, now, &t.StartedAt, &t.CompletedAt)
+		return nil
+	})
 }
 
 // skipRest marks the phases of later groups, and all they hold, skipped.
 func (o *Orchestrator) skipRest(ctx context.Context, groups []group) {
 	for _, g := range groups {
-		o.skipPending(ctx, g.phases)
+		o.settle(ctx, g.phases, "the run ended before it started")
 		for _, ph := range g.phases {
 			o.setPhase(ctx, ph.ID, pipeline.StatusSkipped)
 		}
@@ -546,13 +573,19 @@ func (o *Orchestrator) finish(ctx context.Context, id string, status pipeline.St
 		}
 		return nil
 	}
+	o.announceFinished(ctx, run)
+	return nil
+}
+
+// announceFinished reports the finished status point and announces
+// run.completed.
+func (o *Orchestrator) announceFinished(ctx context.Context, run *pipeline.Run) {
 	o.reportFinished(ctx, run)
 	data := map[string]any{"run_id": run.ID, "status": string(run.Status)}
 	if run.CompletedAt != nil {
 		data["duration_seconds"] = int(run.CompletedAt.Sub(run.StartedAt).Seconds())
 	}
 	o.Events.Announce(ctx, event.RunCompleted, data)
-	return nil
 }
 
 // reportFinished sends the run's finished status point.
@@ -576,10 +609,29 @@ func (o *Orchestrator) interrupted(ctx context.Context, id string, err error) er
 	return err
 }
 
-// overLimit ends a run that passed its time limit as failed.
+// overLimit ends a run that passed its time limit as failed, and all it
+// holds.
 func (o *Orchestrator) overLimit(ctx context.Context, id string) error {
-	return o.finish(context.WithoutCancel(ctx), id, pipeline.StatusFailed,
-		fmt.Sprintf("the run passed its %s limit", orDefault(o.Limit, RunLimit)))
+	return o.endRun(context.WithoutCancel(ctx), id, fmt.Sprintf("the run passed its %s limit", orDefault(o.Limit, RunLimit)))
+}
+
+// endRun fails a run that cannot go on and settles everything it holds:
+// a phase with work still running or failed fails, one that never started
+// is skipped. A run that had ended already is left as it is.
+func (o *Orchestrator) endRun(ctx context.Context, id, reason string) error {
+	run, changed, err := o.changeRun(ctx, id, pipeline.StatusFailed, reason)
+	if err != nil || !changed {
+		return err
+	}
+	o.announceFinished(ctx, run)
+	if run, err = o.Store.GetRun(ctx, id); err != nil {
+		return err
+	}
+	for _, ph := range run.Phases {
+		o.settle(ctx, []pipeline.Phase{ph}, "stopped: "+reason)
+		o.closePhase(ctx, id, ph.ID)
+	}
+	return nil
 }
 
 func (o *Orchestrator) report(ctx context.Context, run *pipeline.Run, point ports.StatusPoint, desc string) {

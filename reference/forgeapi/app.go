@@ -226,7 +226,10 @@ func (a *App) Run(ctx context.Context) error {
 	errc := make(chan error, 1)
 	go func() { errc <- a.server.Serve(a.listener) }()
 	if a.orch != nil {
-		go a.reconcile(ctx)
+		rctx, stop := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() { defer close(done); a.reconcile(rctx) }()
+		defer func() { stop(); <-done }()
 	}
 	select {
 	case err := <-errc:

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -26,6 +25,7 @@ import (
 	"github.com/catalyst-forge/forge/domain/event"
 	"github.com/catalyst-forge/forge/domain/pipeline"
 	"github.com/catalyst-forge/forge/reference/objstore"
+	"github.com/catalyst-forge/forge/reference/redact"
 )
 
 // The stages of a run's workflow.
@@ -207,10 +207,10 @@ func (d *dispatcher) open(ctx context.Context, o Options, logger *logrus.Logger)
 	if err = d.store.CheckSchema(ctx); err != nil {
 		return fmt.Errorf("database %s: %w", db, err)
 	}
-	server := redactURLs(o.NATSURL)
+	server := redact.URLs(o.NATSURL)
 	d.nc, err = nats.Connect(o.NATSURL, nats.Name("forge-dispatcher"), nats.MaxReconnects(-1))
 	if err != nil {
-		return fmt.Errorf("connecting to NATS at %s: %s", server, scrubURLs(err.Error(), o.NATSURL))
+		return fmt.Errorf("connecting to NATS at %s: %s", server, redact.Scrub(err.Error(), o.NATSURL))
 	}
 	qopts := o.QueueOptions
 	if o.Objects.Set() {
@@ -223,7 +223,7 @@ func (d *dispatcher) open(ctx context.Context, o Options, logger *logrus.Logger)
 	}
 	queue, err := natsqueue.New(ctx, d.nc, qopts...)
 	if err != nil {
-		return fmt.Errorf("opening the job queue on NATS at %s: %s", server, scrubURLs(err.Error(), o.NATSURL))
+		return fmt.Errorf("opening the job queue on NATS at %s: %s", server, redact.Scrub(err.Error(), o.NATSURL))
 	}
 	events := &announcing.Announcer{Publisher: natsevents.New(d.nc, ""), OnError: func(e event.Event, err error) {
 		d.log.WithError(err).WithField("event_type", e.Type).Error("event not published")
@@ -423,40 +423,4 @@ func writeAtomic(path string, data []byte) error {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	return nil
-}
-
-// redactURLs returns a NATS server list (comma-separated URLs) without
-// any user, password or token.
-func redactURLs(servers string) string {
-	parts := strings.Split(servers, ",")
-	for i, p := range parts {
-		u, err := url.Parse(strings.TrimSpace(p))
-		switch {
-		case err != nil:
-			parts[i] = "(unparsable URL)"
-		case u.User != nil:
-			u.User = url.User("xxxxx")
-			parts[i] = u.String()
-		default:
-			parts[i] = u.String()
-		}
-	}
-	return strings.Join(parts, ",")
-}
-
-// scrubURLs removes the credentials of the servers' URLs from msg.
-func scrubURLs(msg, servers string) string {
-	for _, p := range strings.Split(servers, ",") {
-		u, err := url.Parse(strings.TrimSpace(p))
-		if err != nil || u.User == nil {
-			continue
-		}
-		if pw, ok := u.User.Password(); ok && pw != "" {
-			msg = strings.ReplaceAll(msg, pw, "xxxxx")
-		}
-		if name := u.User.Username(); name != "" {
-			msg = strings.ReplaceAll(msg, name, "xxxxx")
-		}
-	}
-	return msg
 }

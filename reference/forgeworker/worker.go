@@ -23,6 +23,7 @@ import (
 	"github.com/catalyst-forge/forge/domain/job"
 	"github.com/catalyst-forge/forge/ports"
 	"github.com/catalyst-forge/forge/reference/objstore"
+	"github.com/catalyst-forge/forge/reference/redact"
 	httptransport "github.com/catalyst-forge/forge/transport/http"
 )
 
@@ -114,7 +115,7 @@ func Run(ctx context.Context, o Options) error {
 	}
 	nc, err := nats.Connect(o.NATSURL, nats.Name("forge-worker"), nats.MaxReconnects(-1))
 	if err != nil {
-		return fault.Wrap(fault.Unavailable, err, "connecting to NATS at %s", o.NATSURL)
+		return fault.New(fault.Unavailable, "connecting to NATS at %s: %s", redact.URLs(o.NATSURL), redact.Scrub(err.Error(), o.NATSURL))
 	}
 	defer nc.Close()
 	qopts := []natsqueue.Option{natsqueue.WithObjectStore(objects), natsqueue.WithShutdownGrace(grace)}
@@ -136,7 +137,7 @@ func Run(ctx context.Context, o Options) error {
 		Remote:   remote,
 		Secrets:  localsecrets.Resolve,
 	}
-	log.WithFields(logrus.Fields{"types": o.Types, "concurrency": concurrency, "nats": o.NATSURL, "server": o.Server, "remote": o.Remote}).Info("forge-worker consuming")
+	log.WithFields(logrus.Fields{"types": o.Types, "concurrency": concurrency, "nats": redact.URLs(o.NATSURL), "server": redact.URLs(o.Server), "remote": redact.URLs(o.Remote)}).Info("forge-worker consuming")
 	err = queue.Consume(ctx, types, concurrency, logged(log, w.Handle))
 	log.Info("forge-worker stopped")
 	return err

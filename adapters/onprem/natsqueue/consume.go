@@ -376,7 +376,9 @@ func (c *consumption) run(p *puller, m jetstream.Msg) {
 		return // the job went back to the queue; this outcome is dropped
 	}
 	if c.hard.Err() != nil {
-		_ = m.Nak() // stopped by the shutdown: another worker runs it again
+		// Stopped by the shutdown: another worker runs it again, unless
+		// this was its last delivery.
+		c.handBack(m, tok, attempt)
 		return
 	}
 	o := outcome{attempt: attempt, payload: payload}

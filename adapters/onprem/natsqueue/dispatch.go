@@ -124,11 +124,17 @@ func (q *Queue) awaitStored(ctx context.Context, live <-chan *nats.Msg, jobID, s
 	}
 	poll := firstPoll
 	for {
-		stored, err := q.results.GetLastMsgForSubject(ctx, subject)
+		// Each read is bounded on its own: an answer lost in a
+		// reconnection must not hold the wait (and the live result).
+		rctx, cancel := context.WithTimeout(ctx, publishAttempt)
+		stored, err := q.results.GetLastMsgForSubject(rctx, subject)
+		cancel()
 		switch {
 		case err == nil:
 			return q.decode(ctx, jobID, stored.Header, stored.Data)
-		case !errors.Is(err, jetstream.ErrMsgNotFound):
+		case ctx.Err() != nil:
+			return job.Result{}, ctx.Err()
+		case !errors.Is(err, jetstream.ErrMsgNotFound) && !transient(err):
 			return job.Result{}, unavailable(err, "reading the stored result of job %s", jobID)
 		}
 		t := time.NewTimer(poll)

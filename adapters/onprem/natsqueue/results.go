@@ -83,6 +83,13 @@ func (q *Queue) reply(ctx context.Context, jobToken, replyTo string, o outcome) 
 // a reconnection is not waited for longer.
 const publishAttempt = 5 * time.Second
 
+// transient says err is worth another attempt: no answer in time, or no
+// server to answer (a reconnection, a JetStream leader election).
+func transient(err error) bool {
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout) ||
+		errors.Is(err, nats.ErrNoResponders) || errors.Is(err, jetstream.ErrNoStreamResponse)
+}
+
 // store keeps a result in the results stream, trying again until ctx ends
 // when an attempt gets no answer: storing is idempotent (the first result
 // of a job wins), so a retry cannot store a second one.
@@ -97,7 +104,7 @@ func (q *Queue) store(ctx context.Context, msg *nats.Msg) error {
 			return nil
 		case errors.As(err, &apiErr) && (apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence || apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant):
 			return nil // a result is stored already; the first one wins
-		case ctx.Err() != nil || !(errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrNoResponders) || errors.Is(err, jetstream.ErrNoStreamResponse)):
+		case ctx.Err() != nil || !transient(err):
 			return fmt.Errorf("publishing the result: %w", err)
 		}
 		select {
