@@ -156,7 +156,7 @@ func (o *Orchestrator) Reconcile(ctx context.Context, engine ports.WorkflowEngin
 		}
 	}
 	ended := 0
-	var firstErr error
+	firstErr := o.tidyCancelled(ctx, engine)
 	for i := range candidates {
 		if o.Clock.Now().Sub(candidates[i].CreatedAt) < grace {
 			continue
@@ -170,6 +170,72 @@ func (o *Orchestrator) Reconcile(ctx context.Context, engine ports.WorkflowEngin
 		}
 	}
 	return ended, firstErr
+}
+
+// tidyCancelled settles what the newest cancelled runs still hold once
+// their workflow has stopped: a terminated Argo workflow's dispatcher may
+// be killed before it records its group's end.
+func (o *Orchestrator) tidyCancelled(ctx context.Context, engine ports.WorkflowEngine) error {
+	runs, _, err := o.Store.ListRuns(ctx, ports.RunFilter{Status: pipeline.StatusCancelled}, ports.Page{Limit: ports.MaxPageLimit})
+	if err != nil {
+		return err
+	}
+	for i := range runs {
+		if runs[i].CompletedAt == nil {
+			continue
+		}
+		// Workers report what they stopped within seconds; after that,
+		// and for an hour, what is left is tidied.
+		if since := o.Clock.Now().Sub(*runs[i].CompletedAt); since < time.Minute || since > tidyWindow {
+			continue
+		}
+		run, err := o.Store.GetRun(ctx, runs[i].ID)
+		if err != nil {
+			return err
+		}
+		if !unsettled(run) {
+			continue
+		}
+		if active, err := engine.Active(ctx, run); err != nil || active {
+			if err != nil {
+				return err
+			}
+			continue
+		}
+		for _, ph := range run.Phases {
+			o.settle(ctx, []pipeline.Phase{ph}, "stopped: the run was cancelled")
+			if ph.Status == pipeline.StatusPending {
+				o.setPhase(ctx, ph.ID, pipeline.StatusSkipped)
+			} else {
+				o.closePhase(ctx, run.ID, ph.ID)
+			}
+		}
+	}
+	return nil
+}
+
+// tidyWindow is how long after its cancellation a run is tidied.
+const tidyWindow = time.Hour
+
+// unsettled says whether a run holds a phase, task or step that has not
+// ended.
+func unsettled(run *pipeline.Run) bool {
+	for _, ph := range run.Phases {
+		if !ph.Status.Terminal() {
+			return true
+		}
+		for _, t := range ph.Tasks {
+			if !t.Status.Terminal() {
+				return true
+			}
+			for _, s := range t.Steps {
+				if !s.Status.Terminal() {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
 
 func (o *Orchestrator) reconcileRun(ctx context.Context, engine ports.WorkflowEngine, run *pipeline.Run) (bool, error) {

@@ -233,3 +233,42 @@ func TestReconcileEndsRunsWhoseWorkflowIsGone(t *testing.T) {
 		}
 	}
 }
+
+// TestReconcileTidiesACancelledRun: a run cancelled while its (Argo)
+// workflow's dispatcher was killed keeps running and pending records;
+// once the workflow has stopped, Reconcile ends them.
+func TestReconcileTidiesACancelledRun(t *testing.T) {
+	f := newFixture(t)
+	f.worker(t, discoveryOf(output()), nil)
+	ctx := context.Background()
+	if _, err := f.orch.Discover(ctx, f.run.ID); err != nil {
+		t.Fatal(err)
+	}
+	run, _ := f.store.GetRun(ctx, f.run.ID)
+	build := run.Phases[0]
+	f.orch.Clock = func() time.Time { return time.Now().Add(-5 * time.Minute) }
+	_, _ = f.store.UpdatePhase(ctx, build.ID, func(p *pipeline.Phase) error { p.Status = pipeline.StatusRunning; return nil })
+	_, _ = f.store.UpdateTask(ctx, build.Tasks[0].ID, func(t *pipeline.Task) error { t.Status = pipeline.StatusRunning; return nil })
+	_, _ = f.store.UpdateStep(ctx, build.Tasks[0].Steps[0].ID, func(s *pipeline.Step) error { s.Status = pipeline.StatusRunning; return nil })
+	cancelled := time.Now().Add(-5 * time.Minute)
+	_, _ = f.store.UpdateRun(ctx, f.run.ID, func(r *pipeline.Run) error {
+		r.Status, r.CompletedAt = pipeline.StatusCancelled, &cancelled
+		return nil
+	})
+	f.orch.Clock = nil
+	if _, err := f.orch.Reconcile(ctx, engineStub{active: map[string]bool{f.run.ID: true}}, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := f.store.GetRun(ctx, f.run.ID); statuses(got)["build/api"] != "running" {
+		t.Fatalf("tidied while its workflow still runs: %v", statuses(got))
+	}
+	if _, err := f.orch.Reconcile(ctx, engineStub{}, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := f.store.GetRun(ctx, f.run.ID)
+	want := map[string]string{"build": "failed", "build/api": "failed", "build/api/compile": "failed", "build/api/vet": "skipped",
+		"test": "skipped", "test/api": "skipped", "test/api/unit": "skipped", "test/web": "skipped", "test/web/unit": "skipped"}
+	if s := statuses(got); got.Status != pipeline.StatusCancelled || !equal(s, want) {
+		t.Errorf("run %s, statuses = %v\nwant %v", got.Status, s, want)
+	}
+}
