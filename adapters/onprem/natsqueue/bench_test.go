@@ -37,6 +37,13 @@ func BenchmarkRoundTrip(b *testing.B) {
 	}
 	defer s.Shutdown()
 	b.Run("embedded", func(b *testing.B) { benchServer(b, s.Connect) })
+	// The local profile's own set-up: no listener, in-process connections.
+	inproc, err := natsembed.Start(context.Background(), natsembed.Config{Dir: b.TempDir(), NoListener: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer inproc.Shutdown()
+	b.Run("embedded-in-process", func(b *testing.B) { benchServer(b, inproc.Connect) })
 	if url := os.Getenv(natsURLEnv); url != "" {
 		b.Run("nats-server", func(b *testing.B) {
 			benchServer(b, func(opts ...nats.Option) (*nats.Conn, error) { return nats.Connect(url, opts...) })
