@@ -125,7 +125,9 @@ func (w *Worker) batch(ctx, jobCtx context.Context, tj orchestrating.TaskJob, di
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if !w.step(bctx, jobCtx, tj, dir, st, ids[st.Name]) {
+			// A step stopped because the task was (its run ended) did
+			// not fail on its own: the task reports being stopped.
+			if !w.step(bctx, jobCtx, tj, dir, st, ids[st.Name]) && ctx.Err() == nil {
 				mu.Lock()
 				if failed == "" {
 					failed = st.Name

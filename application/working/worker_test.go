@@ -263,7 +263,8 @@ func TestTaskStopsWhenTheRunEnds(t *testing.T) {
 	e.reports.mu.Unlock()
 	select {
 	case res := <-done:
-		if res.Status != pipeline.StatusFailed || !e.reports.has("step id-after skipped") {
+		if res.Status != pipeline.StatusFailed || res.FailedStep != "" || !e.reports.has("step id-after skipped") ||
+			!e.reports.has("task failed stopped: the run is cancelled") {
 			t.Errorf("result %+v, events %v", res, e.reports.events)
 		}
 		if got := e.objs.text(working.LogKey("run1", "test", "api", "slow")); !strings.Contains(got, "stopped: the run is cancelled") {
