@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/catalyst-forge/forge/domain/fault"
+	"github.com/catalyst-forge/forge/reference/envdefault"
 	httptransport "github.com/catalyst-forge/forge/transport/http"
 )
 
@@ -27,7 +28,7 @@ type apiOptions struct {
 }
 
 func (o *apiOptions) flags(f *pflag.FlagSet) {
-	f.StringVar(&o.server, "server", envOr("FORGE_SERVER", DefaultServer), "API address (env FORGE_SERVER)")
+	f.StringVar(&o.server, "server", envdefault.String("FORGE_SERVER", DefaultServer), "API address (env FORGE_SERVER)")
 	f.StringVar(&o.tokenFile, "token-file", os.Getenv("FORGE_TOKEN_FILE"), "file holding the bearer token (env FORGE_TOKEN_FILE); FORGE_TOKEN holds the token itself")
 	f.StringVarP(&o.output, "output", "o", "table", "output format: table or json")
 }
@@ -88,13 +89,6 @@ func (o *apiOptions) print(w io.Writer, v any, table func(*tabwriter.Writer)) er
 // repositoryFlag adds --repository with its FORGE_REPOSITORY fallback.
 func repositoryFlag(cmd *cobra.Command, into *string) {
 	cmd.Flags().StringVarP(into, "repository", "r", os.Getenv("FORGE_REPOSITORY"), "repository as owner/name (env FORGE_REPOSITORY)")
-}
-
-func envOr(name, def string) string {
-	if v := os.Getenv(name); v != "" {
-		return v
-	}
-	return def
 }
 
 func orNone(s string) string {

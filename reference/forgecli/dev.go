@@ -12,6 +12,7 @@ import (
 	"github.com/catalyst-forge/forge/application/working"
 	"github.com/catalyst-forge/forge/domain/identity"
 	"github.com/catalyst-forge/forge/domain/pipeline"
+	"github.com/catalyst-forge/forge/reference/envdefault"
 	"github.com/catalyst-forge/forge/reference/forgedev"
 )
 
@@ -85,10 +86,10 @@ next time it starts.`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&o.Data, "data", envOr("FORGE_DEV_DATA", defaultDevData()), "keep the database, queue, logs and cache here (env FORGE_DEV_DATA)")
-	cmd.Flags().StringVar(&o.Addr, "addr", envOr("FORGE_ADDR", "127.0.0.1:8080"), "API listen address (env FORGE_ADDR)")
+	cmd.Flags().StringVar(&o.Data, "data", envdefault.String("FORGE_DEV_DATA", defaultDevData()), "keep the database, queue, logs and cache here (env FORGE_DEV_DATA)")
+	cmd.Flags().StringVar(&o.Addr, "addr", envdefault.String("FORGE_ADDR", "127.0.0.1:8080"), "API listen address (env FORGE_ADDR)")
 	cmd.Flags().StringVar(&o.DevKey, "dev-key", defaultDevKey(), "development signing key the API trusts (env FORGE_DEV_KEY); created if missing")
-	cmd.Flags().StringVar(&o.Remote, "remote", envOr("FORGE_REMOTE", working.DefaultRemote), "where workers fetch a repository from (env FORGE_REMOTE)")
+	cmd.Flags().StringVar(&o.Remote, "remote", envdefault.String("FORGE_REMOTE", working.DefaultRemote), "where workers fetch a repository from (env FORGE_REMOTE)")
 	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "log every API request (JSON, to stderr)")
 	return cmd
 }
@@ -132,7 +133,7 @@ FILE does not exist). Use it for a server on this machine:
 	}
 	cmd.Flags().StringVar(&keyFile, "dev-key", defaultDevKey(), "development signing key (env FORGE_DEV_KEY); created if missing")
 	cmd.Flags().StringSliceVar(&roles, "role", []string{"developer"}, "platform role(s): developer, approver, operator, service-account")
-	cmd.Flags().StringVar(&subject, "subject", envOr("USER", "developer"), "who the token names")
+	cmd.Flags().StringVar(&subject, "subject", envdefault.String("USER", "developer"), "who the token names")
 	cmd.Flags().DurationVar(&ttl, "ttl", 12*time.Hour, "how long the token is valid")
 	return cmd
 }

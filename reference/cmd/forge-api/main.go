@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"strconv"
 	"syscall"
 	"time"
 
@@ -17,6 +16,7 @@ import (
 
 	"github.com/catalyst-forge/forge/application/deploying"
 	"github.com/catalyst-forge/forge/domain/release"
+	"github.com/catalyst-forge/forge/reference/envdefault"
 	"github.com/catalyst-forge/forge/reference/forgeapi"
 )
 
@@ -25,13 +25,6 @@ func main() {
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
-}
-
-func env(name, def string) string {
-	if v := os.Getenv(name); v != "" {
-		return v
-	}
-	return def
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -88,29 +81,29 @@ so on (FORGE_ + the flag in upper case with _ for -).`,
 		},
 	}
 	f := serve.Flags()
-	f.StringVar(&o.Addr, "addr", env("FORGE_ADDR", "127.0.0.1:8080"), "listen address")
+	f.StringVar(&o.Addr, "addr", envdefault.String("FORGE_ADDR", "127.0.0.1:8080"), "listen address")
 	databaseFlag(f, &o.Database)
-	f.StringVar(&o.Auth, "auth", env("FORGE_AUTH", "oidc"), "token verification: oidc (Keycloak) or dev (a local signing key)")
-	f.StringVar(&o.DevKey, "dev-key", env("FORGE_DEV_KEY", ""), "with --auth dev: the signing key file, created if missing")
-	f.StringVar(&o.OIDCIssuer, "oidc-issuer", env("FORGE_OIDC_ISSUER", ""), "with --auth oidc: the issuer URL")
-	f.StringVar(&o.OIDCAudience, "oidc-audience", env("FORGE_OIDC_AUDIENCE", ""), "with --auth oidc: the audience tokens must carry")
-	f.StringVar(&o.OIDCClientID, "oidc-client-id", env("FORGE_OIDC_CLIENT_ID", ""), "with --auth oidc: the client whose roles count (default: the audience)")
-	f.StringVar(&o.Policies, "policies", env("FORGE_POLICIES", ""), "environment promotion policies (YAML); default: dev, staging and production of the spec")
-	f.StringVar(&o.Registry, "registry", env("FORGE_REGISTRY", ""), "registry prefix of Release OCI images (default localhost:5000)")
-	f.StringVar(&o.NATSURL, "nats", env("FORGE_NATS_URL", ""), "publish events to this NATS server (default: log them)")
-	f.StringVar(&o.ObjectsDir, "objects-dir", env("FORGE_OBJECTS_DIR", ""), "filesystem object store (local profile); its signed links are served under /v1/objects/")
-	f.StringVar(&o.PublicURL, "public-url", env("FORGE_PUBLIC_URL", ""), "the URL clients reach this server at, for signed links (default http://ADDR)")
-	f.IntVar(&o.LookupsPerMinute, "limit-release-lookups", envInt("FORGE_LIMIT_RELEASE_LOOKUPS", 0), "release lookups per minute, all callers together (0: the default 1000; negative: no limit)")
-	f.IntVar(&o.DeploymentsPerMinute, "limit-deployments", envInt("FORGE_LIMIT_DEPLOYMENTS", 0), "deployments per minute per environment (0: the default 10; negative: no limit)")
-	f.StringVar(&engine, "engine", env("FORGE_ENGINE", forgeapi.EngineNone), "how runs are executed: none (they stay pending for an external orchestrator) or argo (an Argo Workflow per run)")
-	f.DurationVar(&o.ReconcileEvery, "reconcile-every", envDuration("FORGE_RECONCILE_EVERY", time.Minute), "with an engine: how often runs whose workflow ended before them are failed (0: never)")
-	f.DurationVar(&o.ReconcileGrace, "reconcile-grace", envDuration("FORGE_RECONCILE_GRACE", 10*time.Minute), "with an engine: runs younger than this are not reconciled (their workflow may be starting)")
-	f.StringVar(&argo.Server, "argo-server", env("FORGE_ARGO_SERVER", ""), "with --engine argo: the Argo Server's URL, e.g. https://argo-server.argo:2746")
-	f.StringVar(&argo.Namespace, "argo-namespace", env("FORGE_ARGO_NAMESPACE", ""), "with --engine argo: the namespace workflows are created in")
-	f.StringVar(&argo.TokenFile, "argo-token-file", env("FORGE_ARGO_TOKEN_FILE", ""), "with --engine argo: file holding the Argo Server's bearer token, read at start (empty: send none)")
-	f.StringVar(&argo.DispatcherImage, "dispatcher-image", env("FORGE_DISPATCHER_IMAGE", ""), "with --engine argo: the forge-dispatcher image the workflow steps run")
-	f.StringVar(&argo.ServiceAccount, "argo-service-account", env("FORGE_ARGO_SERVICE_ACCOUNT", ""), "with --engine argo: service account of the workflow's pods (empty: the namespace's default)")
-	f.StringVar(&argo.DispatcherSecret, "dispatcher-secret", env("FORGE_DISPATCHER_SECRET", ""), "with --engine argo: Kubernetes Secret whose keys become the dispatcher's environment (FORGE_DATABASE, FORGE_NATS_URL)")
+	f.StringVar(&o.Auth, "auth", envdefault.String("FORGE_AUTH", "oidc"), "token verification: oidc (Keycloak) or dev (a local signing key)")
+	f.StringVar(&o.DevKey, "dev-key", envdefault.String("FORGE_DEV_KEY", ""), "with --auth dev: the signing key file, created if missing")
+	f.StringVar(&o.OIDCIssuer, "oidc-issuer", envdefault.String("FORGE_OIDC_ISSUER", ""), "with --auth oidc: the issuer URL")
+	f.StringVar(&o.OIDCAudience, "oidc-audience", envdefault.String("FORGE_OIDC_AUDIENCE", ""), "with --auth oidc: the audience tokens must carry")
+	f.StringVar(&o.OIDCClientID, "oidc-client-id", envdefault.String("FORGE_OIDC_CLIENT_ID", ""), "with --auth oidc: the client whose roles count (default: the audience)")
+	f.StringVar(&o.Policies, "policies", envdefault.String("FORGE_POLICIES", ""), "environment promotion policies (YAML); default: dev, staging and production of the spec")
+	f.StringVar(&o.Registry, "registry", envdefault.String("FORGE_REGISTRY", ""), "registry prefix of Release OCI images (default localhost:5000)")
+	f.StringVar(&o.NATSURL, "nats", envdefault.String("FORGE_NATS_URL", ""), "publish events to this NATS server (default: log them)")
+	f.StringVar(&o.ObjectsDir, "objects-dir", envdefault.String("FORGE_OBJECTS_DIR", ""), "filesystem object store (local profile); its signed links are served under /v1/objects/")
+	f.StringVar(&o.PublicURL, "public-url", envdefault.String("FORGE_PUBLIC_URL", ""), "the URL clients reach this server at, for signed links (default http://ADDR)")
+	f.IntVar(&o.LookupsPerMinute, "limit-release-lookups", envdefault.Int("FORGE_LIMIT_RELEASE_LOOKUPS", 0), "release lookups per minute, all callers together (0: the default 1000; negative: no limit)")
+	f.IntVar(&o.DeploymentsPerMinute, "limit-deployments", envdefault.Int("FORGE_LIMIT_DEPLOYMENTS", 0), "deployments per minute per environment (0: the default 10; negative: no limit)")
+	f.StringVar(&engine, "engine", envdefault.String("FORGE_ENGINE", forgeapi.EngineNone), "how runs are executed: none (they stay pending for an external orchestrator) or argo (an Argo Workflow per run)")
+	f.DurationVar(&o.ReconcileEvery, "reconcile-every", envdefault.Duration("FORGE_RECONCILE_EVERY", time.Minute), "with an engine: how often runs whose workflow ended before them are failed (0: never)")
+	f.DurationVar(&o.ReconcileGrace, "reconcile-grace", envdefault.Duration("FORGE_RECONCILE_GRACE", 10*time.Minute), "with an engine: runs younger than this are not reconciled (their workflow may be starting)")
+	f.StringVar(&argo.Server, "argo-server", envdefault.String("FORGE_ARGO_SERVER", ""), "with --engine argo: the Argo Server's URL, e.g. https://argo-server.argo:2746")
+	f.StringVar(&argo.Namespace, "argo-namespace", envdefault.String("FORGE_ARGO_NAMESPACE", ""), "with --engine argo: the namespace workflows are created in")
+	f.StringVar(&argo.TokenFile, "argo-token-file", envdefault.String("FORGE_ARGO_TOKEN_FILE", ""), "with --engine argo: file holding the Argo Server's bearer token, read at start (empty: send none)")
+	f.StringVar(&argo.DispatcherImage, "dispatcher-image", envdefault.String("FORGE_DISPATCHER_IMAGE", ""), "with --engine argo: the forge-dispatcher image the workflow steps run")
+	f.StringVar(&argo.ServiceAccount, "argo-service-account", envdefault.String("FORGE_ARGO_SERVICE_ACCOUNT", ""), "with --engine argo: service account of the workflow's pods (empty: the namespace's default)")
+	f.StringVar(&argo.DispatcherSecret, "dispatcher-secret", envdefault.String("FORGE_DISPATCHER_SECRET", ""), "with --engine argo: Kubernetes Secret whose keys become the dispatcher's environment (FORGE_DATABASE, FORGE_NATS_URL)")
 
 	var dsn string
 	migrate := &cobra.Command{
@@ -144,22 +137,6 @@ so on (FORGE_ + the flag in upper case with _ for -).`,
 	return 0
 }
 
-func envDuration(name string, def time.Duration) time.Duration {
-	if d, err := time.ParseDuration(os.Getenv(name)); err == nil {
-		return d
-	}
-	return def
-}
-
-func envInt(name string, def int) int {
-	if v := os.Getenv(name); v != "" {
-		if n, err := strconv.Atoi(v); err == nil {
-			return n
-		}
-	}
-	return def
-}
-
 func databaseFlag(f *pflag.FlagSet, into *string) {
-	f.StringVar(into, "database", env("FORGE_DATABASE", ""), "database: sqlite:///path/forge.db or postgres://user@host:5432/db")
+	f.StringVar(into, "database", envdefault.String("FORGE_DATABASE", ""), "database: sqlite:///path/forge.db or postgres://user@host:5432/db")
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/catalyst-forge/forge/reference/envdefault"
 	"github.com/catalyst-forge/forge/reference/forgedispatch"
 	"github.com/catalyst-forge/forge/reference/objstore"
 )
@@ -23,13 +24,6 @@ func main() {
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
-}
-
-func env(name, def string) string {
-	if v := os.Getenv(name); v != "" {
-		return v
-	}
-	return def
 }
 
 // usage marks an error of the command line itself (exit code 2).
@@ -84,12 +78,12 @@ FORGE_GROUP.`,
 	cmd.CompletionOptions.DisableDefaultCmd = true
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usage{err} })
 	f := cmd.Flags()
-	f.StringVar(&o.RunID, "run", env("FORGE_RUN_ID", ""), "the pipeline run's ID")
-	f.StringVar(&o.Group, "group", env("FORGE_GROUP", ""), "phase-group: the group number (ignored by the other stages)")
-	f.StringVar(&o.Database, "database", env("FORGE_DATABASE", ""), "database: postgres://user:password@host:5432/db or sqlite:///path/forge.db")
-	f.StringVar(&o.NATSURL, "nats", env("FORGE_NATS_URL", ""), "the NATS JetStream server the workers take jobs from")
+	f.StringVar(&o.RunID, "run", envdefault.String("FORGE_RUN_ID", ""), "the pipeline run's ID")
+	f.StringVar(&o.Group, "group", envdefault.String("FORGE_GROUP", ""), "phase-group: the group number (ignored by the other stages)")
+	f.StringVar(&o.Database, "database", envdefault.String("FORGE_DATABASE", ""), "database: postgres://user:password@host:5432/db or sqlite:///path/forge.db")
+	f.StringVar(&o.NATSURL, "nats", envdefault.String("FORGE_NATS_URL", ""), "the NATS JetStream server the workers take jobs from")
 	objstore.Flags(f, &o.Objects, "results too large for a message (the workers' store)")
-	f.StringVar(&o.OutDir, "out", env("FORGE_DISPATCH_OUT", forgedispatch.DefaultOutDir), "discovery: where to write phase-groups.json and release-enabled")
+	f.StringVar(&o.OutDir, "out", envdefault.String("FORGE_DISPATCH_OUT", forgedispatch.DefaultOutDir), "discovery: where to write phase-groups.json and release-enabled")
 
 	err := cmd.ExecuteContext(ctx)
 	if err == nil {

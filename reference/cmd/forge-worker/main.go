@@ -8,14 +8,13 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"strconv"
 	"strings"
 	"syscall"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/catalyst-forge/forge/application/working"
+	"github.com/catalyst-forge/forge/reference/envdefault"
 	"github.com/catalyst-forge/forge/reference/forgeworker"
 	"github.com/catalyst-forge/forge/reference/objstore"
 )
@@ -25,27 +24,6 @@ func main() {
 	code := run(ctx, os.Args[1:], os.Stderr)
 	stop()
 	os.Exit(code)
-}
-
-func env(name, def string) string {
-	if v := os.Getenv(name); v != "" {
-		return v
-	}
-	return def
-}
-
-func envDuration(name string, def time.Duration) time.Duration {
-	if d, err := time.ParseDuration(os.Getenv(name)); err == nil {
-		return d
-	}
-	return def
-}
-
-func envInt(name string, def int) int {
-	if n, err := strconv.Atoi(os.Getenv(name)); err == nil {
-		return n
-	}
-	return def
 }
 
 func run(ctx context.Context, args []string, stderr io.Writer) int {
@@ -82,17 +60,17 @@ others FORGE_ + the flag in upper case with _ for - (FORGE_CACHE_DIR...).`,
 	cmd.SetErr(stderr)
 	cmd.CompletionOptions.DisableDefaultCmd = true
 	f := cmd.Flags()
-	f.StringVar(&types, "types", env("FORGE_TYPES", "discovery,ci"), "job types to take: discovery, ci or both")
-	f.IntVar(&o.Concurrency, "concurrency", envInt("FORGE_CONCURRENCY", forgeworker.DefaultConcurrency), "jobs run at once")
-	f.StringVar(&o.NATSURL, "nats", env("FORGE_NATS_URL", ""), "NATS JetStream server URL")
-	f.StringVar(&o.Server, "server", env("FORGE_SERVER", ""), "API the worker reports statuses to")
-	f.StringVar(&o.TokenFile, "token-file", env("FORGE_TOKEN_FILE", ""), "file holding the service-account token, read again when it changes (or set FORGE_TOKEN)")
-	f.StringVar(&o.CacheDir, "cache-dir", env("FORGE_CACHE_DIR", ""), "git cache and workspaces")
-	f.Int64Var(&o.CacheBudget, "cache-budget", int64(envInt("FORGE_CACHE_BUDGET", 0)), "largest size of the git cache in bytes (0: the cache's default)")
-	f.StringVar(&o.Remote, "remote", env("FORGE_REMOTE", working.DefaultRemote), "where a repository is fetched from: {repository}, {owner} and {name} are filled in")
+	f.StringVar(&types, "types", envdefault.String("FORGE_TYPES", "discovery,ci"), "job types to take: discovery, ci or both")
+	f.IntVar(&o.Concurrency, "concurrency", envdefault.Int("FORGE_CONCURRENCY", forgeworker.DefaultConcurrency), "jobs run at once")
+	f.StringVar(&o.NATSURL, "nats", envdefault.String("FORGE_NATS_URL", ""), "NATS JetStream server URL")
+	f.StringVar(&o.Server, "server", envdefault.String("FORGE_SERVER", ""), "API the worker reports statuses to")
+	f.StringVar(&o.TokenFile, "token-file", envdefault.String("FORGE_TOKEN_FILE", ""), "file holding the service-account token, read again when it changes (or set FORGE_TOKEN)")
+	f.StringVar(&o.CacheDir, "cache-dir", envdefault.String("FORGE_CACHE_DIR", ""), "git cache and workspaces")
+	f.Int64Var(&o.CacheBudget, "cache-budget", int64(envdefault.Int("FORGE_CACHE_BUDGET", 0)), "largest size of the git cache in bytes (0: the cache's default)")
+	f.StringVar(&o.Remote, "remote", envdefault.String("FORGE_REMOTE", working.DefaultRemote), "where a repository is fetched from: {repository}, {owner} and {name} are filled in")
 	objstore.Flags(f, &o.Objects, "logs")
-	f.DurationVar(&o.ShutdownGrace, "shutdown-grace", envDuration("FORGE_SHUTDOWN_GRACE", forgeworker.DefaultShutdownGrace), "on SIGTERM, how long running jobs get before they go back to the queue")
-	f.DurationVar(&o.AckWait, "ack-wait", envDuration("FORGE_ACK_WAIT", 0), "how soon a dead worker's job is offered again (0: the queue's default, 1m)")
+	f.DurationVar(&o.ShutdownGrace, "shutdown-grace", envdefault.Duration("FORGE_SHUTDOWN_GRACE", forgeworker.DefaultShutdownGrace), "on SIGTERM, how long running jobs get before they go back to the queue")
+	f.DurationVar(&o.AckWait, "ack-wait", envdefault.Duration("FORGE_ACK_WAIT", 0), "how soon a dead worker's job is offered again (0: the queue's default, 1m)")
 	if err := cmd.ExecuteContext(ctx); err != nil {
 		fmt.Fprintln(stderr, "error:", err)
 		return 1
