@@ -102,19 +102,9 @@ func (e *LocalEngine) Active(_ context.Context, run *pipeline.Run) (bool, error)
 // their outcome; the others are dispatched again (a job the queue still
 // holds is not queued twice).
 func (e *LocalEngine) Resume(ctx context.Context) (int, error) {
-	var left []pipeline.Run
-	for _, st := range []pipeline.Status{pipeline.StatusRunning, pipeline.StatusPending} {
-		for offset := 0; ; {
-			runs, total, err := e.orch.Store.ListRuns(ctx, ports.RunFilter{Status: st}, ports.Page{Limit: ports.MaxPageLimit, Offset: offset})
-			if err != nil {
-				return 0, err
-			}
-			left = append(left, runs...)
-			offset += len(runs)
-			if len(runs) == 0 || offset >= total {
-				break
-			}
-		}
+	left, err := e.orch.unfinished(ctx)
+	if err != nil {
+		return 0, err
 	}
 	for i := range left {
 		if _, err := e.Start(ctx, &left[i]); err != nil {
@@ -122,6 +112,25 @@ func (e *LocalEngine) Resume(ctx context.Context) (int, error) {
 		}
 	}
 	return len(left), nil
+}
+
+// unfinished lists every run left running or pending.
+func (o *Orchestrator) unfinished(ctx context.Context) ([]pipeline.Run, error) {
+	var all []pipeline.Run
+	for _, st := range []pipeline.Status{pipeline.StatusRunning, pipeline.StatusPending} {
+		for offset := 0; ; {
+			runs, total, err := o.Store.ListRuns(ctx, ports.RunFilter{Status: st}, ports.Page{Limit: ports.MaxPageLimit, Offset: offset})
+			if err != nil {
+				return nil, err
+			}
+			all = append(all, runs...)
+			offset += len(runs)
+			if len(runs) == 0 || offset >= total {
+				break
+			}
+		}
+	}
+	return all, nil
 }
 
 // Close stops driving runs and waits for the goroutines to return. Runs in
@@ -141,19 +150,9 @@ func (e *LocalEngine) Close() {
 // runs it ended, and the first error met; a run it could not look at is
 // left for the next call, the others are still looked at.
 func (o *Orchestrator) Reconcile(ctx context.Context, engine ports.WorkflowEngine, grace time.Duration) (int, error) {
-	var candidates []pipeline.Run
-	for _, st := range []pipeline.Status{pipeline.StatusRunning, pipeline.StatusPending} {
-		for offset := 0; ; {
-			runs, total, err := o.Store.ListRuns(ctx, ports.RunFilter{Status: st}, ports.Page{Limit: ports.MaxPageLimit, Offset: offset})
-			if err != nil {
-				return 0, err
-			}
-			candidates = append(candidates, runs...)
-			offset += len(runs)
-			if len(runs) == 0 || offset >= total {
-				break
-			}
-		}
+	candidates, err := o.unfinished(ctx)
+	if err != nil {
+		return 0, err
 	}
 	ended := 0
 	firstErr := o.tidyCancelled(ctx, engine)

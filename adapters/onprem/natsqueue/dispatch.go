@@ -110,20 +110,20 @@ func (q *Queue) Dispatch(ctx context.Context, j job.Job) (job.Result, error) {
 // then: the stored copy may lag the live message, and the live message
 // may be lost.
 func (q *Queue) awaitStored(ctx context.Context, live <-chan *nats.Msg, jobID, subject string, first time.Duration) (job.Result, error) {
-	if first > 0 {
-		t := time.NewTimer(first)
-		select {
-		case m := <-live:
-			t.Stop()
-			return q.decode(ctx, jobID, m.Header, m.Data)
-		case <-ctx.Done():
-			t.Stop()
-			return job.Result{}, ctx.Err()
-		case <-t.C:
-		}
-	}
-	poll := firstPoll
+	wait, poll := first, firstPoll
 	for {
+		if wait > 0 {
+			t := time.NewTimer(wait)
+			select {
+			case m := <-live:
+				t.Stop()
+				return q.decode(ctx, jobID, m.Header, m.Data)
+			case <-ctx.Done():
+				t.Stop()
+				return job.Result{}, ctx.Err()
+			case <-t.C:
+			}
+		}
 		// Each read is bounded on its own: an answer lost in a
 		// reconnection must not hold the wait (and the live result).
 		rctx, cancel := context.WithTimeout(ctx, publishAttempt)
@@ -137,19 +137,7 @@ func (q *Queue) awaitStored(ctx context.Context, live <-chan *nats.Msg, jobID, s
 		case !errors.Is(err, jetstream.ErrMsgNotFound) && !transient(err):
 			return job.Result{}, unavailable(err, "reading the stored result of job %s", jobID)
 		}
-		t := time.NewTimer(poll)
-		select {
-		case m := <-live:
-			t.Stop()
-			return q.decode(ctx, jobID, m.Header, m.Data)
-		case <-ctx.Done():
-			t.Stop()
-			return job.Result{}, ctx.Err()
-		case <-t.C:
-		}
-		if poll *= 2; poll > maxPoll {
-			poll = maxPoll
-		}
+		wait, poll = poll, min(2*poll, maxPoll)
 	}
 }
 
