@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	"github.com/catalyst-forge/forge/domain/pipeline"
+	"github.com/catalyst-forge/forge/reference/internal/gittest"
 )
 
 // example copies the example monorepo into a temporary directory.
@@ -36,23 +36,6 @@ func edit(t *testing.T, path, old, new string) {
 	if err := os.WriteFile(path, []byte(strings.Replace(string(b), old, new, 1)), 0o644); err != nil {
 		t.Fatal(err)
 	}
-}
-
-// commitAll makes dir a git repository with one commit of its files and
-// returns the commit.
-func commitAll(t *testing.T, dir string) string {
-	t.Helper()
-	var out []byte
-	for _, args := range [][]string{{"init", "-q", "-b", "main"}, {"add", "-A"}, {"commit", "-q", "-m", "example"}, {"rev-parse", "HEAD"}} {
-		cmd := exec.Command("git", append([]string{"-C", dir}, args...)...)
-		cmd.Env = append(os.Environ(), "GIT_CONFIG_GLOBAL=/dev/null", "GIT_CONFIG_NOSYSTEM=1",
-			"GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@t", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@t")
-		var err error
-		if out, err = cmd.CombinedOutput(); err != nil {
-			t.Fatalf("git %v: %v\n%s", args, err, out)
-		}
-	}
-	return strings.TrimSpace(string(out))
 }
 
 func steps(run *pipeline.Run) map[string]pipeline.Step {
@@ -153,7 +136,7 @@ func TestStepTimeout(t *testing.T) {
 // TestRunsACommitOfAGitRepository runs --ref of a real git work tree.
 func TestRunsACommitOfAGitRepository(t *testing.T) {
 	dir := example(t)
-	commitAll(t, dir)
+	gittest.CommitAll(t, dir)
 	data := t.TempDir()
 	out, err := Run(context.Background(), Options{Dir: dir, Ref: "main", Data: data})
 	if err != nil {

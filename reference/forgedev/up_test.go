@@ -12,6 +12,7 @@ import (
 	"github.com/catalyst-forge/forge/adapters/onprem/oidcauth"
 	"github.com/catalyst-forge/forge/domain/identity"
 	"github.com/catalyst-forge/forge/domain/pipeline"
+	"github.com/catalyst-forge/forge/reference/internal/gittest"
 	httptransport "github.com/catalyst-forge/forge/transport/http"
 )
 
@@ -114,7 +115,7 @@ func upRepository(t *testing.T, root, run string) string {
 		t.Fatal(err)
 	}
 	edit(t, filepath.Join(dir, "libs/greeting/.forge/project.cue"), `run:    "sh -n greeting.sh"`, `run:    "`+run+`"`)
-	return commitAll(t, dir)
+	return gittest.CommitAll(t, dir)
 }
 
 // TestDevUpRunsAndCancels drives the platform as its users do, over the

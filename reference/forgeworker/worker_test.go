@@ -26,6 +26,7 @@ import (
 	"github.com/catalyst-forge/forge/domain/pipeline"
 	"github.com/catalyst-forge/forge/reference/forgeapi"
 	"github.com/catalyst-forge/forge/reference/forgeworker"
+	"github.com/catalyst-forge/forge/reference/internal/gittest"
 	"github.com/catalyst-forge/forge/reference/objstore"
 	httptransport "github.com/catalyst-forge/forge/transport/http"
 )
@@ -85,7 +86,7 @@ func newPlatform(t *testing.T, stepRun string) *platform {
 	if err := os.WriteFile(cue, []byte(strings.Replace(string(b), `run:    "sh -n greeting.sh"`, `run:    "`+stepRun+`"`, 1)), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	p.commit = gitCommit(t, repo)
+	p.commit = gittest.CommitAll(t, repo)
 
 	var err error
 	if p.store, err = gormstore.Open(ctx, "sqlite://"+filepath.Join(p.data, "forge.db")); err != nil {
@@ -211,21 +212,6 @@ func stepOf(run *pipeline.Run, name string) pipeline.Step {
 		}
 	}
 	return pipeline.Step{}
-}
-
-func gitCommit(t *testing.T, dir string) string {
-	t.Helper()
-	var out []byte
-	for _, args := range [][]string{{"init", "-q", "-b", "main"}, {"add", "-A"}, {"commit", "-q", "-m", "example"}, {"rev-parse", "HEAD"}} {
-		cmd := exec.Command("git", append([]string{"-C", dir}, args...)...)
-		cmd.Env = append(os.Environ(), "GIT_CONFIG_GLOBAL=/dev/null", "GIT_CONFIG_NOSYSTEM=1",
-			"GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@t", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@t")
-		var err error
-		if out, err = cmd.CombinedOutput(); err != nil {
-			t.Fatalf("git %v: %v\n%s", args, err, out)
-		}
-	}
-	return strings.TrimSpace(string(out))
 }
 
 // TestAWorkerKilledMidStep kills a worker process (SIGKILL: no goodbye)
