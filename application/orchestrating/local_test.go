@@ -176,6 +176,23 @@ func TestRunLimit(t *testing.T) {
 	}
 }
 
+// discoveredWithBuildRunning discovers the fixture's run and marks its
+// first task of phase build, and that task's first step, running, as a
+// worker would; it returns the build phase.
+func (f *fixture) discoveredWithBuildRunning(t *testing.T) pipeline.Phase {
+	t.Helper()
+	f.worker(t, discoveryOf(output()), nil)
+	ctx := context.Background()
+	if _, err := f.orch.Discover(ctx, f.run.ID); err != nil {
+		t.Fatal(err)
+	}
+	run, _ := f.store.GetRun(ctx, f.run.ID)
+	build := run.Phases[0]
+	_, _ = f.store.UpdateTask(ctx, build.Tasks[0].ID, func(t *pipeline.Task) error { t.Status = pipeline.StatusRunning; return nil })
+	_, _ = f.store.UpdateStep(ctx, build.Tasks[0].Steps[0].ID, func(s *pipeline.Step) error { s.Status = pipeline.StatusRunning; return nil })
+	return build
+}
+
 // engineStub answers Active from a set of active runs.
 type engineStub struct{ active map[string]bool }
 
@@ -191,15 +208,8 @@ func (e engineStub) Active(_ context.Context, r *pipeline.Run) (bool, error) {
 // workflow is active, or which are younger than the grace, are left alone.
 func TestReconcileEndsRunsWhoseWorkflowIsGone(t *testing.T) {
 	f := newFixture(t)
-	f.worker(t, discoveryOf(output()), nil)
 	ctx := context.Background()
-	if _, err := f.orch.Discover(ctx, f.run.ID); err != nil {
-		t.Fatal(err)
-	}
-	run, _ := f.store.GetRun(ctx, f.run.ID)
-	build := run.Phases[0]
-	_, _ = f.store.UpdateTask(ctx, build.Tasks[0].ID, func(t *pipeline.Task) error { t.Status = pipeline.StatusRunning; return nil })
-	_, _ = f.store.UpdateStep(ctx, build.Tasks[0].Steps[0].ID, func(s *pipeline.Step) error { s.Status = pipeline.StatusRunning; return nil })
+	f.discoveredWithBuildRunning(t)
 	mk := func(sha string) *pipeline.Run {
 		r, _, err := f.store.CreateRun(ctx, &pipeline.Run{Repository: "acme/mono", CommitSHA: strings.Repeat(sha, 40),
 			Status: pipeline.StatusPending, CreatedAt: time.Now().Add(-time.Hour), StartedAt: time.Now().Add(-time.Hour)})
@@ -239,17 +249,10 @@ func TestReconcileEndsRunsWhoseWorkflowIsGone(t *testing.T) {
 // once the workflow has stopped, Reconcile ends them.
 func TestReconcileTidiesACancelledRun(t *testing.T) {
 	f := newFixture(t)
-	f.worker(t, discoveryOf(output()), nil)
 	ctx := context.Background()
-	if _, err := f.orch.Discover(ctx, f.run.ID); err != nil {
-		t.Fatal(err)
-	}
-	run, _ := f.store.GetRun(ctx, f.run.ID)
-	build := run.Phases[0]
 	f.orch.Clock = func() time.Time { return time.Now().Add(-5 * time.Minute) }
+	build := f.discoveredWithBuildRunning(t)
 	_, _ = f.store.UpdatePhase(ctx, build.ID, func(p *pipeline.Phase) error { p.Status = pipeline.StatusRunning; return nil })
-	_, _ = f.store.UpdateTask(ctx, build.Tasks[0].ID, func(t *pipeline.Task) error { t.Status = pipeline.StatusRunning; return nil })
-	_, _ = f.store.UpdateStep(ctx, build.Tasks[0].Steps[0].ID, func(s *pipeline.Step) error { s.Status = pipeline.StatusRunning; return nil })
 	cancelled := time.Now().Add(-5 * time.Minute)
 	_, _ = f.store.UpdateRun(ctx, f.run.ID, func(r *pipeline.Run) error {
 		r.Status, r.CompletedAt = pipeline.StatusCancelled, &cancelled
