@@ -2,6 +2,7 @@ package config_test
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/catalyst-forge/forge/domain/config"
@@ -88,5 +89,35 @@ func TestMarshalJSON(t *testing.T) {
 				t.Errorf("Marshal =\n%s\nwant\n%s", b, tt.want)
 			}
 		})
+	}
+}
+
+func TestUnmarshalFlatJSON(t *testing.T) {
+	var ref config.SecretRef
+	if err := json.Unmarshal([]byte(`{"provider":"vault","path":"gh","version":3,"env":"GH"}`), &ref); err != nil {
+		t.Fatal(err)
+	}
+	if ref.Provider != "vault" || ref.Env != "GH" || ref.Config["path"] != "gh" || ref.Config["version"] != json.Number("3") || len(ref.Config) != 2 {
+		t.Errorf("SecretRef = %+v", ref)
+	}
+	var pub config.Publisher
+	if err := json.Unmarshal([]byte(`{"type":"docker","registry":"r","credentials":{"provider":"aws","secretName":"x"}}`), &pub); err != nil {
+		t.Fatal(err)
+	}
+	if pub.Type != "docker" || pub.Settings["registry"] != "r" || len(pub.Settings) != 1 || pub.Credentials == nil || pub.Credentials.Config["secretName"] != "x" {
+		t.Errorf("Publisher = %+v (credentials %+v)", pub, pub.Credentials)
+	}
+	for _, bad := range []struct{ doc, want string }{
+		{`{"provider":3}`, "secret reference: provider must be a string"},
+		{`{"provider":"env","env":["A"]}`, "secret reference: env must be a string"},
+		{`[1]`, "cannot unmarshal array"},
+	} {
+		err := json.Unmarshal([]byte(bad.doc), &ref)
+		if err == nil || !strings.Contains(err.Error(), bad.want) {
+			t.Errorf("Unmarshal(%s) = %v, want %q", bad.doc, err, bad.want)
+		}
+	}
+	if err := json.Unmarshal([]byte(`{"type":"docker","credentials":{"provider":1}}`), &pub); err == nil || !strings.Contains(err.Error(), "publisher credentials") {
+		t.Errorf("bad credentials: %v", err)
 	}
 }

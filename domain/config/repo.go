@@ -1,7 +1,9 @@
 package config
 
 import (
+	"bytes"
 	"encoding/json"
+	"fmt"
 	"maps"
 )
 
@@ -66,6 +68,33 @@ func (p Publisher) MarshalJSON() ([]byte, error) {
 	return json.Marshal(m)
 }
 
+// UnmarshalJSON reads the flat object MarshalJSON writes, so a publisher
+// crosses the job queue and the database unchanged.
+func (p *Publisher) UnmarshalJSON(b []byte) error {
+	m, err := flatObject(b)
+	if err != nil {
+		return err
+	}
+	typ, err := takeString(m, "type", "publisher")
+	if err != nil {
+		return err
+	}
+	*p = Publisher{Type: typ}
+	if raw, ok := m["credentials"]; ok {
+		delete(m, "credentials")
+		if raw != nil {
+			cb, _ := json.Marshal(raw)
+			var ref SecretRef
+			if err := json.Unmarshal(cb, &ref); err != nil {
+				return fmt.Errorf("publisher credentials: %w", err)
+			}
+			p.Credentials = &ref
+		}
+	}
+	p.Settings = m
+	return nil
+}
+
 // SecretRef names a secret in an external store without holding its value.
 // Provider selects the SecretProvider; Config holds that provider's fields
 // (for "aws": secretName and region; for "vault": path, key, version...).
@@ -88,4 +117,54 @@ func (s SecretRef) MarshalJSON() ([]byte, error) {
 		m["env"] = s.Env
 	}
 	return json.Marshal(m)
+}
+
+// UnmarshalJSON reads the flat object MarshalJSON writes: provider and env
+// are the reference's own fields, every other field is the provider's.
+func (s *SecretRef) UnmarshalJSON(b []byte) error {
+	m, err := flatObject(b)
+	if err != nil {
+		return err
+	}
+	provider, err := takeString(m, "provider", "secret reference")
+	if err != nil {
+		return err
+	}
+	env, err := takeString(m, "env", "secret reference")
+	if err != nil {
+		return err
+	}
+	*s = SecretRef{Provider: provider, Env: env, Config: m}
+	return nil
+}
+
+// flatObject reads a JSON object keeping numbers exact (json.Number), as
+// the configuration loader does for free-form values.
+func flatObject(b []byte) (map[string]any, error) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var m map[string]any
+	if err := dec.Decode(&m); err != nil {
+		return nil, err
+	}
+	if m == nil {
+		m = map[string]any{}
+	}
+	return m, nil
+}
+
+// takeString removes key from m and returns it as a string ("" when
+// absent); a value of another type is an error naming what holds it.
+func takeString(m map[string]any, key, what string) (string, error) {
+	v, ok := m[key]
+	if !ok || v == nil {
+		delete(m, key)
+		return "", nil
+	}
+	delete(m, key)
+	str, ok := v.(string)
+	if !ok {
+		return "", fmt.Errorf("%s: %s must be a string, not %T", what, key, v)
+	}
+	return str, nil
 }
