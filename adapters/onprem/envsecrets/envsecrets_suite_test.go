@@ -56,4 +56,6 @@ func (e *fakeEnv) PutFields(fields map[string]string, key string) (map[string]an
 
 func (e *fakeEnv) Missing() map[string]any { return map[string]any{"name": "FORGE_SECRET_NEVER_SET"} }
 
-func (e *fakeEnv) Invalid() (map[string]any, string) { return map[string]any{"name": "not a name"}, "name" }
+func (e *fakeEnv) Invalid() (map[string]any, string) {
+	return map[string]any{"name": "not a name"}, "name"
+}
