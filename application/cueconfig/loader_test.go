@@ -298,3 +298,49 @@ func TestSchemaCompiles(t *testing.T) {
 		t.Fatal("embedded schema is missing #Project")
 	}
 }
+
+// TestUnsafeNames checks that phase and step names outside the safe set
+// (config.CheckName) are errors at the name's file, line and column, in a
+// project and in the repository configuration.
+func TestUnsafeNames(t *testing.T) {
+	long := strings.Repeat("a", config.MaxNameLength+1)
+	cases := []struct {
+		name string
+		src  string
+		want string
+	}{
+		{"step with ..", header + "ci: phases: test: \"../../x\": {action: \"script\", run: \"true\"}\n",
+			`svc/.forge/project.cue:5:19: step name "../../x" is not allowed: use lowercase letters`},
+		{"step with a slash", header + "ci: phases: test: \"a/b\": {action: \"script\", run: \"true\"}\n",
+			`svc/.forge/project.cue:5:19: step name "a/b" is not allowed`},
+		{"empty step", header + "ci: phases: test: \"\": {action: \"script\", run: \"true\"}\n",
+			`svc/.forge/project.cue:5:19: step name is empty`},
+		{"control character", header + "ci: phases: test: \"a\\u0007b\": {action: \"script\", run: \"true\"}\n",
+			`svc/.forge/project.cue:5:19: step name "a\ab" is not allowed`},
+		{"unicode", header + "ci: phases: test: \"tést\": {action: \"script\", run: \"true\"}\n",
+			`svc/.forge/project.cue:5:19: step name "tést" is not allowed`},
+		{"too long", header + "ci: phases: test: " + long + ": {action: \"script\", run: \"true\"}\n",
+			`svc/.forge/project.cue:5:19: step name "` + long + `" is 64 characters long; the limit is 63`},
+		{"phase with ..", header + "ci: phases: \"..\": t: {action: \"script\", run: \"true\"}\n",
+			`svc/.forge/project.cue:5:13: phase name ".." is not allowed`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p, ps := loadProject(t, c.src)
+			if p != nil || !ps.HasErrors() {
+				t.Fatalf("loaded %+v with problems %v; want an error", p, ps)
+			}
+			errs, _ := ps.Split()
+			if got := errs[0].Error(); !strings.HasPrefix(got, c.want) {
+				t.Errorf("first error:\n got %s\nwant %s…\n(all: %v)", got, c.want, errs)
+			}
+		})
+	}
+	t.Run("repository phase", func(t *testing.T) {
+		rc, ps := NewLoader().LoadRepo(fstest.MapFS{".forge/repo.cue": {Data: []byte(testRepo + "phases: \"a/../b\": group: 3\n")}})
+		want := `.forge/repo.cue:17:9: phase name "a/../b" is not allowed`
+		if rc != nil || len(ps) == 0 || !strings.HasPrefix(ps[0].Error(), want) {
+			t.Errorf("LoadRepo = %v, %v\nwant first problem %s…", rc, ps, want)
+		}
+	})
+}

@@ -73,11 +73,36 @@ func CheckProjectName(name string) string {
 	if name == "" {
 		return "project name is empty"
 	}
-	if len(name) > 63 {
-		return fmt.Sprintf("project name %q is %d characters long; the limit is 63", name, len(name))
+	if len(name) > MaxNameLength {
+		return fmt.Sprintf("project name %q is %d characters long; the limit is %d", name, len(name), MaxNameLength)
 	}
 	if !projectName.MatchString(name) {
 		return fmt.Sprintf("project name %q is not kebab-case: use lowercase letters and digits in words joined by single hyphens (e.g. %q)", name, suggestName(name))
+	}
+	return ""
+}
+
+// MaxNameLength bounds project, phase and step names: they become parts of
+// object keys, job records and Kubernetes labels.
+const MaxNameLength = 63
+
+var safeName = regexp.MustCompile(`^[a-z0-9]([a-z0-9._-]*[a-z0-9])?$`)
+
+// CheckName returns an error message when name, the name of a phase or a
+// step (kind says which), is outside the safe set: lowercase ASCII
+// letters, digits, '-', '_' and '.', starting and ending with a letter or
+// digit, at most MaxNameLength characters. Names become parts of log keys
+// and file names, so a separator, "..", a control character or an empty
+// name is refused. It returns "" for a valid name.
+func CheckName(kind, name string) string {
+	const rule = "use lowercase letters, digits, '-', '_' and '.', starting and ending with a letter or digit"
+	switch {
+	case name == "":
+		return fmt.Sprintf("%s name is empty: %s", kind, rule)
+	case len(name) > MaxNameLength:
+		return fmt.Sprintf("%s name %q is %d characters long; the limit is %d", kind, name, len(name), MaxNameLength)
+	case !safeName.MatchString(name):
+		return fmt.Sprintf("%s name %q is not allowed: %s", kind, name, rule)
 	}
 	return ""
 }
@@ -115,8 +140,8 @@ func suggestName(name string) string {
 	}
 	flush()
 	s := strings.Join(words, "-")
-	if len(s) > 63 {
-		s = strings.TrimRight(s[:63], "-")
+	if len(s) > MaxNameLength {
+		s = strings.TrimRight(s[:MaxNameLength], "-")
 	}
 	if s == "" {
 		return "my-project"
@@ -145,6 +170,9 @@ func CheckRepo(r *Repo) Problems {
 	var ps Problems
 	for _, name := range sortedKeys(r.Phases) {
 		ph := r.Phases[name]
+		if msg := CheckName("phase", name); msg != "" {
+			ps = append(ps, Errorf(ph.Pos, "%s", msg))
+		}
 		if ph.Group < 1 {
 			ps = append(ps, Errorf(ph.Pos, "phase %q: group must be 1 or more, got %d", name, ph.Group))
 		}
@@ -189,11 +217,16 @@ func CheckProject(r *Repo, p *Project) Problems {
 		ps = append(ps, Errorf(p.NamePos, "%s", msg))
 	}
 	for _, phase := range sortedKeys(p.Phases) {
-		if _, ok := r.Phases[phase]; !ok {
+		if msg := CheckName("phase", phase); msg != "" {
+			ps = append(ps, Errorf(p.PhasePos[phase], "%s", msg))
+		} else if _, ok := r.Phases[phase]; !ok {
 			ps = append(ps, Errorf(p.PhasePos[phase], "phase %q is not defined in %s (defined phases: %s)",
 				phase, r.File, listOrNone(sortedKeys(r.Phases))))
 		}
 		for _, st := range p.Phases[phase] {
+			if msg := CheckName("step", st.Name); msg != "" {
+				ps = append(ps, Errorf(st.Pos, "%s", msg))
+			}
 			what := fmt.Sprintf("step %q of phase %q", st.Name, phase)
 			ps = append(ps, CheckDuration(what+" timeout", st.Timeout, st.Pos)...)
 			for _, s := range st.Secrets {

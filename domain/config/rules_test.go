@@ -704,3 +704,84 @@ func TestEmptyValuesAreRejected(t *testing.T) {
 		t.Errorf("empty branch trigger: %v", ps)
 	}
 }
+
+func TestCheckName(t *testing.T) {
+	tests := []struct {
+		name string
+		want string // a substring of the message; "" for a valid name
+	}{
+		{"build", ""},
+		{"unit", ""},
+		{"hello-api", ""},
+		{"unit_test", ""},
+		{"v1.2", ""},
+		{"0", ""},
+		{strings.Repeat("a", config.MaxNameLength), ""},
+		{"", "step name is empty"},
+		{"..", `step name ".." is not allowed`},
+		{".", `step name "." is not allowed`},
+		{"../../x", `step name "../../x" is not allowed`},
+		{"a/b", `step name "a/b" is not allowed`},
+		{`a\b`, `is not allowed`},
+		{".hidden", "is not allowed"},
+		{"trailing-", "is not allowed"},
+		{"Build", "is not allowed"},
+		{"a b", "is not allowed"},
+		{"a\nb", `step name "a\nb" is not allowed`},
+		{"a\x00b", `step name "a\x00b" is not allowed`},
+		{"\x1b[31mred", "is not allowed"},
+		{"é", "is not allowed"},
+		{"ｂuild", "is not allowed"},
+		{strings.Repeat("a", config.MaxNameLength+1), "64 characters long; the limit is 63"},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("%q", tt.name), func(t *testing.T) {
+			msg := config.CheckName("step", tt.name)
+			if tt.want == "" {
+				if msg != "" {
+					t.Errorf("CheckName(%q) = %q, want valid", tt.name, msg)
+				}
+				return
+			}
+			if !strings.Contains(msg, tt.want) {
+				t.Errorf("CheckName(%q) = %q, want it to contain %q", tt.name, msg, tt.want)
+			}
+			if tt.name != "" && !strings.Contains(msg, "lowercase letters, digits") && !strings.Contains(msg, "the limit is") {
+				t.Errorf("CheckName(%q) = %q does not say what is allowed", tt.name, msg)
+			}
+		})
+	}
+}
+
+func TestUnsafePhaseAndStepNamesAreErrors(t *testing.T) {
+	r := &config.Repo{File: ".forge/repo.cue", Phases: map[string]config.Phase{
+		"build":   {Group: 1, Pos: pat(5, 2)},
+		"../../x": {Group: 1, Pos: pat(6, 2)},
+	}}
+	ps := config.CheckRepo(r)
+	if len(ps) != 1 || ps[0].Pos != pat(6, 2) || !strings.Contains(ps[0].Message, `phase name "../../x" is not allowed`) {
+		t.Errorf("CheckRepo = %v, want one error for the phase ../../x at 6:2", ps)
+	}
+
+	p := &config.Project{Name: "web", Phases: map[string][]config.Step{
+		"build": {{Name: "../../x", Action: config.ActionScript, Run: "true", Pos: pat(8, 3)}},
+		"a/b":   {{Name: "ok", Action: config.ActionScript, Run: "true", Pos: pat(9, 3)}},
+	}, PhasePos: map[string]config.Position{"build": pat(7, 2), "a/b": pat(9, 2)}}
+	r = &config.Repo{File: ".forge/repo.cue", Phases: map[string]config.Phase{"build": {Group: 1}}}
+	ps = config.CheckProject(r, p)
+	if len(ps) != 2 {
+		t.Fatalf("CheckProject = %v, want two errors", ps)
+	}
+	for _, w := range []struct {
+		pos config.Position
+		msg string
+	}{{pat(9, 2), `phase name "a/b" is not allowed`}, {pat(8, 3), `step name "../../x" is not allowed`}} {
+		found := false
+		for _, p := range ps {
+			found = found || (p.Pos == w.pos && strings.Contains(p.Message, w.msg))
+		}
+		if !found {
+			t.Errorf("CheckProject = %v, want %q at %v", ps, w.msg, w.pos)
+		}
+	}
+}
