@@ -156,6 +156,9 @@ func (l *Loader) LoadProject(fsys fs.FS, dir string, rc *RepoConfig) (*config.Pr
 // must declare the package their name says.
 func (l *Loader) readDir(fsys fs.FS, dir, pkg string) ([]source, config.Problems) {
 	forge := path.Join(dir, ForgeDir)
+	if ps := noLinks(fsys, forge); ps != nil {
+		return nil, ps
+	}
 	entries, err := fs.ReadDir(fsys, forge)
 	if err != nil {
 		return nil, config.Problems{config.Errorf(config.Position{File: forge}, "cannot read %s: %v", forge, err)}
@@ -163,10 +166,17 @@ func (l *Loader) readDir(fsys fs.FS, dir, pkg string) ([]source, config.Problems
 	var ps config.Problems
 	var srcs []source
 	for _, e := range entries {
-		if !e.Type().IsRegular() || !strings.HasSuffix(e.Name(), ".cue") {
-			continue // symlinks are never followed; subdirectories are reserved
+		if !strings.HasSuffix(e.Name(), ".cue") {
+			continue
 		}
 		name := path.Join(forge, e.Name())
+		if e.Type()&fs.ModeSymlink != 0 {
+			ps = append(ps, linkProblem(name))
+			continue
+		}
+		if !e.Type().IsRegular() {
+			continue // subdirectories are reserved
+		}
 		src, err := readFile(fsys, name)
 		if err != nil {
 			ps = append(ps, config.Errorf(config.Position{File: name}, "%v", err))
@@ -243,6 +253,9 @@ func packagePos(s *source) config.Position {
 // directory may be a CUE module, and a broken module file is reported.
 func checkModule(fsys fs.FS, forge string) config.Problems {
 	name := path.Join(forge, ModuleFile)
+	if ps := noLinks(fsys, name); ps != nil {
+		return ps
+	}
 	st, err := fs.Stat(fsys, name)
 	if err != nil || !st.Mode().IsRegular() {
 		return nil

@@ -1,6 +1,7 @@
 package cueconfig
 
 import (
+	"io/fs"
 	"reflect"
 	"strings"
 	"testing"
@@ -343,4 +344,61 @@ func TestUnsafeNames(t *testing.T) {
 			t.Errorf("LoadRepo = %v, %v\nwant first problem %s…", rc, ps, want)
 		}
 	})
+}
+
+// TestConfigurationIsNeverReadThroughLinks covers every place the loader
+// reads configuration: the root .forge, a project's directory and .forge,
+// its .cue files and its cue.mod.
+func TestConfigurationIsNeverReadThroughLinks(t *testing.T) {
+	link := func(target string) *fstest.MapFile {
+		return &fstest.MapFile{Data: []byte(target), Mode: fs.ModeSymlink}
+	}
+	project := &fstest.MapFile{Data: []byte(header)}
+	t.Run("root .forge", func(t *testing.T) {
+		fsys := fstest.MapFS{"elsewhere/repo.cue": {Data: []byte(testRepo)}, ".forge": link("elsewhere")}
+		rc, ps := NewLoader().LoadRepo(fsys)
+		if rc != nil || len(ps) != 1 || !strings.HasPrefix(ps[0].Error(), ".forge: .forge is a symbolic link") {
+			t.Errorf("LoadRepo = %v, %v; want one error at the link", rc, ps)
+		}
+	})
+	t.Run("repo.cue", func(t *testing.T) {
+		fsys := fstest.MapFS{"elsewhere/repo.cue": {Data: []byte(testRepo)}, ".forge/repo.cue": link("../elsewhere/repo.cue")}
+		rc, ps := NewLoader().LoadRepo(fsys)
+		if rc != nil || len(ps) != 1 || !strings.HasPrefix(ps[0].Error(), ".forge/repo.cue: .forge/repo.cue is a symbolic link") {
+			t.Errorf("LoadRepo = %v, %v; want one error at the link", rc, ps)
+		}
+	})
+	cases := []struct {
+		name  string
+		files fstest.MapFS
+		dir   string
+		want  string
+	}{
+		{"project directory", fstest.MapFS{"real/.forge/project.cue": project, "svc": link("real")}, "svc",
+			"svc: svc is a symbolic link"},
+		{"directory above the project", fstest.MapFS{"real/svc/.forge/project.cue": project, "team": link("real")}, "team/svc",
+			"team: team is a symbolic link"},
+		{"project .forge", fstest.MapFS{"real/project.cue": project, "svc/.forge": link("../real")}, "svc",
+			"svc/.forge: svc/.forge is a symbolic link"},
+		{"second file", fstest.MapFS{"svc/.forge/project.cue": project, "x.cue": {Data: []byte("package project\n")}, "svc/.forge/x.cue": link("../../x.cue")}, "svc",
+			"svc/.forge/x.cue: svc/.forge/x.cue is a symbolic link"},
+		{"cue.mod", fstest.MapFS{"svc/.forge/project.cue": project, "m/module.cue": {Data: []byte("module: \"a.b/c@v0\"\n")}, "svc/.forge/cue.mod": link("../../m")}, "svc",
+			"svc/.forge/cue.mod: svc/.forge/cue.mod is a symbolic link"},
+		{"module.cue", fstest.MapFS{"svc/.forge/project.cue": project, "module.cue": {Data: []byte("module: \"a.b/c@v0\"\n")}, "svc/.forge/cue.mod/module.cue": link("../../../module.cue")}, "svc",
+			"svc/.forge/cue.mod/module.cue: svc/.forge/cue.mod/module.cue is a symbolic link"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			c.files[".forge/repo.cue"] = &fstest.MapFile{Data: []byte(testRepo)}
+			l := NewLoader()
+			rc, ps := l.LoadRepo(c.files)
+			if rc == nil {
+				t.Fatalf("LoadRepo: %v", ps)
+			}
+			p, ps := l.LoadProject(c.files, c.dir, rc)
+			if p != nil || len(ps) != 1 || !strings.HasPrefix(ps[0].Error(), c.want+": forge never reads configuration through a link") {
+				t.Errorf("LoadProject = %v, %v; want one error starting %q", p, ps, c.want)
+			}
+		})
+	}
 }

@@ -44,8 +44,11 @@ type Result struct {
 // fault.Validation. Invalid projects are skipped and listed in the result.
 func (s *Service) Discover(ctx context.Context, fsys fs.FS, git discovery.GitContext) (*Result, error) {
 	repoFile := cueconfig.ForgeDir + "/" + cueconfig.RepoFile
-	if st, err := fs.Stat(fsys, repoFile); err != nil || !st.Mode().IsRegular() {
-		return nil, fault.New(fault.NotFound, "not a forge repository: %s not found at the repository root", repoFile)
+	// A link on the way is not followed here; LoadRepo reports it.
+	if link, _ := cueconfig.LinkOnPath(fsys, repoFile); link == "" {
+		if st, err := fs.Stat(fsys, repoFile); err != nil || !st.Mode().IsRegular() {
+			return nil, fault.New(fault.NotFound, "not a forge repository: %s not found at the repository root", repoFile)
+		}
 	}
 	loader := cueconfig.NewLoader()
 	rc, problems := loader.LoadRepo(fsys)

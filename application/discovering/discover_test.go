@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"sort"
@@ -324,4 +325,44 @@ func TestDiscoverProblemsCarryPositions(t *testing.T) {
 			t.Errorf("output error without a full position: %+v", e)
 		}
 	}
+}
+
+// TestLinksLeavingTheRepositoryAreNeverFollowed uses real symbolic links
+// on disk, each leading out of the repository (repo/ in the fixture).
+func TestLinksLeavingTheRepositoryAreNeverFollowed(t *testing.T) {
+	t.Run("root .forge", func(t *testing.T) {
+		dir := writeArchive(t, "linked-outside")
+		res, err := (&Service{}).Discover(context.Background(), os.DirFS(filepath.Join(dir, "repo")), discovery.GitContext{})
+		if res != nil || !fault.Is(err, fault.Validation) {
+			t.Fatalf("Discover = %v, %v; want a validation error", res, err)
+		}
+		ps, _ := Problems(err)
+		want := ".forge: .forge is a symbolic link: forge never reads configuration through a link"
+		if len(ps) != 1 || !strings.HasPrefix(ps[0].Error(), want) {
+			t.Errorf("problems = %v, want one starting %q", ps, want)
+		}
+	})
+	t.Run("files in a project", func(t *testing.T) {
+		dir := writeArchive(t, "linked-files")
+		res, err := (&Service{}).Discover(context.Background(), os.DirFS(filepath.Join(dir, "repo")), discovery.GitContext{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Projects) != 1 || res.Projects[0].Name != "good" {
+			t.Errorf("projects = %v, want only good", res.Projects)
+		}
+		errs, _ := res.Problems.Split()
+		want := []string{
+			"file/.forge/extra.cue: file/.forge/extra.cue is a symbolic link: forge never reads configuration through a link",
+			"module/.forge/cue.mod: module/.forge/cue.mod is a symbolic link: forge never reads configuration through a link",
+		}
+		if len(errs) != len(want) {
+			t.Fatalf("errors = %v, want %d", errs, len(want))
+		}
+		for i, w := range want {
+			if !strings.HasPrefix(errs[i].Error(), w) {
+				t.Errorf("error %d = %q, want prefix %q", i, errs[i].Error(), w)
+			}
+		}
+	})
 }
