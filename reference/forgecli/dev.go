@@ -14,6 +14,7 @@ import (
 	"github.com/catalyst-forge/forge/domain/pipeline"
 	"github.com/catalyst-forge/forge/reference/envdefault"
 	"github.com/catalyst-forge/forge/reference/forgedev"
+	"github.com/catalyst-forge/forge/reference/secretflags"
 )
 
 func newDev(s streams) *cobra.Command {
@@ -68,7 +69,11 @@ Workers fetch a run's repository from --remote, a template in which
 file:///home/me/src/{name} for repositories on this machine.
 
 State lives in --data: runs left in progress when up stops are resumed the
-next time it starts.`,
+next time it starts.
+
+Steps read the secrets they declare from this process's environment
+(variables starting with FORGE_SECRET_, or as --secret-env-* say) and from
+files under --secret-file-root; never from --data or the dev key.`,
 		Example: `  forge dev up --remote 'file:///home/me/src/{name}'
   export FORGE_TOKEN=$(forge dev token --role operator)
   forge repo register acme/monorepo
@@ -91,6 +96,7 @@ next time it starts.`,
 	cmd.Flags().StringVar(&o.DevKey, "dev-key", defaultDevKey(), "development signing key the API trusts (env FORGE_DEV_KEY); created if missing")
 	cmd.Flags().StringVar(&o.Remote, "remote", envdefault.String("FORGE_REMOTE", working.DefaultRemote), "where workers fetch a repository from (env FORGE_REMOTE)")
 	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "log every API request (JSON, to stderr)")
+	secretflags.Flags(cmd.Flags(), &o.Secrets)
 	return cmd
 }
 
@@ -153,7 +159,11 @@ step as it starts and ends, and the last log lines of a failed step.
 Without --ref it runs DIR as it is: HEAD of a clean git work tree, or else a
 snapshot of the files (uncommitted changes, a subdirectory, no git at all).
 --output json prints the finished run as GET /v1/runs/{id} returns it.
-The exit code is 0 only when the run succeeded.`,
+The exit code is 0 only when the run succeeded.
+
+Steps read the secrets they declare from this process's environment
+(variables starting with FORGE_SECRET_, or as --secret-env-* say) and from
+files under --secret-file-root; secret values are masked in step logs.`,
 		Example: "  forge dev run reference/examples/monorepo\n  forge dev run . --ref main --output json",
 		Args:    cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -195,5 +205,6 @@ The exit code is 0 only when the run succeeded.`,
 	cmd.Flags().StringVar(&opts.Ref, "ref", "", "commit, branch or tag to run (default: the directory as it is)")
 	cmd.Flags().StringVar(&opts.Data, "data", "", "keep the database, queue, logs and cache here (default: a temporary directory)")
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text or json")
+	secretflags.Flags(cmd.Flags(), &opts.Secrets)
 	return cmd
 }

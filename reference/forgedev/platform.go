@@ -12,11 +12,11 @@ import (
 	"github.com/catalyst-forge/forge/adapters/onprem/fsblob"
 	"github.com/catalyst-forge/forge/adapters/onprem/gitcache"
 	"github.com/catalyst-forge/forge/adapters/onprem/gormstore"
-	"github.com/catalyst-forge/forge/adapters/onprem/localsecrets"
 	"github.com/catalyst-forge/forge/adapters/onprem/natsembed"
 	"github.com/catalyst-forge/forge/adapters/onprem/natsqueue"
 	"github.com/catalyst-forge/forge/adapters/onprem/stepexec"
 	"github.com/catalyst-forge/forge/application/orchestrating"
+	"github.com/catalyst-forge/forge/application/resolving"
 	"github.com/catalyst-forge/forge/application/running"
 	"github.com/catalyst-forge/forge/application/working"
 	"github.com/catalyst-forge/forge/domain/job"
@@ -93,15 +93,15 @@ func open(ctx context.Context, data string, print *printer) (p *platform, err er
 }
 
 // startWorkers consumes discovery and CI jobs in this process, fetching
-// repositories from remote.
-func (p *platform) startWorkers(remote func(string) (string, error)) {
+// repositories from remote and resolving step secrets through secrets.
+func (p *platform) startWorkers(remote func(string) (string, error), secrets *resolving.Registry) {
 	w := &working.Worker{
 		Sources:  p.cache,
 		Steps:    stepexec.New(),
 		Objects:  p.objects,
 		Reporter: &reporter{runs: p.runs, store: p.store, print: p.print},
 		Remote:   remote,
-		Secrets:  localsecrets.Resolve,
+		Secrets:  secrets.Resolve,
 	}
 	ctx, stop := context.WithCancel(context.Background())
 	p.stopWorkers = stop

@@ -16,6 +16,7 @@ import (
 	"github.com/catalyst-forge/forge/domain/pipeline"
 	"github.com/catalyst-forge/forge/domain/repository"
 	"github.com/catalyst-forge/forge/ports"
+	"github.com/catalyst-forge/forge/reference/secretflags"
 )
 
 // Options configure one dev run.
@@ -29,6 +30,9 @@ type Options struct {
 	Data string
 	// Progress receives one line per event (nil: none).
 	Progress io.Writer
+	// Secrets says which environment variables and files steps may read
+	// as secrets; nothing under Data ever is.
+	Secrets secretflags.Options
 }
 
 // Outcome is a finished dev run.
@@ -79,7 +83,11 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 		CreatedAt: time.Now().UTC(), CreatedBy: worker.Subject}); err != nil {
 		return nil, err
 	}
-	pf.startWorkers(func(string) (string, error) { return "file://" + src.remote, nil })
+	secrets, err := secretflags.Registry(o.Secrets, data)
+	if err != nil {
+		return nil, err
+	}
+	pf.startWorkers(func(string) (string, error) { return "file://" + src.remote, nil }, secrets)
 
 	run, _, err := pf.runs.Create(ctx, worker, running.CreateRequest{Repository: repo, Branch: src.branch, CommitSHA: src.commit, TriggerType: pipeline.TriggerManual})
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"github.com/catalyst-forge/forge/application/orchestrating"
 	"github.com/catalyst-forge/forge/application/working"
 	"github.com/catalyst-forge/forge/reference/forgeapi"
+	"github.com/catalyst-forge/forge/reference/secretflags"
 )
 
 // UpOptions configure 'forge dev up'.
@@ -33,6 +34,9 @@ type UpOptions struct {
 	Log      io.Writer
 	// Ready, when set, is called with the API's address once it listens.
 	Ready func(addr string)
+	// Secrets says which environment variables and files steps may read
+	// as secrets; nothing under Data and not DevKey ever is.
+	Secrets secretflags.Options
 }
 
 // Up runs the whole platform in this process until ctx ends: the API with
@@ -63,7 +67,11 @@ func Up(ctx context.Context, o UpOptions) error {
 		return err
 	}
 	defer pf.close()
-	pf.startWorkers(remote)
+	secrets, err := secretflags.Registry(o.Secrets, o.Data, o.DevKey)
+	if err != nil {
+		return err
+	}
+	pf.startWorkers(remote, secrets)
 	engine := orchestrating.NewLocalEngine(pf.orch, func(runID string, err error) {
 		p.printf("run %s: %v (retrying)", runID, err)
 	})

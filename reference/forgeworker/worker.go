@@ -15,7 +15,6 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/catalyst-forge/forge/adapters/onprem/gitcache"
-	"github.com/catalyst-forge/forge/adapters/onprem/localsecrets"
 	"github.com/catalyst-forge/forge/adapters/onprem/natsqueue"
 	"github.com/catalyst-forge/forge/adapters/onprem/stepexec"
 	"github.com/catalyst-forge/forge/application/working"
@@ -24,6 +23,7 @@ import (
 	"github.com/catalyst-forge/forge/ports"
 	"github.com/catalyst-forge/forge/reference/objstore"
 	"github.com/catalyst-forge/forge/reference/redact"
+	"github.com/catalyst-forge/forge/reference/secretflags"
 	httptransport "github.com/catalyst-forge/forge/transport/http"
 )
 
@@ -48,6 +48,10 @@ type Options struct {
 	Remote string
 	// Objects is where logs (and results too large for a message) go.
 	Objects objstore.Options
+	// Secrets says which environment variables and files steps may read
+	// as secrets; the cache, the object directory and the token file
+	// never are.
+	Secrets secretflags.Options
 	// ShutdownGrace is how long running jobs get to finish when the
 	// worker stops before they go back to the queue (default 25 s);
 	// AckWait how soon a job of a dead worker is offered again (default
@@ -100,6 +104,10 @@ func Run(ctx context.Context, o Options) error {
 		grace = DefaultShutdownGrace
 	}
 
+	secrets, err := secretflags.Registry(o.Secrets, o.CacheDir, o.Objects.Dir, o.TokenFile)
+	if err != nil {
+		return err
+	}
 	objects, closeObjects, err := objstore.Open(ctx, o.Objects)
 	if err != nil {
 		return err
@@ -135,7 +143,7 @@ func Run(ctx context.Context, o Options) error {
 		Objects:  objects,
 		Reporter: httptransport.Reporter{Client: client},
 		Remote:   remote,
-		Secrets:  localsecrets.Resolve,
+		Secrets:  secrets.Resolve,
 	}
 	log.WithFields(logrus.Fields{"types": o.Types, "concurrency": concurrency, "nats": redact.URLs(o.NATSURL), "server": redact.URLs(o.Server), "remote": redact.URLs(o.Remote)}).Info("forge-worker consuming")
 	err = queue.Consume(ctx, types, concurrency, logged(log, w.Handle))

@@ -17,6 +17,7 @@ import (
 	"github.com/catalyst-forge/forge/reference/envdefault"
 	"github.com/catalyst-forge/forge/reference/forgeworker"
 	"github.com/catalyst-forge/forge/reference/objstore"
+	"github.com/catalyst-forge/forge/reference/secretflags"
 )
 
 func main() {
@@ -36,6 +37,11 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 through its git cache, runs the steps (earthly or script), uploads their
 logs to the object store while they run and reports statuses to the API
 with a service-account token.
+
+Steps get the secrets they declare from the env provider (variables named
+by --secret-env-allow or starting with a --secret-env-prefix, never the
+worker's own credentials) and the file provider (files under a
+--secret-file-root, never the cache or the token file).
 
 On SIGTERM it stops taking jobs, gives running ones --shutdown-grace to
 finish, and hands the rest back to the queue for another worker.
@@ -69,6 +75,7 @@ others FORGE_ + the flag in upper case with _ for - (FORGE_CACHE_DIR...).`,
 	f.Int64Var(&o.CacheBudget, "cache-budget", int64(envdefault.Int("FORGE_CACHE_BUDGET", 0)), "largest size of the git cache in bytes (0: the cache's default)")
 	f.StringVar(&o.Remote, "remote", envdefault.String("FORGE_REMOTE", working.DefaultRemote), "where a repository is fetched from: {repository}, {owner} and {name} are filled in")
 	objstore.Flags(f, &o.Objects, "logs")
+	secretflags.Flags(f, &o.Secrets)
 	f.DurationVar(&o.ShutdownGrace, "shutdown-grace", envdefault.Duration("FORGE_SHUTDOWN_GRACE", forgeworker.DefaultShutdownGrace), "on SIGTERM, how long running jobs get before they go back to the queue")
 	f.DurationVar(&o.AckWait, "ack-wait", envdefault.Duration("FORGE_ACK_WAIT", 0), "how soon a dead worker's job is offered again (0: the queue's default, 1m)")
 	if err := cmd.ExecuteContext(ctx); err != nil {

@@ -1,0 +1,59 @@
+// Package secretflags declares the flags that say which secrets a
+// worker's builds may read, and builds the secret provider registry from
+// them, so that forge-worker and the forge dev commands configure step
+// secrets the same way. What is never readable (the worker's token, its
+// data and cache directories, signing keys) is passed by the command.
+package secretflags
+
+import (
+	"strings"
+
+	"github.com/spf13/pflag"
+
+	"github.com/catalyst-forge/forge/adapters/onprem/envsecrets"
+	"github.com/catalyst-forge/forge/adapters/onprem/filesecrets"
+	"github.com/catalyst-forge/forge/application/resolving"
+	"github.com/catalyst-forge/forge/reference/envdefault"
+)
+
+// Options say what the env and file providers may read.
+type Options struct {
+	// EnvNames and EnvPrefixes allow environment variables by name and by
+	// prefix (default envsecrets.DefaultPrefix).
+	EnvNames, EnvPrefixes []string
+	// FileRoots are the directories secret files may be read under
+	// (default none: file secrets are refused).
+	FileRoots []string
+}
+
+// Defaults are the options when no flag is given.
+func Defaults() Options { return Options{EnvPrefixes: []string{envsecrets.DefaultPrefix}} }
+
+// Flags declares --secret-env-allow, --secret-env-prefix and
+// --secret-file-root into o, with FORGE_SECRETS_* environment variables
+// (comma-separated lists).
+func Flags(f *pflag.FlagSet, o *Options) {
+	f.StringSliceVar(&o.EnvNames, "secret-env-allow", list("FORGE_SECRETS_ENV_ALLOW", nil),
+		"environment variables steps may read as env secrets (env FORGE_SECRETS_ENV_ALLOW)")
+	f.StringSliceVar(&o.EnvPrefixes, "secret-env-prefix", list("FORGE_SECRETS_ENV_PREFIX", []string{envsecrets.DefaultPrefix}),
+		`prefixes of environment variables steps may read as env secrets; "" allows none (env FORGE_SECRETS_ENV_PREFIX)`)
+	f.StringSliceVar(&o.FileRoots, "secret-file-root", list("FORGE_SECRETS_FILE_ROOTS", nil),
+		"directories under which steps may read file secrets; none by default (env FORGE_SECRETS_FILE_ROOTS)")
+}
+
+func list(env string, def []string) []string {
+	v := envdefault.String(env, "")
+	if v == "" {
+		return def
+	}
+	return strings.Split(v, ",")
+}
+
+// Registry returns the providers the options allow: env and file. Paths
+// under deny are never read as file secrets.
+func Registry(o Options, deny ...string) (*resolving.Registry, error) {
+	return resolving.NewRegistry(
+		envsecrets.New(envsecrets.Options{Names: o.EnvNames, Prefixes: o.EnvPrefixes}),
+		filesecrets.New(filesecrets.Options{Roots: o.FileRoots, Deny: deny}),
+	)
+}
