@@ -83,7 +83,7 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 		CreatedAt: time.Now().UTC(), CreatedBy: worker.Subject}); err != nil {
 		return nil, err
 	}
-	secrets, err := secretflags.Registry(o.Secrets, data)
+	secrets, err := secretflags.Registry(ctx, o.Secrets, data)
 	if err != nil {
 		return nil, err
 	}

@@ -67,7 +67,7 @@ func Up(ctx context.Context, o UpOptions) error {
 		return err
 	}
 	defer pf.close()
-	secrets, err := secretflags.Registry(o.Secrets, o.Data, o.DevKey)
+	secrets, err := secretflags.Registry(ctx, o.Secrets, o.Data, o.DevKey)
 	if err != nil {
 		return err
 	}

@@ -104,7 +104,7 @@ func Run(ctx context.Context, o Options) error {
 		grace = DefaultShutdownGrace
 	}
 
-	secrets, err := secretflags.Registry(o.Secrets, o.CacheDir, o.Objects.Dir, o.TokenFile)
+	secrets, err := secretflags.Registry(ctx, o.Secrets, o.CacheDir, o.Objects.Dir, o.TokenFile)
 	if err != nil {
 		return err
 	}

@@ -6,10 +6,12 @@
 package secretflags
 
 import (
+	"context"
 	"strings"
 
 	"github.com/spf13/pflag"
 
+	"github.com/catalyst-forge/forge/adapters/aws/smsecrets"
 	"github.com/catalyst-forge/forge/adapters/onprem/envsecrets"
 	"github.com/catalyst-forge/forge/adapters/onprem/filesecrets"
 	"github.com/catalyst-forge/forge/application/resolving"
@@ -24,6 +26,9 @@ type Options struct {
 	// FileRoots are the directories secret files may be read under
 	// (default none: file secrets are refused).
 	FileRoots []string
+	// AWS configures the aws provider (AWS Secrets Manager, credentials
+	// from the default chain): its default region and endpoint.
+	AWS smsecrets.Config
 }
 
 // Defaults are the options when no flag is given.
@@ -39,6 +44,10 @@ func Flags(f *pflag.FlagSet, o *Options) {
 		`prefixes of environment variables steps may read as env secrets; "" allows none (env FORGE_SECRETS_ENV_PREFIX)`)
 	f.StringSliceVar(&o.FileRoots, "secret-file-root", list("FORGE_SECRETS_FILE_ROOTS", nil),
 		"directories under which steps may read file secrets; none by default (env FORGE_SECRETS_FILE_ROOTS)")
+	f.StringVar(&o.AWS.Region, "secret-aws-region", envdefault.String("FORGE_SECRETS_AWS_REGION", ""),
+		"region of aws secrets that name none (default: the AWS configuration's, AWS_REGION)")
+	f.StringVar(&o.AWS.Endpoint, "secret-aws-endpoint", envdefault.String("FORGE_SECRETS_AWS_ENDPOINT", ""),
+		"Secrets Manager endpoint URL (a VPC endpoint); empty: AWS's")
 }
 
 func list(env string, def []string) []string {
@@ -49,11 +58,16 @@ func list(env string, def []string) []string {
 	return strings.Split(v, ",")
 }
 
-// Registry returns the providers the options allow: env and file. Paths
-// under deny are never read as file secrets.
-func Registry(o Options, deny ...string) (*resolving.Registry, error) {
+// Registry returns the providers: env and file as the options allow,
+// and aws. Paths under deny are never read as file secrets.
+func Registry(ctx context.Context, o Options, deny ...string) (*resolving.Registry, error) {
+	aws, err := smsecrets.New(ctx, o.AWS)
+	if err != nil {
+		return nil, err
+	}
 	return resolving.NewRegistry(
 		envsecrets.New(envsecrets.Options{Names: o.EnvNames, Prefixes: o.EnvPrefixes}),
 		filesecrets.New(filesecrets.Options{Roots: o.FileRoots, Deny: deny}),
+		aws,
 	)
 }

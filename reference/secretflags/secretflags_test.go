@@ -53,7 +53,7 @@ func TestRegistryKeepsTheWorkersFiles(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	r, err := secretflags.Registry(secretflags.Options{FileRoots: []string{"/"}}, cache, token)
+	r, err := secretflags.Registry(context.Background(), secretflags.Options{FileRoots: []string{"/"}}, cache, token)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +63,7 @@ func TestRegistryKeepsTheWorkersFiles(t *testing.T) {
 			t.Errorf("%s: %v, want %q", path, err, kind)
 		}
 	}
-	if got := strings.Join(r.Names(), ","); got != "env,file" {
+	if got := strings.Join(r.Names(), ","); got != "aws,env,file" {
 		t.Errorf("providers = %s", got)
 	}
 }
