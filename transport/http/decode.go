@@ -1,6 +1,7 @@
 package httptransport
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -25,7 +26,11 @@ func decodeJSON(r *http.Request, v any) error {
 			return &fault.Error{Kind: fault.Validation, Message: "Content-Type must be application/json, got " + strconv.Quote(ct)}
 		}
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, MaxBodyBytes))
+	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, MaxBodyBytes))
+	if err != nil {
+		return jsonError(err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return jsonError(err)
@@ -33,7 +38,7 @@ func decodeJSON(r *http.Request, v any) error {
 	if _, err := dec.Token(); err != io.EOF {
 		return &fault.Error{Kind: fault.Validation, Message: "the body must hold exactly one JSON object"}
 	}
-	return nil
+	return checkBodyText(body)
 }
 
 func jsonError(err error) error {

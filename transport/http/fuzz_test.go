@@ -4,13 +4,16 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/catalyst-forge/forge/adapters/onprem/oidcauth"
 	"github.com/catalyst-forge/forge/domain/fault"
@@ -63,35 +66,43 @@ func (ft *fuzzTarget) next(t *testing.T) http.Handler {
 // postToHandler sends body straight to the handler, without a network,
 // and checks the answer: 200 or 201 with a JSON object, or a 4xx with the
 // spec's error body. Anything else (a 5xx, a panic) fails.
-func postToHandler(t *testing.T, h http.Handler, token, path string, body []byte) {
-	req := httptest.NewRequest(http.MethodPost, path, bytes.NewReader(body))
+func postToHandler(t *testing.T, h http.Handler, token, path string, body []byte) *httptest.ResponseRecorder {
+	return sendToHandler(t, h, token, http.MethodPost, path, body)
+}
+
+// sendToHandler sends a request straight to the handler and checks the
+// answer as postToHandler says (a 200 to a GET may be any JSON object).
+func sendToHandler(t *testing.T, h http.Handler, token, method, path string, body []byte) *httptest.ResponseRecorder {
+	t.Helper()
+	req := httptest.NewRequest(method, path, bytes.NewReader(body))
 	req.Header.Set("Authorization", "Bearer "+token)
 	req.Header.Set("Content-Type", "application/json")
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
 
 	if ct := rec.Header().Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
-		t.Fatalf("POST %s %q: status %d with Content-Type %q", path, body, rec.Code, ct)
+		t.Fatalf("%s %s %q: status %d with Content-Type %q", method, path, body, rec.Code, ct)
 	}
 	switch {
 	case rec.Code == http.StatusCreated || rec.Code == http.StatusOK:
 		var v map[string]any
-		if err := json.Unmarshal(rec.Body.Bytes(), &v); err != nil || v["id"] == "" || v["id"] == nil {
-			t.Fatalf("POST %s %q: %d with body %s", path, body, rec.Code, rec.Body)
+		if err := json.Unmarshal(rec.Body.Bytes(), &v); err != nil || (method == http.MethodPost && (v["id"] == "" || v["id"] == nil)) {
+			t.Fatalf("%s %s %q: %d with body %s", method, path, body, rec.Code, rec.Body)
 		}
 	case rec.Code >= 400 && rec.Code < 500:
 		var eb struct {
 			Error *httptransport.ErrorDetail `json:"error"`
 		}
 		if err := json.Unmarshal(rec.Body.Bytes(), &eb); err != nil || eb.Error == nil || eb.Error.Code == "" || eb.Error.Message == "" {
-			t.Fatalf("POST %s %q: %d without the spec's error body: %s", path, body, rec.Code, rec.Body)
+			t.Fatalf("%s %s %q: %d without the spec's error body: %s", method, path, body, rec.Code, rec.Body)
 		}
 		if eb.Error.Code == string(fault.Internal) || eb.Error.Code == string(fault.Unauthenticated) {
-			t.Fatalf("POST %s %q: %d %s", path, body, rec.Code, rec.Body)
+			t.Fatalf("%s %s %q: %d %s", method, path, body, rec.Code, rec.Body)
 		}
 	default:
-		t.Fatalf("POST %s %q: status %d: %s", path, body, rec.Code, rec.Body)
+		t.Fatalf("%s %s %q: status %d: %s", method, path, body, rec.Code, rec.Body)
 	}
+	return rec
 }
 
 func FuzzCreateRunBody(f *testing.F) {
@@ -156,4 +167,95 @@ func FuzzCreateReleaseBody(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		postToHandler(t, ft.next(t), ft.token, "/v1/releases", body)
 	})
+}
+
+// textFields are the string fields FuzzTextInBodies writes its value into:
+// a route, a valid body and the field.
+var textFields = []struct{ path, body, field string }{
+	{"/v1/runs", `{"repository":"acme/mono","commit_sha":"` + sha("1") + `","branch":@}`, "branch"},
+	{"/v1/runs", `{"repository":"acme/mono","commit_sha":"` + sha("2") + `","triggered_by":@}`, "triggered_by"},
+	{"/v1/runs", `{"repository":@,"commit_sha":"` + sha("3") + `"}`, "repository"},
+	{"/v1/releases", `{"repository":"acme/mono","project":"api","commit_sha":"` + sha("4") + `","trigger":{"type":"tag","tag":@}}`, "trigger.tag"},
+	{"/v1/releases", `{"repository":"acme/mono","project":"api","commit_sha":"` + sha("5") + `","trigger":{"type":"branch_push","branch":@}}`, "trigger.branch"},
+	{"/v1/releases", `{"repository":"acme/mono","project":"api","commit_sha":"` + sha("6") + `","oci_digest":@}`, "oci_digest"},
+	{"/v1/releases", `{"repository":"acme/mono","project":"api","commit_sha":"` + sha("7") + `",` +
+		`"artifacts":[{"name":"api","type":"container","tracking_oci_uri":@,"primary_published_uri":"p"}]}`, "artifacts[0].tracking_oci_uri"},
+	{"/v1/releases", `{"repository":"acme/mono","project":"api","commit_sha":"` + sha("8") + `",` +
+		`"artifacts":[{"name":"api","type":"container","tracking_oci_uri":"t","primary_published_uri":@}]}`, "artifacts[0].primary_published_uri"},
+	{"/v1/releases", `{"repository":"acme/mono","project":@,"commit_sha":"` + sha("9") + `"}`, "project"},
+}
+
+// jsonLiteral writes value as a JSON string with its bytes as they are:
+// only quotes, backslashes and control bytes are escaped, so invalid UTF-8
+// reaches the server raw and NUL as \u0000.
+func jsonLiteral(value []byte) []byte {
+	out := []byte{'"'}
+	for _, b := range value {
+		switch {
+		case b == '"' || b == '\\':
+			out = append(out, '\\', b)
+		case b < 0x20:
+			out = append(out, fmt.Sprintf(`\u%04x`, b)...)
+		default:
+			out = append(out, b)
+		}
+	}
+	return append(out, '"')
+}
+
+// isText is the test's own idea of text: valid UTF-8 without NUL.
+func isText(b []byte) bool { return utf8.Valid(b) && bytes.IndexByte(b, 0) < 0 }
+
+// FuzzTextInBodies writes arbitrary bytes into string fields of valid
+// bodies: bytes that are not text must be 422 naming the field, and no
+// input may be a 500.
+func FuzzTextInBodies(f *testing.F) {
+	ft := newFuzzTarget(f)
+	for i := range textFields {
+		for _, v := range []string{"main", "a\x00b", "\xff", "v1.2.3\xe2\x82", "caf\xc3\xa9", "\xef\xbf\xbd", `\ud800`, ""} {
+			f.Add(uint8(i), []byte(v))
+		}
+	}
+	f.Fuzz(func(t *testing.T, which uint8, value []byte) {
+		tf := textFields[int(which)%len(textFields)]
+		body := bytes.Replace([]byte(tf.body), []byte("@"), jsonLiteral(value), 1)
+		rec := postToHandler(t, ft.next(t), ft.token, tf.path, body)
+		if !isText(value) {
+			wantFieldError(t, rec, tf.field)
+		}
+	})
+}
+
+// FuzzTextInQueries sends arbitrary bytes as a query parameter: bytes that
+// are not text must be 422 naming the parameter, and nothing a 500.
+func FuzzTextInQueries(f *testing.F) {
+	ft := newFuzzTarget(f)
+	for _, v := range []string{"main", "a\x00b", "\xff", "feature/\xe2\x82", "caf\xc3\xa9", ""} {
+		for _, p := range []string{"repository", "branch", "status", "limit"} {
+			f.Add(p, []byte(v))
+		}
+	}
+	f.Fuzz(func(t *testing.T, param string, value []byte) {
+		if param == "" {
+			return
+		}
+		path := "/v1/runs?" + url.QueryEscape(param) + "=" + url.QueryEscape(string(value))
+		rec := sendToHandler(t, ft.next(t), ft.token, http.MethodGet, path, nil)
+		switch {
+		case !isText([]byte(param)):
+			wantFieldError(t, rec, "query")
+		case !isText(value):
+			wantFieldError(t, rec, param)
+		}
+	})
+}
+
+// wantFieldError fails unless rec is 422 validation_error naming field.
+func wantFieldError(t *testing.T, rec *httptest.ResponseRecorder, field string) {
+	t.Helper()
+	var eb httptransport.ErrorBody
+	if rec.Code != http.StatusUnprocessableEntity || json.Unmarshal(rec.Body.Bytes(), &eb) != nil ||
+		eb.Error.Code != string(fault.Validation) || eb.Error.Details["field"] != field {
+		t.Fatalf("%d %s; want 422 naming field %q", rec.Code, rec.Body, field)
+	}
 }

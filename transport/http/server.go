@@ -152,10 +152,15 @@ func (s *statusRecorder) Flush() {
 
 // routeOrError answers requests no route takes with the API's error body:
 // 405 with an Allow header when the path exists for other methods, 404
-// otherwise (the mux's own answers are plain text).
+// otherwise (the mux's own answers are plain text). A request a route takes
+// must first pass checkURLText.
 func routeOrError(mux *http.ServeMux) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if _, pattern := mux.Handler(r); pattern != "" {
+			if err := checkURLText(pattern, r); err != nil {
+				encodeError(r.Context(), err, w)
+				return
+			}
 			mux.ServeHTTP(w, r)
 			return
 		}

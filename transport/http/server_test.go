@@ -95,6 +95,7 @@ func (discardPublisher) Publish(context.Context, event.Event) error { return nil
 // options change how newEnv builds the server.
 type options struct {
 	wrapStore    func(*memstore.Store) ports.Store
+	store        ports.Store // replaces the memstore (which then goes unused)
 	ready        func(context.Context) error
 	verifierOpts []oidcauth.Option
 	objects      ports.ObjectStore
@@ -143,6 +144,9 @@ func buildHandler(issuer *oidcauth.DevIssuer, o options, log io.Writer) (http.Ha
 	var store ports.Store = mem
 	if o.wrapStore != nil {
 		store = o.wrapStore(mem)
+	}
+	if o.store != nil {
+		store = o.store
 	}
 	clock := ports.Clock(clk.Now)
 	events := &announcing.Announcer{Publisher: discardPublisher{}, Clock: clock}
