@@ -72,7 +72,8 @@ type CreateRequest struct {
 // (created=false). New releases get the next number of the project, a
 // numeric alias, a tag alias for a tag trigger (the version, without the
 // project prefix of monorepo tags) and a branch alias (<branch>-<number>)
-// for a branch trigger. Service accounts only.
+// for a branch trigger. The repository must be registered, as for runs.
+// Service accounts only.
 func (s *Service) Create(ctx context.Context, who *identity.Principal, req CreateRequest) (*release.Release, bool, error) {
 	if err := identity.Require(who, identity.PermCreateRelease); err != nil {
 		return nil, false, err
@@ -116,6 +117,13 @@ func (s *Service) Create(ctx context.Context, who *identity.Principal, req Creat
 			return nil, false, &fault.Error{Kind: fault.Validation, Details: map[string]any{"field": "trigger.branch"}, Message: "a branch_push trigger needs trigger.branch"}
 		}
 		trigger.Type, trigger.Branch, trigger.Tag = t.Type, t.Branch, t.Tag
+	}
+	// Releases, like runs, are only for registered repositories.
+	if _, err := s.Store.GetRepository(ctx, req.Repository); fault.Is(err, fault.NotFound) {
+		return nil, false, &fault.Error{Kind: fault.Validation, Details: map[string]any{"field": "repository"},
+			Message: "repository " + req.Repository + " is not registered; an operator registers it with 'forge repo register " + req.Repository + "'"}
+	} else if err != nil {
+		return nil, false, err
 	}
 	var aliases []release.Alias
 	if trigger.Type == release.TriggerTag {

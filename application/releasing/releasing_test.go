@@ -12,6 +12,7 @@ import (
 	"github.com/catalyst-forge/forge/domain/identity"
 	"github.com/catalyst-forge/forge/domain/pipeline"
 	"github.com/catalyst-forge/forge/domain/release"
+	"github.com/catalyst-forge/forge/domain/repository"
 	"github.com/catalyst-forge/forge/ports"
 )
 
@@ -22,8 +23,18 @@ var (
 
 func sha(c byte) string { return strings.Repeat(string(c), 40) }
 
-func TestCreateAndGet(t *testing.T) {
+// registered returns a memstore where acme/mono is registered.
+func registered(t *testing.T) *memstore.Store {
+	t.Helper()
 	store := memstore.New()
+	if _, _, err := store.CreateRepository(context.Background(), &repository.Repository{Name: "acme/mono"}); err != nil {
+		t.Fatal(err)
+	}
+	return store
+}
+
+func TestCreateAndGet(t *testing.T) {
+	store := registered(t)
 	now := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
 	svc := &releasing.Service{Store: store, Clock: func() time.Time { return now }, Registry: "registry.example.com/"}
 	ctx := context.Background()
@@ -64,7 +75,7 @@ func TestCreateAndGet(t *testing.T) {
 }
 
 func TestCreateRefusals(t *testing.T) {
-	store := memstore.New()
+	store := registered(t)
 	svc := &releasing.Service{Store: store}
 	ctx := context.Background()
 	good := releasing.CreateRequest{Repository: "acme/mono", Project: "api", CommitSHA: sha('c')}
@@ -90,6 +101,7 @@ func TestCreateRefusals(t *testing.T) {
 		}, fault.Validation, "artifacts[0].type"},
 		{"tag trigger without tag", ci, func(r *releasing.CreateRequest) { r.Trigger = &releasing.TriggerInput{Type: release.TriggerTag} }, fault.Validation, "trigger.tag"},
 		{"unknown trigger", ci, func(r *releasing.CreateRequest) { r.Trigger = &releasing.TriggerInput{Type: "cron"} }, fault.Validation, "trigger.type"},
+		{"unregistered repository", ci, func(r *releasing.CreateRequest) { r.Repository = "acme/other" }, fault.Validation, "repository"},
 	}
 	for _, c := range cases {
 		req := good
@@ -108,5 +120,24 @@ func TestCreateRefusals(t *testing.T) {
 				t.Errorf("%s: %v names field %v, want %s", c.name, err, fe.Details["field"], c.field)
 			}
 		}
+	}
+}
+
+// TestCreateNeedsARegisteredRepository checks that releases, like runs,
+// are refused for a repository that was never registered, and that nothing
+// is stored then.
+func TestCreateNeedsARegisteredRepository(t *testing.T) {
+	store := registered(t)
+	svc := &releasing.Service{Store: store, Clock: time.Now}
+	ctx := context.Background()
+	_, _, err := svc.Create(ctx, ci, releasing.CreateRequest{Repository: "acme/unknown", Project: "api", CommitSHA: sha('d')})
+	if fault.KindOf(err) != fault.Validation || !strings.Contains(err.Error(), "repository acme/unknown is not registered") {
+		t.Fatalf("release of an unregistered repository: %v", err)
+	}
+	if _, n, err := store.ListReleases(ctx, "acme/unknown", "api", ports.Page{}); err != nil || n != 0 {
+		t.Errorf("releases stored: %d, %v", n, err)
+	}
+	if _, created, err := svc.Create(ctx, ci, releasing.CreateRequest{Repository: "acme/mono", Project: "api", CommitSHA: sha('d')}); err != nil || !created {
+		t.Errorf("release of a registered repository: %v, %v", created, err)
 	}
 }

@@ -21,6 +21,7 @@ func aliasesOf(r httptransport.ReleaseResponse) map[string]release.AliasType {
 
 func TestCreateRelease(t *testing.T) {
 	e := newEnv(t)
+	e.registerRepo("acme/mono")
 	req := httptransport.CreateReleaseRequest{
 		Repository: "acme/mono", Project: "api", CommitSHA: sha("1a"), OCIDigest: "sha256:" + sha("99") + sha("99")[:24],
 		Artifacts: []httptransport.ReleaseArtifactRequest{{Name: "api-server", Type: "container",
@@ -105,6 +106,7 @@ func TestCreateReleaseFromRun(t *testing.T) {
 
 func TestCreateReleaseRefusals(t *testing.T) {
 	e := newEnv(t)
+	e.registerRepo("acme/mono")
 	good := httptransport.CreateReleaseRequest{Repository: "acme/mono", Project: "api", CommitSHA: sha("5a")}
 	cases := []struct {
 		name  string
@@ -130,6 +132,7 @@ func TestCreateReleaseRefusals(t *testing.T) {
 		{"tag trigger without a tag", func(r *httptransport.CreateReleaseRequest) {
 			r.Trigger = &httptransport.ReleaseTriggerRequest{Type: "tag"}
 		}, "trigger.tag"},
+		{"unregistered repository", func(r *httptransport.CreateReleaseRequest) { r.Repository = "acme/never-registered" }, "repository"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

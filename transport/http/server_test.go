@@ -369,9 +369,11 @@ func (e *env) createRun(repo, commit, branch string) map[string]any {
 	return object(e.t, r.want(e.t, http.StatusCreated))
 }
 
-// createRelease creates a release as the CI service account.
+// createRelease creates a release as the CI service account, registering
+// its repository first (releases need a registered repository).
 func (e *env) createRelease(req httptransport.CreateReleaseRequest) httptransport.ReleaseResponse {
 	e.t.Helper()
+	e.registerRepo(req.Repository)
 	r := e.do(http.MethodPost, "/v1/releases", ci, req)
 	return decode[httptransport.ReleaseResponse](e.t, r.want(e.t, http.StatusCreated))
 }
