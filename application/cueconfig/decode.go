@@ -35,7 +35,11 @@ func (d *decoder) pos(v cue.Value) config.Position {
 // over CUE values one by one and gives the same result for validated,
 // concrete configuration.
 func (d *decoder) decode(v cue.Value, into any) bool {
-	b, err := v.MarshalJSON()
+	b, err := exportJSON(v)
+	if err == errTooLarge {
+		d.problems = append(d.problems, config.Errorf(d.pos(v), "%v", err))
+		return false
+	}
 	if err == nil {
 		dec := json.NewDecoder(bytes.NewReader(b))
 		dec.UseNumber() // keep integers exact in free-form values

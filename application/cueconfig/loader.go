@@ -108,7 +108,7 @@ func (l *Loader) LoadRepo(fsys fs.FS) (*RepoConfig, config.Problems) {
 		return nil, ps
 	}
 	var data any
-	b, err := v.MarshalJSON()
+	b, err := exportJSON(v)
 	if err == nil {
 		err = json.Unmarshal(b, &data)
 	}
@@ -284,7 +284,11 @@ func parse(name string, src []byte) (*source, config.Problems) {
 				"import %s: forge configuration can import only CUE's standard library", imp.Path.Value)}
 		}
 	}
-	return &source{name: name, file: f, shifts: sh}, nil
+	s := &source{name: name, file: f, shifts: sh}
+	if ps := checkComprehensions(s); ps != nil {
+		return nil, ps
+	}
+	return s, nil
 }
 
 // evaluate resolves attributes, builds and unifies the files, and checks
