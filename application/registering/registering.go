@@ -18,12 +18,14 @@ type Service struct {
 	Clock ports.Clock
 }
 
-// Register registers name (owner/name) with limits, or returns the
-// existing registration (created=false). Operators only.
+// Register registers name (owner/name, stored in its canonical lower-case
+// form: "ACME/Mono" is acme/mono) with limits, or returns the existing
+// registration (created=false). Operators only.
 func (s *Service) Register(ctx context.Context, who *identity.Principal, name string, limits repository.Limits) (*repository.Repository, bool, error) {
 	if err := identity.Require(who, identity.PermRegisterRepository); err != nil {
 		return nil, false, err
 	}
+	name = repository.Canonical(name)
 	if err := repository.ValidateName(name); err != nil {
 		return nil, false, err
 	}
@@ -51,6 +53,7 @@ func (s *Service) Get(ctx context.Context, who *identity.Principal, name string)
 	if err := identity.Require(who, identity.PermRead); err != nil {
 		return nil, err
 	}
+	name = repository.Canonical(name)
 	r, err := s.Store.GetRepository(ctx, name)
 	if fault.Is(err, fault.NotFound) {
 		return nil, fault.New(fault.NotFound, "repository %s is not registered", name)

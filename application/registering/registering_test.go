@@ -44,3 +44,22 @@ func TestRegister(t *testing.T) {
 		t.Errorf("get unknown = %v", err)
 	}
 }
+
+// TestNamesIgnoreCase checks that ACME/Mono and acme/mono are one
+// repository, stored lower-case, for callers of the library too.
+func TestNamesIgnoreCase(t *testing.T) {
+	svc := &registering.Service{Store: memstore.New()}
+	ctx := context.Background()
+	op := &identity.Principal{Subject: "ops", Roles: []identity.Role{identity.RoleOperator}}
+	r, created, err := svc.Register(ctx, op, "ACME/Mono", repository.Limits{})
+	if err != nil || !created || r.Name != "acme/mono" {
+		t.Fatalf("register ACME/Mono = %+v, %v, %v", r, created, err)
+	}
+	again, created, err := svc.Register(ctx, op, "acme/MONO", repository.Limits{})
+	if err != nil || created || again.ID != r.ID {
+		t.Fatalf("register acme/MONO = %+v, %v, %v; want the registration of ACME/Mono", again, created, err)
+	}
+	if got, err := svc.Get(ctx, op, "Acme/mono"); err != nil || got.ID != r.ID {
+		t.Errorf("get Acme/mono = %+v, %v", got, err)
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"github.com/catalyst-forge/forge/domain/fault"
 	"github.com/catalyst-forge/forge/domain/identity"
 	"github.com/catalyst-forge/forge/domain/release"
+	"github.com/catalyst-forge/forge/domain/repository"
 	"github.com/catalyst-forge/forge/ports"
 )
 
@@ -78,6 +79,7 @@ func (s *Service) Create(ctx context.Context, who *identity.Principal, req Creat
 	if err := identity.Require(who, identity.PermCreateRelease); err != nil {
 		return nil, false, err
 	}
+	req.Repository = repository.Canonical(req.Repository)
 	tr := release.Triplet{Repository: req.Repository, Project: req.Project, CommitSHA: req.CommitSHA}
 	if err := tr.Validate(); err != nil {
 		return nil, false, err
@@ -203,7 +205,7 @@ func artifacts(in []ArtifactInput) ([]release.Artifact, error) {
 
 // Get returns the release of a project that identifier names: an alias,
 // a release number or a commit prefix (release.Resolve's order).
-func (s *Service) Get(ctx context.Context, who *identity.Principal, repository, project, identifier string) (*release.Release, error) {
+func (s *Service) Get(ctx context.Context, who *identity.Principal, repo, project, identifier string) (*release.Release, error) {
 	if err := identity.Require(who, identity.PermRead); err != nil {
 		return nil, err
 	}
@@ -216,15 +218,15 @@ func (s *Service) Get(ctx context.Context, who *identity.Principal, repository, 
 			return nil, err
 		}
 	}
-	return release.Resolve(ctx, s.Store.FindRelease(repository, project), identifier)
+	return release.Resolve(ctx, s.Store.FindRelease(repository.Canonical(repo), project), identifier)
 }
 
 // List lists a project's releases, newest first.
-func (s *Service) List(ctx context.Context, who *identity.Principal, repository, project string, page ports.Page) ([]release.Release, int, error) {
+func (s *Service) List(ctx context.Context, who *identity.Principal, repo, project string, page ports.Page) ([]release.Release, int, error) {
 	if err := identity.Require(who, identity.PermRead); err != nil {
 		return nil, 0, err
 	}
-	return s.Store.ListReleases(ctx, repository, project, page.Normalize())
+	return s.Store.ListReleases(ctx, repository.Canonical(repo), project, page.Normalize())
 }
 
 func (s *Service) registry() string {

@@ -53,6 +53,27 @@ func (l Limits) Validate() error {
 	return nil
 }
 
+// Canonical returns the form in which a repository name is stored and
+// compared: its ASCII letters lower-cased, as GitHub, GitLab and Gitea
+// treat owner/name case-insensitively. "ACME/Mono" and "acme/mono" are one
+// repository. Only ASCII is folded: a name with other letters is refused
+// by ValidateName anyway, and folding, say, the Kelvin sign (U+212A) to "k"
+// would let such a name through.
+func Canonical(name string) string {
+	for i := 0; i < len(name); i++ {
+		if c := name[i]; c >= 'A' && c <= 'Z' {
+			b := []byte(name)
+			for j := i; j < len(b); j++ {
+				if b[j] >= 'A' && b[j] <= 'Z' {
+					b[j] += 'a' - 'A'
+				}
+			}
+			return string(b)
+		}
+	}
+	return name
+}
+
 var namePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}/[A-Za-z0-9_.-]{1,100}$`)
 
 // ValidateName checks a repository name of the form owner/name.

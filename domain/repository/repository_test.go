@@ -30,3 +30,18 @@ func TestLimits(t *testing.T) {
 		t.Error("negative limit accepted")
 	}
 }
+
+func TestCanonical(t *testing.T) {
+	for in, want := range map[string]string{
+		"acme/mono": "acme/mono", "ACME/Mono": "acme/mono", "Org-1/Repo.Name_X": "org-1/repo.name_x",
+		"acme/\u212aube": "acme/\u212aube", // the Kelvin sign is not folded to k
+		"":               "",
+	} {
+		if got := Canonical(in); got != want {
+			t.Errorf("Canonical(%q) = %q, want %q", in, got, want)
+		}
+	}
+	if ValidateName(Canonical("acme/\u212aube")) == nil {
+		t.Error("a name with the Kelvin sign passed")
+	}
+}

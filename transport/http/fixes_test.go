@@ -2,12 +2,15 @@ package httptransport_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/catalyst-forge/forge/domain/fault"
+	"github.com/catalyst-forge/forge/domain/repository"
 	httptransport "github.com/catalyst-forge/forge/transport/http"
 )
 
@@ -78,4 +81,100 @@ func TestContentTypeIsParsed(t *testing.T) {
 			t.Errorf("Content-Type %q: %s, want %d", ct, r, want)
 		}
 	}
+}
+
+// TestEveryAnswerIsTheErrorFormat checks that paths the mux would redirect
+// (dot segments, empty segments, "/v1") and paths outside the API answer
+// the spec's JSON error body, never a redirect or plain text.
+func TestEveryAnswerIsTheErrorFormat(t *testing.T) {
+	e := newEnv(t)
+	cases := []struct {
+		method, path string
+		token        bool
+		status       int
+		code         string
+	}{
+		{"GET", "/v1/runs/../runs", true, 404, "not_found"},
+		{"GET", "/v1/runs/./x", true, 404, "not_found"},
+		{"GET", "/v1//runs", true, 404, "not_found"},
+		{"GET", "/v1/releases/acme/mono/api/..", true, 404, "not_found"},
+		{"GET", "/v1/releases/acme/mono/api/%2e%2e", true, 404, "not_found"},
+		{"GET", "/v1/releases/acme/mono/%2E/1", true, 404, "not_found"},
+		{"POST", "/v1/runs/..", true, 404, "not_found"},
+		{"GET", "/healthz/..", false, 404, "not_found"},
+		{"GET", "/v1/../healthz", false, 404, "not_found"},
+		{"GET", "/v1", true, 404, "not_found"},
+		{"GET", "/v1", false, 401, "authentication_required"},
+		{"GET", "/v1/", true, 404, "not_found"},
+		{"GET", "/", false, 404, "not_found"},
+		{"GET", "/favicon.ico", false, 404, "not_found"},
+		{"POST", "/healthz", false, 405, "method_not_allowed"},
+		{"DELETE", "/readyz", false, 405, "method_not_allowed"},
+	}
+	for _, c := range cases {
+		t.Run(c.method+" "+c.path, func(t *testing.T) {
+			req := httptest.NewRequest(c.method, c.path, nil)
+			if c.token {
+				req.Header.Set("Authorization", "Bearer "+e.as(alice))
+			}
+			rec := httptest.NewRecorder()
+			e.handler.ServeHTTP(rec, req)
+			if ct := rec.Header().Get("Content-Type"); rec.Code != c.status || !strings.HasPrefix(ct, "application/json") {
+				t.Fatalf("%d %q %s; want %d with the JSON error body", rec.Code, ct, rec.Body, c.status)
+			}
+			var eb httptransport.ErrorBody
+			if err := json.Unmarshal(rec.Body.Bytes(), &eb); err != nil || eb.Error.Code != c.code || eb.Error.Message == "" {
+				t.Errorf("body %s; want code %s", rec.Body, c.code)
+			}
+		})
+	}
+	// The canonical paths still work.
+	e.do(http.MethodGet, "/v1/runs", alice, nil).want(t, http.StatusOK)
+	e.do(http.MethodGet, "/healthz", "", nil).want(t, http.StatusOK)
+}
+
+// TestRepositoryNamesIgnoreCase checks that a repository name is one
+// repository whatever its case, wherever it enters: registration, runs,
+// releases, deployments, rollbacks, path segments and query filters.
+func TestRepositoryNamesIgnoreCase(t *testing.T) {
+	e := newEnv(t)
+	first := decode[repository.Repository](t, e.do(http.MethodPost, "/v1/repositories", carol,
+		httptransport.RegisterRepositoryRequest{Repository: "ACME/Mono"}).want(t, http.StatusCreated))
+	if first.Name != "acme/mono" {
+		t.Errorf("registered as %q, want acme/mono", first.Name)
+	}
+	again := decode[repository.Repository](t, e.do(http.MethodPost, "/v1/repositories", carol,
+		httptransport.RegisterRepositoryRequest{Repository: "acme/mono"}).want(t, http.StatusOK))
+	if again.ID != first.ID {
+		t.Errorf("acme/mono registered separately from ACME/Mono: %+v, %+v", again, first)
+	}
+	if l := decode[httptransport.RepositoryList](t, e.do(http.MethodGet, "/v1/repositories", alice, nil).want(t, http.StatusOK)); l.Total != 1 {
+		t.Errorf("repositories = %+v", l)
+	}
+
+	run := e.do(http.MethodPost, "/v1/runs", ci, httptransport.CreateRunRequest{Repository: "Acme/MONO", CommitSHA: sha("d1"), Branch: "main"}).want(t, http.StatusCreated)
+	if obj := object(t, run); obj["repository"] != "acme/mono" {
+		t.Errorf("run repository = %v", obj["repository"])
+	}
+	e.do(http.MethodPost, "/v1/runs", ci, httptransport.CreateRunRequest{Repository: "acme/mono", CommitSHA: sha("d1"), Branch: "main"}).want(t, http.StatusOK)
+	if l := decode[httptransport.RunList](t, e.do(http.MethodGet, "/v1/runs?repository=ACME/mono", alice, nil).want(t, http.StatusOK)); l.Total != 1 {
+		t.Errorf("runs of ACME/mono = %d, want 1", l.Total)
+	}
+
+	rel := decode[httptransport.ReleaseResponse](t, e.do(http.MethodPost, "/v1/releases", ci, httptransport.CreateReleaseRequest{
+		Repository: "ACME/Mono", Project: "api", CommitSHA: sha("d2")}).want(t, http.StatusCreated))
+	if rel.Repository != "acme/mono" || rel.CanonicalID != "acme/mono/api/"+sha("d2") {
+		t.Errorf("release = %+v", rel)
+	}
+	e.do(http.MethodPost, "/v1/releases", ci, httptransport.CreateReleaseRequest{Repository: "acme/mono", Project: "api", CommitSHA: sha("d2")}).want(t, http.StatusOK)
+	e.do(http.MethodGet, "/v1/releases/ACME/Mono/api/1", alice, nil).want(t, http.StatusOK)
+	if l := decode[httptransport.ReleaseList](t, e.do(http.MethodGet, "/v1/releases/Acme/Mono/api", alice, nil).want(t, http.StatusOK)); l.Total != 1 {
+		t.Errorf("releases of Acme/Mono = %d", l.Total)
+	}
+
+	e.do(http.MethodPost, "/v1/deployments", alice, httptransport.DeployRequest{ReleaseID: rel.ID, Environment: "dev"}).want(t, http.StatusCreated)
+	e.do(http.MethodGet, "/v1/deployments/dev/ACME/MONO/api", alice, nil).want(t, http.StatusOK)
+	// A rollback needs an earlier release: the answer must be about that, not an unknown repository.
+	e.do(http.MethodPost, "/v1/rollbacks", alice, httptransport.RollbackRequest{Environment: "dev", Repository: "ACME/Mono", Project: "api"}).
+		wantError(t, http.StatusConflict, fault.Conflict).wantMessage(t, "acme/mono/api has had no other release in dev to roll back to")
 }

@@ -259,3 +259,25 @@ func wantFieldError(t *testing.T, rec *httptest.ResponseRecorder, field string) 
 		t.Fatalf("%d %s; want 422 naming field %q", rec.Code, rec.Body, field)
 	}
 }
+
+// FuzzTextInPathSegments sends arbitrary bytes as the release identifier
+// of GET /v1/releases/{owner}/{name}/{project}/{id}: every answer must be
+// JSON and no 500; bytes that are not text are 422 naming {id}, and "."
+// and ".." are 404 (never a redirect).
+func FuzzTextInPathSegments(f *testing.F) {
+	ft := newFuzzTarget(f)
+	for _, v := range []string{"1", "main-1", ".", "..", "", "a/b", "a\x00", "\xff", "v1.2.3\xe2\x82", "%", "?x", "#"} {
+		f.Add([]byte(v))
+	}
+	f.Fuzz(func(t *testing.T, value []byte) {
+		rec := sendToHandler(t, ft.next(t), ft.token, http.MethodGet, "/v1/releases/acme/mono/api/"+url.PathEscape(string(value)), nil)
+		switch v := string(value); {
+		case v == "." || v == "..":
+			if rec.Code != http.StatusNotFound {
+				t.Fatalf("%q: %d %s; want 404", v, rec.Code, rec.Body)
+			}
+		case !isText(value):
+			wantFieldError(t, rec, "id")
+		}
+	})
+}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/catalyst-forge/forge/application/deploying"
 	"github.com/catalyst-forge/forge/domain/identity"
+	"github.com/catalyst-forge/forge/domain/repository"
 )
 
 type approvalRequest struct{ releaseID, environment string }
@@ -32,7 +33,9 @@ func deploymentRoutes(svc *deploying.Service, handle handleFunc) {
 		return response{http.StatusCreated, out}, nil
 	}), func(_ context.Context, r *http.Request) (any, error) {
 		var req RollbackRequest
-		return req, decodeJSON(r, &req)
+		err := decodeJSON(r, &req)
+		req.Repository = repository.Canonical(req.Repository)
+		return req, err
 	})
 
 	handle("GET /v1/deployments/{environment}/{owner}/{name}/{project}", call(func(ctx context.Context, who *identity.Principal, req projectRequest) (response, error) {

@@ -7,10 +7,12 @@ import (
 	"github.com/catalyst-forge/forge/application/releasing"
 	"github.com/catalyst-forge/forge/domain/identity"
 	"github.com/catalyst-forge/forge/domain/release"
+	"github.com/catalyst-forge/forge/domain/repository"
 	"github.com/catalyst-forge/forge/ports"
 )
 
-// projectRequest addresses a project: {owner}/{name} is the repository.
+// projectRequest addresses a project: {owner}/{name} is the repository,
+// in its canonical (lower-case) form.
 type projectRequest struct {
 	repository, project, id string
 	page                    ports.Page
@@ -19,7 +21,7 @@ type projectRequest struct {
 func decodeProject(_ context.Context, r *http.Request) (any, error) {
 	limit, offset, err := pageOf(r)
 	return projectRequest{
-		repository: r.PathValue("owner") + "/" + r.PathValue("name"),
+		repository: repository.Canonical(r.PathValue("owner") + "/" + r.PathValue("name")),
 		project:    r.PathValue("project"),
 		id:         r.PathValue("id"),
 		page:       ports.Page{Limit: limit, Offset: offset},
@@ -52,7 +54,9 @@ func releaseRoutes(svc *releasing.Service, handle handleFunc) {
 		return response{status, releaseResponse(r)}, nil
 	}), func(_ context.Context, r *http.Request) (any, error) {
 		var req CreateReleaseRequest
-		return req, decodeJSON(r, &req)
+		err := decodeJSON(r, &req)
+		req.Repository = repository.Canonical(req.Repository)
+		return req, err
 	})
 
 	handle("GET /v1/releases/{owner}/{name}/{project}/{id}", call(func(ctx context.Context, who *identity.Principal, req projectRequest) (response, error) {

@@ -26,7 +26,9 @@ func repositoryRoutes(svc *registering.Service, handle handleFunc) {
 		return response{http.StatusOK, r}, nil
 	}), func(_ context.Context, r *http.Request) (any, error) {
 		var req RegisterRepositoryRequest
-		return req, decodeJSON(r, &req)
+		err := decodeJSON(r, &req)
+		req.Repository = repository.Canonical(req.Repository)
+		return req, err
 	})
 
 	handle("GET /v1/repositories", call(func(ctx context.Context, who *identity.Principal, req ports.Page) (response, error) {

@@ -7,6 +7,7 @@ import (
 	"github.com/catalyst-forge/forge/application/running"
 	"github.com/catalyst-forge/forge/domain/identity"
 	"github.com/catalyst-forge/forge/domain/pipeline"
+	"github.com/catalyst-forge/forge/domain/repository"
 	"github.com/catalyst-forge/forge/ports"
 )
 
@@ -46,7 +47,9 @@ func runRoutes(svc *running.Service, handle handleFunc) {
 		return response{http.StatusOK, run}, nil
 	}), func(_ context.Context, r *http.Request) (any, error) {
 		var req CreateRunRequest
-		return req, decodeJSON(r, &req)
+		err := decodeJSON(r, &req)
+		req.Repository = repository.Canonical(req.Repository)
+		return req, err
 	})
 
 	handle("GET /v1/runs/{id}", call(func(ctx context.Context, who *identity.Principal, req idRequest) (response, error) {
@@ -65,7 +68,7 @@ func runRoutes(svc *running.Service, handle handleFunc) {
 		limit, offset, err := pageOf(r)
 		q := r.URL.Query()
 		return listRunsRequest{
-			filter: ports.RunFilter{Repository: q.Get("repository"), Branch: q.Get("branch"), CommitSHA: q.Get("commit_sha"), Status: pipeline.Status(q.Get("status"))},
+			filter: ports.RunFilter{Repository: repository.Canonical(q.Get("repository")), Branch: q.Get("branch"), CommitSHA: q.Get("commit_sha"), Status: pipeline.Status(q.Get("status"))},
 			page:   ports.Page{Limit: limit, Offset: offset},
 		}, err
 	})

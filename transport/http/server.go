@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -100,12 +102,52 @@ func NewServer(s Services, verifier ports.TokenVerifier, log logrus.FieldLogger)
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write([]byte(`{"status":"ready"}` + "\n"))
 	})
-	root.Handle("/v1/", authenticate(verifier, routeOrError(api)))
+	v1 := authenticate(verifier, routeOrError(api))
+	root.Handle("/v1/", v1)
+	// Without "/v1" itself the mux would answer it with a redirect to "/v1/".
+	root.Handle("/v1", v1)
 	if s.Objects != nil {
 		root.Handle("GET /v1/objects/", s.Objects)
 		root.Handle("HEAD /v1/objects/", s.Objects)
 	}
-	return logRequests(log, root)
+	return logRequests(log, canonicalPaths(routeOrError(root)))
+}
+
+// canonicalPaths refuses, with the API's error body, a path that is not
+// canonical: one with an empty, "." or ".." segment (%-escaped or not).
+// The mux would answer those with a redirect to the cleaned path, which is
+// not the API's error format, and serving the cleaned path instead would
+// let "/v1/releases/acme/mono/api/.." name the list of releases. No API
+// route has such a segment, so the answer is 404 not_found.
+func canonicalPaths(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if bad, ok := nonCanonicalSegment(r.URL.EscapedPath()); ok {
+			encodeError(r.Context(), &fault.Error{Kind: fault.NotFound, Details: map[string]any{"path": r.URL.EscapedPath()},
+				Message: "path " + strconv.Quote(r.URL.EscapedPath()) + " is not canonical: it has a " + strconv.Quote(bad) +
+					" segment; no API resource is named with empty, '.' or '..' segments"}, w)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// nonCanonicalSegment returns the first segment of an escaped path that
+// makes it not canonical; a path must start with "/", and only its last
+// segment may be empty (a trailing slash).
+func nonCanonicalSegment(escaped string) (string, bool) {
+	if !strings.HasPrefix(escaped, "/") {
+		return escaped, true
+	}
+	segs := strings.Split(escaped[1:], "/")
+	for i, seg := range segs {
+		if u, err := url.PathUnescape(seg); err == nil {
+			seg = u
+		}
+		if seg == "." || seg == ".." || (seg == "" && i < len(segs)-1) {
+			return seg, true
+		}
+	}
+	return "", false
 }
 
 // handleFunc registers an endpoint with its decoder for a route pattern.
