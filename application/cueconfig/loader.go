@@ -102,6 +102,9 @@ func (l *Loader) LoadRepo(fsys fs.FS) (*RepoConfig, config.Problems) {
 	repo := d.repo(raw)
 	repo.File = srcs[0].name
 	ps = append(ps, d.problems...)
+	if ps.HasErrors() {
+		return nil, ps
+	}
 	ps = append(ps, config.CheckVersion(repo.ForgeVersion, config.SchemaVersion, d.pos(raw.LookupPath(cue.ParsePath("forgeVersion"))))...)
 	ps = append(ps, config.CheckRepo(repo)...)
 	if ps.HasErrors() {
@@ -144,6 +147,9 @@ func (l *Loader) LoadProject(fsys fs.FS, dir string, rc *RepoConfig) (*config.Pr
 	p.File = srcs[0].name
 	p.ArtifactRefs = res.refs
 	ps = append(ps, d.problems...)
+	if ps.HasErrors() {
+		return nil, ps // the project could not be read: nothing to check
+	}
 	ps = append(ps, config.CheckProject(rc.Repo, p)...)
 	if ps.HasErrors() {
 		return nil, ps

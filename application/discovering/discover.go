@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io/fs"
+	"path"
 	"runtime"
 	"sync"
 
@@ -19,6 +20,16 @@ type Service struct {
 	// Workers bounds how many project configurations load at once; zero
 	// means one per CPU.
 	Workers int
+
+	// observe, when set, hears of each configuration file as its
+	// evaluation starts and ends (the child of Isolated reports them).
+	observe func(file string, start bool)
+}
+
+func (s *Service) evaluating(file string, start bool) {
+	if s.observe != nil {
+		s.observe(file, start)
+	}
 }
 
 // Result is what one discovery found.
@@ -51,7 +62,9 @@ func (s *Service) Discover(ctx context.Context, fsys fs.FS, git discovery.GitCon
 		}
 	}
 	loader := cueconfig.NewLoader()
+	s.evaluating(repoFile, true)
 	rc, problems := loader.LoadRepo(fsys)
+	s.evaluating(repoFile, false)
 	if rc == nil {
 		problems.Sort()
 		return nil, fault.Wrap(fault.Validation, problems, "invalid repository configuration")
@@ -107,7 +120,10 @@ func (s *Service) walkAndLoad(ctx context.Context, fsys fs.FS, rc *cueconfig.Rep
 				if l == nil {
 					l = cueconfig.NewLoader()
 				}
+				file := path.Join(dir, cueconfig.ForgeDir, cueconfig.ProjectFile)
+				s.evaluating(file, true)
 				p, ps := l.LoadProject(fsys, dir, rc)
+				s.evaluating(file, false)
 				mu.Lock()
 				problems = append(problems, ps...)
 				if p != nil {

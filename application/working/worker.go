@@ -32,6 +32,12 @@ type Worker struct {
 	// Secrets resolves a step's secret reference to its value; nil makes
 	// steps that need secrets fail with a message saying so.
 	Secrets func(ctx context.Context, ref config.SecretRef) (string, error)
+	// Discover discovers a checked-out directory. Nil discovers in this
+	// process, where nothing bounds the evaluation of the repository's
+	// CUE; the reference workers set a discovering.Isolated's Discover, so
+	// that a configuration that runs away fails its job (and the run)
+	// within the limits instead of holding the worker.
+	Discover func(ctx context.Context, dir string, git discovery.GitContext) (*discovering.Result, error)
 	// LogFlush is how often a running step's log is uploaded; CancelPoll
 	// how often the run's status is checked to stop when it has ended.
 	LogFlush   time.Duration
@@ -69,7 +75,13 @@ func (w *Worker) discover(ctx context.Context, d *ports.Delivery) ([]byte, error
 		return nil, err
 	}
 	defer ws.Remove(context.WithoutCancel(ctx))
-	res, err := (&discovering.Service{}).Discover(ctx, os.DirFS(ws.Dir), discovery.GitContext{Branch: dj.Branch, Commit: dj.CommitSHA})
+	git := discovery.GitContext{Branch: dj.Branch, Commit: dj.CommitSHA}
+	var res *discovering.Result
+	if w.Discover != nil {
+		res, err = w.Discover(ctx, ws.Dir, git)
+	} else {
+		res, err = (&discovering.Service{}).Discover(ctx, os.DirFS(ws.Dir), git)
+	}
 	if err != nil {
 		return nil, err
 	}

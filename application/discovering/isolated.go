@@ -1,0 +1,387 @@
+package discovering
+
+import (
+	"bytes"
+	"context"
+	"encoding/gob"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"runtime/debug"
+	"runtime/metrics"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/catalyst-forge/forge/domain/config"
+	"github.com/catalyst-forge/forge/domain/discovery"
+	"github.com/catalyst-forge/forge/domain/fault"
+)
+
+// Limits bound the evaluation of user CUE in one discovery. CUE offers no
+// way to stop an evaluation that has started, and Go none to stop a
+// goroutine, so the bounds hold only in a process of their own: Isolated
+// runs discovery in a child process and kills it at the first bound it
+// passes.
+type Limits struct {
+	// Time bounds the whole discovery, walk included.
+	Time time.Duration
+	// FileTime bounds the evaluation of one configuration (the files of
+	// one .forge directory).
+	FileTime time.Duration
+	// Memory bounds the memory of the process that evaluates, in bytes.
+	Memory int64
+}
+
+// The default limits: a discovery of 200 projects takes about 0.1 s and
+// 50 MB, so these leave room for repositories a hundred times larger and
+// still stop a runaway evaluation within seconds.
+const (
+	DefaultTime     = time.Minute
+	DefaultFileTime = 5 * time.Second
+	DefaultMemory   = 512 << 20
+)
+
+// WithDefaults returns l with every zero field set to its default.
+func (l Limits) WithDefaults() Limits {
+	if l.Time <= 0 {
+		l.Time = DefaultTime
+	}
+	if l.FileTime <= 0 {
+		l.FileTime = DefaultFileTime
+	}
+	if l.Memory <= 0 {
+		l.Memory = DefaultMemory
+	}
+	return l
+}
+
+// Isolated discovers in a child process bounded by Limits: the process is
+// killed when the discovery passes Time, when one configuration takes
+// longer than FileTime, or when it uses more than Memory, and the error
+// names the configuration that was being evaluated. Use it wherever the
+// repository is not trusted (the CLI and the workers do); Service is the
+// same discovery in the calling process, with only cheap in-process guards.
+// Isolated is safe for concurrent use: each Discover starts its own child.
+type Isolated struct {
+	// Path and Args start the child: a binary that calls ServeChild when
+	// it is started with Args. The reference binaries re-execute
+	// themselves with a hidden argument. Env is added to the environment
+	// the child inherits.
+	Path string
+	Args []string
+	Env  []string
+	// Limits bound each discovery; zero fields take the defaults.
+	Limits Limits
+	// Workers is Service.Workers in the child.
+	Workers int
+}
+
+// childRequest is what the parent sends on the child's standard input.
+type childRequest struct {
+	Dir     string               `json:"dir"`
+	Git     discovery.GitContext `json:"git"`
+	Limits  Limits               `json:"limits"`
+	Workers int                  `json:"workers"`
+}
+
+// message is one gob-encoded message from the child: a configuration it
+// starts or finishes evaluating, the memory it ran out of, or the end.
+type message struct {
+	Start, Done string
+	// Memory is set when the child stops because it used more than its
+	// limit: how much it was using.
+	Memory int64
+	Result *wireResult
+	Error  *wireError
+}
+
+// wireResult carries a Result. The output travels as its JSON, which is
+// its contract (gob would turn its empty lists into null); the rest
+// travels as gob, positions included, where empty maps arrive as nil.
+type wireResult struct {
+	Output   []byte
+	Repo     *config.Repo
+	Projects []*config.Project
+	Problems config.Problems
+}
+
+type wireError struct {
+	Kind     fault.Kind
+	Message  string
+	Problems config.Problems
+}
+
+var registerOnce sync.Once
+
+// registerTypes names the dynamic types of free-form configuration values
+// (maps, lists and numbers decoded from JSON) for gob.
+func registerTypes() {
+	registerOnce.Do(func() {
+		gob.Register(map[string]any{})
+		gob.Register([]any{})
+		gob.Register(json.Number(""))
+	})
+}
+
+// Discover discovers the checkout in dir (a directory of the local file
+// system) for git, in a child process. The errors are Service.Discover's;
+// a bound passed is fault.Validation wrapping config.Problems that name the
+// configurations being evaluated; a child that cannot start or ends
+// without an answer is fault.Internal.
+func (s *Isolated) Discover(ctx context.Context, dir string, git discovery.GitContext) (*Result, error) {
+	registerTypes()
+	limits := s.Limits.WithDefaults()
+	cmd := exec.Command(s.Path, s.Args...)
+	cmd.Env = append(os.Environ(), s.Env...)
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, fault.Wrap(fault.Internal, err, "starting the discovery process")
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, fault.Wrap(fault.Internal, err, "starting the discovery process")
+	}
+	stderr := &tailBuffer{max: 4 << 10}
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		return nil, fault.Wrap(fault.Internal, err, "starting the discovery process %s", s.Path)
+	}
+	started := time.Now()
+	done := false
+	defer func() {
+		if !done {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+		}
+		stdin.Close()
+	}()
+	req, _ := json.Marshal(childRequest{Dir: dir, Git: git, Limits: limits, Workers: s.Workers})
+	if _, err := stdin.Write(append(req, '\n')); err != nil {
+		return nil, s.ended(cmd, &done, stderr, err)
+	}
+
+	msgs := make(chan message)
+	readErr := make(chan error, 1)
+	go func() {
+		dec := gob.NewDecoder(stdout)
+		for {
+			var m message
+			if err := dec.Decode(&m); err != nil {
+				readErr <- err
+				close(msgs)
+				return
+			}
+			msgs <- m
+		}
+	}()
+
+	inFlight := map[string]time.Time{}
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case m, ok := <-msgs:
+			switch {
+			case !ok:
+				return nil, s.ended(cmd, &done, stderr, <-readErr)
+			case m.Start != "":
+				inFlight[m.Start] = time.Now()
+			case m.Done != "":
+				delete(inFlight, m.Done)
+			case m.Memory > 0:
+				return nil, overLimit(inFlight, fmt.Sprintf("the discovery used %s of memory, over the limit of %s for one discovery", mib(m.Memory), mib(limits.Memory)))
+			case m.Error != nil:
+				s.wait(cmd, &done)
+				if m.Error.Problems != nil {
+					return nil, fault.Wrap(m.Error.Kind, m.Error.Problems, "%s", m.Error.Message)
+				}
+				return nil, fault.New(m.Error.Kind, "%s", m.Error.Message)
+			case m.Result != nil:
+				s.wait(cmd, &done)
+				return m.Result.result()
+			}
+		case now := <-tick.C:
+			for file, since := range inFlight {
+				if now.Sub(since) > limits.FileTime {
+					return nil, overLimit(map[string]time.Time{file: since}, fmt.Sprintf("the evaluation took longer than %s, the limit for one configuration", limits.FileTime))
+				}
+			}
+			if now.Sub(started) > limits.Time {
+				return nil, overLimit(inFlight, fmt.Sprintf("the discovery took longer than %s, the limit for one discovery", limits.Time))
+			}
+			if rss, ok := residentBytes(cmd.Process.Pid); ok && rss > limits.Memory {
+				return nil, overLimit(inFlight, fmt.Sprintf("the discovery used %s of memory, over the limit of %s for one discovery", mib(rss), mib(limits.Memory)))
+			}
+		}
+	}
+}
+
+func (s *Isolated) wait(cmd *exec.Cmd, done *bool) {
+	_ = cmd.Wait()
+	*done = true
+}
+
+// ended explains a child that stopped answering.
+func (s *Isolated) ended(cmd *exec.Cmd, done *bool, stderr *tailBuffer, err error) error {
+	werr := cmd.Wait()
+	*done = true
+	if werr == nil {
+		werr = err
+	}
+	return fault.Wrap(fault.Internal, werr, "the discovery process ended without an answer (%s)", strings.TrimSpace(stderr.String()))
+}
+
+// overLimit is the error of a bound passed: what happened, said of every
+// configuration that was being evaluated (file-level bounds pass one).
+func overLimit(inFlight map[string]time.Time, what string) error {
+	const why = "; forge stops evaluations that could run away with a worker (docs/discovery.md, \"Limits\")"
+	var ps config.Problems
+	for file := range inFlight {
+		ps = append(ps, config.Errorf(config.Position{File: file}, "%s, while this configuration was being evaluated%s", what, why))
+	}
+	if len(ps) == 0 {
+		ps = config.Problems{config.Errorf(config.Position{}, "%s, while no configuration was being evaluated%s", what, why)}
+	}
+	ps.Sort()
+	return fault.Wrap(fault.Validation, ps, "discovery stopped at its limits")
+}
+
+func (w *wireResult) result() (*Result, error) {
+	res := &Result{Repo: w.Repo, Projects: w.Projects, Problems: w.Problems}
+	dec := json.NewDecoder(bytes.NewReader(w.Output))
+	dec.UseNumber()
+	if err := dec.Decode(&res.Output); err != nil {
+		return nil, fault.Wrap(fault.Internal, err, "reading the discovery process's output")
+	}
+	return res, nil
+}
+
+// residentBytes reads the resident memory of a process from /proc; ok is
+// false where there is no /proc (the child's own watch still holds).
+func residentBytes(pid int) (int64, bool) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/statm")
+	if err != nil {
+		return 0, false
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 2 {
+		return 0, false
+	}
+	pages, err := strconv.ParseInt(f[1], 10, 64)
+	if err != nil {
+		return 0, false
+	}
+	return pages * int64(os.Getpagesize()), true
+}
+
+func mib(n int64) string { return fmt.Sprintf("%d MiB", n>>20) }
+
+// tailBuffer keeps the last max bytes written to it.
+type tailBuffer struct {
+	mu  sync.Mutex
+	max int
+	b   []byte
+}
+
+func (t *tailBuffer) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.b = append(t.b, p...)
+	if len(t.b) > t.max {
+		t.b = t.b[len(t.b)-t.max:]
+	}
+	return len(p), nil
+}
+
+func (t *tailBuffer) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return string(t.b)
+}
+
+// exit ends the child process; a variable so that nothing else does.
+var exit = os.Exit
+
+// ServeChild is the child's side of Isolated: it reads one request from
+// in, discovers, and writes its progress and answer to out. It returns the
+// process's exit code; it ends the process itself when it passes its
+// memory limit or when in closes before the answer (the parent is gone).
+// A binary calls it, and nothing else, when started with the arguments its
+// Isolated passes.
+func ServeChild(in io.Reader, out io.Writer) int {
+	registerTypes()
+	dec := json.NewDecoder(in)
+	var req childRequest
+	if err := dec.Decode(&req); err != nil {
+		fmt.Fprintf(os.Stderr, "reading the discovery request: %v\n", err)
+		return 2
+	}
+	limits := req.Limits.WithDefaults()
+	// Collect garbage harder near the limit, so that an ordinary large
+	// discovery stays under it (the forge binary raises GOGC).
+	debug.SetMemoryLimit(limits.Memory * 3 / 4)
+
+	var mu sync.Mutex
+	enc := gob.NewEncoder(out)
+	send := func(m message) {
+		mu.Lock()
+		defer mu.Unlock()
+		if err := enc.Encode(m); err != nil {
+			exit(3) // the parent is gone
+		}
+	}
+	go func() {
+		_, _ = io.Copy(io.Discard, io.MultiReader(dec.Buffered(), in))
+		exit(3) // the parent is gone: stop at once
+	}()
+	go watchMemory(limits.Memory, func(used int64) {
+		send(message{Memory: used})
+		exit(4)
+	})
+
+	svc := &Service{Workers: req.Workers, observe: func(file string, start bool) {
+		if start {
+			send(message{Start: file})
+		} else {
+			send(message{Done: file})
+		}
+	}}
+	res, err := svc.Discover(context.Background(), os.DirFS(req.Dir), req.Git)
+	if err != nil {
+		we := &wireError{Kind: fault.KindOf(err), Message: err.Error()}
+		var fe *fault.Error
+		if ps, ok := Problems(err); ok && errors.As(err, &fe) {
+			we.Message, we.Problems = fe.Message, ps
+		}
+		send(message{Error: we})
+		return 0
+	}
+	b, err := json.Marshal(res.Output)
+	if err != nil {
+		send(message{Error: &wireError{Kind: fault.Internal, Message: "encoding the discovery output: " + err.Error()}})
+		return 0
+	}
+	send(message{Result: &wireResult{Output: b, Repo: res.Repo, Projects: res.Projects, Problems: res.Problems}})
+	return 0
+}
+
+// watchMemory calls over when the Go runtime holds more than limit bytes
+// from the system, checking every few milliseconds.
+func watchMemory(limit int64, over func(used int64)) {
+	samples := []metrics.Sample{{Name: "/memory/classes/total:bytes"}, {Name: "/memory/classes/heap/released:bytes"}}
+	for range time.Tick(5 * time.Millisecond) {
+		metrics.Read(samples)
+		used := int64(samples[0].Value.Uint64() - samples[1].Value.Uint64())
+		if used > limit {
+			over(used)
+			return
+		}
+	}
+}
