@@ -1,6 +1,9 @@
 package ports
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // SourceCache checks commits out into per-job workspaces, keeping what it
 // fetched so the next checkout of the same repository is fast. Safe for
@@ -31,6 +34,9 @@ type Workspace struct {
 	Dir string
 	// Commit is the checked-out commit.
 	Commit string
+	// CommitTime is the commit's committer time: the build time of what
+	// is built from it, so that a rebuild gives the same bytes.
+	CommitTime time.Time
 	// CacheHit says whether the commit was already in the cache.
 	CacheHit bool
 	// Remove deletes the workspace; calling it again does nothing.

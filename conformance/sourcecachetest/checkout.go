@@ -33,6 +33,7 @@ func describeCheckout(h *harness) {
 		ginkgo.It("gives exactly the files of the commit asked for, and none of a later commit", func() {
 			ws := h.checkout(r, c1, "job-1")
 			Expect(ws.Commit).To(Equal(c1))
+			Expect(ws.CommitTime).To(Equal(r.time(c1)), "the workspace tells the commit's committer time, in UTC")
 			Expect(ws.Dir).NotTo(BeEmpty())
 			Expect(checkedOut(ws.Dir)).To(Equal(r.files(c1)))
 

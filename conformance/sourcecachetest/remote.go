@@ -6,7 +6,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -79,6 +81,15 @@ func (r *remote) commit(message string, changes ...change) string {
 	sha := strings.TrimSpace(gitIn(home, r.dir, "rev-parse", "HEAD"))
 	r.at[sha] = maps.Clone(r.tree)
 	return sha
+}
+
+// time returns the committer time of commit, as git records it.
+func (r *remote) time(commit string) time.Time {
+	ginkgo.GinkgoHelper()
+	home := filepath.Dir(filepath.Dir(r.dir))
+	secs, err := strconv.ParseInt(strings.TrimSpace(gitIn(home, r.dir, "show", "-s", "--format=%ct", commit)), 10, 64)
+	Expect(err).NotTo(HaveOccurred())
+	return time.Unix(secs, 0).UTC()
 }
 
 // files returns the files of commit, as the suite committed them.

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -230,4 +231,17 @@ func toFault(err error, format string, args ...any) error {
 		return err
 	}
 	return fault.Wrap(kindOf(err), err, format, args...)
+}
+
+// commitTime returns the committer time of commit, in UTC.
+func (c *Cache) commitTime(ctx context.Context, gitDir, commit string) (time.Time, error) {
+	out, err := c.git(ctx, "--git-dir="+gitDir, "show", "-s", "--format=%ct", commit)
+	if err != nil {
+		return time.Time{}, toInternal(err, "reading the time of commit %s", commit)
+	}
+	secs, err := strconv.ParseInt(strings.TrimSpace(string(out)), 10, 64)
+	if err != nil {
+		return time.Time{}, fault.New(fault.Internal, "reading the time of commit %s: git printed %q", commit, out)
+	}
+	return time.Unix(secs, 0).UTC(), nil
 }
