@@ -246,7 +246,7 @@ func TestInitQuotesPhaseNamesThatAreNotIdentifiers(t *testing.T) {
 forgeVersion: "v1.0.0"
 tagging: strategy: "monorepo"
 phases: {
-	"_smoke": {group: 1, required: true}
+	"2smoke": {group: 1, required: true}
 	"unit-test": {group: 2, required: true}
 	"if": {group: 3, required: true}
 }
@@ -255,7 +255,7 @@ phases: {
 	r := forge(t, "init", "svc-one", "--path", "svc")
 	r.wantCode(t, ExitOK)
 	project := readFile(t, root, "svc/.forge/project.cue")
-	for _, want := range []string{"\t\"_smoke\": placeholder: {", "\t\"unit-test\": placeholder: {", "\tif: placeholder: {"} {
+	for _, want := range []string{"\t\"2smoke\": placeholder: {", "\t\"unit-test\": placeholder: {", "\tif: placeholder: {"} {
 		if !strings.Contains(project, want) {
 			t.Errorf("project.cue does not contain %q:\n%s", want, project)
 		}
