@@ -250,7 +250,20 @@ func overLimit(inFlight map[string]time.Time, what string) error {
 		ps = config.Problems{config.Errorf(config.Position{}, "%s, while no configuration was being evaluated%s", what, why)}
 	}
 	ps.Sort()
-	return fault.Wrap(fault.Validation, ps, "discovery stopped at its limits")
+	return fault.Wrap(fault.Validation, &limitsError{ps}, "discovery stopped at its limits")
+}
+
+// limitsError carries the problems of a discovery stopped at its limits,
+// so that StoppedAtLimits can tell it from invalid configuration.
+type limitsError struct{ config.Problems }
+
+func (e *limitsError) Unwrap() error { return e.Problems }
+
+// StoppedAtLimits reports whether err is a discovery stopped at its
+// limits (its problems, from Problems, name the files).
+func StoppedAtLimits(err error) bool {
+	var le *limitsError
+	return errors.As(err, &le)
 }
 
 func (w *wireResult) result() (*Result, error) {

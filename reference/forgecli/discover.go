@@ -3,7 +3,6 @@ package forgecli
 import (
 	"fmt"
 	"io"
-	"os"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -13,12 +12,14 @@ import (
 	"github.com/catalyst-forge/forge/application/discovering"
 	"github.com/catalyst-forge/forge/domain/config"
 	"github.com/catalyst-forge/forge/domain/discovery"
+	"github.com/catalyst-forge/forge/reference/internal/discoverchild"
 )
 
 type discoverOptions struct {
 	dir    string
 	git    discovery.GitContext
 	output string
+	limits discovering.Limits
 }
 
 func newDiscover(s streams) *cobra.Command {
@@ -38,7 +39,11 @@ would release if I pushed tag api/v1.2.0?". --commit overrides the commit.
 
 Invalid projects are skipped and listed; discovery still succeeds (use
 'forge validate' to fail on them). --output json prints the discovery output
-that pipelines consume.`,
+that pipelines consume.
+
+The configuration is evaluated in a child process bounded in time and
+memory (--discovery-time, --discovery-file-time, --discovery-memory); a
+configuration that passes a bound fails the discovery, naming its file.`,
 		Example: `  forge discover
   forge discover --branch main
   forge discover --tag auth-service/v1.2.0 --output json`,
@@ -53,6 +58,7 @@ that pipelines consume.`,
 	f.StringVar(&o.git.Tag, "tag", "", "tag to evaluate release triggers for (default: the tag at HEAD)")
 	f.StringVar(&o.git.Commit, "commit", "", "commit SHA to report (default: HEAD)")
 	f.StringVarP(&o.output, "output", "o", "text", "output format: text or json")
+	discoverchild.Flags(f, &o.limits)
 	return cmd
 }
 
@@ -79,12 +85,15 @@ func (o *discoverOptions) run(cmd *cobra.Command, s streams) error {
 			git.Commit = head.Commit
 		}
 	}
-	svc := &discovering.Service{}
-	res, err := svc.Discover(cmd.Context(), os.DirFS(co.root), git)
+	svc := discoverchild.New(o.limits)
+	res, err := svc.Discover(cmd.Context(), co.root, git)
 	if err != nil {
 		if ps, ok := discovering.Problems(err); ok {
 			for _, p := range ps {
 				fmt.Fprintf(s.err, "%s: %s\n", co.position(p.Pos), p.Message)
+			}
+			if discovering.StoppedAtLimits(err) {
+				return failed("discovery stopped at its limits; nothing was discovered")
 			}
 			return failed("the repository configuration is invalid; nothing was discovered")
 		}

@@ -3,7 +3,6 @@ package forgecli
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 
 	"github.com/spf13/cobra"
 
@@ -11,11 +10,13 @@ import (
 	"github.com/catalyst-forge/forge/domain/config"
 	"github.com/catalyst-forge/forge/domain/discovery"
 	"github.com/catalyst-forge/forge/domain/fault"
+	"github.com/catalyst-forge/forge/reference/internal/discoverchild"
 )
 
 type validateOptions struct {
 	dir    string
 	output string
+	limits discovering.Limits
 }
 
 func newValidate(s streams) *cobra.Command {
@@ -30,7 +31,11 @@ phases the repository does not define, missing steps in required phases,
 unknown publishers, @repo() and @artifact() references, duplicate names.
 
 It prints one line per problem as file:line:col: message and exits 1 when
-there is any; warnings go to standard error and do not fail the check.`,
+there is any; warnings go to standard error and do not fail the check.
+
+The configuration is evaluated in a child process bounded in time and
+memory (--discovery-time, --discovery-file-time, --discovery-memory); a
+configuration that passes a bound is a problem at its file.`,
 		Example: `  forge validate
   forge validate path/to/repo
   forge validate --output json | jq .errors`,
@@ -41,6 +46,7 @@ there is any; warnings go to standard error and do not fail the check.`,
 		},
 	}
 	cmd.Flags().StringVarP(&o.output, "output", "o", "text", "output format: text or json")
+	discoverchild.Flags(cmd.Flags(), &o.limits)
 	return cmd
 }
 
@@ -60,8 +66,8 @@ func (o *validateOptions) run(cmd *cobra.Command, s streams) error {
 	if err != nil {
 		return err
 	}
-	svc := &discovering.Service{}
-	res, err := svc.Discover(cmd.Context(), os.DirFS(co.root), discovery.GitContext{})
+	svc := discoverchild.New(o.limits)
+	res, err := svc.Discover(cmd.Context(), co.root, discovery.GitContext{})
 	var problems config.Problems
 	projects := 0
 	switch {

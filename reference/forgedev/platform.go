@@ -15,11 +15,13 @@ import (
 	"github.com/catalyst-forge/forge/adapters/onprem/natsembed"
 	"github.com/catalyst-forge/forge/adapters/onprem/natsqueue"
 	"github.com/catalyst-forge/forge/adapters/onprem/stepexec"
+	"github.com/catalyst-forge/forge/application/discovering"
 	"github.com/catalyst-forge/forge/application/orchestrating"
 	"github.com/catalyst-forge/forge/application/resolving"
 	"github.com/catalyst-forge/forge/application/running"
 	"github.com/catalyst-forge/forge/application/working"
 	"github.com/catalyst-forge/forge/domain/job"
+	"github.com/catalyst-forge/forge/reference/internal/discoverchild"
 )
 
 // workerConcurrency is how many jobs the in-process workers run at once;
@@ -96,6 +98,9 @@ func open(ctx context.Context, data string, print *printer) (p *platform, err er
 // repositories from remote and resolving step secrets through secrets.
 func (p *platform) startWorkers(remote func(string) (string, error), secrets *resolving.Registry) {
 	w := &working.Worker{
+		// Discovery runs in a child of this binary, bounded by the
+		// default limits (reference/internal/discoverchild).
+		Discover: discoverchild.New(discovering.Limits{}).Discover,
 		Sources:  p.cache,
 		Steps:    stepexec.New(),
 		Objects:  p.objects,

@@ -17,10 +17,12 @@ import (
 	"github.com/catalyst-forge/forge/adapters/onprem/gitcache"
 	"github.com/catalyst-forge/forge/adapters/onprem/natsqueue"
 	"github.com/catalyst-forge/forge/adapters/onprem/stepexec"
+	"github.com/catalyst-forge/forge/application/discovering"
 	"github.com/catalyst-forge/forge/application/working"
 	"github.com/catalyst-forge/forge/domain/fault"
 	"github.com/catalyst-forge/forge/domain/job"
 	"github.com/catalyst-forge/forge/ports"
+	"github.com/catalyst-forge/forge/reference/internal/discoverchild"
 	"github.com/catalyst-forge/forge/reference/objstore"
 	"github.com/catalyst-forge/forge/reference/redact"
 	"github.com/catalyst-forge/forge/reference/secretflags"
@@ -58,6 +60,10 @@ type Options struct {
 	// natsqueue's).
 	ShutdownGrace time.Duration
 	AckWait       time.Duration
+	// Discovery bounds each discovery, which runs in a child of this
+	// binary (it must call discoverchild.Serve first); zero fields take
+	// discovering's defaults.
+	Discovery discovering.Limits
 	// Log receives JSON log lines (default stderr).
 	Log io.Writer
 }
@@ -138,6 +144,7 @@ func Run(ctx context.Context, o Options) error {
 	}
 	client := &httptransport.Client{BaseURL: o.Server, Token: o.Token, TokenFile: o.TokenFile}
 	w := &working.Worker{
+		Discover: discoverchild.New(o.Discovery).Discover,
 		Sources:  cache,
 		Steps:    stepexec.New(),
 		Objects:  objects,

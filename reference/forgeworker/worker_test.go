@@ -26,6 +26,7 @@ import (
 	"github.com/catalyst-forge/forge/domain/pipeline"
 	"github.com/catalyst-forge/forge/reference/forgeapi"
 	"github.com/catalyst-forge/forge/reference/forgeworker"
+	"github.com/catalyst-forge/forge/reference/internal/discoverchild"
 	"github.com/catalyst-forge/forge/reference/internal/gittest"
 	"github.com/catalyst-forge/forge/reference/objstore"
 	httptransport "github.com/catalyst-forge/forge/transport/http"
@@ -36,6 +37,7 @@ import (
 const childEnv = "FORGE_WORKER_TEST_CHILD"
 
 func TestMain(m *testing.M) {
+	discoverchild.Serve() // the worker discovers in a child: this binary
 	if cfg := os.Getenv(childEnv); cfg != "" {
 		var o forgeworker.Options
 		if err := json.Unmarshal([]byte(cfg), &o); err != nil {

@@ -16,11 +16,15 @@ import (
 	"github.com/catalyst-forge/forge/application/working"
 	"github.com/catalyst-forge/forge/reference/envdefault"
 	"github.com/catalyst-forge/forge/reference/forgeworker"
+	"github.com/catalyst-forge/forge/reference/internal/discoverchild"
 	"github.com/catalyst-forge/forge/reference/objstore"
 	"github.com/catalyst-forge/forge/reference/secretflags"
 )
 
 func main() {
+	// Discovery evaluates the repository's CUE in a child: this binary,
+	// started again with a hidden argument (reference/internal/discoverchild).
+	discoverchild.Serve()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stderr)
 	stop()
@@ -77,6 +81,7 @@ others FORGE_ + the flag in upper case with _ for - (FORGE_CACHE_DIR...).`,
 	objstore.Flags(f, &o.Objects, "logs")
 	secretflags.Flags(f, &o.Secrets)
 	f.DurationVar(&o.ShutdownGrace, "shutdown-grace", envdefault.Duration("FORGE_SHUTDOWN_GRACE", forgeworker.DefaultShutdownGrace), "on SIGTERM, how long running jobs get before they go back to the queue")
+	discoverchild.Flags(f, &o.Discovery)
 	f.DurationVar(&o.AckWait, "ack-wait", envdefault.Duration("FORGE_ACK_WAIT", 0), "how soon a dead worker's job is offered again (0: the queue's default, 1m)")
 	if err := cmd.ExecuteContext(ctx); err != nil {
 		fmt.Fprintln(stderr, "error:", err)

@@ -9,9 +9,13 @@ import (
 	"syscall"
 
 	"github.com/catalyst-forge/forge/reference/forgecli"
+	"github.com/catalyst-forge/forge/reference/internal/discoverchild"
 )
 
 func main() {
+	// Discovery evaluates the repository's CUE in a child: this binary,
+	// started again with a hidden argument (reference/internal/discoverchild).
+	discoverchild.Serve()
 	// forge runs for a fraction of a second and allocates heavily while
 	// evaluating CUE: collecting garbage less often makes discovery of a
 	// large monorepo about 15% faster (docs/benchmarks.md). GOGC wins.
