@@ -128,9 +128,11 @@ type ReleaseStore interface {
 	// repository/project (1 for the first; no gaps and no duplicates under
 	// concurrent creation), its numeric alias, the aliases in r.Aliases,
 	// its trigger and its artifacts. Idempotent on the triplet: a release
-	// that exists is returned with created=false and r is ignored. An alias
-	// already used by another release of the project is a Conflict; an alias
-	// that release.ValidateAlias refuses (digits only, say) is Validation.
+	// that exists is returned with created=false and r is ignored. Aliases
+	// are unique per kind within a project (release.AliasPrecedence): an
+	// alias another release of the project has as the same kind is a
+	// Conflict, the same text as another kind is not; an alias that
+	// release.ValidateAlias refuses (digits only, say) is Validation.
 	CreateRelease(ctx context.Context, r *release.Release) (got *release.Release, created bool, err error)
 	// GetRelease returns a release by ID with its aliases, trigger and artifacts.
 	GetRelease(ctx context.Context, id string) (*release.Release, error)
@@ -141,8 +143,10 @@ type ReleaseStore interface {
 	// with aliases and artifacts, and the total count.
 	ListReleases(ctx context.Context, repository, project string, page Page) ([]release.Release, int, error)
 	// AddAlias gives a release one more alias. Idempotent for the same
-	// release; Conflict when another release of the project has it;
-	// Validation when release.ValidateAlias refuses it.
+	// release and kind; Conflict when another release of the project has it
+	// as the same kind, or this release has its text as another kind;
+	// Validation when release.ValidateAlias refuses it or a numeric alias
+	// is not the release's number.
 	AddAlias(ctx context.Context, releaseID string, a release.Alias) error
 }
 

@@ -103,7 +103,8 @@ func describeReleases(h *harness) {
 				Expect(aliasNames(stored.Aliases)).To(ConsistOf("2 (numeric)"))
 				found, err := h.store.FindRelease(repoName, webProject).ByAlias(h.ctx, "2")
 				Expect(err).NotTo(HaveOccurred())
-				Expect(found.ID).To(Equal(second.ID))
+				Expect(found).To(HaveLen(1), "releases with the alias")
+				Expect(found[0].ID).To(Equal(second.ID))
 			})
 
 			ginkgo.It("saves the aliases given with the release", func() {
@@ -118,11 +119,12 @@ func describeReleases(h *harness) {
 				for _, a := range []string{"v1.2.3", "main-1"} {
 					found, err := h.store.FindRelease(repoName, webProject).ByAlias(h.ctx, a)
 					Expect(err).NotTo(HaveOccurred())
-					Expect(found.ID).To(Equal(got.ID))
+					Expect(found).To(HaveLen(1), "releases with the alias")
+					Expect(found[0].ID).To(Equal(got.ID))
 				}
 			})
 
-			ginkgo.It("refuses an alias another release of the project has (Conflict), saving nothing and using no number", func() {
+			ginkgo.It("refuses an alias another release of the project has as the same kind (Conflict), saving nothing and using no number", func() {
 				h.mustRelease(repoName, webProject, commitSHA("c1"), release.Alias{Alias: "v1.0.0", Type: release.AliasTag})
 
 				taken := newRelease(repoName, webProject, commitSHA("c2"))
@@ -138,6 +140,40 @@ func describeReleases(h *harness) {
 				Expect(h.mustRelease(repoName, webProject, commitSHA("c3")).Number).To(Equal(2))
 			})
 
+			// A tag that looks like a branch alias used to block every later
+			// release of the branch: aliases are unique per kind, and an
+			// identifier resolves by release.AliasPrecedence.
+			ginkgo.It("lets a tag alias and a later branch alias share their text; the tag resolves first", func() {
+				tag := h.mustRelease(repoName, webProject, commitSHA("c1"), release.Alias{Alias: "main-3", Type: release.AliasTag})
+				h.mustRelease(repoName, webProject, commitSHA("c2"), release.BranchAlias("main", 2))
+				third := h.mustRelease(repoName, webProject, commitSHA("c3"), release.BranchAlias("main", 3))
+				Expect(third.Number).To(Equal(3))
+				Expect(aliasNames(third.Aliases)).To(ConsistOf("3 (numeric)", "main-3 (branch)"))
+				Expect(h.mustRelease(repoName, webProject, commitSHA("c4"), release.BranchAlias("main", 4)).Number).To(Equal(4))
+
+				found, err := h.store.FindRelease(repoName, webProject).ByAlias(h.ctx, "main-3")
+				Expect(err).NotTo(HaveOccurred())
+				Expect(releaseIDs(found)).To(ConsistOf(tag.ID, third.ID))
+				got, err := release.Resolve(h.ctx, h.store.FindRelease(repoName, webProject), "main-3")
+				Expect(err).NotTo(HaveOccurred())
+				Expect(got.ID).To(Equal(tag.ID), "the tag alias comes before the branch alias")
+				got, err = release.Resolve(h.ctx, h.store.FindRelease(repoName, webProject), "3")
+				Expect(err).NotTo(HaveOccurred())
+				Expect(got.ID).To(Equal(third.ID))
+			})
+
+			ginkgo.It("lets a tag alias take the text of an earlier branch alias; the tag resolves first", func() {
+				branch := h.mustRelease(repoName, webProject, commitSHA("c1"), release.BranchAlias("main", 1))
+				tag := h.mustRelease(repoName, webProject, commitSHA("c2"), release.Alias{Alias: "main-1", Type: release.AliasTag})
+				Expect(aliasNames(tag.Aliases)).To(ConsistOf("2 (numeric)", "main-1 (tag)"))
+				got, err := release.Resolve(h.ctx, h.store.FindRelease(repoName, webProject), "main-1")
+				Expect(err).NotTo(HaveOccurred())
+				Expect(got.ID).To(Equal(tag.ID))
+				got, err = release.Resolve(h.ctx, h.store.FindRelease(repoName, webProject), "1")
+				Expect(err).NotTo(HaveOccurred())
+				Expect(got.ID).To(Equal(branch.ID))
+			})
+
 			ginkgo.It("allows the same alias on another project", func() {
 				web := h.mustRelease(repoName, webProject, commitSHA("c1"), release.Alias{Alias: "v1.0.0", Type: release.AliasTag})
 				api := h.mustRelease(repoName, apiProject, commitSHA("c1"), release.Alias{Alias: "v1.0.0", Type: release.AliasTag})
@@ -148,7 +184,8 @@ func describeReleases(h *harness) {
 				} {
 					found, err := h.store.FindRelease(want.repo, want.project).ByAlias(h.ctx, "v1.0.0")
 					Expect(err).NotTo(HaveOccurred())
-					Expect(found.ID).To(Equal(want.id))
+					Expect(found).To(HaveLen(1), "releases with the alias")
+					Expect(found[0].ID).To(Equal(want.id))
 				}
 			})
 
@@ -314,7 +351,8 @@ func describeReleases(h *harness) {
 				Expect(aliasNames(got.Aliases)).To(ConsistOf("2 (numeric)", "stable (custom)"))
 				found, err := h.store.FindRelease(repoName, webProject).ByAlias(h.ctx, "stable")
 				Expect(err).NotTo(HaveOccurred())
-				Expect(found.ID).To(Equal(second.ID))
+				Expect(found).To(HaveLen(1), "releases with the alias")
+				Expect(found[0].ID).To(Equal(second.ID))
 			})
 
 			ginkgo.It("is idempotent for the same release", func() {
@@ -326,17 +364,45 @@ func describeReleases(h *harness) {
 				Expect(aliasNames(got.Aliases)).To(ConsistOf("2 (numeric)", "v2.0.0 (tag)"))
 			})
 
-			ginkgo.It("refuses an alias another release of the project has (Conflict)", func() {
+			ginkgo.It("refuses an alias another release of the project has as the same kind (Conflict)", func() {
 				Expect(h.store.AddAlias(h.ctx, first.ID, release.Alias{Alias: "stable", Type: release.AliasCustom})).To(Succeed())
 				Expect(h.store.AddAlias(h.ctx, second.ID, release.Alias{Alias: "stable", Type: release.AliasCustom})).To(haveKind(fault.Conflict))
 				Expect(h.store.AddAlias(h.ctx, second.ID, release.Alias{Alias: "1", Type: release.AliasCustom})).To(haveKind(fault.Validation))
 
 				found, err := h.store.FindRelease(repoName, webProject).ByAlias(h.ctx, "stable")
 				Expect(err).NotTo(HaveOccurred())
-				Expect(found.ID).To(Equal(first.ID))
+				Expect(found).To(HaveLen(1), "releases with the alias")
+				Expect(found[0].ID).To(Equal(first.ID))
 				got, err := h.store.GetRelease(h.ctx, second.ID)
 				Expect(err).NotTo(HaveOccurred())
 				Expect(aliasNames(got.Aliases)).To(ConsistOf("2 (numeric)"))
+			})
+
+			ginkgo.It("allows an alias that another release of the project has as another kind", func() {
+				Expect(h.store.AddAlias(h.ctx, first.ID, release.Alias{Alias: "stable", Type: release.AliasCustom})).To(Succeed())
+				Expect(h.store.AddAlias(h.ctx, second.ID, release.Alias{Alias: "stable", Type: release.AliasTag})).To(Succeed())
+				found, err := h.store.FindRelease(repoName, webProject).ByAlias(h.ctx, "stable")
+				Expect(err).NotTo(HaveOccurred())
+				Expect(releaseIDs(found)).To(ConsistOf(first.ID, second.ID))
+				got, err := release.Resolve(h.ctx, h.store.FindRelease(repoName, webProject), "stable")
+				Expect(err).NotTo(HaveOccurred())
+				Expect(got.ID).To(Equal(second.ID), "a tag alias comes before a custom alias")
+			})
+
+			ginkgo.It("refuses one release the same text as a second kind of alias (Conflict)", func() {
+				Expect(h.store.AddAlias(h.ctx, second.ID, release.Alias{Alias: "stable", Type: release.AliasCustom})).To(Succeed())
+				Expect(h.store.AddAlias(h.ctx, second.ID, release.Alias{Alias: "stable", Type: release.AliasTag})).To(haveKind(fault.Conflict))
+				got, err := h.store.GetRelease(h.ctx, second.ID)
+				Expect(err).NotTo(HaveOccurred())
+				Expect(aliasNames(got.Aliases)).To(ConsistOf("2 (numeric)", "stable (custom)"))
+			})
+
+			ginkgo.It("refuses a numeric alias that is not the release's number (Validation)", func() {
+				Expect(h.store.AddAlias(h.ctx, first.ID, release.NumericAlias(2))).To(haveKind(fault.Validation))
+				Expect(h.store.AddAlias(h.ctx, first.ID, release.NumericAlias(1))).To(Succeed())
+				got, err := release.Resolve(h.ctx, h.store.FindRelease(repoName, webProject), "2")
+				Expect(err).NotTo(HaveOccurred())
+				Expect(got.ID).To(Equal(second.ID))
 			})
 
 			ginkgo.It("allows an alias that a release of another project has", func() {
@@ -345,7 +411,8 @@ func describeReleases(h *harness) {
 				Expect(h.store.AddAlias(h.ctx, api.ID, release.Alias{Alias: "stable", Type: release.AliasCustom})).To(Succeed())
 				found, err := h.store.FindRelease(repoName, apiProject).ByAlias(h.ctx, "stable")
 				Expect(err).NotTo(HaveOccurred())
-				Expect(found.ID).To(Equal(api.ID))
+				Expect(found).To(HaveLen(1), "releases with the alias")
+				Expect(found[0].ID).To(Equal(api.ID))
 			})
 
 			ginkgo.It("returns NotFound for an unknown release", func() {
@@ -354,4 +421,13 @@ func describeReleases(h *harness) {
 			})
 		})
 	})
+}
+
+// releaseIDs returns the IDs of rs.
+func releaseIDs(rs []*release.Release) []string {
+	out := make([]string, len(rs))
+	for i, r := range rs {
+		out[i] = r.ID
+	}
+	return out
 }

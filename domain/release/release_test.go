@@ -42,11 +42,23 @@ type fakeFinder struct {
 	all     []*Release
 }
 
-func (f fakeFinder) ByAlias(_ context.Context, a string) (*Release, error) {
+// ByAlias returns the releases in aliases and those in all that list a.
+func (f fakeFinder) ByAlias(_ context.Context, a string) ([]*Release, error) {
+	var out []*Release
 	if r, ok := f.aliases[a]; ok {
-		return r, nil
+		out = append(out, r)
 	}
-	return nil, fault.New(fault.NotFound, "no alias")
+	for _, r := range f.all {
+		for _, al := range r.Aliases {
+			if al.Alias == a {
+				out = append(out, r)
+			}
+		}
+	}
+	if len(out) == 0 {
+		return nil, fault.New(fault.NotFound, "no alias")
+	}
+	return out, nil
 }
 
 func (f fakeFinder) ByNumber(_ context.Context, n int) (*Release, error) {
@@ -101,6 +113,27 @@ func TestResolveOrder(t *testing.T) {
 	var fe *fault.Error
 	if !asFault(err, &fe) || len(fe.Details["candidates"].([]string)) != 2 {
 		t.Errorf("ambiguous prefix error = %#v, want two candidates", err)
+	}
+}
+
+// TestResolveAliasKinds checks that an alias several releases have, each
+// as another kind, resolves by AliasPrecedence whatever order the finder
+// returns them in: tag before branch before custom.
+func TestResolveAliasKinds(t *testing.T) {
+	tag := &Release{Number: 1, CommitSHA: "a" + strings.Repeat("0", 39), Aliases: []Alias{NumericAlias(1), {Alias: "main-3", Type: AliasTag}}}
+	custom := &Release{Number: 2, CommitSHA: "b" + strings.Repeat("0", 39), Aliases: []Alias{NumericAlias(2), {Alias: "main-3", Type: AliasCustom}, {Alias: "hot", Type: AliasCustom}}}
+	branch := &Release{Number: 3, CommitSHA: "c" + strings.Repeat("0", 39), Aliases: []Alias{NumericAlias(3), BranchAlias("main", 3), {Alias: "hot", Type: AliasTag}}}
+	for _, order := range [][]*Release{{tag, custom, branch}, {branch, custom, tag}, {custom, branch, tag}} {
+		f := fakeFinder{numbers: map[int]*Release{1: tag, 2: custom, 3: branch}, all: order}
+		for id, want := range map[string]*Release{"main-3": tag, "hot": branch, "3": branch, "2": custom} {
+			if got, err := Resolve(context.Background(), f, id); err != nil || got != want {
+				t.Errorf("Resolve(%q) over %d,%d,%d = release %v, %v; want %d", id, order[0].Number, order[1].Number, order[2].Number, got, err, want.Number)
+			}
+		}
+	}
+	f := fakeFinder{all: []*Release{custom, branch}}
+	if got, _ := Resolve(context.Background(), f, "main-3"); got != branch {
+		t.Errorf("branch alias main-3 lost to a custom alias: %v", got)
 	}
 }
 

@@ -251,3 +251,26 @@ func TestListReleases(t *testing.T) {
 	}
 	e.do(http.MethodGet, "/v1/releases/acme/mono/api?limit=x", alice, nil).wantError(t, http.StatusUnprocessableEntity, fault.Validation).wantField(t, "limit")
 }
+
+// TestTagLikeABranchAliasBlocksNothing checks issue 13's case: a release
+// tagged "main-3" used to make the third release of main a 409 for good.
+// Now both exist; "main-3" names the tag's release, and the branch's
+// release stays reachable by its number.
+func TestTagLikeABranchAliasBlocksNothing(t *testing.T) {
+	e := newEnv(t)
+	tag := e.tagRelease("api", sha("71"), "main-3")
+	e.branchRelease("api", sha("72"), "main")
+	third := e.branchRelease("api", sha("73"), "main")
+	if aliasesOf(third)["main-3"] != release.AliasBranch || third.Number != 3 {
+		t.Fatalf("third release = %+v", third)
+	}
+	e.branchRelease("api", sha("74"), "main")
+	got := decode[httptransport.ReleaseResponse](t, e.do(http.MethodGet, "/v1/releases/acme/mono/api/main-3", alice, nil).want(t, http.StatusOK))
+	if got.ID != tag.ID {
+		t.Errorf("main-3 = release %d, want the tag's release %d", got.Number, tag.Number)
+	}
+	got = decode[httptransport.ReleaseResponse](t, e.do(http.MethodGet, "/v1/releases/acme/mono/api/3", alice, nil).want(t, http.StatusOK))
+	if got.ID != third.ID {
+		t.Errorf("3 = release %d", got.Number)
+	}
+}

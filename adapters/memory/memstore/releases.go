@@ -22,15 +22,22 @@ type tripletKey = release.Triplet
 
 type projectKey struct{ repository, project string }
 
+// aliasKey is an alias of one kind: a project's aliases are unique per
+// kind (release.AliasPrecedence says why).
+type aliasKey struct {
+	kind  release.AliasType
+	alias string
+}
+
 // projectReleases indexes the releases of one repository/project.
 type projectReleases struct {
-	last     int               // highest release number given
-	byNumber map[int]string    // number → release ID
-	aliases  map[string]string // alias → release ID
+	last     int                 // highest release number given
+	byNumber map[int]string      // number → release ID
+	aliases  map[aliasKey]string // alias of a kind → release ID
 }
 
 func (p *projectReleases) clone() *projectReleases {
-	c := &projectReleases{last: p.last, byNumber: map[int]string{}, aliases: map[string]string{}}
+	c := &projectReleases{last: p.last, byNumber: map[int]string{}, aliases: map[aliasKey]string{}}
 	copyMap(c.byNumber, p.byNumber)
 	copyMap(c.aliases, p.aliases)
 	return c
@@ -95,16 +102,25 @@ func (v view) AddAlias(_ context.Context, releaseID string, a release.Alias) err
 		if err := checkAlias(a); err != nil {
 			return err
 		}
+		if a.Type == release.AliasNumeric && a.Alias != strconv.Itoa(rec.rel.Number) {
+			return &fault.Error{Kind: fault.Validation, Details: map[string]any{"field": "alias_type"},
+				Message: "a numeric alias must be the release's number (" + strconv.Itoa(rec.rel.Number) + "), got " + strconv.Quote(a.Alias)}
+		}
 		proj := st.projects[projectKey{rec.rel.Repository, rec.rel.Project}]
-		switch owner, taken := proj.aliases[a.Alias]; {
-		case taken && owner == releaseID:
-			return nil
-		case taken:
-			return aliasConflict(a.Alias, st.releases[owner].rel.Number)
+		for _, have := range rec.rel.Aliases {
+			if have.Alias == a.Alias && have.Type == a.Type {
+				return nil
+			}
+			if have.Alias == a.Alias {
+				return sameTextConflict(a, have.Type, rec.rel.Number)
+			}
+		}
+		if owner, taken := proj.aliases[aliasKey{a.Type, a.Alias}]; taken {
+			return aliasConflict(a, st.releases[owner].rel.Number)
 		}
 		a.ID, a.ReleaseID = uuid.NewString(), releaseID
 		rec.rel.Aliases = append(rec.rel.Aliases, a)
-		proj.aliases[a.Alias] = releaseID
+		proj.aliases[aliasKey{a.Type, a.Alias}] = releaseID
 		return nil
 	})
 }
@@ -115,16 +131,21 @@ type finder struct {
 	key  projectKey
 }
 
-// ByAlias implements release.Finder.
-func (f finder) ByAlias(_ context.Context, alias string) (got *release.Release, err error) {
+// ByAlias implements release.Finder: the releases with alias, one per
+// kind at most, in release.AliasPrecedence's order.
+func (f finder) ByAlias(_ context.Context, alias string) (got []*release.Release, err error) {
 	err = f.view.do(func(st *state) error {
 		if proj, ok := st.projects[f.key]; ok {
-			if id, ok := proj.aliases[alias]; ok {
-				got = cloneRelease(&st.releases[id].rel)
-				return nil
+			for _, kind := range release.AliasPrecedence {
+				if id, ok := proj.aliases[aliasKey{kind, alias}]; ok {
+					got = append(got, cloneRelease(&st.releases[id].rel))
+				}
 			}
 		}
-		return fault.New(fault.NotFound, "no release of %s/%s has alias %q", f.key.repository, f.key.project, alias)
+		if len(got) == 0 {
+			return fault.New(fault.NotFound, "no release of %s/%s has alias %q", f.key.repository, f.key.project, alias)
+		}
+		return nil
 	})
 	return got, err
 }
@@ -194,7 +215,7 @@ func (st *state) createRelease(r *release.Release) (*release.Release, bool, erro
 	key := projectKey{in.Repository, in.Project}
 	proj, ok := st.projects[key]
 	if !ok {
-		proj = &projectReleases{byNumber: map[int]string{}, aliases: map[string]string{}}
+		proj = &projectReleases{byNumber: map[int]string{}, aliases: map[aliasKey]string{}}
 	}
 	in.Number = proj.last + 1
 	aliases := []release.Alias{release.NumericAlias(in.Number)}
@@ -203,15 +224,15 @@ func (st *state) createRelease(r *release.Release) (*release.Release, bool, erro
 		if err := checkAlias(a); err != nil {
 			return nil, false, err
 		}
-		if seen[a.Alias] {
-			continue
+		if seen[a.Alias] || a.Type == release.AliasNumeric {
+			continue // the store gives every release its numeric alias
 		}
 		seen[a.Alias] = true
 		aliases = append(aliases, a)
 	}
 	for _, a := range aliases {
-		if owner, taken := proj.aliases[a.Alias]; taken {
-			return nil, false, aliasConflict(a.Alias, st.releases[owner].rel.Number)
+		if owner, taken := proj.aliases[aliasKey{a.Type, a.Alias}]; taken {
+			return nil, false, aliasConflict(a, st.releases[owner].rel.Number)
 		}
 	}
 	if in.ID == "" {
@@ -222,7 +243,7 @@ func (st *state) createRelease(r *release.Release) (*release.Release, bool, erro
 
 	for i := range aliases {
 		aliases[i].ID, aliases[i].ReleaseID = uuid.NewString(), in.ID
-		proj.aliases[aliases[i].Alias] = in.ID
+		proj.aliases[aliasKey{aliases[i].Type, aliases[i].Alias}] = in.ID
 	}
 	in.Aliases = aliases
 	for i := range in.Artifacts {
@@ -241,7 +262,16 @@ func (st *state) createRelease(r *release.Release) (*release.Release, bool, erro
 
 func checkAlias(a release.Alias) error { return release.ValidateAlias(a) }
 
-func aliasConflict(alias string, number int) error {
-	return &fault.Error{Kind: fault.Conflict, Message: "alias \"" + alias + "\" already names release " + strconv.Itoa(number) + " of the project",
-		Details: map[string]any{"alias": alias}}
+func aliasConflict(a release.Alias, number int) error {
+	return &fault.Error{Kind: fault.Conflict,
+		Message: string(a.Type) + " alias \"" + a.Alias + "\" already names release " + strconv.Itoa(number) + " of the project",
+		Details: map[string]any{"alias": a.Alias, "alias_type": string(a.Type)}}
+}
+
+// sameTextConflict refuses a second alias with the same text on one
+// release (spec 06: (release_id, alias) is unique).
+func sameTextConflict(a release.Alias, have release.AliasType, number int) error {
+	return &fault.Error{Kind: fault.Conflict,
+		Message: "release " + strconv.Itoa(number) + " already has alias \"" + a.Alias + "\" as a " + string(have) + " alias",
+		Details: map[string]any{"alias": a.Alias, "alias_type": string(have)}}
 }

@@ -4,12 +4,16 @@ import (
 	"context"
 	"net/url"
 	"reflect"
+	"strings"
 	"sync"
 	"testing"
 
 	"github.com/catalyst-forge/forge/adapters/onprem/gormstore"
 	"github.com/catalyst-forge/forge/domain/fault"
 )
+
+// allMigrations are the embedded migrations, in order.
+var allMigrations = []string{"0001_initial", "0002_alias_kinds"}
 
 func TestMigrateAppliesOnceOnAFreshDatabase(t *testing.T) {
 	dialects(t, func(t *testing.T, dsn string) {
@@ -20,16 +24,16 @@ func TestMigrateAppliesOnceOnAFreshDatabase(t *testing.T) {
 		if err != nil {
 			t.Fatalf("SchemaStatus: %v", err)
 		}
-		if current != "" || !reflect.DeepEqual(pending, []string{"0001_initial"}) {
-			t.Fatalf("SchemaStatus before Migrate = %q, %v; want \"\", [0001_initial]", current, pending)
+		if current != "" || !reflect.DeepEqual(pending, allMigrations) {
+			t.Fatalf("SchemaStatus before Migrate = %q, %v; want \"\", %v", current, pending, allMigrations)
 		}
 
 		applied, err := s.Migrate(ctx)
 		if err != nil {
 			t.Fatalf("Migrate: %v", err)
 		}
-		if !reflect.DeepEqual(applied, []string{"0001_initial"}) {
-			t.Fatalf("first Migrate applied %v, want [0001_initial]", applied)
+		if !reflect.DeepEqual(applied, allMigrations) {
+			t.Fatalf("first Migrate applied %v, want %v", applied, allMigrations)
 		}
 		applied, err = s.Migrate(ctx)
 		if err != nil {
@@ -43,8 +47,8 @@ func TestMigrateAppliesOnceOnAFreshDatabase(t *testing.T) {
 		if err != nil {
 			t.Fatalf("SchemaStatus: %v", err)
 		}
-		if current != "0001_initial" || len(pending) != 0 {
-			t.Fatalf("SchemaStatus after Migrate = %q, %v; want 0001_initial, none", current, pending)
+		if last := allMigrations[len(allMigrations)-1]; current != last || len(pending) != 0 {
+			t.Fatalf("SchemaStatus after Migrate = %q, %v; want %s, none", current, pending, last)
 		}
 		if err := s.CheckSchema(ctx); err != nil {
 			t.Fatalf("CheckSchema after Migrate: %v", err)
@@ -59,7 +63,7 @@ func TestCheckSchemaNamesTheMigrateCommand(t *testing.T) {
 		if !fault.Is(err, fault.Unavailable) {
 			t.Fatalf("CheckSchema on an unmigrated database = %v, want Unavailable", err)
 		}
-		want := "the database schema is out of date (pending: 0001_initial); run: forge-api migrate --database " + gormstore.RedactDSN(dsn)
+		want := "the database schema is out of date (pending: " + strings.Join(allMigrations, ", ") + "); run: forge-api migrate --database " + gormstore.RedactDSN(dsn)
 		if err.Error() != want {
 			t.Fatalf("CheckSchema message:\n got %s\nwant %s", err.Error(), want)
 		}
@@ -106,8 +110,19 @@ func TestMigrateConcurrently(t *testing.T) {
 			}
 			total += len(applied[i])
 		}
-		if total != 1 {
-			t.Fatalf("concurrent Migrate calls applied %v; want 0001_initial exactly once", applied)
+		seen := map[string]int{}
+		for _, a := range applied {
+			for _, v := range a {
+				seen[v]++
+			}
+		}
+		for _, v := range allMigrations {
+			if seen[v] != 1 {
+				t.Fatalf("concurrent Migrate calls applied %v; want each of %v exactly once", applied, allMigrations)
+			}
+		}
+		if total != len(allMigrations) {
+			t.Fatalf("concurrent Migrate calls applied %v; want %v once", applied, allMigrations)
 		}
 		if err := stores[0].CheckSchema(ctx); err != nil {
 			t.Fatalf("CheckSchema: %v", err)

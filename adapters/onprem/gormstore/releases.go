@@ -171,27 +171,38 @@ func (s *Store) CreateRelease(ctx context.Context, r *release.Release) (*release
 	return got, false, nil
 }
 
-// insertAlias gives rel the alias a: Conflict when another release of the
-// project has it, nothing when rel has it already.
+// insertAlias gives rel the alias a: nothing when rel has it already;
+// Conflict when rel has its text as another kind, or another release of
+// the project has it as the same kind. Aliases are unique per kind
+// (release.AliasPrecedence says why and how an identifier resolves).
 func (s *Store) insertAlias(tx *gorm.DB, rel releaseRow, a release.Alias) error {
+	if a.Type == release.AliasNumeric && a.Alias != strconv.Itoa(rel.Number) {
+		return &fault.Error{Kind: fault.Validation, Details: map[string]any{"field": "alias_type"},
+			Message: "a numeric alias must be the release's number (" + strconv.Itoa(rel.Number) + "), got " + strconv.Quote(a.Alias)}
+	}
+	var own []aliasRow
+	if err := tx.Where("release_id = ? AND alias = ?", rel.ID, a.Alias).Limit(1).Find(&own).Error; err != nil {
+		return dbErr(err, "reading alias "+a.Alias)
+	}
+	if len(own) > 0 {
+		if own[0].Type == string(a.Type) {
+			return nil
+		}
+		return &fault.Error{Kind: fault.Conflict, Details: map[string]any{"alias": a.Alias, "alias_type": own[0].Type},
+			Message: "release " + strconv.Itoa(rel.Number) + " of " + rel.Repository + "/" + rel.Project +
+				" already has alias " + strconv.Quote(a.Alias) + " as a " + own[0].Type + " alias"}
+	}
 	var taken []aliasRow
-	if err := tx.Where("repository = ? AND project = ? AND alias = ?", rel.Repository, rel.Project, a.Alias).
+	if err := tx.Where("repository = ? AND project = ? AND alias_type = ? AND alias = ?", rel.Repository, rel.Project, string(a.Type), a.Alias).
 		Limit(1).Find(&taken).Error; err != nil {
 		return dbErr(err, "reading alias "+a.Alias)
 	}
 	if len(taken) > 0 {
-		if taken[0].ReleaseID == rel.ID {
-			return nil
-		}
 		var other releaseRow
 		_ = tx.Where("id = ?", taken[0].ReleaseID).Take(&other).Error
-		return &fault.Error{Kind: fault.Conflict, Details: map[string]any{"alias": a.Alias, "release_id": taken[0].ReleaseID},
-			Message: "alias " + strconv.Quote(a.Alias) + " already names release " + strconv.Itoa(other.Number) +
+		return &fault.Error{Kind: fault.Conflict, Details: map[string]any{"alias": a.Alias, "alias_type": string(a.Type), "release_id": taken[0].ReleaseID},
+			Message: string(a.Type) + " alias " + strconv.Quote(a.Alias) + " already names release " + strconv.Itoa(other.Number) +
 				" of " + rel.Repository + "/" + rel.Project}
-	}
-	if a.Type == release.AliasNumeric && a.Alias != strconv.Itoa(rel.Number) {
-		return &fault.Error{Kind: fault.Validation, Details: map[string]any{"field": "alias_type"},
-			Message: "a numeric alias must be the release's number (" + strconv.Itoa(rel.Number) + "), got " + strconv.Quote(a.Alias)}
 	}
 	id, err := newID("", "alias id")
 	if err != nil {
@@ -328,17 +339,27 @@ type finder struct {
 
 func (f finder) name() string { return f.repository + "/" + f.project }
 
-// ByAlias returns the release of the project that has alias.
-func (f finder) ByAlias(ctx context.Context, alias string) (*release.Release, error) {
-	var row aliasRow
-	err := f.s.read(ctx).Where("repository = ? AND project = ? AND alias = ?", f.repository, f.project, alias).Take(&row).Error
-	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return nil, fault.New(fault.NotFound, "no release of %s has alias %q", f.name(), alias)
-	}
-	if err != nil {
+// ByAlias returns the releases of the project that have alias, of any
+// kind (one per kind at most), newest number first.
+func (f finder) ByAlias(ctx context.Context, alias string) ([]*release.Release, error) {
+	db := f.s.read(ctx)
+	var ids []string
+	if err := db.Model(&aliasRow{}).Where("repository = ? AND project = ? AND alias = ?", f.repository, f.project, alias).
+		Pluck("release_id", &ids).Error; err != nil {
 		return nil, dbErr(err, "finding alias "+alias)
 	}
-	return f.s.loadRelease(f.s.read(ctx), row.ReleaseID)
+	if len(ids) == 0 {
+		return nil, fault.New(fault.NotFound, "no release of %s has alias %q", f.name(), alias)
+	}
+	rels, err := f.s.findReleases(db, "id IN ?", ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*release.Release, len(rels))
+	for i := range rels {
+		out[i] = &rels[i]
+	}
+	return out, nil
 }
 
 // ByNumber returns the release of the project with number n.
