@@ -120,12 +120,13 @@ type EarthlyProducer struct {
 	Args   []string `json:"args,omitempty"`
 }
 
-// ScriptProducer builds an artifact with a shell script that leaves the
-// result at Output, relative to the project directory.
+// ScriptProducer builds an artifact with a shell script run in the
+// project directory. It leaves the result in $FORGE_STAGING_DIR, or at
+// Output, relative to the project directory, when Output is set.
 type ScriptProducer struct {
 	Run    string `json:"run"`
 	Shell  string `json:"shell,omitempty"`
-	Output string `json:"output"`
+	Output string `json:"output,omitempty"`
 }
 
 // ArtifactRef is one unresolved @artifact("name.field.path") reference.
