@@ -3,6 +3,7 @@ package orchestrating
 import (
 	"time"
 
+	"github.com/catalyst-forge/forge/domain/artifact"
 	"github.com/catalyst-forge/forge/domain/config"
 	"github.com/catalyst-forge/forge/domain/pipeline"
 )
@@ -44,10 +45,29 @@ type TaskResult struct {
 	FailedStep string `json:"failed_step,omitempty"`
 }
 
+// ArtifactJob is the payload of an artifact job: one artifact of a
+// release-triggered project to build, publish and track. Its result
+// payload is the artifact's outcome (domain/artifact.Output).
+type ArtifactJob struct {
+	RunID      string          `json:"run_id"`
+	Repository string          `json:"repository"`
+	CommitSHA  string          `json:"commit_sha"`
+	Project    string          `json:"project"`
+	Path       string          `json:"path"`
+	Name       string          `json:"name"`
+	Artifact   config.Artifact `json:"artifact"`
+	// Publishers are the repository's publisher configurations.
+	Publishers map[string]config.Publisher `json:"publishers"`
+	// Previous is the outcome of an earlier attempt whose publishers
+	// partly failed: those that succeeded are not run again.
+	Previous *artifact.Output `json:"previous,omitempty"`
+}
+
 // Default timeouts of the jobs.
 const (
 	DefaultDiscoveryTimeout = 10 * time.Minute
 	DefaultTaskTimeout      = 2 * time.Hour
+	DefaultArtifactTimeout  = 2 * time.Hour
 	// RunLimit is the longest a run may take (spec 03: 24 hours).
 	RunLimit = 24 * time.Hour
 	// DefaultStopWait is how long a failed group waits for its other

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/catalyst-forge/forge/application/orchestrating"
+	"github.com/catalyst-forge/forge/domain/artifact"
 	"github.com/catalyst-forge/forge/domain/config"
 	"github.com/catalyst-forge/forge/domain/discovery"
 )
@@ -21,6 +22,8 @@ func TestJobPayloadsRoundTrip(t *testing.T) {
 		&orchestrating.DiscoveryJob{},
 		&orchestrating.TaskJob{},
 		&orchestrating.TaskResult{},
+		&orchestrating.ArtifactJob{},
+		&artifact.Output{},
 		&discovery.Output{},
 	} {
 		t.Run(reflect.TypeOf(v).Elem().String(), func(t *testing.T) {

@@ -26,12 +26,16 @@ type Orchestrator struct {
 	Status ports.StatusReporter
 	Events *announcing.Announcer
 	Clock  ports.Clock
+	// Objects keeps the outcome of each artifact of the release stage;
+	// nil keeps none (a resumed run builds its artifacts again).
+	Objects ports.ObjectStore
 
 	// DiscoveryTimeout and TaskTimeout bound one attempt of a job; zero
 	// means the defaults. A phase's own timeout from the repository
 	// configuration, when shorter, bounds its tasks instead.
 	DiscoveryTimeout time.Duration
 	TaskTimeout      time.Duration
+	ArtifactTimeout  time.Duration
 	// Limit is the longest a run may take; zero means RunLimit.
 	Limit time.Duration
 	// StopWait bounds how long a failed group waits for its other tasks
@@ -60,6 +64,12 @@ func (o *Orchestrator) Execute(ctx context.Context, runID string) error {
 	}
 	for _, n := range plan.Groups {
 		ended, err := o.RunGroup(ctx, runID, n)
+		if err != nil || ended {
+			return err
+		}
+	}
+	if plan.Release {
+		ended, err := o.Release(ctx, runID)
 		if err != nil || ended {
 			return err
 		}

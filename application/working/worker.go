@@ -8,6 +8,7 @@ import (
 
 	"github.com/catalyst-forge/forge/application/discovering"
 	"github.com/catalyst-forge/forge/application/orchestrating"
+	"github.com/catalyst-forge/forge/application/publishing"
 	"github.com/catalyst-forge/forge/domain/config"
 	"github.com/catalyst-forge/forge/domain/discovery"
 	"github.com/catalyst-forge/forge/domain/fault"
@@ -21,7 +22,7 @@ const (
 	DefaultCancelPoll = 2 * time.Second
 )
 
-// Worker handles discovery and CI jobs.
+// Worker handles discovery, CI and artifact jobs.
 type Worker struct {
 	Sources  ports.SourceCache
 	Steps    ports.StepExecutor
@@ -38,6 +39,9 @@ type Worker struct {
 	// that a configuration that runs away fails its job (and the run)
 	// within the limits instead of holding the worker.
 	Discover func(ctx context.Context, dir string, git discovery.GitContext) (*discovering.Result, error)
+	// Artifacts builds and publishes artifacts; nil makes this worker
+	// refuse artifact jobs.
+	Artifacts *publishing.Service
 	// LogFlush is how often a running step's log is uploaded; CancelPoll
 	// how often the run's status is checked to stop when it has ended.
 	LogFlush   time.Duration
@@ -51,6 +55,8 @@ func (w *Worker) Handle(ctx context.Context, d *ports.Delivery) ([]byte, error) 
 		return w.discover(ctx, d)
 	case job.TypeCI:
 		return w.task(ctx, d)
+	case job.TypeArtifact:
+		return w.artifact(ctx, d)
 	}
 	return nil, fault.New(fault.Validation, "this worker does not handle %s jobs", d.Job.Type)
 }
