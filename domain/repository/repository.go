@@ -4,6 +4,7 @@
 package repository
 
 import (
+	"fmt"
 	"regexp"
 	"time"
 
@@ -45,10 +46,21 @@ func (l Limits) WithDefaults() Limits {
 	return l
 }
 
-// Validate reports limits that make no sense.
+// MaxLimit bounds each limit: the stores keep limits as 32-bit integers
+// (PostgreSQL's integer column refused larger ones, a 500 before this
+// check).
+const MaxLimit = 1<<31 - 1
+
+// Validate reports limits that make no sense, naming the field.
 func (l Limits) Validate() error {
-	if l.MaxConcurrentRuns < 0 || l.RunsPerMinute < 0 {
-		return fault.New(fault.Validation, "limits must not be negative")
+	for _, f := range []struct {
+		name  string
+		value int
+	}{{"limits.max_concurrent_runs", l.MaxConcurrentRuns}, {"limits.runs_per_minute", l.RunsPerMinute}} {
+		if f.value < 0 || f.value > MaxLimit {
+			return &fault.Error{Kind: fault.Validation, Details: map[string]any{"field": f.name},
+				Message: fmt.Sprintf("%s must be between 0 (the default) and %d, got %d", f.name, MaxLimit, f.value)}
+		}
 	}
 	return nil
 }

@@ -1,8 +1,11 @@
 package repository
 
 import (
+	"errors"
 	"strings"
 	"testing"
+
+	"github.com/catalyst-forge/forge/domain/fault"
 )
 
 func TestValidateName(t *testing.T) {
@@ -28,6 +31,17 @@ func TestLimits(t *testing.T) {
 	}
 	if (Limits{RunsPerMinute: -1}).Validate() == nil {
 		t.Error("negative limit accepted")
+	}
+	// Above 32 bits PostgreSQL's integer column refused the insert (a 500).
+	for _, l := range []Limits{{MaxConcurrentRuns: 1 << 31}, {RunsPerMinute: MaxLimit + 1}} {
+		err := l.Validate()
+		var fe *fault.Error
+		if !errors.As(err, &fe) || fe.Kind != fault.Validation || fe.Details["field"] == nil {
+			t.Errorf("%+v: %v; want a validation error naming the field", l, err)
+		}
+	}
+	if err := (Limits{MaxConcurrentRuns: MaxLimit, RunsPerMinute: MaxLimit}).Validate(); err != nil {
+		t.Errorf("the maximum refused: %v", err)
 	}
 }
 

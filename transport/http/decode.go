@@ -8,6 +8,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 
@@ -38,7 +39,7 @@ func decodeJSON(r *http.Request, v any) error {
 	if _, err := dec.Token(); err != io.EOF {
 		return &fault.Error{Kind: fault.Validation, Message: "the body must hold exactly one JSON object"}
 	}
-	return checkBodyText(body)
+	return checkBodyText(body, deref(reflect.TypeOf(v)))
 }
 
 func jsonError(err error) error {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/catalyst-forge/forge/domain/fault"
 	"github.com/catalyst-forge/forge/domain/repository"
+	"github.com/catalyst-forge/forge/ports"
 	httptransport "github.com/catalyst-forge/forge/transport/http"
 )
 
@@ -177,4 +178,67 @@ func TestRepositoryNamesIgnoreCase(t *testing.T) {
 	// A rollback needs an earlier release: the answer must be about that, not an unknown repository.
 	e.do(http.MethodPost, "/v1/rollbacks", alice, httptransport.RollbackRequest{Environment: "dev", Repository: "ACME/Mono", Project: "api"}).
 		wantError(t, http.StatusConflict, fault.Conflict).wantMessage(t, "acme/mono/api has had no other release in dev to roll back to")
+}
+
+// TestQueryParametersAreChecked checks that a misspelt, repeated or
+// malformed query parameter is a 422 naming it, not silently ignored (a
+// misspelt filter used to list every run).
+func TestQueryParametersAreChecked(t *testing.T) {
+	e := newEnv(t)
+	e.registerRepo("acme/mono")
+	e.createRun("acme/mono", sha("a1"), "main")
+	for path, field := range map[string]string{
+		"/v1/runs?repo=acme/other":                         "repo",
+		"/v1/runs?branch=main&branch=dev":                  "branch",
+		"/v1/runs?%zz=1":                                   "query",
+		"/v1/runs?a=1;b=2":                                 "query",
+		"/v1/runs/" + uuidLike + "?verbose=1":              "verbose",
+		"/v1/repositories?page=2":                          "page",
+		"/v1/releases/acme/mono/api?limit=1&sort=asc":      "sort",
+		"/v1/releases/acme/mono/api/1?x=":                  "x",
+		"/v1/steps/" + uuidLike + "/logs?follow=yes":       "follow",
+		"/v1/deployments/dev/acme/mono/api?environment=qa": "environment",
+	} {
+		a := e.do(http.MethodGet, path, alice, nil).wantError(t, http.StatusUnprocessableEntity, fault.Validation)
+		a.wantField(t, field)
+	}
+	e.do(http.MethodGet, "/v1/runs?repo=acme/other", alice, nil).wantError(t, http.StatusUnprocessableEntity, fault.Validation).
+		wantMessage(t, `unknown query parameter "repo"; this route takes repository, branch, commit_sha, status, limit, offset`)
+	if l := decode[httptransport.RunList](t, e.do(http.MethodGet, "/v1/runs?repository=acme/mono&branch=main&limit=5&offset=0", alice, nil).want(t, http.StatusOK)); l.Total != 1 {
+		t.Errorf("runs = %+v", l)
+	}
+}
+
+const uuidLike = "00000000-0000-4000-8000-000000000000"
+
+// TestBodyKeysAreExact checks that a key given twice, or in another case
+// than the field's name, is a 422 naming it: encoding/json kept the last
+// of two keys and matched names case-insensitively, so
+// {"repository":"acme/mono","Repository":"acme/other"} created a release
+// of acme/other.
+func TestBodyKeysAreExact(t *testing.T) {
+	e := newEnv(t)
+	e.registerRepo("acme/mono")
+	e.registerRepo("acme/other")
+	body := func(extra string) string {
+		return `{"repository":"acme/mono","project":"api","commit_sha":"` + sha("b1") + `"` + extra + `}`
+	}
+	for extra, field := range map[string]string{
+		`,"repository":"acme/other"`:                                                    "repository",
+		`,"Repository":"acme/other"`:                                                    "Repository",
+		`,"trigger":{"type":"tag","tag":"v1","tag":"v2"}`:                               "trigger.tag",
+		`,"trigger":{"Type":"tag","tag":"v1"}`:                                          "trigger.Type",
+		`,"artifacts":[{"name":"a","type":"binary","tracking_oci_uri":"x","NAME":"b"}]`: "artifacts[0].NAME",
+	} {
+		a := e.do(http.MethodPost, "/v1/releases", ci, body(extra)).wantError(t, http.StatusUnprocessableEntity, fault.Validation)
+		a.wantField(t, field)
+	}
+	e.do(http.MethodPost, "/v1/releases", ci, `{"REPOSITORY":"acme/mono","project":"api","commit_sha":"`+sha("b1")+`"}`).
+		wantError(t, http.StatusUnprocessableEntity, fault.Validation).wantMessage(t, `unknown field "REPOSITORY" (field names are case-sensitive: repository)`)
+	e.do(http.MethodPost, "/v1/repositories", carol, `{"repository":"acme/x","limits":{"Runs_Per_Minute":5}}`).
+		wantError(t, http.StatusUnprocessableEntity, fault.Validation).wantField(t, "limits.Runs_Per_Minute")
+	if _, n, _ := e.mem.ListReleases(context.Background(), "acme/other", "api", ports.Page{}); n != 0 {
+		t.Errorf("%d releases of acme/other were created", n)
+	}
+	e.do(http.MethodPost, "/v1/releases", ci, body(`,"trigger":{"type":"tag","tag":"v1"}`)).want(t, http.StatusCreated)
 }

@@ -29,7 +29,16 @@ func stepLogs(svc *running.Service) http.HandlerFunc {
 				Message: "offset must be a non-negative integer"}, w)
 			return
 		}
-		follow := q.Get("follow") == "true" || q.Get("follow") == "1"
+		var follow bool
+		switch v := q.Get("follow"); v {
+		case "", "false", "0":
+		case "true", "1":
+			follow = true
+		default:
+			encodeError(r.Context(), &fault.Error{Kind: fault.Validation, Details: map[string]any{"field": "follow"},
+				Message: "follow must be true or false, got " + strconv.Quote(v)}, w)
+			return
+		}
 		who := PrincipalFrom(r.Context())
 		id := r.PathValue("id")
 

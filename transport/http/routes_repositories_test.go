@@ -42,7 +42,9 @@ func TestRegisterRepository(t *testing.T) {
 	e.do(http.MethodPost, "/v1/repositories", carol, httptransport.RegisterRepositoryRequest{Repository: "no-slash"}).
 		wantError(t, http.StatusUnprocessableEntity, fault.Validation).wantField(t, "repository")
 	e.do(http.MethodPost, "/v1/repositories", carol, `{"repository":"acme/y","limits":{"runs_per_minute":-1}}`).
-		wantError(t, http.StatusUnprocessableEntity, fault.Validation).wantMessage(t, "limits must not be negative")
+		wantError(t, http.StatusUnprocessableEntity, fault.Validation).wantField(t, "limits.runs_per_minute")
+	e.do(http.MethodPost, "/v1/repositories", carol, `{"repository":"acme/y","limits":{"max_concurrent_runs":9999999999}}`).
+		wantError(t, http.StatusUnprocessableEntity, fault.Validation).wantField(t, "limits.max_concurrent_runs")
 }
 
 func TestListRepositories(t *testing.T) {

@@ -102,7 +102,7 @@ func NewServer(s Services, verifier ports.TokenVerifier, log logrus.FieldLogger)
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write([]byte(`{"status":"ready"}` + "\n"))
 	})
-	v1 := authenticate(verifier, routeOrError(api))
+	v1 := authenticate(verifier, routeOrError(api, queryParams))
 	root.Handle("/v1/", v1)
 	// Without "/v1" itself the mux would answer it with a redirect to "/v1/".
 	root.Handle("/v1", v1)
@@ -110,7 +110,7 @@ func NewServer(s Services, verifier ports.TokenVerifier, log logrus.FieldLogger)
 		root.Handle("GET /v1/objects/", s.Objects)
 		root.Handle("HEAD /v1/objects/", s.Objects)
 	}
-	return logRequests(log, canonicalPaths(routeOrError(root)))
+	return logRequests(log, canonicalPaths(routeOrError(root, nil)))
 }
 
 // canonicalPaths refuses, with the API's error body, a path that is not
@@ -195,11 +195,15 @@ func (s *statusRecorder) Flush() {
 // routeOrError answers requests no route takes with the API's error body:
 // 405 with an Allow header when the path exists for other methods, 404
 // otherwise (the mux's own answers are plain text). A request a route takes
-// must first pass checkURLText.
-func routeOrError(mux *http.ServeMux) http.Handler {
+// must first pass checkURLText and, when params is not nil, checkQuery.
+func routeOrError(mux *http.ServeMux, params map[string][]string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if _, pattern := mux.Handler(r); pattern != "" {
-			if err := checkURLText(pattern, r); err != nil {
+			err := checkURLText(pattern, r)
+			if err == nil && params != nil {
+				err = checkQuery(r, params[pattern])
+			}
+			if err != nil {
 				encodeError(r.Context(), err, w)
 				return
 			}

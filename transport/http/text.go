@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"reflect"
 	"sort"
 	"strconv"
 	"strings"
@@ -21,17 +22,23 @@ import (
 // strings short at the NUL, so they are refused here, once, before any use
 // case sees them, with a 422 that names the field.
 
-// checkBodyText walks a JSON body that has already decoded without error
-// and refuses the first key or string that is not text. encoding/json
-// quietly turns invalid UTF-8 and unpaired surrogate escapes (\ud800) into
-// U+FFFD, so the raw bytes of each token are checked, not the decoded value.
-func checkBodyText(body []byte) error {
+// checkBodyText walks a JSON body that has already decoded into a value of
+// type typ without error and refuses the first key or string that is not
+// text. encoding/json quietly turns invalid UTF-8 and unpaired surrogate
+// escapes (\ud800) into U+FFFD, so the raw bytes of each token are checked,
+// not the decoded value. It also refuses what encoding/json lets through
+// silently in keys: a key given twice (the last one won) and a key whose
+// case differs from the field's ("Repository", which it matches
+// case-insensitively).
+func checkBodyText(body []byte, root reflect.Type) error {
 	type frame struct {
 		object  bool
-		path    string // the container's path
-		key     string // in an object, the last key read
-		wantKey bool   // in an object, whether the next string is a key
-		index   int    // in an array, the index of the next element
+		typ     reflect.Type      // the container's Go type, nil when unknown
+		seen    map[string]string // in an object, the keys read, by lower case
+		path    string            // the container's path
+		key     string            // in an object, the last key read
+		wantKey bool              // in an object, whether the next string is a key
+		index   int               // in an array, the index of the next element
 	}
 	var stack []*frame
 	dec := json.NewDecoder(bytes.NewReader(body))
@@ -50,24 +57,33 @@ func checkBodyText(body []byte) error {
 			top = stack[len(stack)-1]
 		}
 		if s, ok := tok.(string); ok && top != nil && top.object && top.wantKey {
-			if err := checkText(joinField(top.path, s), "field "+joinField(top.path, s), s, raw); err != nil {
+			field := joinField(top.path, s)
+			if err := checkText(field, "field "+field, s, raw); err != nil {
 				return err
 			}
+			if err := checkKey(top.typ, top.seen, top.path, s); err != nil {
+				return err
+			}
+			top.seen[strings.ToLower(s)] = s
 			top.key, top.wantKey = s, false
 			continue
 		}
 		path := ""
+		var typ reflect.Type
 		switch {
 		case top == nil:
+			typ = root
 		case top.object:
 			path = joinField(top.path, top.key)
+			typ = childType(top.typ, top.key)
 		default:
 			path = top.path + "[" + strconv.Itoa(top.index) + "]"
+			typ = childType(top.typ, "")
 		}
 		switch t := tok.(type) {
 		case json.Delim:
 			if t == '{' || t == '[' {
-				stack = append(stack, &frame{object: t == '{', path: path, wantKey: t == '{'})
+				stack = append(stack, &frame{object: t == '{', typ: typ, seen: map[string]string{}, path: path, wantKey: t == '{'})
 				continue
 			}
 			stack = stack[:len(stack)-1]
@@ -87,6 +103,65 @@ func checkBodyText(body []byte) error {
 			}
 		}
 	}
+}
+
+// checkKey refuses key in an object of type typ (nil when unknown) whose
+// keys so far are seen: a repeated key, or one spelt in another case than
+// the struct field's JSON name.
+func checkKey(typ reflect.Type, seen map[string]string, path, key string) error {
+	field := joinField(path, key)
+	if first, ok := seen[strings.ToLower(key)]; ok {
+		return &fault.Error{Kind: fault.Validation, Details: map[string]any{"field": field},
+			Message: "field " + joinField(path, first) + " is given twice; give it once"}
+	}
+	if typ == nil || typ.Kind() != reflect.Struct {
+		return nil
+	}
+	for i := 0; i < typ.NumField(); i++ {
+		name := jsonName(typ.Field(i))
+		if name != key && strings.EqualFold(name, key) {
+			return &fault.Error{Kind: fault.Validation, Details: map[string]any{"field": field},
+				Message: "unknown field " + strconv.Quote(key) + " (field names are case-sensitive: " + joinField(path, name) + ")"}
+		}
+	}
+	return nil
+}
+
+// jsonName is the name encoding/json gives a struct field.
+func jsonName(f reflect.StructField) string {
+	name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+	if name == "" {
+		return f.Name
+	}
+	return name
+}
+
+// childType is the Go type of the value at key of an object of type typ,
+// or of an element of an array or map of type typ (key ""); nil when
+// unknown.
+func childType(typ reflect.Type, key string) reflect.Type {
+	if typ == nil {
+		return nil
+	}
+	switch typ.Kind() {
+	case reflect.Struct:
+		for i := 0; i < typ.NumField(); i++ {
+			if f := typ.Field(i); jsonName(f) == key {
+				return deref(f.Type)
+			}
+		}
+		return nil
+	case reflect.Slice, reflect.Array, reflect.Map:
+		return deref(typ.Elem())
+	}
+	return nil
+}
+
+func deref(t reflect.Type) reflect.Type {
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	return t
 }
 
 func joinField(path, key string) string {
@@ -193,6 +268,49 @@ func checkURLText(pattern string, r *http.Request) error {
 			if err := checkText(k, "query parameter "+strconv.QuoteToASCII(k), v, []byte(v)); err != nil {
 				return err
 			}
+		}
+	}
+	return nil
+}
+
+// queryParams are the query parameters each API route reads; a route not
+// listed reads none.
+var queryParams = map[string][]string{
+	"GET /v1/runs": {"repository", "branch", "commit_sha", "status", "limit", "offset"},
+	"GET /v1/releases/{owner}/{name}/{project}": {"limit", "offset"},
+	"GET /v1/repositories":                      {"limit", "offset"},
+	"GET /v1/steps/{id}/logs":                   {"offset", "follow"},
+}
+
+// checkQuery refuses a query string that does not parse, a parameter the
+// route does not read (a misspelt filter, "?repo=", used to list every
+// run) and a parameter given twice (only the first was read).
+func checkQuery(r *http.Request, allowed []string) error {
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return &fault.Error{Kind: fault.Validation, Details: map[string]any{"field": "query"},
+			Message: "the query string is malformed: " + err.Error()}
+	}
+	keys := make([]string, 0, len(q))
+	for k := range q {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		known := false
+		for _, a := range allowed {
+			known = known || a == k
+		}
+		switch {
+		case !known && len(allowed) == 0:
+			return &fault.Error{Kind: fault.Validation, Details: map[string]any{"field": k},
+				Message: "unknown query parameter " + strconv.Quote(k) + "; this route takes none"}
+		case !known:
+			return &fault.Error{Kind: fault.Validation, Details: map[string]any{"field": k},
+				Message: "unknown query parameter " + strconv.Quote(k) + "; this route takes " + strings.Join(allowed, ", ")}
+		case len(q[k]) > 1:
+			return &fault.Error{Kind: fault.Validation, Details: map[string]any{"field": k},
+				Message: "query parameter " + strconv.Quote(k) + " is given " + strconv.Itoa(len(q[k])) + " times; give it once"}
 		}
 	}
 	return nil
