@@ -118,6 +118,12 @@ func (s *Service) Create(ctx context.Context, who *identity.Principal, req Creat
 		if t.Type == release.TriggerBranchPush && t.Branch == "" {
 			return nil, false, &fault.Error{Kind: fault.Validation, Details: map[string]any{"field": "trigger.branch"}, Message: "a branch_push trigger needs trigger.branch"}
 		}
+		if err := checkRefName("trigger.branch", t.Branch); err != nil {
+			return nil, false, err
+		}
+		if err := checkRefName("trigger.tag", t.Tag); err != nil {
+			return nil, false, err
+		}
 		trigger.Type, trigger.Branch, trigger.Tag = t.Type, t.Branch, t.Tag
 	}
 	// Releases, like runs, are only for registered repositories.
@@ -129,7 +135,11 @@ func (s *Service) Create(ctx context.Context, who *identity.Principal, req Creat
 	}
 	var aliases []release.Alias
 	if trigger.Type == release.TriggerTag {
-		aliases = append(aliases, release.Alias{Alias: tagAlias(req.Project, trigger.Tag), Type: release.AliasTag})
+		a := release.Alias{Alias: tagAlias(req.Project, trigger.Tag), Type: release.AliasTag}
+		if err := release.ValidateAlias(a); err != nil {
+			return nil, false, validation("trigger.tag", "tag "+strconv.Quote(trigger.Tag)+" cannot name a release: "+err.Error())
+		}
+		aliases = append(aliases, a)
 	}
 	r := &release.Release{
 		Repository: req.Repository, Project: req.Project, CommitSHA: req.CommitSHA,
@@ -176,6 +186,35 @@ func tagAlias(project, tag string) string {
 		tag = v
 	}
 	return release.AliasSafe(tag)
+}
+
+// MaxRefLength bounds a branch or tag name, as runs bound their branch.
+const MaxRefLength = 255
+
+// checkRefName refuses a branch or tag name (empty is allowed) that git
+// would refuse (git check-ref-format: no control characters, spaces,
+// '~^:?*[\\', "..", "@{", no leading or trailing '/' and no trailing '.'
+// or ".lock") or that is longer than MaxRefLength bytes. Such a name cannot
+// have triggered a release, and it would become a release alias.
+func checkRefName(field, name string) error {
+	bad := func(why string) error {
+		return validation(field, field+" "+strconv.Quote(name)+" is not a git branch or tag name: "+why)
+	}
+	switch {
+	case name == "":
+		return nil
+	case len(name) > MaxRefLength:
+		return validation(field, field+" is longer than "+strconv.Itoa(MaxRefLength)+" bytes")
+	case strings.ContainsFunc(name, func(r rune) bool { return r < 0x20 || r == 0x7f || r == ' ' }):
+		return bad("it holds a space or a control character")
+	case strings.ContainsAny(name, "~^:?*[\\"):
+		return bad("it holds one of ~ ^ : ? * [ \\")
+	case strings.Contains(name, "..") || strings.Contains(name, "@{") || strings.Contains(name, "//"):
+		return bad(`it holds "..", "@{" or "//"`)
+	case strings.HasPrefix(name, "/") || strings.HasSuffix(name, "/") || strings.HasSuffix(name, ".") || strings.HasSuffix(name, ".lock"):
+		return bad(`it starts or ends with "/", or ends with "." or ".lock"`)
+	}
+	return nil
 }
 
 func artifacts(in []ArtifactInput) ([]release.Artifact, error) {

@@ -2,6 +2,7 @@ package releasing_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -139,5 +140,59 @@ func TestCreateNeedsARegisteredRepository(t *testing.T) {
 	}
 	if _, created, err := svc.Create(ctx, ci, releasing.CreateRequest{Repository: "acme/mono", Project: "api", CommitSHA: sha('d')}); err != nil || !created {
 		t.Errorf("release of a registered repository: %v, %v", created, err)
+	}
+}
+
+// TestTriggerNamesAndTheirAliases checks that a branch or tag that git
+// allows gives a release (branch aliases are made safe), that one git
+// refuses is a 422 naming the trigger's field, and that a tag that cannot
+// be an alias is refused naming trigger.tag, not an "alias" field the
+// request does not have.
+func TestTriggerNamesAndTheirAliases(t *testing.T) {
+	store := registered(t)
+	svc := &releasing.Service{Store: store, Clock: time.Now}
+	ctx := context.Background()
+	n := 0
+	create := func(tr releasing.TriggerInput) (*release.Release, error) {
+		n++
+		r, _, err := svc.Create(ctx, ci, releasing.CreateRequest{Repository: "acme/mono", Project: "api",
+			CommitSHA: strings.Repeat(string(rune('a'+n%6)), 39) + string(rune('0'+n%10)), Trigger: &tr})
+		return r, err
+	}
+	for branch, alias := range map[string]string{"fix-#12": "fix--12-", "100%": "100--", strings.Repeat("b", 255): strings.Repeat("b", 100)} {
+		r, err := create(releasing.TriggerInput{Type: release.TriggerBranchPush, Branch: branch})
+		if err != nil {
+			t.Errorf("branch %.20q: %v", branch, err)
+			continue
+		}
+		found := false
+		for _, a := range r.Aliases {
+			found = found || (a.Type == release.AliasBranch && strings.HasPrefix(a.Alias, alias))
+		}
+		if !found {
+			t.Errorf("branch %.20q gave aliases %+v", branch, r.Aliases)
+		}
+	}
+	for _, c := range []struct {
+		tr    releasing.TriggerInput
+		field string
+	}{
+		{releasing.TriggerInput{Type: release.TriggerBranchPush, Branch: "a b"}, "trigger.branch"},
+		{releasing.TriggerInput{Type: release.TriggerBranchPush, Branch: "feature..x"}, "trigger.branch"},
+		{releasing.TriggerInput{Type: release.TriggerBranchPush, Branch: strings.Repeat("b", 256)}, "trigger.branch"},
+		{releasing.TriggerInput{Type: release.TriggerTag, Tag: "v1\x01"}, "trigger.tag"},
+		{releasing.TriggerInput{Type: release.TriggerTag, Tag: "3"}, "trigger.tag"},
+		{releasing.TriggerInput{Type: release.TriggerTag, Tag: "api/42"}, "trigger.tag"},
+		{releasing.TriggerInput{Type: release.TriggerTag, Tag: "v" + strings.Repeat("1", 200)}, "trigger.tag"},
+		{releasing.TriggerInput{Type: release.TriggerManual, Tag: "x:y"}, "trigger.tag"},
+	} {
+		_, err := create(c.tr)
+		var fe *fault.Error
+		if !errors.As(err, &fe) || fe.Kind != fault.Validation || fe.Details["field"] != c.field {
+			t.Errorf("%+.40v: %v; want a validation error naming %s", c.tr, err, c.field)
+		}
+	}
+	if r, err := create(releasing.TriggerInput{Type: release.TriggerTag, Tag: "api/v1#rc1"}); err != nil || r.Aliases[1].Alias != "v1-rc1" {
+		t.Errorf("tag api/v1#rc1 = %+v, %v", r, err)
 	}
 }

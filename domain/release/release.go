@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/catalyst-forge/forge/domain/fault"
 )
@@ -59,17 +60,38 @@ func NumericAlias(number int) Alias {
 	return Alias{Alias: strconv.Itoa(number), Type: AliasNumeric}
 }
 
-// BranchAlias names a release from a branch, e.g. "main-42"; slashes in
-// the branch become dashes ("release/2.0" gives "release-2.0-42"), since an
-// alias is one path segment of the API.
+// BranchAlias names a release from a branch, e.g. "main-42"; characters
+// an alias may not hold become dashes (AliasSafe: "release/2.0" gives
+// "release-2.0-42", "fix-#12" "fix--12-42"), and a branch too long for
+// MaxAliasLength is cut (at a character boundary) before the number, which
+// keeps the alias unique. Every branch git allows thus gives a valid alias;
+// before, "fix-#12" or a 130-character branch made its releases fail.
 func BranchAlias(branch string, number int) Alias {
-	return Alias{Alias: AliasSafe(branch) + "-" + strconv.Itoa(number), Type: AliasBranch}
+	suffix := "-" + strconv.Itoa(number)
+	prefix := AliasSafe(branch)
+	if len(prefix)+len(suffix) > MaxAliasLength {
+		cut := MaxAliasLength - len(suffix)
+		for cut > 0 && !utf8.RuneStart(prefix[cut]) {
+			cut--
+		}
+		prefix = prefix[:cut]
+	}
+	return Alias{Alias: prefix + suffix, Type: AliasBranch}
 }
 
-// AliasSafe turns a branch or tag name into alias text: slashes become
-// dashes.
+// aliasUnsafe are the characters ValidateAlias refuses in an alias.
+const aliasUnsafe = " \t\r\n/\\?#%"
+
+// AliasSafe turns a branch or tag name into alias text: each character an
+// alias may not hold (slashes, backslashes, whitespace, '?', '#', '%')
+// becomes a dash.
 func AliasSafe(name string) string {
-	return strings.ReplaceAll(name, "/", "-")
+	return strings.Map(func(r rune) rune {
+		if strings.ContainsRune(aliasUnsafe, r) {
+			return '-'
+		}
+		return r
+	}, name)
 }
 
 // TriggerType says what created a release.
@@ -132,7 +154,7 @@ func ValidateAlias(a Alias) error {
 		return bad("an alias must not be empty")
 	case len(a.Alias) > MaxAliasLength:
 		return bad("alias " + strconv.Quote(a.Alias[:32]+"…") + " is longer than 128 characters")
-	case strings.ContainsAny(a.Alias, " \t\r\n/\\?#%"):
+	case strings.ContainsAny(a.Alias, aliasUnsafe):
 		return bad("alias " + strconv.Quote(a.Alias) + " may not contain spaces, slashes, '?', '#' or '%'")
 	case !a.Type.Valid():
 		return &fault.Error{Kind: fault.Validation, Details: map[string]any{"field": "alias_type"},

@@ -244,3 +244,33 @@ func TestAliases(t *testing.T) {
 		t.Errorf("a branch push without a branch = %v", err)
 	}
 }
+
+// TestBranchAliasIsAlwaysValid checks that every branch git allows gives a
+// valid alias: characters an alias may not hold become dashes, and a long
+// branch is cut (at a character boundary) before its number.
+func TestBranchAliasIsAlwaysValid(t *testing.T) {
+	for _, c := range []struct {
+		branch string
+		number int
+		want   string
+	}{
+		{"main", 42, "main-42"},
+		{"release/2.0", 3, "release-2.0-3"},
+		{"fix-#12", 7, "fix--12-7"},
+		{"100%-done?", 1, "100--done--1"},
+		{strings.Repeat("b", 200), 12345, strings.Repeat("b", MaxAliasLength-6) + "-12345"},
+		{strings.Repeat("é", 100), 9, strings.Repeat("é", 63) + "-9"},
+		{strings.Repeat("é", 100), 10, strings.Repeat("é", 62) + "-10"}, // never half a character
+	} {
+		a := BranchAlias(c.branch, c.number)
+		if a.Alias != c.want || a.Type != AliasBranch {
+			t.Errorf("BranchAlias(%q, %d) = %q, want %q", c.branch, c.number, a.Alias, c.want)
+		}
+		if err := ValidateAlias(a); err != nil {
+			t.Errorf("BranchAlias(%q, %d) is not a valid alias: %v", c.branch, c.number, err)
+		}
+		if len(a.Alias) > MaxAliasLength {
+			t.Errorf("BranchAlias(%q, %d) has %d bytes", c.branch, c.number, len(a.Alias))
+		}
+	}
+}
