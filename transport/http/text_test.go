@@ -338,3 +338,29 @@ func freshPostgres(t *testing.T) string {
 	u.Path = "/" + name
 	return u.String()
 }
+
+// TestEdgeRefusalsOnDatabases checks, over SQLite and PostgreSQL, the
+// other refusals of the API edge that used to reach the database: limits
+// beyond 32 bits (a 500 on PostgreSQL) and a body naming its repository
+// twice (the second won).
+func TestEdgeRefusalsOnDatabases(t *testing.T) {
+	check := func(t *testing.T, store ports.Store) {
+		te := newTextEnv(t, store)
+		te.do("POST", "/v1/repositories", carol, `{"repository":"acme/big","limits":{"max_concurrent_runs":9999999999}}`).
+			wantError(t, http.StatusUnprocessableEntity, fault.Validation).wantField(t, "limits.max_concurrent_runs")
+		te.do("POST", "/v1/repositories", carol, `{"repository":"acme/big","limits":{"runs_per_minute":2147483648}}`).
+			wantError(t, http.StatusUnprocessableEntity, fault.Validation).wantField(t, "limits.runs_per_minute")
+		te.do("POST", "/v1/repositories", carol, `{"repository":"acme/big","repository":"acme/bigger"}`).
+			wantError(t, http.StatusUnprocessableEntity, fault.Validation).wantField(t, "repository")
+		if _, n, err := te.store.ListRepositories(context.Background(), ports.Page{}); err != nil || n != 1 {
+			t.Errorf("repositories: %d, %v; want acme/mono alone", n, err)
+		}
+		r := te.do("POST", "/v1/repositories", carol, `{"repository":"acme/big","limits":{"max_concurrent_runs":2147483647,"runs_per_minute":2147483647}}`).
+			want(t, http.StatusCreated)
+		if got := object(t, r)["limits"].(map[string]any); got["max_concurrent_runs"] != float64(2147483647) {
+			t.Errorf("limits = %v", got)
+		}
+	}
+	t.Run("sqlite", func(t *testing.T) { check(t, migratedStore(t, "sqlite://"+filepath.Join(t.TempDir(), "forge.db"))) })
+	t.Run("postgres", func(t *testing.T) { check(t, migratedStore(t, freshPostgres(t))) })
+}
