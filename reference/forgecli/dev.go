@@ -2,8 +2,11 @@ package forgecli
 
 import (
 	"fmt"
+	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -96,6 +99,7 @@ files under --secret-file-root; never from --data or the dev key.`,
 	cmd.Flags().StringVar(&o.DevKey, "dev-key", defaultDevKey(), "development signing key the API trusts (env FORGE_DEV_KEY); created if missing")
 	cmd.Flags().StringVar(&o.Remote, "remote", envdefault.String("FORGE_REMOTE", working.DefaultRemote), "where workers fetch a repository from (env FORGE_REMOTE)")
 	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "log every API request (JSON, to stderr)")
+	cmd.Flags().StringVar(&o.Registry, "registry", envdefault.String("FORGE_REGISTRY", ""), "HOST:PORT of the registry artifacts go to (env FORGE_REGISTRY; default: one served by this process)")
 	secretflags.Flags(cmd.Flags(), &o.Secrets)
 	return cmd
 }
@@ -195,6 +199,7 @@ files under --secret-file-root; secret values are masked in step logs.`,
 				for step, lines := range out.FailedLogs {
 					fmt.Fprintf(s.out, "\nlast lines of %s:\n%s\n", step, lines)
 				}
+				printArtifacts(s.out, out, opts.Data != "")
 			}
 			if run.Status != pipeline.StatusSuccess {
 				return silentFailure
@@ -205,6 +210,35 @@ files under --secret-file-root; secret values are masked in step logs.`,
 	cmd.Flags().StringVar(&opts.Ref, "ref", "", "commit, branch or tag to run (default: the directory as it is)")
 	cmd.Flags().StringVar(&opts.Data, "data", "", "keep the database, queue, logs and cache here (default: a temporary directory)")
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text or json")
+	cmd.Flags().StringVar(&opts.Registry, "registry", "", "HOST:PORT of the registry artifacts go to (default: one served for the run)")
 	secretflags.Flags(cmd.Flags(), &opts.Secrets)
 	return cmd
+}
+
+// printArtifacts says where each artifact of a dev run went.
+func printArtifacts(w io.Writer, out *forgedev.Outcome, kept bool) {
+	if len(out.Artifacts) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\nartifacts (registry %s):\n", out.Registry)
+	for _, a := range out.Artifacts {
+		fmt.Fprintf(w, "  %s/%s (%s)", a.Project, a.Name, a.Type)
+		if f := a.Failure(); f != "" {
+			fmt.Fprintf(w, ": %s\n", f)
+			continue
+		}
+		fmt.Fprintln(w)
+		for _, name := range slices.Sorted(maps.Keys(a.Publishers)) {
+			p := a.Publishers[name]
+			fmt.Fprintf(w, "    %s: %v (%s)\n", name, p.Fields["uri"], p.Status)
+		}
+		if a.Tracking != nil {
+			fmt.Fprintf(w, "    tracking: %s@%s\n", a.Tracking.URI, a.Tracking.Digest)
+		}
+	}
+	if !kept {
+		fmt.Fprintln(w, "(the registry and the signing key lived for this run only: pass --data DIR and --registry HOST:PORT to keep them)")
+		return
+	}
+	fmt.Fprintf(w, "verify a tracking image: cosign verify --key %s --insecure-ignore-tlog=true --allow-http-registry IMAGE@DIGEST\n", out.PublicKey)
 }

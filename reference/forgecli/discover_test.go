@@ -191,7 +191,7 @@ func TestDiscoverGitContextFromHEAD(t *testing.T) {
 			t.Errorf("text output has no line %q:\n%s", want, r.stdout)
 		}
 		for _, want := range []string{
-			"hello-api services/hello-api build(2) check(1) test(1) hello-api YES (on branch main, tag)",
+			"hello-api services/hello-api build(2) check(1) test(1) cli image YES (on branch main, tag)",
 			"hello-web services/hello-web build(1) test(2) - YES (on branch main)",
 			"greeting libs/greeting check(1) test(1) - no",
 		} {
@@ -240,7 +240,7 @@ func TestDiscoverText(t *testing.T) {
 		"Projects (3)",
 		"NAME PATH PHASES ARTIFACTS RELEASE",
 		"greeting libs/greeting check(1) test(1) - no",
-		"hello-api services/hello-api build(2) check(1) test(1) hello-api no (on branch main, tag)",
+		"hello-api services/hello-api build(2) check(1) test(1) cli image no (on branch main, tag)",
 		"hello-web services/hello-web build(1) test(2) - no (on branch main)",
 		"",
 		"Steps (in run order; equal priority runs in parallel)",

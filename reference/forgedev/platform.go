@@ -56,6 +56,10 @@ type platform struct {
 
 	stopWorkers context.CancelFunc
 	workers     sync.WaitGroup
+	// registry is the host:port artifacts go to; stopRegistry stops the
+	// in-process one.
+	registry     string
+	stopRegistry func()
 }
 
 // open starts the parts; close stops them. On error everything opened so
@@ -86,23 +90,35 @@ func open(ctx context.Context, data string, print *printer) (p *platform, err er
 		return nil, err
 	}
 	if p.queue, err = natsqueue.New(ctx, p.nc, natsqueue.WithObjectStore(p.objects), natsqueue.WithShutdownGrace(shutdownGrace),
-		natsqueue.WithAckWait(job.TypeDiscovery, ackWait), natsqueue.WithAckWait(job.TypeCI, ackWait)); err != nil {
+		natsqueue.WithAckWait(job.TypeDiscovery, ackWait), natsqueue.WithAckWait(job.TypeCI, ackWait), natsqueue.WithAckWait(job.TypeArtifact, ackWait)); err != nil {
 		return nil, err
 	}
 	p.runs = &running.Service{Store: p.store, Objects: p.objects}
-	p.orch = &orchestrating.Orchestrator{Store: p.store, Jobs: p.queue, Status: print}
+	p.orch = &orchestrating.Orchestrator{Store: p.store, Jobs: p.queue, Status: print, Objects: p.objects}
 	return p, nil
 }
 
-// startWorkers consumes discovery and CI jobs in this process, fetching
-// repositories from remote and resolving step secrets through secrets.
-func (p *platform) startWorkers(remote func(string) (string, error), secrets *resolving.Registry) {
+// startWorkers consumes discovery, CI and artifact jobs in this process,
+// fetching repositories from remote, resolving step secrets through
+// secrets, and publishing to the registry at registryAddr (empty: one
+// served by this process).
+func (p *platform) startWorkers(remote func(string) (string, error), secrets *resolving.Registry, registryAddr string) error {
+	host, err := p.startRegistry(registryAddr)
+	if err != nil {
+		return err
+	}
+	steps := stepexec.New()
+	artifacts, err := p.artifacts(host, steps, secrets)
+	if err != nil {
+		return err
+	}
 	w := &working.Worker{
+		Artifacts: artifacts,
 		// Discovery runs in a child of this binary, bounded by the
 		// default limits (reference/internal/discoverchild).
 		Discover: discoverchild.New(discovering.Limits{}).Discover,
 		Sources:  p.cache,
-		Steps:    stepexec.New(),
+		Steps:    steps,
 		Objects:  p.objects,
 		Reporter: &reporter{runs: p.runs, store: p.store, print: p.print},
 		Remote:   remote,
@@ -113,14 +129,18 @@ func (p *platform) startWorkers(remote func(string) (string, error), secrets *re
 	p.workers.Add(1)
 	go func() {
 		defer p.workers.Done()
-		_ = p.queue.Consume(ctx, []job.Type{job.TypeDiscovery, job.TypeCI}, workerConcurrency, w.Handle)
+		_ = p.queue.Consume(ctx, []job.Type{job.TypeDiscovery, job.TypeCI, job.TypeArtifact}, workerConcurrency, w.Handle)
 	}()
+	return nil
 }
 
 func (p *platform) close() error {
 	if p.stopWorkers != nil {
 		p.stopWorkers()
 		p.workers.Wait()
+	}
+	if p.stopRegistry != nil {
+		p.stopRegistry()
 	}
 	var errs []error
 	if p.nc != nil {

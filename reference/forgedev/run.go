@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/catalyst-forge/forge/application/running"
+	"github.com/catalyst-forge/forge/domain/artifact"
 	"github.com/catalyst-forge/forge/domain/fault"
 	"github.com/catalyst-forge/forge/domain/identity"
 	"github.com/catalyst-forge/forge/domain/pipeline"
@@ -33,6 +34,9 @@ type Options struct {
 	// Secrets says which environment variables and files steps may read
 	// as secrets; nothing under Data ever is.
 	Secrets secretflags.Options
+	// Registry is the HOST:PORT of the registry artifacts go to; empty
+	// serves one in this process for the run.
+	Registry string
 }
 
 // Outcome is a finished dev run.
@@ -43,6 +47,12 @@ type Outcome struct {
 	FailedLogs map[string]string
 	// Snapshot is true when the working tree was committed to run it.
 	Snapshot bool
+	// Artifacts are the outcomes of the artifacts the run built, in the
+	// registry at Registry; their tracking images are signed with the key
+	// whose public half is the file PublicKey.
+	Artifacts []artifact.Output
+	Registry  string
+	PublicKey string
 }
 
 // worker is the service account the in-process workers act as.
@@ -87,7 +97,9 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 	if err != nil {
 		return nil, err
 	}
-	pf.startWorkers(func(string) (string, error) { return "file://" + src.remote, nil }, secrets)
+	if err := pf.startWorkers(func(string) (string, error) { return "file://" + src.remote, nil }, secrets, o.Registry); err != nil {
+		return nil, err
+	}
 
 	run, _, err := pf.runs.Create(ctx, worker, running.CreateRequest{Repository: repo, Branch: src.branch, CommitSHA: src.commit, TriggerType: pipeline.TriggerManual})
 	if err != nil {
@@ -102,7 +114,8 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := &Outcome{Run: final, FailedLogs: map[string]string{}, Snapshot: src.snapshot}
+	out := &Outcome{Run: final, FailedLogs: map[string]string{}, Snapshot: src.snapshot,
+		Artifacts: runArtifacts(context.WithoutCancel(ctx), objects, final), Registry: pf.registry, PublicKey: filepath.Join(data, publicKeyFile)}
 	for _, ph := range final.Phases {
 		for _, t := range ph.Tasks {
 			for _, st := range t.Steps {

@@ -37,6 +37,9 @@ type UpOptions struct {
 	// Secrets says which environment variables and files steps may read
 	// as secrets; nothing under Data and not DevKey ever is.
 	Secrets secretflags.Options
+	// Registry is the HOST:PORT of the registry artifacts go to; empty
+	// serves one in this process.
+	Registry string
 }
 
 // Up runs the whole platform in this process until ctx ends: the API with
@@ -71,7 +74,10 @@ func Up(ctx context.Context, o UpOptions) error {
 	if err != nil {
 		return err
 	}
-	pf.startWorkers(remote, secrets)
+	if err := pf.startWorkers(remote, secrets, o.Registry); err != nil {
+		return err
+	}
+	p.printf("artifacts go to the registry at %s; tracking images are signed (cosign verify --key %s)", pf.registry, filepath.Join(o.Data, publicKeyFile))
 	engine := orchestrating.NewLocalEngine(pf.orch, func(runID string, err error) {
 		p.printf("run %s: %v (retrying)", runID, err)
 	})

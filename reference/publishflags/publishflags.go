@@ -1,0 +1,102 @@
+// Package publishflags declares the flags that say where a worker
+// publishes artifacts and tracking images and how it signs them, and
+// builds the publishing service from them, so that forge-worker and the
+// forge dev commands configure artifact jobs the same way.
+package publishflags
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/spf13/pflag"
+
+	"github.com/catalyst-forge/forge/adapters/onprem/ociregistry"
+	"github.com/catalyst-forge/forge/application/publishing"
+	"github.com/catalyst-forge/forge/application/resolving"
+	"github.com/catalyst-forge/forge/domain/config"
+	"github.com/catalyst-forge/forge/domain/fault"
+	"github.com/catalyst-forge/forge/ports"
+	"github.com/catalyst-forge/forge/reference/envdefault"
+)
+
+// Options configure artifact publishing.
+type Options struct {
+	// Tracking is where tracking images go: host[/path].
+	Tracking string
+	// SigningKey is a PEM file holding the ECDSA P-256 key tracking images
+	// are signed with; empty leaves them unsigned.
+	SigningKey string
+	// Override, when set, is the one registry every docker publisher
+	// pushes to instead of its own (one machine).
+	Override string
+	// DockerConfig is a docker config.json with registry credentials
+	// (default: docker's own).
+	DockerConfig string
+	// Insecure lists registry hosts that may be spoken to over plain HTTP
+	// besides loopback ones.
+	Insecure []string
+}
+
+// Flags declares --tracking-registry, --signing-key, --docker-config and
+// --insecure-registry into o, with FORGE_* environment variables.
+func Flags(f *pflag.FlagSet, o *Options) {
+	f.StringVar(&o.Tracking, "tracking-registry", envdefault.String("FORGE_TRACKING_REGISTRY", ""), "where tracking images of artifacts go: HOST[/PATH] (required to take artifact jobs)")
+	f.StringVar(&o.SigningKey, "signing-key", envdefault.String("FORGE_SIGNING_KEY", ""), "PEM file of the ECDSA P-256 key that signs tracking images (cosign-verifiable); empty: unsigned")
+	f.StringVar(&o.DockerConfig, "docker-config", envdefault.String("FORGE_DOCKER_CONFIG", ""), "docker config.json with registry credentials (default: docker's own)")
+	f.StringSliceVar(&o.Insecure, "insecure-registry", nil, "registry hosts spoken to over plain HTTP besides loopback ones (env FORGE_INSECURE_REGISTRIES)")
+	if v := envdefault.String("FORGE_INSECURE_REGISTRIES", ""); v != "" {
+		o.Insecure = strings.Split(v, ",")
+	}
+}
+
+// Service builds the publishing service: script producers run by steps,
+// registries reached with ociregistry, publisher credentials resolved
+// through secrets (the same allow-lists as step secrets, since a
+// repository chooses both the credential and the host it is sent to).
+func Service(o Options, steps ports.StepExecutor, secrets *resolving.Registry) (*publishing.Service, error) {
+	if o.Tracking == "" {
+		return nil, fault.New(fault.Validation, "artifact jobs need --tracking-registry HOST[/PATH]")
+	}
+	svc := &publishing.Service{Steps: steps, Tracking: o.Tracking, Override: o.Override}
+	if o.SigningKey != "" {
+		pem, err := os.ReadFile(o.SigningKey)
+		if err != nil {
+			return nil, fault.New(fault.Validation, "--signing-key %s cannot be read", o.SigningKey)
+		}
+		if svc.Signer, err = publishing.NewSigner(pem); err != nil {
+			return nil, fmt.Errorf("--signing-key %s: %w", o.SigningKey, err)
+		}
+	}
+	svc.Registry = func(ctx context.Context, host string, creds *config.SecretRef) (ports.Registry, error) {
+		opts := ociregistry.Options{DockerConfig: o.DockerConfig, Insecure: o.Insecure}
+		if creds != nil && o.Override == "" {
+			value, err := secrets.Resolve(ctx, *creds)
+			if err != nil {
+				return nil, fmt.Errorf("the publisher's credentials: %w", err)
+			}
+			user, pass, err := credential(value)
+			if err != nil {
+				return nil, err
+			}
+			opts.Credentials = map[string]ociregistry.Credential{host: {Username: user, Password: pass}}
+		}
+		return ociregistry.New(opts)
+	}
+	return svc, nil
+}
+
+// credential reads a registry credential: a JSON object with username and
+// password, or "username:password".
+func credential(value string) (string, string, error) {
+	var c struct{ Username, Password string }
+	if json.Unmarshal([]byte(value), &c) == nil && c.Username != "" {
+		return c.Username, c.Password, nil
+	}
+	if user, pass, ok := strings.Cut(value, ":"); ok && user != "" && !strings.HasPrefix(strings.TrimSpace(value), "{") {
+		return user, pass, nil
+	}
+	return "", "", fault.New(fault.Validation, `the publisher's credentials are neither {"username": ..., "password": ...} nor username:password`)
+}
