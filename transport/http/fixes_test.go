@@ -242,3 +242,24 @@ func TestBodyKeysAreExact(t *testing.T) {
 	}
 	e.do(http.MethodPost, "/v1/releases", ci, body(`,"trigger":{"type":"tag","tag":"v1"}`)).want(t, http.StatusCreated)
 }
+
+// TestReadAddressesAreValidated checks that a filter or path name that
+// nothing can match is a 422 naming it, not an empty list or a 404 that
+// reads as "nothing there" (filters match exactly: a short commit prefix
+// listed no runs).
+func TestReadAddressesAreValidated(t *testing.T) {
+	e := newEnv(t)
+	for path, field := range map[string]string{
+		"/v1/runs?commit_sha=abc1234":                            "commit_sha",
+		"/v1/runs?repository=acme":                               "repository",
+		"/v1/releases/acme/mono/Not_Kebab/1":                     "project",
+		"/v1/releases/acme/mono./api":                            "repository",
+		"/v1/deployments/dev/acme/mono/Not_Kebab":                "project",
+		"/v1/deployments/dev/-acme/mono/api":                     "repository",
+		"/v1/releases/acme/" + strings.Repeat("m", 101) + "/api": "repository",
+	} {
+		e.do(http.MethodGet, path, alice, nil).wantError(t, http.StatusUnprocessableEntity, fault.Validation).wantField(t, field)
+	}
+	e.do(http.MethodGet, "/v1/runs?commit_sha="+sha("ab")+"&repository=acme/mono", alice, nil).want(t, http.StatusOK)
+	e.do(http.MethodGet, "/v1/releases/acme/mono/api", alice, nil).want(t, http.StatusOK)
+}

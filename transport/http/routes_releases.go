@@ -5,6 +5,8 @@ import (
 	"net/http"
 
 	"github.com/catalyst-forge/forge/application/releasing"
+	"github.com/catalyst-forge/forge/domain/config"
+	"github.com/catalyst-forge/forge/domain/fault"
 	"github.com/catalyst-forge/forge/domain/identity"
 	"github.com/catalyst-forge/forge/domain/release"
 	"github.com/catalyst-forge/forge/domain/repository"
@@ -18,14 +20,24 @@ type projectRequest struct {
 	page                    ports.Page
 }
 
+// decodeProject reads the project a route addresses; a repository or
+// project name that no project can have is a validation error naming it
+// (not a 404 that reads as "no such release").
 func decodeProject(_ context.Context, r *http.Request) (any, error) {
 	limit, offset, err := pageOf(r)
-	return projectRequest{
+	req := projectRequest{
 		repository: repository.Canonical(r.PathValue("owner") + "/" + r.PathValue("name")),
 		project:    r.PathValue("project"),
 		id:         r.PathValue("id"),
 		page:       ports.Page{Limit: limit, Offset: offset},
-	}, err
+	}
+	if err == nil {
+		err = repository.ValidateName(req.repository)
+	}
+	if msg := config.CheckProjectName(req.project); err == nil && msg != "" {
+		err = &fault.Error{Kind: fault.Validation, Message: msg, Details: map[string]any{"field": "project"}}
+	}
+	return req, err
 }
 
 func releaseResponse(r *release.Release) ReleaseResponse {

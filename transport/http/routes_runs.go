@@ -7,6 +7,7 @@ import (
 	"github.com/catalyst-forge/forge/application/running"
 	"github.com/catalyst-forge/forge/domain/identity"
 	"github.com/catalyst-forge/forge/domain/pipeline"
+	"github.com/catalyst-forge/forge/domain/release"
 	"github.com/catalyst-forge/forge/domain/repository"
 	"github.com/catalyst-forge/forge/ports"
 )
@@ -67,10 +68,18 @@ func runRoutes(svc *running.Service, handle handleFunc) {
 	}), func(_ context.Context, r *http.Request) (any, error) {
 		limit, offset, err := pageOf(r)
 		q := r.URL.Query()
-		return listRunsRequest{
+		req := listRunsRequest{
 			filter: ports.RunFilter{Repository: repository.Canonical(q.Get("repository")), Branch: q.Get("branch"), CommitSHA: q.Get("commit_sha"), Status: pipeline.Status(q.Get("status"))},
 			page:   ports.Page{Limit: limit, Offset: offset},
-		}, err
+		}
+		// Filters match exactly: a malformed one would match nothing, silently.
+		if err == nil && req.filter.Repository != "" {
+			err = repository.ValidateName(req.filter.Repository)
+		}
+		if err == nil && req.filter.CommitSHA != "" {
+			err = release.ValidateCommitSHA("commit_sha", req.filter.CommitSHA)
+		}
+		return req, err
 	})
 
 	handle("DELETE /v1/runs/{id}", call(func(ctx context.Context, who *identity.Principal, req idRequest) (response, error) {
