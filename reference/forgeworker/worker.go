@@ -8,6 +8,7 @@ package forgeworker
 import (
 	"context"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -18,12 +19,14 @@ import (
 	"github.com/catalyst-forge/forge/adapters/onprem/natsqueue"
 	"github.com/catalyst-forge/forge/adapters/onprem/stepexec"
 	"github.com/catalyst-forge/forge/application/discovering"
+	"github.com/catalyst-forge/forge/application/publishing"
 	"github.com/catalyst-forge/forge/application/working"
 	"github.com/catalyst-forge/forge/domain/fault"
 	"github.com/catalyst-forge/forge/domain/job"
 	"github.com/catalyst-forge/forge/ports"
 	"github.com/catalyst-forge/forge/reference/internal/discoverchild"
 	"github.com/catalyst-forge/forge/reference/objstore"
+	"github.com/catalyst-forge/forge/reference/publishflags"
 	"github.com/catalyst-forge/forge/reference/redact"
 	"github.com/catalyst-forge/forge/reference/secretflags"
 	httptransport "github.com/catalyst-forge/forge/transport/http"
@@ -50,6 +53,9 @@ type Options struct {
 	Remote string
 	// Objects is where logs (and results too large for a message) go.
 	Objects objstore.Options
+	// Publish says where artifact jobs publish and how tracking images
+	// are signed (needed with the artifact type).
+	Publish publishflags.Options
 	// Secrets says which environment variables and files steps may read
 	// as secrets; the cache, the object directory and the token file
 	// never are.
@@ -110,9 +116,16 @@ func Run(ctx context.Context, o Options) error {
 		grace = DefaultShutdownGrace
 	}
 
-	secrets, err := secretflags.Registry(ctx, o.Secrets, o.CacheDir, o.Objects.Dir, o.TokenFile)
+	secrets, err := secretflags.Registry(ctx, o.Secrets, o.CacheDir, o.Objects.Dir, o.TokenFile, o.Publish.SigningKey)
 	if err != nil {
 		return err
+	}
+	steps := stepexec.New()
+	var artifacts *publishing.Service
+	if slices.Contains(types, job.TypeArtifact) {
+		if artifacts, err = publishflags.Service(o.Publish, steps, secrets); err != nil {
+			return err
+		}
 	}
 	objects, closeObjects, err := objstore.Open(ctx, o.Objects)
 	if err != nil {
@@ -144,13 +157,14 @@ func Run(ctx context.Context, o Options) error {
 	}
 	client := &httptransport.Client{BaseURL: o.Server, Token: o.Token, TokenFile: o.TokenFile}
 	w := &working.Worker{
-		Discover: discoverchild.New(o.Discovery).Discover,
-		Sources:  cache,
-		Steps:    stepexec.New(),
-		Objects:  objects,
-		Reporter: httptransport.Reporter{Client: client},
-		Remote:   remote,
-		Secrets:  secrets.Resolve,
+		Artifacts: artifacts,
+		Discover:  discoverchild.New(o.Discovery).Discover,
+		Sources:   cache,
+		Steps:     steps,
+		Objects:   objects,
+		Reporter:  httptransport.Reporter{Client: client},
+		Remote:    remote,
+		Secrets:   secrets.Resolve,
 	}
 	log.WithFields(logrus.Fields{"types": o.Types, "concurrency": concurrency, "nats": redact.URLs(o.NATSURL), "server": redact.URLs(o.Server), "remote": redact.URLs(o.Remote)}).Info("forge-worker consuming")
 	err = queue.Consume(ctx, types, concurrency, logged(log, w.Handle))
@@ -182,10 +196,10 @@ func parseTypes(names []string) ([]job.Type, error) {
 	var types []job.Type
 	for _, n := range names {
 		switch t := job.Type(strings.TrimSpace(n)); t {
-		case job.TypeDiscovery, job.TypeCI:
+		case job.TypeDiscovery, job.TypeCI, job.TypeArtifact:
 			types = append(types, t)
 		default:
-			return nil, fault.New(fault.Validation, "--types: this worker takes discovery and ci jobs, not %q", n)
+			return nil, fault.New(fault.Validation, "--types: this worker takes discovery, ci and artifact jobs, not %q", n)
 		}
 	}
 	return types, nil

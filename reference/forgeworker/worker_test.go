@@ -3,6 +3,9 @@ package forgeworker_test
 import (
 	"context"
 	"encoding/json"
+	"io"
+	"log"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
@@ -14,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/registry"
 	"github.com/nats-io/nats.go"
 
 	"github.com/catalyst-forge/forge/adapters/onprem/gormstore"
@@ -29,6 +33,7 @@ import (
 	"github.com/catalyst-forge/forge/reference/internal/discoverchild"
 	"github.com/catalyst-forge/forge/reference/internal/gittest"
 	"github.com/catalyst-forge/forge/reference/objstore"
+	"github.com/catalyst-forge/forge/reference/publishflags"
 	httptransport "github.com/catalyst-forge/forge/transport/http"
 )
 
@@ -73,6 +78,7 @@ type platform struct {
 	api        string
 	key        string
 	commit     string
+	registry   string
 }
 
 func newPlatform(t *testing.T, stepRun string) *platform {
@@ -113,6 +119,12 @@ func newPlatform(t *testing.T, stepRun string) *platform {
 	}
 	p.orch = &orchestrating.Orchestrator{Store: p.store, Jobs: queue}
 
+	// The example's release-triggered project builds artifacts: they go to
+	// a registry served by the test.
+	reg := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
+	t.Cleanup(reg.Close)
+	p.registry = strings.TrimPrefix(reg.URL, "http://")
+
 	p.key = filepath.Join(p.data, "dev-key.pem")
 	app, err := forgeapi.New(ctx, forgeapi.Options{Addr: "127.0.0.1:0", Auth: "dev", DevKey: p.key,
 		ObjectsDir: filepath.Join(p.data, "objects"), Store: p.store, Log: discard{}})
@@ -148,8 +160,9 @@ func (p *platform) token(t *testing.T, role identity.Role) string {
 func (p *platform) worker(t *testing.T, name string) *exec.Cmd {
 	t.Helper()
 	cfg, _ := json.Marshal(forgeworker.Options{
-		Types: []string{"discovery", "ci"}, Concurrency: 4, NATSURL: p.nats.URL(), Server: p.api,
-		Token: p.token(t, identity.RoleServiceAccount), CacheDir: filepath.Join(p.data, "cache"),
+		Types: []string{"discovery", "ci", "artifact"}, Concurrency: 4, NATSURL: p.nats.URL(), Server: p.api,
+		Publish: publishflags.Options{Tracking: p.registry + "/tracking", Override: p.registry},
+		Token:   p.token(t, identity.RoleServiceAccount), CacheDir: filepath.Join(p.data, "cache"),
 		Objects: objstore.Options{Dir: filepath.Join(p.data, "objects")}, Remote: "file://" + p.root + "/{repository}",
 		AckWait: 2 * time.Second, ShutdownGrace: 5 * time.Second,
 	})
@@ -263,12 +276,16 @@ func TestAWorkerKilledMidStep(t *testing.T) {
 func TestBadOptionsAreRefusedBeforeAnythingStarts(t *testing.T) {
 	base := forgeworker.Options{NATSURL: "nats://127.0.0.1:1", Server: "http://127.0.0.1:1", Token: "t", CacheDir: t.TempDir(), Objects: objstore.Options{Dir: t.TempDir()}}
 	for name, edit := range map[string]func(*forgeworker.Options){
-		"an unknown job type":     func(o *forgeworker.Options) { o.Types = []string{"ci", "deploy"} },
-		"no token":                func(o *forgeworker.Options) { o.Token = "" },
-		"no NATS":                 func(o *forgeworker.Options) { o.NATSURL = "" },
-		"a remote without a name": func(o *forgeworker.Options) { o.Remote = "https://git.example.com/mono.git" },
-		"no log store":            func(o *forgeworker.Options) { o.Objects.Dir = "" },
-		"two log stores":          func(o *forgeworker.Options) { o.Objects.S3.Bucket = "logs" },
+		"an unknown job type":                   func(o *forgeworker.Options) { o.Types = []string{"ci", "deploy"} },
+		"no token":                              func(o *forgeworker.Options) { o.Token = "" },
+		"no NATS":                               func(o *forgeworker.Options) { o.NATSURL = "" },
+		"a remote without a name":               func(o *forgeworker.Options) { o.Remote = "https://git.example.com/mono.git" },
+		"no log store":                          func(o *forgeworker.Options) { o.Objects.Dir = "" },
+		"two log stores":                        func(o *forgeworker.Options) { o.Objects.S3.Bucket = "logs" },
+		"artifacts without a tracking registry": func(o *forgeworker.Options) { o.Types = []string{"artifact"} },
+		"a signing key that is not one": func(o *forgeworker.Options) {
+			o.Types, o.Publish.Tracking, o.Publish.SigningKey = []string{"artifact"}, "127.0.0.1:1/tracking", "/dev/null"
+		},
 	} {
 		o := base
 		edit(&o)

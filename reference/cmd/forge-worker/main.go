@@ -18,6 +18,7 @@ import (
 	"github.com/catalyst-forge/forge/reference/forgeworker"
 	"github.com/catalyst-forge/forge/reference/internal/discoverchild"
 	"github.com/catalyst-forge/forge/reference/objstore"
+	"github.com/catalyst-forge/forge/reference/publishflags"
 	"github.com/catalyst-forge/forge/reference/secretflags"
 )
 
@@ -36,7 +37,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 	var types string
 	cmd := &cobra.Command{
 		Use:   "forge-worker",
-		Short: "Run discovery and CI jobs of Catalyst Forge pipelines",
+		Short: "Run discovery, CI and artifact jobs of Catalyst Forge pipelines",
 		Long: `forge-worker pulls jobs from NATS JetStream, checks each commit out
 through its git cache, runs the steps (earthly or script), uploads their
 logs to the object store while they run and reports statuses to the API
@@ -46,6 +47,12 @@ Steps get the secrets they declare from the env provider (variables named
 by --secret-env-allow or starting with a --secret-env-prefix, never the
 worker's own credentials) and the file provider (files under a
 --secret-file-root, never the cache or the token file).
+
+With --types artifact it also builds the artifacts of release-triggered
+projects, publishes them (docker images to their registries, with
+credentials from the publisher's secret reference or --docker-config) and
+pushes a tracking image per artifact to --tracking-registry, signed with
+--signing-key.
 
 On SIGTERM it stops taking jobs, gives running ones --shutdown-grace to
 finish, and hands the rest back to the queue for another worker.
@@ -70,7 +77,7 @@ others FORGE_ + the flag in upper case with _ for - (FORGE_CACHE_DIR...).`,
 	cmd.SetErr(stderr)
 	cmd.CompletionOptions.DisableDefaultCmd = true
 	f := cmd.Flags()
-	f.StringVar(&types, "types", envdefault.String("FORGE_TYPES", "discovery,ci"), "job types to take: discovery, ci or both")
+	f.StringVar(&types, "types", envdefault.String("FORGE_TYPES", "discovery,ci"), "job types to take: discovery, ci, artifact (comma-separated)")
 	f.IntVar(&o.Concurrency, "concurrency", envdefault.Int("FORGE_CONCURRENCY", forgeworker.DefaultConcurrency), "jobs run at once")
 	f.StringVar(&o.NATSURL, "nats", envdefault.String("FORGE_NATS_URL", ""), "NATS JetStream server URL")
 	f.StringVar(&o.Server, "server", envdefault.String("FORGE_SERVER", ""), "API the worker reports statuses to")
@@ -80,6 +87,7 @@ others FORGE_ + the flag in upper case with _ for - (FORGE_CACHE_DIR...).`,
 	f.StringVar(&o.Remote, "remote", envdefault.String("FORGE_REMOTE", working.DefaultRemote), "where a repository is fetched from: {repository}, {owner} and {name} are filled in")
 	objstore.Flags(f, &o.Objects, "logs")
 	secretflags.Flags(f, &o.Secrets)
+	publishflags.Flags(f, &o.Publish)
 	f.DurationVar(&o.ShutdownGrace, "shutdown-grace", envdefault.Duration("FORGE_SHUTDOWN_GRACE", forgeworker.DefaultShutdownGrace), "on SIGTERM, how long running jobs get before they go back to the queue")
 	discoverchild.Flags(f, &o.Discovery)
 	f.DurationVar(&o.AckWait, "ack-wait", envdefault.Duration("FORGE_ACK_WAIT", 0), "how soon a dead worker's job is offered again (0: the queue's default, 1m)")
