@@ -226,6 +226,14 @@ func appendJSON(b []byte, v cue.Value) ([]byte, error) {
 // appendString appends s as a JSON string without escaping HTML, as CUE
 // does.
 func appendString(b []byte, s string) ([]byte, error) {
+	plain := true
+	for i := 0; i < len(s) && plain; i++ {
+		c := s[i]
+		plain = c >= 0x20 && c < 0x80 && c != '"' && c != '\\'
+	}
+	if plain {
+		return append(append(append(b, '"'), s...), '"'), nil
+	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)

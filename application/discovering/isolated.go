@@ -1,6 +1,7 @@
 package discovering
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/gob"
@@ -337,33 +338,57 @@ func ServeChild(in io.Reader, out io.Writer) int {
 		return 2
 	}
 	limits := req.Limits.WithDefaults()
-	// Collect garbage harder near the limit, so that an ordinary large
-	// discovery stays under it (the forge binary raises GOGC).
+	// The child lives for one discovery and its memory is bounded: collect
+	// garbage only near three quarters of the limit (unless GOGC says
+	// otherwise), which spares an ordinary discovery every collection
+	// (about a third of its time in a fresh process) and keeps a large one
+	// under the bound.
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(-1)
+	}
 	debug.SetMemoryLimit(limits.Memory * 3 / 4)
 
+	// Progress goes out in batches, every few milliseconds: the parent's
+	// file time limit is in seconds, and a message per file would wake
+	// it hundreds of times in a large discovery.
 	var mu sync.Mutex
-	enc := gob.NewEncoder(out)
-	send := func(m message) {
+	buf := bufio.NewWriter(out)
+	enc := gob.NewEncoder(buf)
+	send := func(m message, flush bool) {
 		mu.Lock()
 		defer mu.Unlock()
-		if err := enc.Encode(m); err != nil {
+		err := enc.Encode(m)
+		if err == nil && flush {
+			err = buf.Flush()
+		}
+		if err != nil {
 			exit(3) // the parent is gone
 		}
 	}
+	go func() {
+		for range time.Tick(10 * time.Millisecond) {
+			mu.Lock()
+			err := buf.Flush()
+			mu.Unlock()
+			if err != nil {
+				exit(3)
+			}
+		}
+	}()
 	go func() {
 		_, _ = io.Copy(io.Discard, io.MultiReader(dec.Buffered(), in))
 		exit(3) // the parent is gone: stop at once
 	}()
 	go watchMemory(limits.Memory, func(used int64) {
-		send(message{Memory: used})
+		send(message{Memory: used}, true)
 		exit(4)
 	})
 
 	svc := &Service{Workers: req.Workers, observe: func(file string, start bool) {
 		if start {
-			send(message{Start: file})
+			send(message{Start: file}, false)
 		} else {
-			send(message{Done: file})
+			send(message{Done: file}, false)
 		}
 	}}
 	res, err := svc.Discover(context.Background(), os.DirFS(req.Dir), req.Git)
@@ -373,15 +398,15 @@ func ServeChild(in io.Reader, out io.Writer) int {
 		if ps, ok := Problems(err); ok && errors.As(err, &fe) {
 			we.Message, we.Problems = fe.Message, ps
 		}
-		send(message{Error: we})
+		send(message{Error: we}, true)
 		return 0
 	}
 	b, err := json.Marshal(res.Output)
 	if err != nil {
-		send(message{Error: &wireError{Kind: fault.Internal, Message: "encoding the discovery output: " + err.Error()}})
+		send(message{Error: &wireError{Kind: fault.Internal, Message: "encoding the discovery output: " + err.Error()}}, true)
 		return 0
 	}
-	send(message{Result: &wireResult{Output: b, Repo: res.Repo, Projects: res.Projects, Problems: res.Problems}})
+	send(message{Result: &wireResult{Output: b, Repo: res.Repo, Projects: res.Projects, Problems: res.Problems}}, true)
 	return 0
 }
 
