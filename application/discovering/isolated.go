@@ -168,6 +168,8 @@ func (s *Isolated) Discover(ctx context.Context, dir string, git discovery.GitCo
 
 	msgs := make(chan message)
 	readErr := make(chan error, 1)
+	quit := make(chan struct{})
+	defer close(quit) // runs before the child is killed: the reader ends
 	go func() {
 		dec := gob.NewDecoder(stdout)
 		for {
@@ -177,7 +179,11 @@ func (s *Isolated) Discover(ctx context.Context, dir string, git discovery.GitCo
 				close(msgs)
 				return
 			}
-			msgs <- m
+			select {
+			case msgs <- m:
+			case <-quit:
+				return
+			}
 		}
 	}()
 

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -138,6 +139,17 @@ func TestIsolatedBoundsHostileConfiguration(t *testing.T) {
 		{name: "literal list.Range, caught in process", project: "deployment: resources: [for i in list.Range(0, 100000, 1) for j in list.Range(0, 100000, 1) {apiVersion: \"v1\", kind: \"K\", metadata: name: \"n\"}]\n",
 			want: "svc/.forge/project.cue:8:59: this comprehension iterates 10000000000 times", discover: true},
 	}
+	goroutines := runtime.NumGoroutine()
+	defer func() {
+		// Nothing outlives a discovery stopped at its limits: not the
+		// goroutines that wait for the child and read its messages.
+		for i := 0; i < 100 && runtime.NumGoroutine() > goroutines; i++ {
+			time.Sleep(20 * time.Millisecond)
+		}
+		if n := runtime.NumGoroutine(); n > goroutines {
+			t.Errorf("%d goroutines left, %d before", n, goroutines)
+		}
+	}()
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			dir := hostileRepo(t, c.repo, c.project)
