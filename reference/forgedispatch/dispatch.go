@@ -24,6 +24,7 @@ import (
 	"github.com/catalyst-forge/forge/domain/discovery"
 	"github.com/catalyst-forge/forge/domain/event"
 	"github.com/catalyst-forge/forge/domain/pipeline"
+	"github.com/catalyst-forge/forge/ports"
 	"github.com/catalyst-forge/forge/reference/objstore"
 	"github.com/catalyst-forge/forge/reference/redact"
 )
@@ -213,8 +214,10 @@ func (d *dispatcher) open(ctx context.Context, o Options, logger *logrus.Logger)
 		return fmt.Errorf("connecting to NATS at %s: %s", server, redact.Scrub(err.Error(), o.NATSURL))
 	}
 	qopts := o.QueueOptions
+	var objects ports.ObjectStore
 	if o.Objects.Set() {
-		objects, closeObjects, err := objstore.Open(ctx, o.Objects)
+		var closeObjects func()
+		objects, closeObjects, err = objstore.Open(ctx, o.Objects)
 		if err != nil {
 			return fmt.Errorf("opening the object store: %w", err)
 		}
@@ -228,7 +231,7 @@ func (d *dispatcher) open(ctx context.Context, o Options, logger *logrus.Logger)
 	events := &announcing.Announcer{Publisher: natsevents.New(d.nc, ""), OnError: func(e event.Event, err error) {
 		d.log.WithError(err).WithField("event_type", e.Type).Error("event not published")
 	}}
-	d.orch = &orchestrating.Orchestrator{Store: d.store, Jobs: queue, Status: logstatus.New(logger), Events: events}
+	d.orch = &orchestrating.Orchestrator{Store: d.store, Jobs: queue, Status: logstatus.New(logger), Events: events, Objects: objects}
 	return nil
 }
 
@@ -306,8 +309,10 @@ func (d *dispatcher) phaseGroup(ctx context.Context, n int) error {
 	return nil
 }
 
-// release completes the run. Building artifacts and releases is not
-// implemented yet: no job is dispatched.
+// release runs the release stage: every artifact of the run's
+// release-triggered projects is built and published by artifact jobs,
+// then the run completes (or fails naming what failed). A retry reuses
+// the artifacts an earlier attempt kept in the object store.
 func (d *dispatcher) release(ctx context.Context) error {
 	run, err := d.store.GetRun(ctx, d.runID)
 	if err != nil {
@@ -319,10 +324,20 @@ func (d *dispatcher) release(ctx context.Context) error {
 	if left := unfinished(run, 0); left != "" {
 		return fmt.Errorf("run %s cannot reach its release stage yet: %s", d.runID, left)
 	}
-	d.log.Warn("this version dispatches no artifact or release jobs: the run completes without a release")
+	ended, err := d.orch.Release(ctx, d.runID)
+	if ctx.Err() != nil {
+		return fmt.Errorf("release stage of run %s interrupted: %w", d.runID, ctx.Err())
+	}
+	if err != nil {
+		return fmt.Errorf("release stage of run %s: %w", d.runID, err)
+	}
+	if ended {
+		return d.ended(ctx)
+	}
 	if err := d.orch.Complete(ctx, d.runID); err != nil {
 		return fmt.Errorf("completing run %s: %w", d.runID, err)
 	}
+	d.log.Info("artifacts built and published: the run is complete")
 	return nil
 }
 

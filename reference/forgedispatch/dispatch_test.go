@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -19,6 +20,7 @@ import (
 	"github.com/catalyst-forge/forge/adapters/onprem/natsembed"
 	"github.com/catalyst-forge/forge/adapters/onprem/natsqueue"
 	"github.com/catalyst-forge/forge/application/orchestrating"
+	"github.com/catalyst-forge/forge/domain/artifact"
 	"github.com/catalyst-forge/forge/domain/config"
 	"github.com/catalyst-forge/forge/domain/discovery"
 	"github.com/catalyst-forge/forge/domain/job"
@@ -47,6 +49,9 @@ func output(release bool) discovery.Output {
 	}
 	if release {
 		out.ReleaseProjects = []string{"api"}
+		out.Projects[0].ReleaseTriggered = true
+		out.Projects[0].Artifacts = map[string]config.Artifact{"image": {Type: config.ArtifactContainer,
+			Producer: config.Producer{Script: &config.ScriptProducer{Run: "make image"}}}}
 	}
 	return out
 }
@@ -126,12 +131,20 @@ func newEnv(t *testing.T, disc discovery.Output, ci ciFunc) *env {
 	t.Cleanup(func() { stop(); <-done; nc.Close() })
 	go func() {
 		defer close(done)
-		err := queue.Consume(wctx, []job.Type{job.TypeDiscovery, job.TypeCI}, 4, func(ctx context.Context, d *ports.Delivery) ([]byte, error) {
+		err := queue.Consume(wctx, []job.Type{job.TypeDiscovery, job.TypeCI, job.TypeArtifact}, 4, func(ctx context.Context, d *ports.Delivery) ([]byte, error) {
 			e.mu.Lock()
 			e.execs[d.Job.ID]++
 			e.mu.Unlock()
-			if d.Job.Type == job.TypeDiscovery {
+			switch d.Job.Type {
+			case job.TypeDiscovery:
 				return json.Marshal(disc)
+			case job.TypeArtifact:
+				var aj orchestrating.ArtifactJob
+				if err := json.Unmarshal(d.Job.Payload, &aj); err != nil {
+					return nil, err
+				}
+				return json.Marshal(artifact.Output{Name: aj.Name, Project: aj.Project, Type: string(aj.Artifact.Type),
+					Producer: map[string]any{"digest": "sha256:" + strings.Repeat("b", 64)}, Publishers: map[string]artifact.Publication{}})
 			}
 			var tj orchestrating.TaskJob
 			if err := json.Unmarshal(d.Job.Payload, &tj); err != nil {
@@ -151,7 +164,8 @@ func newEnv(t *testing.T, disc discovery.Output, ci ciFunc) *env {
 }
 
 func (e *env) options(stage, group string) Options {
-	return Options{Stage: stage, RunID: e.run.ID, Group: group, Database: e.dsn, NATSURL: e.url, OutDir: e.out, Log: &e.logs}
+	return Options{Stage: stage, RunID: e.run.ID, Group: group, Database: e.dsn, NATSURL: e.url, OutDir: e.out, Log: &e.logs,
+		Objects: objstore.Options{Dir: e.objs}}
 }
 
 // stage runs a stage to its end and fails the test on an error.
@@ -297,8 +311,11 @@ func TestStagesInTurnEndTheRunSuccessful(t *testing.T) {
 		}
 		if rel == "true" {
 			e.stage(StageRelease, "")
-			if !strings.Contains(e.logs.String(), "dispatches no artifact or release jobs") {
-				t.Error("the release stage does not say that it built no release")
+			if !strings.Contains(e.logs.String(), "artifacts built and published: the run is complete") {
+				t.Error("the release stage does not say that it completed the run")
+			}
+			if kept := e.object(orchestrating.ArtifactKey(e.run.ID, "api", "image")); !strings.Contains(kept, `"name":"image"`) {
+				t.Errorf("the artifact's outcome is not kept: %q", kept)
 			}
 		}
 		run := e.getRun()
@@ -313,6 +330,15 @@ func TestStagesInTurnEndTheRunSuccessful(t *testing.T) {
 			if n := e.executions()[id]; n != 1 {
 				t.Errorf("task %s ran %d times, want once", id, n)
 			}
+		}
+		artifactJobs := 0
+		for id, n := range e.executions() {
+			if strings.Contains(id, "-artifact-") {
+				artifactJobs += n
+			}
+		}
+		if want := map[bool]int{false: 0, true: 1}[release]; artifactJobs != want {
+			t.Errorf("release %v: %d artifact jobs ran, want %d", release, artifactJobs, want)
 		}
 		// A retried last step of a finished run has nothing to do.
 		if release {
@@ -550,6 +576,7 @@ func TestLargeDiscoveryOutputThroughTheObjectStore(t *testing.T) {
 	big.Projects[0].Phases["build"][0].Run = "echo " + strings.Repeat("x", 1200<<10)
 	e := newEnv(t, big, succeed)
 	o := e.options(StageDiscovery, "")
+	o.Objects = objstore.Options{}
 	if err := Run(context.Background(), o); err == nil || !strings.Contains(err.Error(), "this queue has no object store") {
 		t.Fatalf("discovery without the object store = %v, want one naming the missing object store", err)
 	}
@@ -560,4 +587,20 @@ func TestLargeDiscoveryOutputThroughTheObjectStore(t *testing.T) {
 	if got := e.getRun(); len(got.DiscoveryOutput) < 1200<<10 || len(got.Phases) != 2 {
 		t.Errorf("stored output = %d bytes, %d phases", len(got.DiscoveryOutput), len(got.Phases))
 	}
+}
+
+// object reads an object of the workers' store, "" when it is missing.
+func (e *env) object(key string) string {
+	store, err := fsblob.New(e.objs)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer store.Close()
+	rc, _, err := store.Get(context.Background(), key, 0)
+	if err != nil {
+		return ""
+	}
+	defer rc.Close()
+	b, _ := io.ReadAll(rc)
+	return string(b)
 }

@@ -15,9 +15,11 @@
 //     release is completed here, since no later step would do it.
 //   - phase-group: runs group --group: every task of it at once. The
 //     stage of the last group completes the run when no release follows.
-//   - release: completes the run. Release building comes with a later
-//     change: this stage dispatches no artifact or release job yet, and
-//     says so in its log.
+//   - release: builds, publishes and tracks every artifact of the run's
+//     release-triggered projects with artifact jobs (all at once), keeps
+//     their outcomes in the object store, and completes the run, or fails
+//     it naming each artifact and publisher that failed. Release images
+//     and their registration come with a later change.
 //
 // Every stage is safe to run again (an Argo retry, a pod that was
 // killed): the run keeps its discovery output and plan, tasks that

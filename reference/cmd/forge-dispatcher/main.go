@@ -43,8 +43,8 @@ results and records them in the database. STAGE is one of:
                 true/false to $FORGE_DISPATCH_OUT/release-enabled
   phase-group   run phase group --group N (every task of it at once); the
                 last group completes the run when no release follows
-  release       complete the run (this version dispatches no artifact
-                or release jobs; the platform's release building adds them)
+  release       build and publish the artifacts of release-triggered
+                projects (artifact jobs), then complete the run
 
 Every stage may run again (an Argo retry): finished work is not redone.
 
