@@ -71,8 +71,10 @@ func (l Limits) WithDefaults() Limits {
 type Isolated struct {
 	// Path and Args start the child: a binary that calls ServeChild when
 	// it is started with Args. The reference binaries re-execute
-	// themselves with a hidden argument. Env is added to the environment
-	// the child inherits.
+	// themselves with a hidden argument. The child inherits only the Go
+	// runtime's settings from the environment (GOGC, GOMAXPROCS, GODEBUG
+	// and the like), never the caller's tokens or credentials; Env is
+	// added to them.
 	Path string
 	Args []string
 	Env  []string
@@ -138,7 +140,7 @@ func (s *Isolated) Discover(ctx context.Context, dir string, git discovery.GitCo
 	registerTypes()
 	limits := s.Limits.WithDefaults()
 	cmd := exec.Command(s.Path, s.Args...)
-	cmd.Env = append(os.Environ(), s.Env...)
+	cmd.Env = childEnviron(os.Environ(), s.Env)
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		return nil, fault.Wrap(fault.Internal, err, "starting the discovery process")
@@ -228,6 +230,18 @@ func (s *Isolated) Discover(ctx context.Context, dir string, git discovery.GitCo
 			}
 		}
 	}
+}
+
+// childEnviron keeps the Go runtime's variables (GO...) of env, the only
+// ones a child that reads files and evaluates CUE needs, and adds extra.
+func childEnviron(env, extra []string) []string {
+	var out []string
+	for _, kv := range env {
+		if strings.HasPrefix(kv, "GO") {
+			out = append(out, kv)
+		}
+	}
+	return append(out, extra...)
 }
 
 func (s *Isolated) wait(cmd *exec.Cmd, done *bool) {

@@ -214,3 +214,12 @@ func TestIsolatedHonoursCancellation(t *testing.T) {
 		t.Fatalf("Discover = %v, want context.Canceled", err)
 	}
 }
+
+func TestChildEnvironmentHoldsNoSecrets(t *testing.T) {
+	got := childEnviron([]string{"FORGE_TOKEN=secret", "AWS_SECRET_ACCESS_KEY=x", "HOME=/root", "GOGC=50", "GOMAXPROCS=1", "GODEBUG=inittrace=1", "GOCOVERDIR=/tmp/c"},
+		[]string{childEnv + "=1"})
+	want := []string{"GOGC=50", "GOMAXPROCS=1", "GODEBUG=inittrace=1", "GOCOVERDIR=/tmp/c", childEnv + "=1"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("childEnviron = %q, want %q", got, want)
+	}
+}
