@@ -14,6 +14,7 @@ import (
 	"github.com/catalyst-forge/forge/adapters/aws/smsecrets"
 	"github.com/catalyst-forge/forge/adapters/onprem/envsecrets"
 	"github.com/catalyst-forge/forge/adapters/onprem/filesecrets"
+	"github.com/catalyst-forge/forge/adapters/onprem/vaultsecrets"
 	"github.com/catalyst-forge/forge/application/resolving"
 	"github.com/catalyst-forge/forge/reference/envdefault"
 )
@@ -29,6 +30,9 @@ type Options struct {
 	// AWS configures the aws provider (AWS Secrets Manager, credentials
 	// from the default chain): its default region and endpoint.
 	AWS smsecrets.Config
+	// Vault configures the vault provider (KV v2): its address, and the
+	// Kubernetes auth role to log in with (else VAULT_TOKEN).
+	Vault vaultsecrets.Config
 }
 
 // Defaults are the options when no flag is given.
@@ -48,6 +52,12 @@ func Flags(f *pflag.FlagSet, o *Options) {
 		"region of aws secrets that name none (default: the AWS configuration's, AWS_REGION)")
 	f.StringVar(&o.AWS.Endpoint, "secret-aws-endpoint", envdefault.String("FORGE_SECRETS_AWS_ENDPOINT", ""),
 		"Secrets Manager endpoint URL (a VPC endpoint); empty: AWS's")
+	f.StringVar(&o.Vault.Address, "secret-vault-addr", envdefault.String("FORGE_SECRETS_VAULT_ADDR", ""),
+		"Vault URL for vault secrets (default: VAULT_ADDR); the token is VAULT_TOKEN unless --secret-vault-role is set")
+	f.StringVar(&o.Vault.Role, "secret-vault-role", envdefault.String("FORGE_SECRETS_VAULT_ROLE", ""),
+		"log in to Vault with its Kubernetes auth method as this role, with the pod's service account token")
+	f.StringVar(&o.Vault.Mount, "secret-vault-mount", envdefault.String("FORGE_SECRETS_VAULT_MOUNT", "secret"),
+		"the KV v2 engine's mount for vault secrets that name none")
 }
 
 func list(env string, def []string) []string {
@@ -59,15 +69,19 @@ func list(env string, def []string) []string {
 }
 
 // Registry returns the providers: env and file as the options allow,
-// and aws. Paths under deny are never read as file secrets.
+// aws and vault. Paths under deny are never read as file secrets.
 func Registry(ctx context.Context, o Options, deny ...string) (*resolving.Registry, error) {
 	aws, err := smsecrets.New(ctx, o.AWS)
+	if err != nil {
+		return nil, err
+	}
+	vault, err := vaultsecrets.New(o.Vault)
 	if err != nil {
 		return nil, err
 	}
 	return resolving.NewRegistry(
 		envsecrets.New(envsecrets.Options{Names: o.EnvNames, Prefixes: o.EnvPrefixes}),
 		filesecrets.New(filesecrets.Options{Roots: o.FileRoots, Deny: deny}),
-		aws,
+		aws, vault,
 	)
 }
