@@ -23,7 +23,8 @@ import (
 // them masked in its log ("tok""en=" keeps the marker out of the
 // repository's own files), and neither value is found anywhere in the data
 // directory afterwards: not in the database, the NATS storage, the object
-// store or the git cache.
+// store, the git cache, or the layers of the images the same run pushed
+// (the run's registry keeps its blobs under the data directory).
 func TestStepSecretsEndToEnd(t *testing.T) {
 	envValue, fileValue := canary(t), canary(t)
 	t.Setenv("FORGE_SECRET_E2E_NPM", envValue)
@@ -80,7 +81,11 @@ func TestStepSecretsEndToEnd(t *testing.T) {
 	if !strings.HasPrefix(log, "token=*** password=***") {
 		t.Errorf("the step's log shows %q, want both values masked", log)
 	}
-	if scanned < 10 || !strings.Contains(progress.String(), "✓ check/greeting/syntax") {
+	if len(out.Artifacts) != 2 || out.Artifacts[1].Publishers["registry"].Status != "published" {
+		t.Errorf("the run pushed no image to scan: %+v", out.Artifacts)
+	}
+	blobs, _ := os.ReadDir(filepath.Join(data, "registry", "blobs"))
+	if scanned < 10 || len(blobs) == 0 || !strings.Contains(progress.String(), "✓ check/greeting/syntax") {
 		t.Errorf("scanned %d files; progress:\n%s", scanned, progress.String())
 	}
 	if strings.Contains(progress.String(), envValue) || strings.Contains(progress.String(), fileValue) {
