@@ -14,5 +14,6 @@
 //
 // Publishers: docker (a container artifact to any OCI registry, under
 // the tags of the project's publisher configuration, "sha-<commit>" by
-// default).
+// default) and github (a binary or archive as an asset of a GitHub
+// release).
 package publishing

@@ -23,6 +23,10 @@ type Service struct {
 	// configuration, resolved at the point of use) or, without them, as
 	// the worker's own configuration says.
 	Registry func(ctx context.Context, host string, credentials *config.SecretRef) (ports.Registry, error)
+	// GitHub returns a client of GitHub's release API authenticated with
+	// credentials (a publisher's secret reference, resolved at the point
+	// of use); nil makes github publishers fail saying so.
+	GitHub func(ctx context.Context, credentials *config.SecretRef) (ports.GitHubReleases, error)
 	// Signer signs tracking images; nil leaves them unsigned.
 	Signer *Signer
 	// Tracking is where tracking images go: a registry host and an
@@ -128,6 +132,8 @@ func (s *Service) publish(ctx context.Context, req Request, name string, p *prod
 	switch repoCfg.Type {
 	case "docker":
 		fields, present, err = s.docker(ctx, req, repoCfg, req.Artifact.Publishers[name], p)
+	case "github":
+		fields, present, err = s.github(ctx, req, repoCfg, req.Artifact.Publishers[name], p)
 	default:
 		err = fmt.Errorf("publishers of type %s are not available on this worker yet", repoCfg.Type)
 	}

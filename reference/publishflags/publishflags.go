@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/catalyst-forge/forge/adapters/onprem/githubreleases"
 	"github.com/catalyst-forge/forge/adapters/onprem/ociregistry"
 	"github.com/catalyst-forge/forge/application/publishing"
 	"github.com/catalyst-forge/forge/application/resolving"
@@ -38,6 +39,9 @@ type Options struct {
 	// Insecure lists registry hosts that may be spoken to over plain HTTP
 	// besides loopback ones.
 	Insecure []string
+	// GitHubAPI is the REST API github publishers use (github.com's by
+	// default; a GitHub Enterprise server's /api/v3).
+	GitHubAPI string
 }
 
 // Flags declares --tracking-registry, --signing-key, --docker-config and
@@ -46,6 +50,7 @@ func Flags(f *pflag.FlagSet, o *Options) {
 	f.StringVar(&o.Tracking, "tracking-registry", envdefault.String("FORGE_TRACKING_REGISTRY", ""), "where tracking images of artifacts go: HOST[/PATH] (required to take artifact jobs)")
 	f.StringVar(&o.SigningKey, "signing-key", envdefault.String("FORGE_SIGNING_KEY", ""), "PEM file of the ECDSA P-256 key that signs tracking images (cosign-verifiable); empty: unsigned")
 	f.StringVar(&o.DockerConfig, "docker-config", envdefault.String("FORGE_DOCKER_CONFIG", ""), "docker config.json with registry credentials (default: docker's own)")
+	f.StringVar(&o.GitHubAPI, "github-api", envdefault.String("FORGE_GITHUB_API", githubreleases.DefaultAPI), "GitHub REST API that github publishers use (GitHub Enterprise: https://HOST/api/v3)")
 	f.StringSliceVar(&o.Insecure, "insecure-registry", nil, "registry hosts spoken to over plain HTTP besides loopback ones (env FORGE_INSECURE_REGISTRIES)")
 	if v := envdefault.String("FORGE_INSECURE_REGISTRIES", ""); v != "" {
 		o.Insecure = strings.Split(v, ",")
@@ -85,7 +90,27 @@ func Service(o Options, steps ports.StepExecutor, secrets *resolving.Registry) (
 		}
 		return ociregistry.New(opts)
 	}
+	svc.GitHub = func(ctx context.Context, creds *config.SecretRef) (ports.GitHubReleases, error) {
+		client := &githubreleases.Client{API: o.GitHubAPI}
+		if creds != nil {
+			value, err := secrets.Resolve(ctx, *creds)
+			if err != nil {
+				return nil, fmt.Errorf("the publisher's credentials: %w", err)
+			}
+			client.Token = token(value)
+		}
+		return client, nil
+	}
 	return svc, nil
+}
+
+// token reads a GitHub token: the value itself, or a JSON object's token.
+func token(value string) string {
+	var t struct{ Token string }
+	if json.Unmarshal([]byte(value), &t) == nil && t.Token != "" {
+		return t.Token
+	}
+	return strings.TrimSpace(value)
 }
 
 // credential reads a registry credential: a JSON object with username and
