@@ -61,8 +61,14 @@ func (g *releases) Upload(_ context.Context, rel ports.GitHubRelease, name strin
 func TestGitHubPublisher(t *testing.T) {
 	content := "#!/bin/sh\necho hello\n"
 	f := newFixture(t, producers{
-		"bin":   func(staging string) int { _ = os.WriteFile(filepath.Join(staging, "hello"), []byte(content), 0o755); return 0 },
-		"other": func(staging string) int { _ = os.WriteFile(filepath.Join(staging, "hello"), []byte("changed"), 0o755); return 0 },
+		"bin": func(staging string) int {
+			_ = os.WriteFile(filepath.Join(staging, "hello"), []byte(content), 0o755)
+			return 0
+		},
+		"other": func(staging string) int {
+			_ = os.WriteFile(filepath.Join(staging, "hello"), []byte("changed"), 0o755)
+			return 0
+		},
 		"image": func(staging string) int { writeLayout(t, filepath.Join(staging, "image"), "x"); return 0 },
 	})
 	gh := &releases{byTag: map[string]*ports.GitHubRelease{}}

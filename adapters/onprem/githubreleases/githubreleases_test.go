@@ -83,7 +83,7 @@ func (g *gitHub) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		g.nextID++
 		g.releases[in.TagName] = map[string]any{"id": g.nextID, "tag_name": in.TagName, "target_commitish": in.TargetCommitish,
-			"html_url": "https://github.example/acme/mono/releases/tag/" + in.TagName,
+			"html_url":   "https://github.example/acme/mono/releases/tag/" + in.TagName,
 			"upload_url": fmt.Sprintf("%s/uploads/%d/assets{?name,label}", g.srv.URL, g.nextID)}
 		g.reply(w, http.StatusCreated, g.release(in.TagName))
 	case r.Method == http.MethodPost && strings.HasPrefix(r.URL.Path, "/uploads/"):
