@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"runtime/debug"
 	"runtime/metrics"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -149,7 +150,7 @@ func (s *Isolated) Discover(ctx context.Context, dir string, git discovery.GitCo
 	if err != nil {
 		return nil, fault.Wrap(fault.Internal, err, "starting the discovery process")
 	}
-	stderr := &tailBuffer{max: 4 << 10}
+	stderr := &headBuffer{max: 4 << 10}
 	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		return nil, fault.Wrap(fault.Internal, err, "starting the discovery process %s", s.Path)
@@ -165,7 +166,7 @@ func (s *Isolated) Discover(ctx context.Context, dir string, git discovery.GitCo
 	}()
 	req, _ := json.Marshal(childRequest{Dir: dir, Git: git, Limits: limits, Workers: s.Workers})
 	if _, err := stdin.Write(append(req, '\n')); err != nil {
-		return nil, s.ended(cmd, &done, stderr, err)
+		return nil, s.ended(cmd, &done, stderr, err, nil)
 	}
 
 	msgs := make(chan message)
@@ -199,7 +200,7 @@ func (s *Isolated) Discover(ctx context.Context, dir string, git discovery.GitCo
 		case m, ok := <-msgs:
 			switch {
 			case !ok:
-				return nil, s.ended(cmd, &done, stderr, <-readErr)
+				return nil, s.ended(cmd, &done, stderr, <-readErr, inFlight)
 			case m.Start != "":
 				inFlight[m.Start] = time.Now()
 			case m.Done != "":
@@ -249,14 +250,28 @@ func (s *Isolated) wait(cmd *exec.Cmd, done *bool) {
 	*done = true
 }
 
-// ended explains a child that stopped answering.
-func (s *Isolated) ended(cmd *exec.Cmd, done *bool, stderr *tailBuffer, err error) error {
+// ended explains a child that stopped answering: the first line it wrote
+// on its standard error (a Go runtime's "fatal error: ..." or "panic: ..."
+// comes first) and the configurations it was evaluating.
+func (s *Isolated) ended(cmd *exec.Cmd, done *bool, stderr *headBuffer, err error, inFlight map[string]time.Time) error {
 	werr := cmd.Wait()
 	*done = true
 	if werr == nil {
 		werr = err
 	}
-	return fault.Wrap(fault.Internal, werr, "the discovery process ended without an answer (%s)", strings.TrimSpace(stderr.String()))
+	why, _, _ := strings.Cut(strings.TrimSpace(stderr.String()), "\n")
+	if why == "" {
+		why = "it wrote nothing on its standard error"
+	}
+	if len(inFlight) == 0 {
+		return fault.Wrap(fault.Internal, werr, "the discovery process ended without an answer (%s)", why)
+	}
+	files := make([]string, 0, len(inFlight))
+	for f := range inFlight {
+		files = append(files, f)
+	}
+	sort.Strings(files)
+	return fault.Wrap(fault.Internal, werr, "the discovery process ended without an answer while evaluating %s (%s)", strings.Join(files, ", "), why)
 }
 
 // overLimit is the error of a bound passed: what happened, said of every
@@ -317,27 +332,26 @@ func residentBytes(pid int) (int64, bool) {
 
 func mib(n int64) string { return fmt.Sprintf("%d MiB", n>>20) }
 
-// tailBuffer keeps the last max bytes written to it.
-type tailBuffer struct {
+// headBuffer keeps the first max bytes written to it.
+type headBuffer struct {
 	mu  sync.Mutex
 	max int
 	b   []byte
 }
 
-func (t *tailBuffer) Write(p []byte) (int, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.b = append(t.b, p...)
-	if len(t.b) > t.max {
-		t.b = t.b[len(t.b)-t.max:]
+func (h *headBuffer) Write(p []byte) (int, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if room := h.max - len(h.b); room > 0 {
+		h.b = append(h.b, p[:min(room, len(p))]...)
 	}
 	return len(p), nil
 }
 
-func (t *tailBuffer) String() string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return string(t.b)
+func (h *headBuffer) String() string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return string(h.b)
 }
 
 // exit ends the child process; a variable so that nothing else does.

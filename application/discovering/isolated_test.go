@@ -2,6 +2,7 @@ package discovering
 
 import (
 	"context"
+	"encoding/gob"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -20,8 +21,17 @@ import (
 const childEnv = "FORGE_DISCOVERY_CHILD"
 
 func TestMain(m *testing.M) {
-	if os.Getenv(childEnv) == "1" {
+	switch os.Getenv(childEnv) {
+	case "1":
 		os.Exit(ServeChild(os.Stdin, os.Stdout))
+	case "crash":
+		// A child that dies as the Go runtime does when it cannot get
+		// memory, in the middle of a configuration.
+		var req childRequest
+		_ = json.NewDecoder(os.Stdin).Decode(&req)
+		_ = gob.NewEncoder(os.Stdout).Encode(message{Start: "svc/.forge/project.cue"})
+		fmt.Fprintln(os.Stderr, "fatal error: runtime: out of memory\n\ngoroutine 1 [running]:")
+		os.Exit(2)
 	}
 	os.Exit(m.Run())
 }
@@ -201,8 +211,14 @@ func TestIsolatedReportsAChildThatCannotStart(t *testing.T) {
 	}
 	// A binary that exits without answering.
 	_, err = (&Isolated{Path: "/bin/true"}).Discover(context.Background(), t.TempDir(), discovery.GitContext{})
-	if !fault.Is(err, fault.Internal) || !strings.Contains(err.Error(), "ended without an answer") {
+	if !fault.Is(err, fault.Internal) || !strings.Contains(err.Error(), "ended without an answer (it wrote nothing on its standard error)") {
 		t.Errorf("Discover = %v; want an internal error about the missing answer", err)
+	}
+	// A child that crashes while it evaluates a configuration.
+	_, err = (&Isolated{Path: os.Args[0], Env: []string{childEnv + "=crash"}}).Discover(context.Background(), t.TempDir(), discovery.GitContext{})
+	want := "the discovery process ended without an answer while evaluating svc/.forge/project.cue (fatal error: runtime: out of memory): exit status 2"
+	if !fault.Is(err, fault.Internal) || err == nil || err.Error() != want {
+		t.Errorf("Discover = %v\nwant %s", err, want)
 	}
 }
 
