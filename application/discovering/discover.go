@@ -15,7 +15,10 @@ import (
 	"github.com/catalyst-forge/forge/domain/fault"
 )
 
-// Service discovers the projects of a repository checkout.
+// Service discovers the projects of a repository checkout in the calling
+// process. Only the loader's cheap guards (cueconfig) bound its evaluation
+// of the repository's CUE, which nothing can stop once it has started:
+// use Isolated for repositories that are not trusted.
 type Service struct {
 	// Workers bounds how many project configurations load at once; zero
 	// means one per CPU.
