@@ -27,6 +27,10 @@ type Service struct {
 	// credentials (a publisher's secret reference, resolved at the point
 	// of use); nil makes github publishers fail saying so.
 	GitHub func(ctx context.Context, credentials *config.SecretRef) (ports.GitHubReleases, error)
+	// Objects returns the object store of a docs publisher's bucket
+	// (its settings: bucket, region, endpoint; its credentials resolved
+	// at the point of use); nil makes docs publishers fail saying so.
+	Objects func(ctx context.Context, publisher config.Publisher) (ports.ObjectStore, error)
 	// Signer signs tracking images; nil leaves them unsigned.
 	Signer *Signer
 	// Tracking is where tracking images go: a registry host and an
@@ -134,6 +138,8 @@ func (s *Service) publish(ctx context.Context, req Request, name string, p *prod
 		fields, present, err = s.docker(ctx, req, repoCfg, req.Artifact.Publishers[name], p)
 	case "github":
 		fields, present, err = s.github(ctx, req, repoCfg, req.Artifact.Publishers[name], p)
+	case "docs":
+		fields, present, err = s.docs(ctx, req, repoCfg, req.Artifact.Publishers[name], p)
 	default:
 		err = fmt.Errorf("publishers of type %s are not available on this worker yet", repoCfg.Type)
 	}

@@ -192,7 +192,7 @@ func TestDiscoverGitContextFromHEAD(t *testing.T) {
 		}
 		for _, want := range []string{
 			"hello-api services/hello-api build(2) check(1) test(1) cli image YES (on branch main, tag)",
-			"hello-web services/hello-web build(1) test(2) - YES (on branch main)",
+			"hello-web services/hello-web build(1) test(2) site YES (on branch main)",
 			"greeting libs/greeting check(1) test(1) - no",
 		} {
 			if !containsLine(r.stdout, "  "+want) {
@@ -241,7 +241,7 @@ func TestDiscoverText(t *testing.T) {
 		"NAME PATH PHASES ARTIFACTS RELEASE",
 		"greeting libs/greeting check(1) test(1) - no",
 		"hello-api services/hello-api build(2) check(1) test(1) cli image no (on branch main, tag)",
-		"hello-web services/hello-web build(1) test(2) - no (on branch main)",
+		"hello-web services/hello-web build(1) test(2) site no (on branch main)",
 		"",
 		"Steps (in run order; equal priority runs in parallel)",
 		"greeting check syntax priority 0 script: sh -n greeting.sh",

@@ -81,14 +81,16 @@ func signingKey(data string) (string, error) {
 
 // artifacts makes the publishing service of the in-process workers:
 // every image goes to the registry at host, tracking images under
-// host/tracking, signed with the data directory's key.
+// host/tracking, signed with the data directory's key; docs go to the
+// data directory's docs/<bucket>.
 func (p *platform) artifacts(host string, steps ports.StepExecutor, secrets *resolving.Registry) (*publishing.Service, error) {
 	key, err := signingKey(p.data)
 	if err != nil {
 		return nil, fmt.Errorf("making the signing key: %w", err)
 	}
 	p.registry = host
-	return publishflags.Service(publishflags.Options{Tracking: host + "/tracking", Override: host, SigningKey: key}, steps, secrets)
+	return publishflags.Service(publishflags.Options{Tracking: host + "/tracking", Override: host, SigningKey: key,
+		DocsDir: filepath.Join(p.data, "docs")}, steps, secrets)
 }
 
 // runArtifacts reads the outcome of every artifact a finished run built.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/registry"
 
+	"github.com/catalyst-forge/forge/adapters/onprem/fsblob"
 	"github.com/catalyst-forge/forge/adapters/onprem/ociregistry"
 	"github.com/catalyst-forge/forge/application/publishing"
 	"github.com/catalyst-forge/forge/domain/artifact"
@@ -42,7 +43,7 @@ func TestArtifactsEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if out.Run.Status != pipeline.StatusSuccess || len(out.Artifacts) != 2 {
+	if out.Run.Status != pipeline.StatusSuccess || len(out.Artifacts) != 3 {
 		t.Fatalf("run %s (%s) with %d artifacts", out.Run.Status, out.Run.Reason, len(out.Artifacts))
 	}
 	cli, image := out.Artifacts[0], out.Artifacts[1]
@@ -60,8 +61,23 @@ func TestArtifactsEndToEnd(t *testing.T) {
 	if d, err := reg.Resolve(ctx, host+"/examples/image:latest"); err != nil || string(d.Digest) != image.Producer["digest"] {
 		t.Errorf("examples/image:latest = %v, %v", d.Digest, err)
 	}
+	// The site went to the docs bucket, which is a directory on one machine.
+	docs, err := fsblob.New(filepath.Join(data, "docs", "example-docs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer docs.Close()
+	if rc, _, err := docs.Get(ctx, "hello-web/site/index.html", 0); err != nil {
+		t.Errorf("the site is not in the docs bucket: %v", err)
+	} else {
+		page, _ := io.ReadAll(rc)
+		rc.Close()
+		if !strings.Contains(string(page), "<title>hello</title>") {
+			t.Errorf("index.html = %q", page)
+		}
+	}
 	for _, a := range out.Artifacts {
-		if a.Tracking == nil || a.Tracking.URI != host+"/tracking/local/monorepo/hello-api/"+a.Name+":sha-"+commit {
+		if a.Tracking == nil || a.Tracking.URI != host+"/tracking/local/monorepo/"+a.Project+"/"+a.Name+":sha-"+commit {
 			t.Fatalf("%s tracking = %+v", a.Name, a.Tracking)
 		}
 		raw, _, err := reg.Manifest(ctx, a.Tracking.URI)

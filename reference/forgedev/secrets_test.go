@@ -81,7 +81,7 @@ func TestStepSecretsEndToEnd(t *testing.T) {
 	if !strings.HasPrefix(log, "token=*** password=***") {
 		t.Errorf("the step's log shows %q, want both values masked", log)
 	}
-	if len(out.Artifacts) != 2 || out.Artifacts[1].Publishers["registry"].Status != "published" {
+	if len(out.Artifacts) != 3 || out.Artifacts[1].Publishers["registry"].Status != "published" {
 		t.Errorf("the run pushed no image to scan: %+v", out.Artifacts)
 	}
 	blobs, _ := os.ReadDir(filepath.Join(data, "registry", "blobs"))

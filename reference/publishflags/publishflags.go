@@ -9,10 +9,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/pflag"
 
+	"github.com/catalyst-forge/forge/adapters/aws/s3blob"
+	"github.com/catalyst-forge/forge/adapters/onprem/fsblob"
 	"github.com/catalyst-forge/forge/adapters/onprem/githubreleases"
 	"github.com/catalyst-forge/forge/adapters/onprem/ociregistry"
 	"github.com/catalyst-forge/forge/application/publishing"
@@ -42,6 +45,9 @@ type Options struct {
 	// GitHubAPI is the REST API github publishers use (github.com's by
 	// default; a GitHub Enterprise server's /api/v3).
 	GitHubAPI string
+	// DocsDir, when set, is where docs publishers write instead of their
+	// buckets, one directory per bucket (one machine).
+	DocsDir string
 }
 
 // Flags declares --tracking-registry, --signing-key, --docker-config and
@@ -89,6 +95,35 @@ func Service(o Options, steps ports.StepExecutor, secrets *resolving.Registry) (
 			opts.Credentials = map[string]ociregistry.Credential{host: {Username: user, Password: pass}}
 		}
 		return ociregistry.New(opts)
+	}
+	svc.Objects = func(ctx context.Context, p config.Publisher) (ports.ObjectStore, error) {
+		bucket, _ := p.Settings["bucket"].(string)
+		if o.DocsDir != "" {
+			dir := filepath.Join(o.DocsDir, filepath.Base(filepath.Clean("/"+bucket)))
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				return nil, err
+			}
+			return fsblob.New(dir)
+		}
+		cfg := s3blob.Config{Bucket: bucket}
+		cfg.Region, _ = p.Settings["region"].(string)
+		cfg.Endpoint, _ = p.Settings["endpoint"].(string)
+		cfg.PathStyle = cfg.Endpoint != ""
+		if p.Credentials != nil {
+			value, err := secrets.Resolve(ctx, *p.Credentials)
+			if err != nil {
+				return nil, fmt.Errorf("the publisher's credentials: %w", err)
+			}
+			var keys struct {
+				AccessKeyID     string `json:"access_key_id"`
+				SecretAccessKey string `json:"secret_access_key"`
+			}
+			if json.Unmarshal([]byte(value), &keys) != nil || keys.AccessKeyID == "" {
+				return nil, fault.New(fault.Validation, `the publisher's credentials are not {"access_key_id": ..., "secret_access_key": ...}`)
+			}
+			cfg.AccessKeyID, cfg.SecretAccessKey = keys.AccessKeyID, keys.SecretAccessKey
+		}
+		return s3blob.New(ctx, cfg)
 	}
 	svc.GitHub = func(ctx context.Context, creds *config.SecretRef) (ports.GitHubReleases, error) {
 		client := &githubreleases.Client{API: o.GitHubAPI}
