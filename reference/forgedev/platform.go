@@ -3,7 +3,9 @@ package forgedev
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -64,38 +66,52 @@ type platform struct {
 
 // open starts the parts; close stops them. On error everything opened so
 // far is closed.
-func open(ctx context.Context, data string, print *printer) (p *platform, err error) {
-	p = &platform{data: data, print: print}
+// data is the absolute path of a data directory this process has locked
+// (openDataDir). Every error is one line that says which part failed.
+func open(ctx context.Context, data string, print *printer) (*platform, error) {
+	// p is never returned on error, so the deferred close always has the
+	// parts opened so far (a named result would be nil by then).
+	p := &platform{data: data, print: print}
+	ok := false
 	defer func() {
-		if err != nil {
-			p.close()
+		if !ok {
+			_ = p.close()
 		}
 	}()
-	if p.store, err = gormstore.Open(ctx, "sqlite://"+filepath.Join(data, "forge.db")); err != nil {
-		return nil, err
+	db := filepath.Join(data, "forge.db")
+	var err error
+	if p.store, err = gormstore.Open(ctx, "sqlite://"+db); err != nil {
+		return nil, fmt.Errorf("cannot open the database %s: %s", db, oneLine(err))
 	}
 	if _, err = p.store.Migrate(ctx); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("cannot use the database %s (is it a forge database?): %s", db, oneLine(err))
 	}
 	if p.objects, err = fsblob.New(filepath.Join(data, "objects")); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("cannot open the object store under %s: %s", data, oneLine(err))
 	}
 	if p.cache, err = gitcache.New(filepath.Join(data, "cache")); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("cannot open the git cache under %s: %s", data, oneLine(err))
 	}
 	if p.nats, err = natsembed.Start(ctx, natsembed.Config{Dir: filepath.Join(data, "nats"), NoListener: true, Name: "forge-dev"}); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("cannot start the embedded queue under %s: %s", data, oneLine(err))
 	}
 	if p.nc, err = p.nats.Connect(); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("cannot connect to the embedded queue: %s", oneLine(err))
 	}
 	if p.queue, err = natsqueue.New(ctx, p.nc, natsqueue.WithObjectStore(p.objects), natsqueue.WithShutdownGrace(shutdownGrace),
 		natsqueue.WithAckWait(job.TypeDiscovery, ackWait), natsqueue.WithAckWait(job.TypeCI, ackWait), natsqueue.WithAckWait(job.TypeArtifact, ackWait)); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("cannot set up the job queue: %s", oneLine(err))
 	}
 	p.runs = &running.Service{Store: p.store, Objects: p.objects}
 	p.orch = &orchestrating.Orchestrator{Store: p.store, Jobs: p.queue, Status: print, Objects: p.objects}
+	ok = true
 	return p, nil
+}
+
+// oneLine is err's message on one line: the first line, trimmed.
+func oneLine(err error) string {
+	msg, _, _ := strings.Cut(strings.TrimSpace(err.Error()), "\n")
+	return strings.TrimSpace(msg)
 }
 
 // startWorkers consumes discovery, CI and artifact jobs in this process,
@@ -134,7 +150,12 @@ func (p *platform) startWorkers(remote func(string) (string, error), secrets *re
 	return nil
 }
 
+// close stops whatever open and startWorkers started; it is safe on a
+// platform that opened only in part, and on nil.
 func (p *platform) close() error {
+	if p == nil {
+		return nil
+	}
 	if p.stopWorkers != nil {
 		p.stopWorkers()
 		p.workers.Wait()

@@ -3,7 +3,9 @@ package forgedev
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -72,6 +74,12 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 		}
 		defer os.RemoveAll(data)
 	}
+	dd, err := openDataDir(data)
+	if err != nil {
+		return nil, err
+	}
+	defer dd.close()
+	data = dd.path // absolute from here on
 	p := &printer{w: o.Progress, started: map[string]time.Time{}}
 	src, err := resolve(ctx, dir, o.Ref, data)
 	if err != nil {
@@ -97,7 +105,7 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := pf.startWorkers(func(string) (string, error) { return "file://" + src.remote, nil }, secrets, o.Registry); err != nil {
+	if err := pf.startWorkers(func(string) (string, error) { return fileURL(src.remote) }, secrets, o.Registry); err != nil {
 		return nil, err
 	}
 
@@ -174,4 +182,14 @@ func tail(ctx context.Context, objects ports.ObjectStore, key string, n int) str
 		}
 	}
 	return strings.Join(lines, "\n")
+}
+
+// fileURL is the file:// URL of path, made absolute first: "file://" and
+// a relative path would read its first element as a host.
+func fileURL(path string) (string, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return "", fmt.Errorf("making %s absolute: %w", path, err)
+	}
+	return (&url.URL{Scheme: "file", Path: filepath.ToSlash(abs)}).String(), nil
 }

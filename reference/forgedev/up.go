@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -51,9 +50,6 @@ func Up(ctx context.Context, o UpOptions) error {
 	if o.Data == "" {
 		return fmt.Errorf("forge dev up needs a data directory")
 	}
-	if o.DevKey == "" {
-		o.DevKey = filepath.Join(o.Data, "dev-key.pem")
-	}
 	if o.Remote == "" {
 		o.Remote = working.DefaultRemote
 	}
@@ -61,8 +57,14 @@ func Up(ctx context.Context, o UpOptions) error {
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(o.Data, 0o755); err != nil {
+	dd, err := openDataDir(o.Data)
+	if err != nil {
 		return err
+	}
+	defer dd.close()
+	o.Data = dd.path // absolute from here on
+	if o.DevKey == "" {
+		o.DevKey = filepath.Join(o.Data, "dev-key.pem")
 	}
 	p := &printer{w: o.Progress, started: map[string]time.Time{}}
 	pf, err := open(ctx, o.Data, p)
