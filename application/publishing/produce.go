@@ -14,8 +14,10 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 
 	"github.com/catalyst-forge/forge/domain/config"
@@ -37,29 +39,38 @@ type produced struct {
 // cannot run or fails is an error saying so in the user's terms.
 func (s *Service) produce(ctx context.Context, req Request, staging string) (*produced, error) {
 	p := req.Artifact.Producer
+	var step ports.StepRequest
+	kind := producerName(p)
 	switch {
 	case p.Script != nil:
-		dir := filepath.Join(req.Dir, filepath.FromSlash(req.ProjectPath))
-		env := map[string]string{"FORGE_STAGING_DIR": staging, "FORGE_ARTIFACT": req.Name, "FORGE_ARTIFACT_TYPE": string(req.Artifact.Type)}
-		for k, v := range req.Env {
-			env[k] = v
-		}
-		res, err := s.Steps.Execute(ctx, ports.StepRequest{Action: string(config.ActionScript), Run: p.Script.Run, Shell: p.Script.Shell, Dir: dir, Env: env, Output: req.Log})
-		if err != nil {
-			return nil, fmt.Errorf("its script producer could not run: %v", err)
-		}
-		switch {
-		case res.Cancelled:
-			return nil, context.Cause(ctx)
-		case res.TimedOut:
-			return nil, errors.New("its script producer timed out")
-		case !res.Succeeded():
-			return nil, fmt.Errorf("its script producer exited with code %d", res.ExitCode)
-		}
+		step = ports.StepRequest{Action: string(config.ActionScript), Run: p.Script.Run, Shell: p.Script.Shell}
 	case p.Earthly != nil:
-		return nil, errors.New("the earthly producer cannot build artifacts on this worker yet; use a script producer")
+		run, err := earthlyArtifacts(p.Earthly)
+		if err != nil {
+			return nil, err
+		}
+		step = ports.StepRequest{Action: string(config.ActionScript), Run: run}
 	default:
 		return nil, errors.New("it has no producer")
+	}
+	step.Dir = filepath.Join(req.Dir, filepath.FromSlash(req.ProjectPath))
+	step.Env = map[string]string{"FORGE_STAGING_DIR": staging, "FORGE_ARTIFACT": req.Name, "FORGE_ARTIFACT_TYPE": string(req.Artifact.Type)}
+	maps.Copy(step.Env, req.Env)
+	step.Output = req.Log
+	res, err := s.Steps.Execute(ctx, step)
+	if err != nil {
+		return nil, fmt.Errorf("its %s producer could not run: %v", kind, err)
+	}
+	switch {
+	case res.Cancelled:
+		return nil, context.Cause(ctx)
+	case res.TimedOut:
+		return nil, fmt.Errorf("its %s producer timed out", kind)
+	case !res.Succeeded():
+		return nil, fmt.Errorf("its %s producer exited with code %d", kind, res.ExitCode)
+	}
+	if p.Script == nil {
+		return collect(req.Artifact.Type, staging, "")
 	}
 	if out := p.Script.Output; out != "" {
 		path := filepath.Join(req.Dir, filepath.FromSlash(req.ProjectPath), filepath.FromSlash(out))
@@ -244,3 +255,26 @@ func archiveFacts(path string) (string, int, error) {
 	}
 	return format, n, nil
 }
+
+// earthlyTarget is an Earthly target reference: +name, or a directory or
+// remote reference followed by +name.
+var earthlyTarget = regexp.MustCompile(`^[A-Za-z0-9_./:@-]*\+[A-Za-z0-9_-]+$`)
+
+// earthlyArtifacts is the command that runs an earthly producer: the
+// target's saved artifacts (all of them, by the /* wildcard) are copied
+// into the staging directory, where the same rules as for a script
+// producer read them (an OCI layout for a container, since Earthly's
+// SAVE IMAGE needs a Docker daemon; one file for a binary or an archive).
+func earthlyArtifacts(e *config.EarthlyProducer) (string, error) {
+	if !earthlyTarget.MatchString(e.Target) {
+		return "", fmt.Errorf("earthly target %q is not a target reference (+name, or path+name)", e.Target)
+	}
+	cmd := []string{"exec", "earthly", "--ci", "--artifact", shellQuote(e.Target + "/*"), `"$FORGE_STAGING_DIR/"`}
+	for _, a := range e.Args {
+		cmd = append(cmd, shellQuote(a))
+	}
+	return strings.Join(cmd, " "), nil
+}
+
+// shellQuote quotes s for sh.
+func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }

@@ -344,3 +344,31 @@ func TestSigner(t *testing.T) {
 		t.Errorf("SignatureTag = %s", got)
 	}
 }
+
+// commands records the scripts a producer ran.
+type commands struct{ runs []string }
+
+func (c *commands) Execute(_ context.Context, req ports.StepRequest) (ports.StepResult, error) {
+	c.runs = append(c.runs, req.Run)
+	_ = os.WriteFile(filepath.Join(req.Env["FORGE_STAGING_DIR"], "app"), []byte("binary"), 0o755)
+	return ports.StepResult{}, nil
+}
+
+func TestEarthlyProducer(t *testing.T) {
+	f := newFixture(t, producers{})
+	rec := &commands{}
+	f.svc.Steps = rec
+	out, err := f.svc.Build(context.Background(), request("cli", config.Artifact{Type: config.ArtifactBinary,
+		Producer: config.Producer{Earthly: &config.EarthlyProducer{Target: "./cmd+build", Args: []string{"--VERSION=it's 1"}}}}))
+	if err != nil || out.Failure() != "" || out.Producer["executable"] != "app" {
+		t.Fatalf("%+v %v", out, err)
+	}
+	if want := `exec earthly --ci --artifact './cmd+build/*' "$FORGE_STAGING_DIR/" '--VERSION=it'\''s 1'`; len(rec.runs) != 1 || rec.runs[0] != want {
+		t.Errorf("ran %q, want %q", rec.runs, want)
+	}
+	out, _ = f.svc.Build(context.Background(), request("cli", config.Artifact{Type: config.ArtifactBinary,
+		Producer: config.Producer{Earthly: &config.EarthlyProducer{Target: "build; rm -rf /"}}}))
+	if !strings.Contains(out.Error, `earthly target "build; rm -rf /" is not a target reference`) || len(rec.runs) != 1 {
+		t.Errorf("a bad target: %q after %d runs", out.Error, len(rec.runs))
+	}
+}

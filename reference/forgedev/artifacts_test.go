@@ -157,3 +157,37 @@ func TestFailingPublisherFailsItsArtifact(t *testing.T) {
 		t.Errorf("run %s: %q, want it to start %q", out.Run.Status, out.Run.Reason, want)
 	}
 }
+
+// TestEarthlyProducerThroughAStandIn builds the example's binary with an
+// earthly producer, run by a stand-in earthly executable on PATH (NOT
+// Earthly: BuildKit cannot run here) that checks the command line the
+// real CLI takes (earthly --ci --artifact +target/* DEST [build args])
+// and copies what the target would save into DEST.
+func TestEarthlyProducerThroughAStandIn(t *testing.T) {
+	bin := t.TempDir()
+	standIn := `#!/bin/sh
+set -eu
+[ "$1" = --ci ] && [ "$2" = --artifact ] || { echo "stand-in earthly: unexpected flags: $*" >&2; exit 64; }
+case "$3" in +cli/\*) ;; *) echo "stand-in earthly: unexpected artifact $3" >&2; exit 64;; esac
+dest=$4; shift 4
+[ "$*" = "--VERSION=1.2" ] || { echo "stand-in earthly: unexpected build args: $*" >&2; exit 64; }
+cat ../../libs/greeting/greeting.sh server.sh > "$dest/hello-api"
+echo "stand-in earthly: saved +cli/hello-api to $dest"
+`
+	if err := os.WriteFile(filepath.Join(bin, "earthly"), []byte(standIn), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+	dir := example(t)
+	edit(t, filepath.Join(dir, "services/hello-api/.forge/project.cue"), `producer: script: run: """
+			cat ../../libs/greeting/greeting.sh server.sh > "$FORGE_STAGING_DIR/hello-api"
+			chmod +x "$FORGE_STAGING_DIR/hello-api"
+			"""`, `producer: earthly: {target: "+cli", args: ["--VERSION=1.2"]}`)
+	out, err := Run(context.Background(), Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Run.Status != pipeline.StatusSuccess || out.Artifacts[0].Name != "cli" || out.Artifacts[0].Producer["executable"] != "hello-api" {
+		t.Fatalf("run %s (%s): %+v", out.Run.Status, out.Run.Reason, out.Artifacts)
+	}
+}
