@@ -39,7 +39,9 @@ func newLogUploader(store ports.ObjectStore, key string, every time.Duration) *l
 			case <-l.stop:
 				return
 			case <-tick.C:
-				l.flush(context.Background())
+				// A failed upload is retried at the next tick and by
+				// Close, which reports it.
+				_ = l.flush(context.Background())
 			}
 		}
 	}()
@@ -63,11 +65,13 @@ func (l *logUploader) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-func (l *logUploader) flush(ctx context.Context) {
+// flush uploads the log when it changed since the last upload. A failed
+// upload leaves it marked changed, so the next flush tries again.
+func (l *logUploader) flush(ctx context.Context) error {
 	l.mu.Lock()
 	if !l.dirty {
 		l.mu.Unlock()
-		return
+		return nil
 	}
 	data := bytes.Clone(l.buf.Bytes())
 	l.dirty = false
@@ -76,15 +80,39 @@ func (l *logUploader) flush(ctx context.Context) {
 		l.mu.Lock()
 		l.dirty = true // try again at the next flush
 		l.mu.Unlock()
+		return err
 	}
+	return nil
 }
 
-// Close stops the periodic uploads and uploads the final log.
-func (l *logUploader) Close(ctx context.Context) {
+// finalAttempts and finalRetry bound how hard Close tries to store the
+// final log before it gives up.
+const (
+	finalAttempts = 3
+	finalRetry    = 200 * time.Millisecond
+)
+
+// Close stops the periodic uploads and uploads the final log. It returns
+// the error of the last attempt when the final log could not be stored:
+// the step's log is then incomplete, which the step's record must show.
+func (l *logUploader) Close(ctx context.Context) error {
 	close(l.stop)
 	<-l.stopped
 	l.mu.Lock()
 	l.dirty = true // the final log is always stored, even when empty
 	l.mu.Unlock()
-	l.flush(ctx)
+	var err error
+	for i := range finalAttempts {
+		if err = l.flush(ctx); err == nil {
+			return nil
+		}
+		if i < finalAttempts-1 {
+			select {
+			case <-ctx.Done():
+				return err
+			case <-time.After(finalRetry):
+			}
+		}
+	}
+	return err
 }

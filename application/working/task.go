@@ -58,7 +58,7 @@ func (w *Worker) task(ctx context.Context, d *ports.Delivery) ([]byte, error) {
 		steps = append(steps, s.Step)
 	}
 	dir := filepath.Join(ws.Dir, filepath.FromSlash(tj.Path))
-	failed := ""
+	failed, failure := "", ""
 	for _, batch := range discovery.Batches(discovery.OrderSteps(steps)) {
 		if failed != "" || tctx.Err() != nil {
 			if ctx.Err() != nil {
@@ -69,7 +69,7 @@ func (w *Worker) task(ctx context.Context, d *ports.Delivery) ([]byte, error) {
 			}
 			continue
 		}
-		failed = w.batch(tctx, ctx, tj, dir, batch, ids)
+		failed, failure = w.batch(tctx, ctx, tj, dir, batch, ids)
 	}
 	if ctx.Err() != nil {
 		// The job was taken from this worker (it is shutting down, or its
@@ -82,7 +82,7 @@ func (w *Worker) task(ctx context.Context, d *ports.Delivery) ([]byte, error) {
 	switch {
 	case failed != "":
 		result = orchestrating.TaskResult{Status: pipeline.StatusFailed, FailedStep: failed}
-		reason = "step " + failed + " failed"
+		reason = failure
 	case tctx.Err() != nil:
 		result = orchestrating.TaskResult{Status: pipeline.StatusFailed}
 		reason = "stopped: " + context.Cause(tctx).Error()
@@ -114,12 +114,12 @@ func (w *Worker) watch(ctx context.Context, stop context.CancelCauseFunc, runID 
 	}
 }
 
-// batch runs steps at once and returns the name of the first that failed.
-func (w *Worker) batch(ctx, jobCtx context.Context, tj orchestrating.TaskJob, dir string, steps []config.Step, ids map[string]string) string {
+// batch runs steps at once and returns the name of the first that failed
+// and why, as the task's reason ("step build failed with exit code 2").
+func (w *Worker) batch(ctx, jobCtx context.Context, tj orchestrating.TaskJob, dir string, steps []config.Step, ids map[string]string) (failed, reason string) {
 	bctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var mu sync.Mutex
-	failed := ""
 	var wg sync.WaitGroup
 	for _, st := range steps {
 		wg.Add(1)
@@ -127,10 +127,10 @@ func (w *Worker) batch(ctx, jobCtx context.Context, tj orchestrating.TaskJob, di
 			defer wg.Done()
 			// A step stopped because the task was (its run ended) did
 			// not fail on its own: the task reports being stopped.
-			if !w.step(bctx, jobCtx, tj, dir, st, ids[st.Name]) && ctx.Err() == nil {
+			if ok, why := w.step(bctx, jobCtx, tj, dir, st, ids[st.Name]); !ok && ctx.Err() == nil {
 				mu.Lock()
 				if failed == "" {
-					failed = st.Name
+					failed, reason = st.Name, "step "+st.Name+" "+why
 					cancel() // fail-fast: stop the siblings
 				}
 				mu.Unlock()
@@ -138,18 +138,28 @@ func (w *Worker) batch(ctx, jobCtx context.Context, tj orchestrating.TaskJob, di
 		}()
 	}
 	wg.Wait()
-	return failed
+	return failed, reason
 }
 
 // step runs one step with its log streamed to the object store, and
-// reports it; it returns whether the step succeeded. When the job itself
-// is taken away (jobCtx ends), the step's outcome is not reported: the job
-// runs again elsewhere.
-func (w *Worker) step(ctx, jobCtx context.Context, tj orchestrating.TaskJob, dir string, st config.Step, id string) bool {
+// reports it; it returns whether the step succeeded and, when it did
+// not, why in the user's terms ("failed with exit code 2"). When the job
+// itself is taken away (jobCtx ends), the step's outcome is not reported:
+// the job runs again elsewhere.
+//
+// A step whose log could not be stored, or whose status could not be
+// recorded, has failed: its record would otherwise say less than what
+// happened (a cut log on a successful step, a step that ran while its
+// record stays pending).
+func (w *Worker) step(ctx, jobCtx context.Context, tj orchestrating.TaskJob, dir string, st config.Step, id string) (bool, string) {
 	report := context.WithoutCancel(ctx)
 	key := LogKey(tj.RunID, tj.Phase, tj.Project, st.Name)
+	// Conflict means the step has ended already (a job seen twice, or
+	// the run ended): it runs, and the watch stops it if the run has.
+	if err := w.Reporter.ReportStep(report, id, pipeline.StatusRunning, nil, key); err != nil && !fault.Is(err, fault.Conflict) {
+		return false, "did not start: its status could not be recorded"
+	}
 	log := newLogUploader(w.Objects, key, orDefault(w.LogFlush, DefaultLogFlush))
-	_ = w.Reporter.ReportStep(report, id, pipeline.StatusRunning, nil, key)
 
 	req := ports.StepRequest{
 		Action: string(st.Action), Target: st.Target, Args: st.Args, Run: st.Run, Shell: st.Shell, Dir: dir,
@@ -166,6 +176,7 @@ func (w *Worker) step(ctx, jobCtx context.Context, tj orchestrating.TaskJob, dir
 	}
 	code := -1
 	ok := false
+	why := "could not run"
 	secrets, err := w.secrets(ctx, st)
 	if err == nil {
 		req.Secrets = secrets
@@ -175,24 +186,35 @@ func (w *Worker) step(ctx, jobCtx context.Context, tj orchestrating.TaskJob, dir
 		ok = err == nil && res.Succeeded()
 		switch {
 		case res.TimedOut:
+			why = fmt.Sprintf("timed out after %s", req.Timeout)
 			fmt.Fprintf(log, "\n[forge] step %s timed out after %s\n", st.Name, req.Timeout)
 		case res.Cancelled:
+			why = "was stopped"
 			fmt.Fprintf(log, "\n[forge] step %s stopped: %v\n", st.Name, context.Cause(ctx))
+		case err == nil && !ok:
+			why = fmt.Sprintf("failed with exit code %d", code)
 		}
 	}
 	if err != nil {
 		fmt.Fprintf(log, "\n[forge] step %s could not run: %v\n", st.Name, err)
 	}
-	log.Close(report)
+	if lerr := log.Close(report); lerr != nil && ok {
+		ok, why = false, "ran, but its log could not be stored"
+	}
 	if jobCtx.Err() != nil {
-		return false
+		return false, why
 	}
 	status := pipeline.StatusSuccess
 	if !ok {
 		status = pipeline.StatusFailed
 	}
-	_ = w.Reporter.ReportStep(report, id, status, &code, key)
-	return ok
+	if err := w.Reporter.ReportStep(report, id, status, &code, key); err != nil && !fault.Is(err, fault.Conflict) {
+		if ok {
+			why = "ran, but its status could not be recorded"
+		}
+		return false, why
+	}
+	return ok, why
 }
 
 // secrets resolves a step's secret references to environment variables.

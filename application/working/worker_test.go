@@ -82,12 +82,17 @@ func (s *steps) Execute(ctx context.Context, req ports.StepRequest) (ports.StepR
 type objects struct {
 	mu   sync.Mutex
 	data map[string][]byte
+	// broken makes every Put fail.
+	broken bool
 }
 
 func (o *objects) Put(_ context.Context, key string, r io.Reader, _ ports.PutOptions) (ports.ObjectInfo, error) {
 	b, _ := io.ReadAll(r)
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	if o.broken {
+		return ports.ObjectInfo{}, fault.New(fault.Unavailable, "object store: disk full")
+	}
 	o.data[key] = b
 	return ports.ObjectInfo{Key: key, Size: int64(len(b))}, nil
 }
@@ -123,6 +128,8 @@ type reporter struct {
 	run     pipeline.Status
 	codes   map[string]int
 	logKeys map[string]string
+	// refuse, when set, makes ReportStep fail with its error.
+	refuse func(id string, st pipeline.Status) error
 }
 
 func (r *reporter) ReportTask(_ context.Context, id string, st pipeline.Status, reason string) error {
@@ -135,6 +142,12 @@ func (r *reporter) ReportTask(_ context.Context, id string, st pipeline.Status, 
 func (r *reporter) ReportStep(_ context.Context, id string, st pipeline.Status, code *int, key string) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.refuse != nil {
+		if err := r.refuse(id, st); err != nil {
+			r.events = append(r.events, "refused step "+id+" "+string(st))
+			return err
+		}
+	}
 	r.events = append(r.events, "step "+id+" "+string(st))
 	if code != nil {
 		r.codes[id] = *code
@@ -242,7 +255,7 @@ func TestFailedStepStopsSiblingsAndSkipsLaterBatches(t *testing.T) {
 	if e.reports.codes["id-a-fails"] != 3 || e.reports.codes["id-b-blocks"] != -1 || !e.reports.has("step id-later skipped") {
 		t.Errorf("codes %v, events %v", e.reports.codes, e.reports.events)
 	}
-	if !e.reports.has("task failed step a-fails failed") {
+	if !e.reports.has("task failed step a-fails failed with exit code 3") {
 		t.Errorf("events %v", e.reports.events)
 	}
 	if got := e.objs.text(working.LogKey("run1", "test", "api", "a-fails")); got != "boom\n" {
@@ -374,5 +387,65 @@ func TestTaskTakenAwayReportsNothingFinal(t *testing.T) {
 		if e.reports.has(ev) {
 			t.Errorf("reported %q for a job that runs again: %v", ev, e.reports.events)
 		}
+	}
+}
+
+// TestStepWhoseLogCannotBeStoredFails runs a step that succeeds while the
+// object store refuses every write: its log is lost, so the step is
+// recorded failed and the task fails saying why, instead of a success
+// with no log.
+func TestStepWhoseLogCannotBeStoredFails(t *testing.T) {
+	e := newEnv(nil)
+	e.objs.broken = true
+	b, err := e.w.Handle(context.Background(), taskJob(script("build", "build", 0)))
+	res := result(t, b, err)
+	if res.Status != pipeline.StatusFailed || res.FailedStep != "build" {
+		t.Fatalf("result = %+v", res)
+	}
+	for _, ev := range []string{"step id-build failed", "task failed step build ran, but its log could not be stored"} {
+		if !e.reports.has(ev) {
+			t.Errorf("no report %q in %v", ev, e.reports.events)
+		}
+	}
+	if e.reports.has("step id-build success") {
+		t.Errorf("the step was recorded successful: %v", e.reports.events)
+	}
+}
+
+// TestStatusReportsThatFailAreNotDiscarded refuses a step's status
+// reports (as the API refuses a bad one): a step whose start cannot be
+// recorded does not run, one whose end cannot be recorded counts as
+// failed, and either way the task fails with the reason.
+func TestStatusReportsThatFailAreNotDiscarded(t *testing.T) {
+	refused := fault.New(fault.Validation, "logs_s3_key is not a valid object key")
+	for _, c := range []struct {
+		name   string
+		refuse pipeline.Status
+		ran    bool
+		reason string
+	}{
+		{"running", pipeline.StatusRunning, false, "task failed step build did not start: its status could not be recorded"},
+		{"success", pipeline.StatusSuccess, true, "task failed step build ran, but its status could not be recorded"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			e := newEnv(nil)
+			e.reports.refuse = func(_ string, st pipeline.Status) error {
+				if st == c.refuse {
+					return refused
+				}
+				return nil
+			}
+			b, err := e.w.Handle(context.Background(), taskJob(script("build", "build", 0), script("later", "later", -1)))
+			res := result(t, b, err)
+			if res.Status != pipeline.StatusFailed || res.FailedStep != "build" {
+				t.Fatalf("result = %+v (events %v)", res, e.reports.events)
+			}
+			if ran := len(e.exec.reqs) > 0; ran != c.ran {
+				t.Errorf("the step ran = %v, want %v", ran, c.ran)
+			}
+			if !e.reports.has(c.reason) || !e.reports.has("step id-later skipped") {
+				t.Errorf("events %v", e.reports.events)
+			}
+		})
 	}
 }
