@@ -276,8 +276,12 @@ func TestInterruptedDevRunIsCancelled(t *testing.T) {
 // starts.
 func TestAFailureStopsRunningSiblings(t *testing.T) {
 	dir := example(t)
-	edit(t, filepath.Join(dir, "libs/greeting/.forge/project.cue"), `run:    "sh -n greeting.sh"`, `run:    "sleep 47.3"`)
-	edit(t, filepath.Join(dir, "services/hello-web/.forge/project.cue"), `run:    "sh build.sh"`, `run:    "sleep 1; echo no site; exit 3"`)
+	// The failing step waits until its sibling runs, however loaded the
+	// machine is, so that there is a running sibling to stop.
+	started := filepath.Join(t.TempDir(), "sibling-started")
+	edit(t, filepath.Join(dir, "libs/greeting/.forge/project.cue"), `run:    "sh -n greeting.sh"`, `run:    "touch `+started+`; sleep 47.3"`)
+	edit(t, filepath.Join(dir, "services/hello-web/.forge/project.cue"), `run:    "sh build.sh"`,
+		`run:    "while [ ! -e `+started+` ]; do sleep 0.05; done; sleep 0.2; echo no site; exit 3"`)
 	start := time.Now()
 	out, err := Run(context.Background(), Options{Dir: dir})
 	if err != nil {
