@@ -140,6 +140,8 @@ func (s *Service) publish(ctx context.Context, req Request, name string, p *prod
 		fields, present, err = s.github(ctx, req, repoCfg, req.Artifact.Publishers[name], p)
 	case "docs":
 		fields, present, err = s.docs(ctx, req, repoCfg, req.Artifact.Publishers[name], p)
+	case "cue":
+		fields, present, err = s.cue(ctx, req, repoCfg, req.Artifact.Publishers[name], p)
 	default:
 		err = fmt.Errorf("publishers of type %s are not available on this worker yet", repoCfg.Type)
 	}
