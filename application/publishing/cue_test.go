@@ -26,7 +26,10 @@ func moduleArchive(t *testing.T, schema string) []byte {
 
 func TestCUEPublisher(t *testing.T) {
 	write := func(b []byte) func(string) int {
-		return func(staging string) int { _ = os.WriteFile(filepath.Join(staging, "module.tar.gz"), b, 0o644); return 0 }
+		return func(staging string) int {
+			_ = os.WriteFile(filepath.Join(staging, "module.tar.gz"), b, 0o644)
+			return 0
+		}
 	}
 	f := newFixture(t, producers{
 		"module":  write(moduleArchive(t, "int")),
