@@ -123,7 +123,15 @@ func (p *platform) startWorkers(remote func(string) (string, error), secrets *re
 	if err != nil {
 		return err
 	}
-	steps := stepexec.New()
+	// Steps die with this process (the parent-death signal); what a
+	// killed earlier process left of its steps is swept now, before a
+	// resumed run starts them again.
+	steps := stepexec.New(stepexec.WithStateDir(filepath.Join(p.data, "steps")))
+	if n, err := steps.Sweep(); err != nil {
+		return fmt.Errorf("stopping steps a previous run left behind: %s", oneLine(err))
+	} else if n > 0 {
+		p.print.printf("stopped %d process(es) of steps a previous run left running", n)
+	}
 	artifacts, err := p.artifacts(host, steps, secrets)
 	if err != nil {
 		return err

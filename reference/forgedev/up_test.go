@@ -1,9 +1,11 @@
 package forgedev
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -229,5 +231,78 @@ func TestDevUpResumesRunsAfterARestart(t *testing.T) {
 	}
 	if !strings.Contains(u.progress.String(), "resuming 1 run(s) left in progress") {
 		t.Errorf("progress of the second start:\n%s", u.progress.String())
+	}
+}
+
+// TestKilledDevUpLeavesNoStepBehind kills 'forge dev up' (SIGKILL, in a
+// child process) while a step that started processes of its own runs
+// silently. The next start on the same data directory takes the lock the
+// kernel released, stops what the killed process left of the step before
+// the resumed run starts it again, and finishes the run.
+func TestKilledDevUpLeavesNoStepBehind(t *testing.T) {
+	root, data := t.TempDir(), t.TempDir()
+	flag := filepath.Join(root, "attempted")
+	commit := upRepository(t, root, "if [ -e "+flag+" ]; then exit 0; fi; touch "+flag+"; sleep 58.31 & sleep 57.23; wait")
+	remote := "file://" + root + "/{repository}"
+	child := exec.Command(os.Args[0], "-test.run=^$")
+	child.Env = append(os.Environ(), childUpDataEnv+"="+data, childUpRemoteEnv+"="+remote)
+	out, err := child.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var childLog bytes.Buffer
+	child.Stderr = &childLog
+	if err := child.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = child.Process.Kill(); _ = child.Wait() })
+	addr := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			if a, ok := strings.CutPrefix(sc.Text(), "addr "); ok {
+				addr <- a
+			}
+		}
+	}()
+	u := &devUp{}
+	select {
+	case u.addr = <-addr:
+	case <-time.After(60 * time.Second):
+		t.Fatal("the child 'forge dev up' did not start")
+	}
+	key := filepath.Join(data, "dev-key.pem")
+	ctx := context.Background()
+	op := u.client(t, key, identity.RoleOperator)
+	if _, _, err := op.RegisterRepository(ctx, httptransport.RegisterRepositoryRequest{Repository: "acme/mono"}); err != nil {
+		t.Fatal(err)
+	}
+	run, _, err := u.client(t, key, identity.RoleServiceAccount).CreateRun(ctx, httptransport.CreateRunRequest{Repository: "acme/mono", Branch: "main", CommitSHA: commit})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitRun(t, op, run.ID, 30*time.Second, "the silent step runs", stepStatus("check/greeting/syntax", pipeline.StatusRunning))
+	deadline := time.Now().Add(10 * time.Second)
+	for len(processesRunning(t, "sleep 58.31")) == 0 || len(processesRunning(t, "sleep 57.23")) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the step's processes are not to be seen")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err := child.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_ = child.Wait()
+
+	u = startUp(t, UpOptions{Data: data, DevKey: key, Remote: remote})
+	noProcess(t, "sleep 58.31")
+	noProcess(t, "sleep 57.23")
+	op = u.client(t, key, identity.RoleOperator)
+	final := waitRun(t, op, run.ID, 60*time.Second, "the resumed run ends", func(r *pipeline.Run) bool { return r.Status.Terminal() })
+	if final.Status != pipeline.StatusSuccess {
+		t.Fatalf("resumed run = %s (%q)\n%s", final.Status, final.Reason, u.progress.String())
+	}
+	if !strings.Contains(u.progress.String(), "stopped 2 process(es) of steps a previous run left running") {
+		t.Errorf("progress of the second start:\n%s\nfirst start:\n%s", u.progress.String(), childLog.String())
 	}
 }

@@ -30,6 +30,15 @@
 //     can neither outlive it on the worker nor keep its output open.
 //     Processes that leave the group (setsid, daemons) escape this; the
 //     executor stops waiting for their output shortly after the step ends.
+//   - Lifetime. Steps die with their worker: the step's first process
+//     gets the parent-death signal (SIGKILL, Linux), started from one
+//     goroutine locked to its OS thread for the life of the process,
+//     because the kernel sends that signal when the forking thread ends.
+//     What the first process started survives it, so with WithStateDir the
+//     executor records each running step's group and a token put in its
+//     environment (FORGE_STEP_TOKEN), and Sweep, called when the next
+//     worker starts, kills the processes a dead worker's steps left. See
+//     lifetime.go.
 //
 // Earthly itself needs BuildKit, which the development machines cannot
 // run, so the package's tests drive the earthly action against a stand-in

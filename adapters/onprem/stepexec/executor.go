@@ -32,9 +32,10 @@ const fallbackPATH = "/usr/local/bin:/usr/bin:/bin"
 // earthly steps through the earthly CLI. It holds only configuration, so
 // one Executor serves any number of concurrent steps.
 type Executor struct {
-	earthly string
-	env     map[string]string
-	grace   time.Duration
+	earthly  string
+	env      map[string]string
+	grace    time.Duration
+	stateDir string
 }
 
 var _ ports.StepExecutor = (*Executor)(nil)
@@ -64,6 +65,15 @@ func WithEnv(env map[string]string) Option {
 // DefaultGracePeriod; a negative value means zero.
 func WithGracePeriod(d time.Duration) Option {
 	return func(e *Executor) { e.grace = max(d, 0) }
+}
+
+// WithStateDir has the executor record each running step's process group
+// under dir, so that Sweep, in the next worker process, can kill what a
+// worker that died left running (see Sweep). dir must belong to one worker
+// process at a time; it is created when missing. Steps then also carry
+// FORGE_STEP_TOKEN in their environment.
+func WithStateDir(dir string) Option {
+	return func(e *Executor) { e.stateDir = dir }
 }
 
 // New returns an Executor with the defaults (DefaultEarthly, DefaultEnv,
@@ -109,15 +119,24 @@ func (e *Executor) Execute(ctx context.Context, req ports.StepRequest) (ports.St
 	if ctx.Err() != nil {
 		return ports.StepResult{ExitCode: -1, Cancelled: true}, nil
 	}
+	token := ""
+	if e.stateDir != "" {
+		if token, err = newToken(); err != nil {
+			return ports.StepResult{}, fault.Wrap(fault.Internal, err, "step executor: making the step's token")
+		}
+		env[tokenEnv] = token
+	}
 	return run(ctx, process{
-		path:    path,
-		argv:    argv,
-		dir:     req.Dir,
-		env:     envList(env),
-		secrets: secretValues(req.Secrets),
-		output:  req.Output,
-		timeout: req.Timeout,
-		grace:   e.grace,
+		stateDir: e.stateDir,
+		token:    token,
+		path:     path,
+		argv:     argv,
+		dir:      req.Dir,
+		env:      envList(env),
+		secrets:  secretValues(req.Secrets),
+		output:   req.Output,
+		timeout:  req.Timeout,
+		grace:    e.grace,
 	})
 }
 

@@ -26,6 +26,11 @@ type process struct {
 	output  io.Writer
 	timeout time.Duration // zero: none
 	grace   time.Duration // between SIGTERM and SIGKILL
+	// stateDir, when set, is where the step's process group is recorded
+	// while it runs, with token (also in env) marking its processes for
+	// Sweep.
+	stateDir string
+	token    string
 }
 
 // run starts p in a process group of its own, copies its combined output
@@ -44,10 +49,10 @@ func run(ctx context.Context, p process) (ports.StepResult, error) {
 		Env:         p.env,
 		Stdout:      pw,
 		Stderr:      pw,
-		SysProcAttr: &syscall.SysProcAttr{Setpgid: true},
+		SysProcAttr: sysProcAttr(),
 	}
 	start := time.Now()
-	err = cmd.Start()
+	err = spawn(cmd)
 	_ = pw.Close() // the child holds its own copy
 	if err != nil {
 		_ = pr.Close()
@@ -55,6 +60,19 @@ func run(ctx context.Context, p process) (ports.StepResult, error) {
 			"step executor: cannot start %q (%s)", p.argv[0], p.path)
 	}
 	pgid := cmd.Process.Pid
+	var rec *record
+	if p.stateDir != "" {
+		if rec, err = recordGroup(p.stateDir, pgid, p.token); err != nil {
+			// Unrecorded, the step could outlive a dying worker unseen.
+			_ = syscall.Kill(-pgid, syscall.SIGKILL)
+			_ = pw.Close()
+			_, _ = io.Copy(io.Discard, pr)
+			_ = pr.Close()
+			_ = cmd.Wait()
+			return ports.StepResult{}, err
+		}
+		defer rec.remove() // runs once the group has been stopped below
+	}
 
 	sink := &stickyWriter{w: p.output}
 	masker := newMaskingWriter(sink, p.secrets)
