@@ -161,7 +161,7 @@ func (p *platform) worker(t *testing.T, name string) *exec.Cmd {
 	t.Helper()
 	cfg, _ := json.Marshal(forgeworker.Options{
 		Types: []string{"discovery", "ci", "artifact"}, Concurrency: 4, NATSURL: p.nats.URL(), Server: p.api,
-		Publish: publishflags.Options{Tracking: p.registry + "/tracking", Override: p.registry},
+		Publish: publishflags.Options{Tracking: p.registry + "/tracking", Override: p.registry, DocsDir: filepath.Join(p.data, "docs")},
 		Token:   p.token(t, identity.RoleServiceAccount), CacheDir: filepath.Join(p.data, "cache"),
 		Objects: objstore.Options{Dir: filepath.Join(p.data, "objects")}, Remote: "file://" + p.root + "/{repository}",
 		AckWait: 2 * time.Second, ShutdownGrace: 5 * time.Second,
