@@ -14,6 +14,7 @@ import (
 	"github.com/catalyst-forge/forge/adapters/aws/smsecrets"
 	"github.com/catalyst-forge/forge/adapters/onprem/envsecrets"
 	"github.com/catalyst-forge/forge/adapters/onprem/filesecrets"
+	"github.com/catalyst-forge/forge/adapters/onprem/k8ssecrets"
 	"github.com/catalyst-forge/forge/adapters/onprem/vaultsecrets"
 	"github.com/catalyst-forge/forge/application/resolving"
 	"github.com/catalyst-forge/forge/reference/envdefault"
@@ -33,6 +34,10 @@ type Options struct {
 	// Vault configures the vault provider (KV v2): its address, and the
 	// Kubernetes auth role to log in with (else VAULT_TOKEN).
 	Vault vaultsecrets.Config
+	// Kubernetes configures the kubernetes provider: the namespaces whose
+	// Secrets builds may read (none by default) and a kubeconfig (default:
+	// the pod's service account).
+	Kubernetes k8ssecrets.Config
 }
 
 // Defaults are the options when no flag is given.
@@ -56,6 +61,10 @@ func Flags(f *pflag.FlagSet, o *Options) {
 		"Vault URL for vault secrets (default: VAULT_ADDR); the token is VAULT_TOKEN unless --secret-vault-role is set")
 	f.StringVar(&o.Vault.Role, "secret-vault-role", envdefault.String("FORGE_SECRETS_VAULT_ROLE", ""),
 		"log in to Vault with its Kubernetes auth method as this role, with the pod's service account token")
+	f.StringSliceVar(&o.Kubernetes.Namespaces, "secret-k8s-namespace", list("FORGE_SECRETS_K8S_NAMESPACES", nil),
+		"namespaces whose Secrets steps and publishers may read as kubernetes secrets; none by default (env FORGE_SECRETS_K8S_NAMESPACES)")
+	f.StringVar(&o.Kubernetes.Kubeconfig, "secret-k8s-kubeconfig", envdefault.String("FORGE_SECRETS_K8S_KUBECONFIG", ""),
+		"kubeconfig for kubernetes secrets (default: the pod's service account)")
 	f.StringVar(&o.Vault.Mount, "secret-vault-mount", envdefault.String("FORGE_SECRETS_VAULT_MOUNT", "secret"),
 		"the KV v2 engine's mount for vault secrets that name none")
 }
@@ -68,8 +77,8 @@ func list(env string, def []string) []string {
 	return strings.Split(v, ",")
 }
 
-// Registry returns the providers: env and file as the options allow,
-// aws and vault. Paths under deny are never read as file secrets.
+// Registry returns the providers: env, file and kubernetes as the options
+// allow, aws and vault. Paths under deny are never read as file secrets.
 func Registry(ctx context.Context, o Options, deny ...string) (*resolving.Registry, error) {
 	aws, err := smsecrets.New(ctx, o.AWS)
 	if err != nil {
@@ -79,9 +88,13 @@ func Registry(ctx context.Context, o Options, deny ...string) (*resolving.Regist
 	if err != nil {
 		return nil, err
 	}
+	kube, err := k8ssecrets.New(o.Kubernetes)
+	if err != nil {
+		return nil, err
+	}
 	return resolving.NewRegistry(
 		envsecrets.New(envsecrets.Options{Names: o.EnvNames, Prefixes: o.EnvPrefixes}),
 		filesecrets.New(filesecrets.Options{Roots: o.FileRoots, Deny: deny}),
-		aws, vault,
+		aws, vault, kube,
 	)
 }

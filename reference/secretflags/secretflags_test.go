@@ -63,7 +63,7 @@ func TestRegistryKeepsTheWorkersFiles(t *testing.T) {
 			t.Errorf("%s: %v, want %q", path, err, kind)
 		}
 	}
-	if got := strings.Join(r.Names(), ","); got != "aws,env,file,vault" {
+	if got := strings.Join(r.Names(), ","); got != "aws,env,file,kubernetes,vault" {
 		t.Errorf("providers = %s", got)
 	}
 }
