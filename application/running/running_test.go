@@ -156,6 +156,26 @@ func TestStatusUpdates(t *testing.T) {
 	if _, err := svc.UpdateStep(ctx, dev, step.ID, running.StepStatus{Status: pipeline.StatusRunning}); !fault.Is(err, fault.PermissionDenied) {
 		t.Errorf("developer reporting = %v", err)
 	}
+	// Nothing starts before the run and its phase do (the orchestrator
+	// starts them), and no step before its task.
+	if _, err := svc.UpdateTask(ctx, ci, task.ID, running.TaskStatus{Status: pipeline.StatusRunning}); !fault.Is(err, fault.Conflict) {
+		t.Errorf("task running in a pending run = %v", err)
+	}
+	if _, err := svc.Store.UpdateRun(ctx, run.ID, func(r *pipeline.Run) error { r.Status = pipeline.StatusRunning; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Store.UpdatePhase(ctx, phases[0].ID, func(p *pipeline.Phase) error { p.Status = pipeline.StatusRunning; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.UpdateStep(ctx, ci, step.ID, running.StepStatus{Status: pipeline.StatusRunning}); !fault.Is(err, fault.Conflict) {
+		t.Errorf("step running in a pending task = %v", err)
+	}
+	if _, err := svc.UpdateStep(ctx, ci, step.ID, running.StepStatus{Status: pipeline.StatusSuccess}); !fault.Is(err, fault.Conflict) {
+		t.Errorf("success of a step that never started = %v", err)
+	}
+	if _, err := svc.UpdateTask(ctx, ci, task.ID, running.TaskStatus{Status: pipeline.StatusRunning}); err != nil {
+		t.Fatal(err)
+	}
 	st, err := svc.UpdateStep(ctx, ci, step.ID, running.StepStatus{Status: pipeline.StatusRunning})
 	if err != nil || st.StartedAt == nil || !st.StartedAt.Equal(*now) {
 		t.Fatalf("running = %+v, %v", st, err)

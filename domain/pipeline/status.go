@@ -69,3 +69,24 @@ func Transition(k Kind, from, to Status) error {
 	}
 	return nil
 }
+
+// Reported checks a status that the worker doing a task or step reports,
+// which is stricter than Transition: work starts (pending → running),
+// ends only once it has started (running → success or failed), or never
+// starts (pending → skipped). Repeating the current status is allowed and
+// changes nothing. Anything else is a conflict, in particular a terminal
+// status set ahead of the work, or changed once set.
+func Reported(k Kind, from, to Status) error {
+	if err := Transition(k, from, to); err != nil || from == to {
+		return err
+	}
+	switch {
+	case from == StatusPending && (to == StatusRunning || to == StatusSkipped):
+		return nil
+	case from == StatusRunning && (to == StatusSuccess || to == StatusFailed):
+		return nil
+	case from == StatusPending:
+		return fault.New(fault.Conflict, "%s has not started and cannot become %s; it is reported running first", k, to)
+	}
+	return fault.New(fault.Conflict, "%s is %s and cannot become %s", k, from, to)
+}

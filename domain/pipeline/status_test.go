@@ -73,3 +73,33 @@ func TestTriggerTypeValid(t *testing.T) {
 		t.Error("cron is valid")
 	}
 }
+
+// TestReported: a worker's reports move a task or step only forward, and
+// a terminal status only from running (or skipped from pending).
+func TestReported(t *testing.T) {
+	cases := []struct {
+		kind     Kind
+		from, to Status
+		want     fault.Kind // "" for allowed
+	}{
+		{KindStep, StatusPending, StatusRunning, ""},
+		{KindStep, StatusRunning, StatusSuccess, ""},
+		{KindStep, StatusRunning, StatusFailed, ""},
+		{KindStep, StatusPending, StatusSkipped, ""},
+		{KindStep, StatusRunning, StatusRunning, ""},
+		{KindStep, StatusFailed, StatusFailed, ""},
+		{KindStep, StatusPending, StatusSuccess, fault.Conflict},
+		{KindStep, StatusPending, StatusFailed, fault.Conflict},
+		{KindStep, StatusRunning, StatusSkipped, fault.Conflict},
+		{KindStep, StatusSuccess, StatusFailed, fault.Conflict},
+		{KindTask, StatusPending, StatusFailed, fault.Conflict},
+		{KindTask, StatusSkipped, StatusRunning, fault.Conflict},
+		{KindTask, StatusRunning, StatusCancelled, fault.Validation},
+	}
+	for _, c := range cases {
+		err := Reported(c.kind, c.from, c.to)
+		if got := fault.KindOf(err); got != c.want {
+			t.Errorf("Reported(%s, %s → %s) = %v, want kind %q", c.kind, c.from, c.to, err, c.want)
+		}
+	}
+}

@@ -564,9 +564,10 @@ func TestAPIRunLogs(t *testing.T) {
 	if !strings.Contains(r.stderr, "has no step logs yet") {
 		t.Errorf("stderr = %q", r.stderr)
 	}
-	phases, err := s.store.AddPhases(ctx, run.ID, []pipeline.Phase{{Name: "test", GroupNumber: 1, Status: pipeline.StatusPending,
-		Tasks: []pipeline.Task{{ProjectName: "api", ProjectPath: "api", Status: pipeline.StatusPending,
-			Steps: []pipeline.Step{{Name: "unit", Action: "script", Status: pipeline.StatusPending}}}}}})
+	// A worker has started the step (it reports running first).
+	phases, err := s.store.AddPhases(ctx, run.ID, []pipeline.Phase{{Name: "test", GroupNumber: 1, Status: pipeline.StatusRunning,
+		Tasks: []pipeline.Task{{ProjectName: "api", ProjectPath: "api", Status: pipeline.StatusRunning,
+			Steps: []pipeline.Step{{Name: "unit", Action: "script", Status: pipeline.StatusRunning}}}}}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -72,6 +72,7 @@ func TestClient(t *testing.T) {
 		t.Fatalf("CreateRun again = %+v, %v, %v", runAgain, created, err)
 	}
 	phases := addPlan(t, e, run.ID)
+	startRun(t, e, run.ID)
 	got, err := dev.GetRun(ctx, run.ID)
 	if err != nil || got.ID != run.ID || len(got.Phases) != 2 || len(got.Phases[0].Tasks[0].Steps) != 2 {
 		t.Fatalf("GetRun = %+v, %v", got, err)
@@ -81,6 +82,9 @@ func TestClient(t *testing.T) {
 	task, err := ciC.UpdateTaskStatus(ctx, phases[0].Tasks[0].ID, httptransport.TaskStatusRequest{Status: "running"})
 	if err != nil || task.Status != pipeline.StatusRunning || task.ID != phases[0].Tasks[0].ID {
 		t.Fatalf("UpdateTaskStatus = %+v, %v", task, err)
+	}
+	if _, err := ciC.UpdateStepStatus(ctx, phases[0].Tasks[0].Steps[0].ID, httptransport.StepStatusRequest{Status: "running"}); err != nil {
+		t.Fatal(err)
 	}
 	zero := 0
 	step, err := ciC.UpdateStepStatus(ctx, phases[0].Tasks[0].Steps[0].ID, httptransport.StepStatusRequest{Status: "success", ExitCode: &zero, LogsS3Key: "logs/unit.log"})
@@ -95,11 +99,11 @@ func TestClient(t *testing.T) {
 		t.Errorf("the run's task %+v, UpdateTaskStatus returned %+v", got.Phases[0].Tasks[0], *task)
 	}
 
-	list, err := dev.ListRuns(ctx, ports.RunFilter{Repository: "acme/mono", Branch: "main", CommitSHA: sha("c1"), Status: pipeline.StatusPending}, ports.Page{Limit: 3, Offset: 0})
+	list, err := dev.ListRuns(ctx, ports.RunFilter{Repository: "acme/mono", Branch: "main", CommitSHA: sha("c1"), Status: pipeline.StatusRunning}, ports.Page{Limit: 3, Offset: 0})
 	if err != nil || list.Total != 1 || len(list.Runs) != 1 || list.Runs[0].ID != run.ID || list.Limit != 3 {
 		t.Fatalf("ListRuns = %+v, %v", list, err)
 	}
-	same(t, e, alice, "/v1/runs?repository=acme/mono&branch=main&commit_sha="+sha("c1")+"&status=pending&limit=3", *list)
+	same(t, e, alice, "/v1/runs?repository=acme/mono&branch=main&commit_sha="+sha("c1")+"&status=running&limit=3", *list)
 
 	if err := dev.CancelRun(ctx, run.ID); err != nil {
 		t.Fatalf("CancelRun: %v", err)

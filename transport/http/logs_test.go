@@ -28,11 +28,12 @@ func logEnv(t *testing.T) (*env, ports.ObjectStore, pipeline.Step) {
 	e.registerRepo("acme/mono")
 	run := e.createRun("acme/mono", sha("10"), "main")
 	phases, err := e.mem.AddPhases(context.Background(), run["id"].(string), []pipeline.Phase{{Name: "test", GroupNumber: 1, Status: pipeline.StatusPending,
-		Tasks: []pipeline.Task{{ProjectName: "api", ProjectPath: "api", Status: pipeline.StatusPending,
+		Tasks: []pipeline.Task{{ProjectName: "api", ProjectPath: "api", Status: pipeline.StatusRunning,
 			Steps: []pipeline.Step{{Name: "unit", Action: "script", Status: pipeline.StatusPending}}}}}})
 	if err != nil {
 		t.Fatal(err)
 	}
+	startRun(t, e, run["id"].(string)) // its worker reports the step below
 	return e, objects, phases[0].Tasks[0].Steps[0]
 }
 

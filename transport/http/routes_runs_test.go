@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -237,11 +238,31 @@ func TestCancelRun(t *testing.T) {
 	}
 }
 
+// startRun marks a run and its phases running, as the orchestrator does
+// before workers report on their tasks (only groups are given, or all).
+func startRun(t *testing.T, e *env, runID string, groups ...int) {
+	t.Helper()
+	ctx := context.Background()
+	run, err := e.mem.UpdateRun(ctx, runID, func(r *pipeline.Run) error { r.Status = pipeline.StatusRunning; return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ph := range run.Phases {
+		if len(groups) > 0 && !slices.Contains(groups, ph.GroupNumber) {
+			continue
+		}
+		if _, err := e.mem.UpdatePhase(ctx, ph.ID, func(p *pipeline.Phase) error { p.Status = pipeline.StatusRunning; return nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 func TestUpdateTaskStatus(t *testing.T) {
 	e := newEnv(t)
 	e.registerRepo("acme/mono")
 	id := e.createRun("acme/mono", sha("f1"), "main")["id"].(string)
 	task := addPlan(t, e, id)[0].Tasks[0]
+	startRun(t, e, id)
 	path := "/v1/tasks/" + task.ID + "/status"
 
 	got := decode[pipeline.Task](t, e.do(http.MethodPut, path, ci, httptransport.TaskStatusRequest{Status: "running"}).want(t, http.StatusOK))
@@ -276,6 +297,8 @@ func TestUpdateStepStatus(t *testing.T) {
 	e.registerRepo("acme/mono")
 	id := e.createRun("acme/mono", sha("f2"), "main")["id"].(string)
 	step := addPlan(t, e, id)[0].Tasks[0].Steps[0]
+	startRun(t, e, id)
+	e.do(http.MethodPut, "/v1/tasks/"+step.TaskID+"/status", ci, httptransport.TaskStatusRequest{Status: "running"}).want(t, http.StatusOK)
 	path := "/v1/steps/" + step.ID + "/status"
 
 	got := decode[pipeline.Step](t, e.do(http.MethodPut, path, ci, `{"status":"running"}`).want(t, http.StatusOK))
