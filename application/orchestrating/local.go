@@ -67,7 +67,10 @@ func (e *LocalEngine) drive(runID string) {
 		}
 		if fault.Is(err, fault.Validation) {
 			// Trying again cannot help (an unreadable plan): end the run.
-			if err := e.orch.endRun(e.ctx, runID, "the run cannot go on: "+err.Error()); err != nil && e.onError != nil {
+			// The cause (a record that cannot be read) is the server's to
+			// see, not the run's readers'.
+			e.orch.logger().Error("a run cannot go on", "run", runID, "error", err.Error())
+			if err := e.orch.endRun(e.ctx, runID, "the run cannot go on: its records could not be read"); err != nil && e.onError != nil {
 				e.onError(runID, err)
 			}
 			return

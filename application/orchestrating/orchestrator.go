@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"sort"
 	"sync"
 	"time"
@@ -41,6 +42,18 @@ type Orchestrator struct {
 	// StopWait bounds how long a failed group waits for its other tasks
 	// to report that they stopped; zero means DefaultStopWait.
 	StopWait time.Duration
+	// Log receives the causes of failures: a run's reason, which every
+	// reader sees, says what failed in the user's terms; the cause (a
+	// decoding or database error) goes here. Nil means slog.Default().
+	Log *slog.Logger
+}
+
+// logger is where causes go.
+func (o *Orchestrator) logger() *slog.Logger {
+	if o.Log != nil {
+		return o.Log
+	}
+	return slog.Default()
 }
 
 // deadline bounds ctx by the run's time limit. expired says the limit has
@@ -220,7 +233,8 @@ func (o *Orchestrator) discover(ctx context.Context, run *pipeline.Run) (*discov
 	}
 	var out discovery.Output
 	if err := json.Unmarshal(res.Payload, &out); err != nil {
-		return nil, "discovery answered with an unreadable output: " + err.Error(), nil
+		o.logger().Error("reading the discovery output failed", "run", run.ID, "error", err.Error())
+		return nil, "discovery answered with an output that could not be read", nil
 	}
 	if _, err := o.Store.UpdateRun(ctx, run.ID, func(r *pipeline.Run) error {
 		r.DiscoveryOutput = res.Payload
@@ -401,7 +415,8 @@ func (o *Orchestrator) runTask(ctx context.Context, run *pipeline.Run, out *disc
 	var tr TaskResult
 	if res.Error == "" {
 		if err := json.Unmarshal(res.Payload, &tr); err != nil {
-			res.Error = "unreadable task result: " + err.Error()
+			o.logger().Error("reading a task's result failed", "run", run.ID, "task", t.ID, "error", err.Error())
+			res.Error = "its worker's answer could not be read"
 		}
 	}
 	status, msg := pipeline.StatusSuccess, ""

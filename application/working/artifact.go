@@ -50,12 +50,17 @@ func (w *Worker) artifact(ctx context.Context, d *ports.Delivery) ([]byte, error
 	if err != nil {
 		fmt.Fprintf(log, "\n[forge] artifact %s stopped: %v\n", aj.Name, err)
 	}
-	log.Close(context.WithoutCancel(ctx))
+	logErr := log.Close(context.WithoutCancel(ctx))
 	if ctx.Err() != nil {
 		return nil, context.Cause(ctx)
 	}
-	if err != nil {
+	switch {
+	case err != nil:
 		out.Error = "stopped: " + err.Error()
+	case logErr != nil:
+		// The artifact was built, but what its build said is lost.
+		w.logger().Error("storing the log of an artifact failed", "job", d.Job.ID, "error", logErr.Error())
+		out.Error = "its log could not be stored"
 	}
 	return json.Marshal(out)
 }

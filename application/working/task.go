@@ -44,7 +44,7 @@ func (w *Worker) task(ctx context.Context, d *ports.Delivery) ([]byte, error) {
 	}
 	defer ws.Remove(context.WithoutCancel(ctx))
 	if err := w.Reporter.ReportTask(ctx, tj.TaskID, pipeline.StatusRunning, ""); err != nil && !fault.Is(err, fault.Conflict) {
-		return nil, err
+		return nil, w.userError(d.Job.ID, err, "the start of the task could not be recorded")
 	}
 
 	tctx, stop := context.WithCancelCause(ctx)
@@ -88,7 +88,7 @@ func (w *Worker) task(ctx context.Context, d *ports.Delivery) ([]byte, error) {
 		reason = "stopped: " + context.Cause(tctx).Error()
 	}
 	if err := w.Reporter.ReportTask(context.WithoutCancel(ctx), tj.TaskID, result.Status, reason); err != nil && !fault.Is(err, fault.Conflict) {
-		return nil, err
+		return nil, w.userError(d.Job.ID, err, "the outcome of the task (%s) could not be recorded", result.Status)
 	}
 	return json.Marshal(result)
 }

@@ -3,6 +3,7 @@ package working
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"os"
 	"time"
 
@@ -46,6 +47,10 @@ type Worker struct {
 	// how often the run's status is checked to stop when it has ended.
 	LogFlush   time.Duration
 	CancelPoll time.Duration
+	// Log receives the causes of failures whose reasons, seen by every
+	// reader of the run, say only what failed (see reasons.go); nil
+	// means slog.Default().
+	Log *slog.Logger
 }
 
 // Handle runs one job; it is the worker's ports.JobHandler.
@@ -62,12 +67,21 @@ func (w *Worker) Handle(ctx context.Context, d *ports.Delivery) ([]byte, error) 
 }
 
 // workspace checks the commit out for a job.
+// Its error says which commit could not be checked out; the cause (git's
+// output, paths on this worker) goes to the worker's log.
 func (w *Worker) workspace(ctx context.Context, jobID, repository, commit string) (*ports.Workspace, error) {
 	remote, err := w.Remote(repository)
 	if err != nil {
-		return nil, err
+		return nil, w.userError(jobID, err, "this worker has no remote to fetch %s from", repository)
 	}
-	return w.Sources.Checkout(ctx, ports.CheckoutRequest{Repository: repository, Remote: remote, Commit: commit, JobID: jobID})
+	ws, err := w.Sources.Checkout(ctx, ports.CheckoutRequest{Repository: repository, Remote: remote, Commit: commit, JobID: jobID})
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, err // taken away: nothing to report
+		}
+		return nil, w.userError(jobID, err, "checking out commit %s of %s failed", short(commit), repository)
+	}
+	return ws, nil
 }
 
 // discover checks the commit out and returns its discovery output.
@@ -87,6 +101,11 @@ func (w *Worker) discover(ctx context.Context, d *ports.Delivery) ([]byte, error
 		res, err = w.Discover(ctx, ws.Dir, git)
 	} else {
 		res, err = (&discovering.Service{}).Discover(ctx, os.DirFS(ws.Dir), git)
+	}
+	if err != nil && !fault.Is(err, fault.Validation) && ctx.Err() == nil {
+		// A configuration error is the user's to read; anything else
+		// happened on this worker.
+		err = w.userError(d.Job.ID, err, "discovering the projects of commit %s failed", short(dj.CommitSHA))
 	}
 	if err != nil {
 		return nil, err

@@ -31,9 +31,14 @@ type sources struct {
 	files   map[string]string
 	removed int
 	mu      sync.Mutex
+	// fail, when set, is every checkout's error.
+	fail error
 }
 
 func (s *sources) Checkout(_ context.Context, req ports.CheckoutRequest) (*ports.Workspace, error) {
+	if s.fail != nil {
+		return nil, s.fail
+	}
 	dir, err := os.MkdirTemp("", "forge-worker-test-")
 	if err != nil {
 		return nil, err
