@@ -25,6 +25,25 @@ docker-registry serve "$data/config.yml" >/dev/null 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null || true; rm -rf "$data"' EXIT
 for _ in $(seq 30); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.2; done
-FORGE_TEST_REGISTRY="127.0.0.1:$port" FORGE_BENCH_CRANE="$GOBIN_DIR/crane" \
-  go test -run '^$' -bench 'Publish50MB|RepublishUnchanged' -benchtime 5x -count "$COUNT" ./reference/publishflags |
-  grep -E '^Benchmark'
+export FORGE_TEST_REGISTRY="127.0.0.1:$port" FORGE_BENCH_CRANE="$GOBIN_DIR/crane"
+go test -c -o "$data/publishflags.test" ./reference/publishflags
+# forge and crane take turns, so that a change in the machine's load
+# falls on both; the median of each and their ratio are printed.
+: > "$data/runs"
+for _ in $(seq "$COUNT"); do
+  for who in forge crane; do
+    "$data/publishflags.test" -test.run '^$' -test.bench "Publish50MB/$who\$" -test.benchtime 5x | grep -E '^Benchmark' | tee -a "$data/runs"
+  done
+done
+"$data/publishflags.test" -test.run '^$' -test.bench 'RepublishUnchanged' -test.benchtime 20x -test.count "$COUNT" | grep -E '^Benchmark' | tee -a "$data/runs"
+awk '/^Benchmark/ { split($1, n, "-"); v[n[1]] = v[n[1]] " " $3 }
+  END {
+    for (k in v) {
+      c = split(v[k], a, " "); asort(a)
+      m = (c % 2) ? a[(c + 1) / 2] : (a[c / 2] + a[c / 2 + 1]) / 2
+      med[k] = m
+      printf "%-40s median %.1f ms (range %.1f-%.1f ms, %d runs)\n", k, m / 1e6, a[1] / 1e6, a[c] / 1e6, c
+    }
+    f = med["BenchmarkPublish50MB/forge"]; g = med["BenchmarkPublish50MB/crane"]
+    if (f && g) printf "forge / crane push: %.2f\n", f / g
+  }' "$data/runs"

@@ -15,6 +15,9 @@
 // back to HTTP (it does for private addresses), so credentials and
 // content never cross a network in the clear by accident.
 //
-// Blobs are checked against their digests as they are pushed and as they
-// are read; manifests keep the exact bytes their builder gave them.
+// Blobs are checked against their digests as they are pushed (by the
+// registry, which the Distribution API requires to refuse a mismatch)
+// and as they are read (by the client library, which fails the read that
+// ends with a mismatch); manifests keep the exact bytes
+// their builder gave them.
 package ociregistry

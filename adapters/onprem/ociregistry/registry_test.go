@@ -149,3 +149,35 @@ func TestCredentials(t *testing.T) {
 		}
 	}
 }
+
+// TestBlobsThatDoNotMatchTheirDigestAreRefused: a registry (or a proxy on
+// the way) that serves other content under a digest is caught by the
+// reader, at the end of the blob.
+func TestBlobsThatDoNotMatchTheirDigestAreRefused(t *testing.T) {
+	inner := registry.New(registry.Logger(log.New(io.Discard, "", 0)))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet && strings.Contains(r.URL.Path, "/blobs/sha256:") {
+			_, _ = io.WriteString(w, "tampered content")
+			return
+		}
+		inner.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	host := strings.TrimPrefix(srv.URL, "http://")
+	c, err := ociregistry.New(ociregistry.Options{DockerConfig: emptyConfig(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := ports.BytesBlob("application/octet-stream", []byte("the real content"))
+	if err := c.PushBlob(context.Background(), host+"/team/app", b); err != nil {
+		t.Fatal(err)
+	}
+	rc, err := c.Blob(context.Background(), host+"/team/app", b.Digest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	if _, err := io.ReadAll(rc); err == nil || !strings.Contains(err.Error(), "checksum") {
+		t.Errorf("reading a tampered blob: %v", err)
+	}
+}
