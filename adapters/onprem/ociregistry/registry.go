@@ -75,6 +75,18 @@ func New(o Options) (*Client, error) {
 	}
 	c.transport = &tlsUnlessAllowed{base: base, allowed: c.plainHTTPAllowed}
 	c.opts = []remote.Option{remote.WithAuthFromKeychain(kc), remote.WithTransport(c.transport), remote.WithUserAgent("catalyst-forge")}
+	// One pusher and one puller for the client's life, so that a
+	// registry is pinged and a token fetched once per repository, not
+	// once per call.
+	pusher, err := remote.NewPusher(c.opts...)
+	if err != nil {
+		return nil, fault.Wrap(fault.Internal, err, "ociregistry: making a pusher")
+	}
+	puller, err := remote.NewPuller(c.opts...)
+	if err != nil {
+		return nil, fault.Wrap(fault.Internal, err, "ociregistry: making a puller")
+	}
+	c.opts = append(c.opts, remote.Reuse(pusher), remote.Reuse(puller))
 	return c, nil
 }
 
