@@ -8,6 +8,8 @@ package forgeworker
 import (
 	"context"
 	"io"
+	"log/slog"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -120,7 +122,14 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
-	steps := stepexec.New()
+	// Steps die with this worker (the parent-death signal); what a killed
+	// worker on this cache left of its steps is stopped now.
+	steps := stepexec.New(stepexec.WithStateDir(filepath.Join(o.CacheDir, "steps")))
+	if n, err := steps.Sweep(); err != nil {
+		return err
+	} else if n > 0 {
+		log.WithField("processes", n).Warn("stopped the processes of steps a killed worker left running")
+	}
 	var artifacts *publishing.Service
 	if slices.Contains(types, job.TypeArtifact) {
 		if artifacts, err = publishflags.Service(o.Publish, steps, secrets); err != nil {
@@ -165,6 +174,8 @@ func Run(ctx context.Context, o Options) error {
 		Reporter:  httptransport.Reporter{Client: client},
 		Remote:    remote,
 		Secrets:   secrets.Resolve,
+		// Causes of the failures whose reasons say only what failed.
+		Log: slog.New(slog.NewJSONHandler(log.Out, nil)),
 	}
 	log.WithFields(logrus.Fields{"types": o.Types, "concurrency": concurrency, "nats": redact.URLs(o.NATSURL), "server": redact.URLs(o.Server), "remote": redact.URLs(o.Remote)}).Info("forge-worker consuming")
 	err = queue.Consume(ctx, types, concurrency, logged(log, w.Handle))

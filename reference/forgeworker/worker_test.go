@@ -235,7 +235,10 @@ func stepOf(run *pipeline.Run, name string) pipeline.Step {
 // and the run ends successful with every step recorded once.
 func TestAWorkerKilledMidStep(t *testing.T) {
 	attempts := filepath.Join(t.TempDir(), "attempts")
-	p := newPlatform(t, "echo attempt >> "+attempts+"; sleep 3")
+	// The background sleep is what the parent-death signal does not
+	// reach: the first attempt's is orphaned by the kill, and the second
+	// worker's sweep stops it (the second attempt's ends with its step).
+	p := newPlatform(t, "echo attempt >> "+attempts+"; sleep 71.93 & sleep 3")
 	run := p.createRun(t)
 	first := p.worker(t, "first")
 	done := make(chan error, 1)
@@ -271,6 +274,31 @@ func TestAWorkerKilledMidStep(t *testing.T) {
 			t.Errorf("%s = %s", name, st.Status)
 		}
 	}
+	if pids := processesRunning(t, "sleep 71.93"); len(pids) != 0 {
+		t.Errorf("the killed worker's step left %v running", pids)
+	}
+}
+
+// processesRunning returns the PIDs of live processes whose command line
+// holds cmd (read from /proc).
+func processesRunning(t *testing.T, cmd string) []string {
+	t.Helper()
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		t.Fatalf("cannot list processes: %v", err)
+	}
+	var pids []string
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err != nil || !strings.Contains(strings.ReplaceAll(string(b), "\x00", " "), cmd) {
+			continue
+		}
+		if stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat")); err == nil && strings.Contains(string(stat), ") Z ") {
+			continue // ended, waiting for its parent
+		}
+		pids = append(pids, e.Name())
+	}
+	return pids
 }
 
 func TestBadOptionsAreRefusedBeforeAnythingStarts(t *testing.T) {

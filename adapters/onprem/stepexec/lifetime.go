@@ -156,8 +156,9 @@ func (e *Executor) Sweep() (int, error) {
 	return killed, nil
 }
 
-// alive reports whether a process with this PID exists (a reused PID
-// reads as alive, which only keeps a record for a later sweep).
+// alive reports whether a process with this PID runs: one that has
+// ended but was not yet reaped by its parent (a zombie) is dead. A reused
+// PID reads as alive, which only keeps a record for a later sweep.
 func alive(pid int) bool {
 	if pid <= 0 {
 		return false
@@ -165,8 +166,19 @@ func alive(pid int) bool {
 	if pid == os.Getpid() {
 		return true
 	}
-	err := syscall.Kill(pid, 0)
-	return err == nil || errors.Is(err, syscall.EPERM)
+	if err := syscall.Kill(pid, 0); err != nil && !errors.Is(err, syscall.EPERM) {
+		return false
+	}
+	stat, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
+	if err != nil {
+		return true // no /proc to look at: believe kill(2)
+	}
+	// The state follows the command name, which is in parentheses and
+	// may itself hold spaces and parentheses.
+	if i := bytes.LastIndexByte(stat, ')'); i >= 0 && i+2 < len(stat) {
+		return stat[i+2] != 'Z' && stat[i+2] != 'X'
+	}
+	return true
 }
 
 // killMarked sends SIGKILL to every process of group pgid whose
