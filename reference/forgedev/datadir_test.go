@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/catalyst-forge/forge/domain/pipeline"
+	"github.com/catalyst-forge/forge/reference/internal/gittest"
 )
 
 // tinyRepo writes a repository of one project with one quick step (not a
@@ -78,6 +79,18 @@ func TestDataDirectoryThatDoesNotExistIsCreated(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(data, "forge.db")); err != nil {
 		t.Errorf("the data directory was not used: %v", err)
+	}
+	// A clean git work tree is fetched from where it is: nothing but the
+	// platform writes to the data directory.
+	repo := tinyRepo(t)
+	gittest.CommitAll(t, repo)
+	data = filepath.Join(t.TempDir(), "not", "yet")
+	out, err = Run(context.Background(), Options{Dir: repo, Ref: "main", Data: data})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Run.Status != pipeline.StatusSuccess || out.Snapshot {
+		t.Fatalf("run of a commit %s (%q), snapshot %v", out.Run.Status, out.Run.Reason, out.Snapshot)
 	}
 	upData := filepath.Join(t.TempDir(), "up", "data")
 	if err := upOnce(t, upData); err != nil {
