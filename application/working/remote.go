@@ -19,6 +19,11 @@ func RemoteTemplate(tmpl string) (func(repository string) (string, error), error
 	if !strings.Contains(tmpl, "{repository}") && !strings.Contains(tmpl, "{name}") {
 		return nil, fault.New(fault.Validation, "remote template %q must contain {repository} or {name}", tmpl)
 	}
+	// file://src/x names the host "src": a relative path cannot be a
+	// file URL, and reading it as one fails far from here.
+	if rest, ok := strings.CutPrefix(tmpl, "file://"); ok && !strings.HasPrefix(rest, "/") && !strings.HasPrefix(rest, "localhost/") {
+		return nil, fault.New(fault.Validation, "remote template %q holds a relative path; a file URL needs an absolute one (file:///path/{name})", tmpl)
+	}
 	return func(repo string) (string, error) {
 		if err := repository.ValidateName(repo); err != nil {
 			return "", err

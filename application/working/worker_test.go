@@ -357,6 +357,12 @@ func TestRemoteTemplate(t *testing.T) {
 	if _, err := remote("../etc"); !fault.Is(err, fault.Validation) {
 		t.Errorf("a bad repository name = %v", err)
 	}
+	if _, err := working.RemoteTemplate("file://src/{name}"); !fault.Is(err, fault.Validation) || !strings.Contains(err.Error(), "relative path") {
+		t.Errorf("a relative file URL = %v", err)
+	}
+	if _, err := working.RemoteTemplate("file://localhost/srv/{name}"); err != nil {
+		t.Errorf("file://localhost/ = %v", err)
+	}
 	if _, err := working.RemoteTemplate("https://git.example.com/monorepo.git"); !fault.Is(err, fault.Validation) {
 		t.Errorf("a template without a placeholder = %v", err)
 	}
