@@ -192,25 +192,26 @@ func (s *Service) track(ctx context.Context, req Request, out artifact.Output) (
 		}
 	}
 	if s.Signer != nil {
-		if err := s.signImage(ctx, reg, repo, digest); err != nil {
+		if err := s.Signer.SignImage(ctx, reg, repo, digest); err != nil {
 			return nil, fmt.Errorf("signing: %w", err)
 		}
 	}
 	return &artifact.Tracking{URI: ref, Digest: string(digest)}, nil
 }
 
-// signImage pushes the signature of manifest d of repo, unless a valid
-// one by the same key is there.
-func (s *Service) signImage(ctx context.Context, reg ports.Registry, repo string, d oci.Digest) error {
+// SignImage pushes the signature of manifest d of repo (host/path, no
+// tag) beside it, unless a valid one by the same key is there. Errors:
+// those of the registry.
+func (s *Signer) SignImage(ctx context.Context, reg ports.Registry, repo string, d oci.Digest) error {
 	ref := repo + ":" + SignatureTag(d)
 	existing, _, err := reg.Manifest(ctx, ref)
-	if err == nil && s.Signer.verify(existing.Bytes, func(b oci.Digest) ([]byte, error) { return readBlob(ctx, reg, repo, b) }, d) {
+	if err == nil && s.verify(existing.Bytes, func(b oci.Digest) ([]byte, error) { return readBlob(ctx, reg, repo, b) }, d) {
 		return nil
 	}
 	if err != nil && !fault.Is(err, fault.NotFound) {
 		return err
 	}
-	sig, err := s.Signer.sign(repo, d)
+	sig, err := s.sign(repo, d)
 	if err != nil {
 		return err
 	}
