@@ -120,12 +120,9 @@ func (s *Service) cue(ctx context.Context, req Request, repoCfg config.Publisher
 // that would leave it.
 func extract(file, format, dir string) error {
 	return eachEntry(file, format, func(name string, size int64, r io.Reader) error {
-		clean := path.Clean(strings.TrimPrefix(name, "./"))
-		if clean == "." || path.IsAbs(name) || clean == ".." || strings.HasPrefix(clean, "../") {
-			return fmt.Errorf("the archive's entry %q leaves its directory", name)
-		}
-		if size > maxDocsEntry {
-			return fmt.Errorf("the archive's entry %q is larger than 1 GiB", name)
+		clean, err := entryPath(name, size)
+		if err != nil {
+			return err
 		}
 		dst := filepath.Join(dir, filepath.FromSlash(clean))
 		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {

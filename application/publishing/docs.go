@@ -63,15 +63,15 @@ func (s *Service) docs(ctx context.Context, req Request, repoCfg config.Publishe
 	}
 	n := 0
 	err = eachEntry(p.file, format, func(name string, size int64, r io.Reader) error {
-		clean := path.Clean(strings.TrimPrefix(name, "./"))
-		if clean == "." || path.IsAbs(name) || clean == ".." || strings.HasPrefix(clean, "../") || clean == docsMarker {
-			return fmt.Errorf("the archive's entry %q leaves its directory", name)
+		clean, err := entryPath(name, size)
+		if err != nil {
+			return err
 		}
-		if size > maxDocsEntry {
-			return fmt.Errorf("the archive's entry %q is larger than 1 GiB", name)
+		if clean == docsMarker {
+			return fmt.Errorf("the archive's entry %q is the publisher's own marker", name)
 		}
 		n++
-		_, err := store.Put(ctx, prefix+"/"+clean, io.LimitReader(r, maxDocsEntry), ports.PutOptions{ContentType: contentType(clean)})
+		_, err = store.Put(ctx, prefix+"/"+clean, io.LimitReader(r, maxDocsEntry), ports.PutOptions{ContentType: contentType(clean)})
 		return err
 	})
 	if err != nil {
@@ -97,6 +97,19 @@ func marked(ctx context.Context, store ports.ObjectStore, key string) string {
 		return ""
 	}
 	return m.Digest
+}
+
+// entryPath is an archive entry's path, cleaned, or an error when it
+// would leave the archive's directory or is too large.
+func entryPath(name string, size int64) (string, error) {
+	clean := path.Clean(strings.TrimPrefix(name, "./"))
+	if clean == "." || path.IsAbs(name) || clean == ".." || strings.HasPrefix(clean, "../") {
+		return "", fmt.Errorf("the archive's entry %q leaves its directory", name)
+	}
+	if size > maxDocsEntry {
+		return "", fmt.Errorf("the archive's entry %q is larger than 1 GiB", name)
+	}
+	return clean, nil
 }
 
 // eachEntry calls f for every regular file of an archive; links and
