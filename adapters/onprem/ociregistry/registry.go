@@ -333,8 +333,6 @@ func (l *layer) Compressed() (io.ReadCloser, error) {
 }
 func (l *layer) Uncompressed() (io.ReadCloser, error) { return l.Compressed() }
 
-
-
 // translate maps the client's errors to faults; what says what was being
 // done, in the user's terms.
 func translate(ctx context.Context, err error, what string, args ...any) error {
