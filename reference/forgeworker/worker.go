@@ -7,6 +7,8 @@ package forgeworker
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"path/filepath"
@@ -23,6 +25,7 @@ import (
 	"github.com/catalyst-forge/forge/application/discovering"
 	"github.com/catalyst-forge/forge/application/publishing"
 	"github.com/catalyst-forge/forge/application/working"
+	"github.com/catalyst-forge/forge/domain/config"
 	"github.com/catalyst-forge/forge/domain/fault"
 	"github.com/catalyst-forge/forge/domain/job"
 	"github.com/catalyst-forge/forge/ports"
@@ -118,7 +121,13 @@ func Run(ctx context.Context, o Options) error {
 		grace = DefaultShutdownGrace
 	}
 
-	secrets, err := secretflags.Registry(ctx, o.Secrets, o.CacheDir, o.Objects.Dir, o.TokenFile, o.Publish.SigningKey)
+	secretOpts, deny := o.Secrets, []string{o.CacheDir, o.Objects.Dir, o.TokenFile, o.Publish.SigningKey}
+	if o.Publish.SigningKeyRef != "" {
+		if secretOpts, deny, err = ownSigningKey(ctx, &o, deny); err != nil {
+			return err
+		}
+	}
+	secrets, err := secretflags.Registry(ctx, secretOpts, deny...)
 	if err != nil {
 		return err
 	}
@@ -214,4 +223,24 @@ func parseTypes(names []string) ([]job.Type, error) {
 		}
 	}
 	return types, nil
+}
+
+// ownSigningKey resolves --signing-key-ref into o.Publish.SigningKeyPEM
+// and returns the secret options and denied paths builds get, out of
+// reach of that key.
+func ownSigningKey(ctx context.Context, o *Options, deny []string) (secretflags.Options, []string, error) {
+	var ref config.SecretRef
+	if err := json.Unmarshal([]byte(o.Publish.SigningKeyRef), &ref); err != nil || ref.Provider == "" {
+		return secretflags.Options{}, nil, fault.New(fault.Validation, `--signing-key-ref is not a secret reference in JSON ({"provider": ..., ...})`)
+	}
+	own, builds, buildDeny, err := secretflags.Own(ctx, o.Secrets, ref, deny)
+	if err != nil {
+		return secretflags.Options{}, nil, fmt.Errorf("--signing-key-ref: %w", err)
+	}
+	key, err := own.Resolve(ctx, ref)
+	if err != nil {
+		return secretflags.Options{}, nil, fmt.Errorf("--signing-key-ref: %w", err)
+	}
+	o.Publish.SigningKeyPEM = []byte(key)
+	return builds, buildDeny, nil
 }

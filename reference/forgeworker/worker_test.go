@@ -311,6 +311,9 @@ func TestBadOptionsAreRefusedBeforeAnythingStarts(t *testing.T) {
 		"no log store":                          func(o *forgeworker.Options) { o.Objects.Dir = "" },
 		"two log stores":                        func(o *forgeworker.Options) { o.Objects.S3.Bucket = "logs" },
 		"artifacts without a tracking registry": func(o *forgeworker.Options) { o.Types = []string{"artifact"} },
+		"a signing key reference that is not JSON": func(o *forgeworker.Options) {
+			o.Types, o.Publish.Tracking, o.Publish.SigningKeyRef = []string{"artifact"}, "127.0.0.1:1/tracking", "cosign.key"
+		},
 		"a signing key that is not one": func(o *forgeworker.Options) {
 			o.Types, o.Publish.Tracking, o.Publish.SigningKey = []string{"artifact"}, "127.0.0.1:1/tracking", "/dev/null"
 		},
@@ -323,6 +326,11 @@ func TestBadOptionsAreRefusedBeforeAnythingStarts(t *testing.T) {
 		}
 	}
 	o := base
+	o.Types, o.Publish.Tracking, o.Publish.SigningKeyRef = []string{"artifact"}, "127.0.0.1:1/tracking", `{"provider":"env","name":"FORGE_TEST_NO_SUCH_KEY"}`
+	if err := forgeworker.Run(context.Background(), o); !fault.Is(err, fault.NotFound) || !strings.Contains(err.Error(), "--signing-key-ref: env secret: FORGE_TEST_NO_SUCH_KEY is not set") {
+		t.Errorf("a signing key reference to nothing: err = %v", err)
+	}
+	o = base
 	if err := forgeworker.Run(context.Background(), o); !fault.Is(err, fault.Unavailable) || !strings.Contains(err.Error(), "connecting to NATS") {
 		t.Errorf("an unreachable NATS: err = %v", err)
 	}

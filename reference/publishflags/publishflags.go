@@ -33,6 +33,12 @@ type Options struct {
 	// SigningKey is a PEM file holding the ECDSA P-256 key tracking images
 	// are signed with; empty leaves them unsigned.
 	SigningKey string
+	// SigningKeyRef is a secret reference, in JSON, to that key instead
+	// ({"provider": "kubernetes", "namespace": "forge", ...}); the command
+	// resolves it (secretflags.Own) and sets SigningKeyPEM.
+	SigningKeyRef string
+	// SigningKeyPEM is the key itself, when the command resolved it.
+	SigningKeyPEM []byte `json:"-"`
 	// Override, when set, is the one registry every docker publisher
 	// pushes to instead of its own (one machine).
 	Override string
@@ -55,6 +61,7 @@ type Options struct {
 func Flags(f *pflag.FlagSet, o *Options) {
 	f.StringVar(&o.Tracking, "tracking-registry", envdefault.String("FORGE_TRACKING_REGISTRY", ""), "where tracking images of artifacts go: HOST[/PATH] (required to take artifact jobs)")
 	f.StringVar(&o.SigningKey, "signing-key", envdefault.String("FORGE_SIGNING_KEY", ""), "PEM file of the ECDSA P-256 key that signs tracking images (cosign-verifiable); empty: unsigned")
+	f.StringVar(&o.SigningKeyRef, "signing-key-ref", envdefault.String("FORGE_SIGNING_KEY_REF", ""), `that key as a secret reference in JSON, e.g. {"provider":"kubernetes","namespace":"forge","secretName":"cosign","key":"cosign.key"}`)
 	f.StringVar(&o.DockerConfig, "docker-config", envdefault.String("FORGE_DOCKER_CONFIG", ""), "docker config.json with registry credentials (default: docker's own)")
 	f.StringVar(&o.GitHubAPI, "github-api", envdefault.String("FORGE_GITHUB_API", githubreleases.DefaultAPI), "GitHub REST API that github publishers use (GitHub Enterprise: https://HOST/api/v3)")
 	f.StringSliceVar(&o.Insecure, "insecure-registry", nil, "registry hosts spoken to over plain HTTP besides loopback ones (env FORGE_INSECURE_REGISTRIES)")
@@ -72,7 +79,17 @@ func Service(o Options, steps ports.StepExecutor, secrets *resolving.Registry) (
 		return nil, fault.New(fault.Validation, "artifact jobs need --tracking-registry HOST[/PATH]")
 	}
 	svc := &publishing.Service{Steps: steps, Tracking: o.Tracking, Override: o.Override}
-	if o.SigningKey != "" {
+	switch {
+	case o.SigningKey != "" && o.SigningKeyRef != "":
+		return nil, fault.New(fault.Validation, "give --signing-key or --signing-key-ref, not both")
+	case len(o.SigningKeyPEM) > 0:
+		var err error
+		if svc.Signer, err = publishing.NewSigner(o.SigningKeyPEM); err != nil {
+			return nil, fmt.Errorf("--signing-key-ref: %w", err)
+		}
+	case o.SigningKeyRef != "":
+		return nil, fault.New(fault.Validation, "--signing-key-ref was not resolved")
+	case o.SigningKey != "":
 		pem, err := os.ReadFile(o.SigningKey)
 		if err != nil {
 			return nil, fault.New(fault.Validation, "--signing-key %s cannot be read", o.SigningKey)

@@ -7,6 +7,7 @@ package secretflags
 
 import (
 	"context"
+	"slices"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -17,6 +18,8 @@ import (
 	"github.com/catalyst-forge/forge/adapters/onprem/k8ssecrets"
 	"github.com/catalyst-forge/forge/adapters/onprem/vaultsecrets"
 	"github.com/catalyst-forge/forge/application/resolving"
+	"github.com/catalyst-forge/forge/domain/config"
+	"github.com/catalyst-forge/forge/domain/fault"
 	"github.com/catalyst-forge/forge/reference/envdefault"
 )
 
@@ -38,6 +41,9 @@ type Options struct {
 	// Secrets builds may read (none by default) and a kubeconfig (default:
 	// the pod's service account).
 	Kubernetes k8ssecrets.Config
+	// DenyEnv are variables never read as env secrets (the worker's own,
+	// such as a signing key given in its environment).
+	DenyEnv []string
 }
 
 // Defaults are the options when no flag is given.
@@ -93,8 +99,45 @@ func Registry(ctx context.Context, o Options, deny ...string) (*resolving.Regist
 		return nil, err
 	}
 	return resolving.NewRegistry(
-		envsecrets.New(envsecrets.Options{Names: o.EnvNames, Prefixes: o.EnvPrefixes}),
+		envsecrets.New(envsecrets.Options{Names: o.EnvNames, Prefixes: o.EnvPrefixes, Deny: o.DenyEnv}),
 		filesecrets.New(filesecrets.Options{Roots: o.FileRoots, Deny: deny}),
 		aws, vault, kube,
 	)
+}
+
+// Own prepares the reading of one secret of the worker's own, such as
+// its signing key, named by ref: it returns a registry that reads exactly
+// that secret (the env variable, the file, the Secret's namespace; aws
+// and vault as configured), and the options and denied paths builds get
+// instead of o and deny, from which that secret is out of reach. A
+// kubernetes secret in a namespace builds may read is refused: builds
+// could read it too. For aws and vault no such line can be drawn, since
+// builds and the worker ask with one identity; the docs say so.
+func Own(ctx context.Context, o Options, ref config.SecretRef, deny []string) (own *resolving.Registry, builds Options, buildDeny []string, err error) {
+	mine := Options{AWS: o.AWS, Vault: o.Vault, Kubernetes: k8ssecrets.Config{Kubeconfig: o.Kubernetes.Kubeconfig}}
+	builds, buildDeny = o, slices.Clone(deny)
+	switch ref.Provider {
+	case "env":
+		name, _ := ref.Config["name"].(string)
+		mine.EnvNames = []string{name}
+		builds.DenyEnv = append(slices.Clone(o.DenyEnv), name)
+	case "file":
+		path, _ := ref.Config["path"].(string)
+		mine.FileRoots = []string{path}
+		buildDeny = append(buildDeny, path)
+	case "kubernetes":
+		ns, _ := ref.Config["namespace"].(string)
+		if slices.Contains(o.Kubernetes.Namespaces, ns) {
+			return nil, Options{}, nil, fault.New(fault.Validation, "the worker's own secret is in namespace %s, whose Secrets builds may read (--secret-k8s-namespace): keep it elsewhere", ns)
+		}
+		mine.Kubernetes.Namespaces = []string{ns}
+	}
+	own, err = Registry(ctx, mine)
+	if err != nil {
+		return nil, Options{}, nil, err
+	}
+	if err := own.Check(ref); err != nil {
+		return nil, Options{}, nil, err
+	}
+	return own, builds, buildDeny, nil
 }

@@ -67,3 +67,53 @@ func TestRegistryKeepsTheWorkersFiles(t *testing.T) {
 		t.Errorf("providers = %s", got)
 	}
 }
+
+// TestOwnSecretsAreOutOfTheBuildsReach: the worker reads its own secret
+// (a signing key) through a registry that reads exactly it, and the
+// builds' registry can no longer read it, even where their allow-lists
+// would have let them.
+func TestOwnSecretsAreOutOfTheBuildsReach(t *testing.T) {
+	ctx := context.Background()
+	t.Setenv("FORGE_SECRET_COSIGN", "key-from-env")
+	dir := t.TempDir()
+	keyFile := filepath.Join(dir, "cosign.key")
+	if err := os.WriteFile(keyFile, []byte("key-from-file"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	o := secretflags.Defaults()
+	o.FileRoots = []string{dir}
+	for _, c := range []struct {
+		ref  config.SecretRef
+		want string
+	}{
+		{config.SecretRef{Provider: "env", Config: map[string]any{"name": "FORGE_SECRET_COSIGN"}}, "key-from-env"},
+		{config.SecretRef{Provider: "file", Config: map[string]any{"path": keyFile}}, "key-from-file"},
+	} {
+		own, builds, deny, err := secretflags.Own(ctx, o, c.ref, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v, err := own.Resolve(ctx, c.ref); err != nil || v != c.want {
+			t.Errorf("%s: own = %q, %v", c.ref.Provider, v, err)
+		}
+		// Without Own, the builds could read it: the default prefix and the
+		// file root allow it.
+		if open, _ := secretflags.Registry(ctx, o); open != nil {
+			if v, _ := open.Resolve(ctx, c.ref); v != c.want {
+				t.Fatalf("%s: the test's premise: builds could read it, got %q", c.ref.Provider, v)
+			}
+		}
+		reg, err := secretflags.Registry(ctx, builds, deny...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := reg.Resolve(ctx, c.ref); !fault.Is(err, fault.PermissionDenied) {
+			t.Errorf("%s: builds read the worker's own secret: %v", c.ref.Provider, err)
+		}
+	}
+	o.Kubernetes.Namespaces = []string{"ci", "forge"}
+	_, _, _, err := secretflags.Own(ctx, o, config.SecretRef{Provider: "kubernetes", Config: map[string]any{"namespace": "forge", "secretName": "cosign", "key": "k"}}, nil)
+	if !fault.Is(err, fault.Validation) || !strings.Contains(err.Error(), "namespace forge, whose Secrets builds may read") {
+		t.Errorf("a key in a namespace builds read: %v", err)
+	}
+}
