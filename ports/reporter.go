@@ -21,3 +21,22 @@ type RunReporter interface {
 	// RunStatus returns the current status of a run. Errors: NotFound, Unavailable.
 	RunStatus(ctx context.Context, runID string) (pipeline.Status, error)
 }
+
+type reportKeyContext struct{}
+
+// WithReportKey returns ctx carrying a run's report key (a job's
+// ReportKey, pipeline.ReportKey), which RunReporter implementations send
+// with the statuses they report, so the platform knows they come from a
+// worker of that run.
+func WithReportKey(ctx context.Context, key string) context.Context {
+	if key == "" {
+		return ctx
+	}
+	return context.WithValue(ctx, reportKeyContext{}, key)
+}
+
+// ReportKeyFrom returns the report key ctx carries, "" when none.
+func ReportKeyFrom(ctx context.Context) string {
+	k, _ := ctx.Value(reportKeyContext{}).(string)
+	return k
+}

@@ -28,6 +28,9 @@ type TaskJob struct {
 	Project    string     `json:"project"`
 	Path       string     `json:"path"`
 	Steps      []TaskStep `json:"steps"`
+	// ReportKey proves the worker's status reports come from a worker of
+	// the run (pipeline.ReportKey); empty when the platform sets none.
+	ReportKey string `json:"report_key,omitempty"`
 }
 
 // TaskStep is a step of a TaskJob with the ID its statuses are reported on.

@@ -30,6 +30,10 @@ type Orchestrator struct {
 	// Objects keeps the outcome of each artifact of the release stage;
 	// nil keeps none (a resumed run builds its artifacts again).
 	Objects ports.ObjectStore
+	// ReportSecret makes the report key each CI job carries, so that its
+	// worker's statuses are accepted (running.Service.ReportSecret); empty
+	// sends none.
+	ReportSecret []byte
 
 	// DiscoveryTimeout and TaskTimeout bound one attempt of a job; zero
 	// means the defaults. A phase's own timeout from the repository
@@ -403,7 +407,11 @@ func (o *Orchestrator) runTask(ctx context.Context, run *pipeline.Run, out *disc
 			steps = append(steps, TaskStep{ID: ids[st.Name], Step: st})
 		}
 	}
-	payload, _ := json.Marshal(TaskJob{RunID: run.ID, TaskID: t.ID, Repository: run.Repository, CommitSHA: run.CommitSHA,
+	var key string
+	if len(o.ReportSecret) > 0 {
+		key = pipeline.ReportKey(o.ReportSecret, run.ID)
+	}
+	payload, _ := json.Marshal(TaskJob{RunID: run.ID, TaskID: t.ID, Repository: run.Repository, CommitSHA: run.CommitSHA, ReportKey: key,
 		Phase: ph.Name, Project: t.ProjectName, Path: t.ProjectPath, Steps: steps})
 	res, err := o.Jobs.Dispatch(ctx, job.Job{ID: t.ID, Type: job.TypeCI, RunID: run.ID, Payload: payload, Timeout: timeout})
 	if err != nil {

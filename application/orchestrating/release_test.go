@@ -133,3 +133,23 @@ func TestNoReleaseWithoutTrigger(t *testing.T) {
 		t.Errorf("run %s with %d artifact jobs", run.Status, len(*jobs))
 	}
 }
+
+func TestCIJobsCarryTheRunsReportKey(t *testing.T) {
+	f := newFixture(t)
+	secret := []byte("orchestrator test secret........")
+	f.orch.ReportSecret = secret
+	f.worker(t, discoveryOf(output()), func(_ context.Context, tj orchestrating.TaskJob) (orchestrating.TaskResult, error) {
+		return f.runSteps(tj, ""), nil
+	})
+	if err := f.orch.Execute(context.Background(), f.run.ID); err != nil {
+		t.Fatal(err)
+	}
+	if len(f.tasks) == 0 {
+		t.Fatal("no CI job ran")
+	}
+	for _, tj := range f.tasks {
+		if !pipeline.ValidReportKey(secret, f.run.ID, tj.ReportKey) {
+			t.Errorf("task %s carries report key %q, not its run's", tj.TaskID, tj.ReportKey)
+		}
+	}
+}

@@ -30,6 +30,11 @@ type Service struct {
 	// Engine runs the pipelines of new runs; nil leaves them pending for
 	// something else to pick up.
 	Engine ports.WorkflowEngine
+	// ReportSecret, when set, is the secret run report keys are made with
+	// (pipeline.ReportKey): task and step statuses are accepted only with
+	// their run's key, which only the orchestrator's jobs carry. Empty
+	// accepts any service account's report (a library without workers).
+	ReportSecret []byte
 }
 
 // CreateRequest is what a run is created from.

@@ -13,6 +13,9 @@ import (
 type TaskStatus struct {
 	Status pipeline.Status
 	Error  string
+	// Key is the run's report key the worker got in its job; it is
+	// required when the service has a ReportSecret.
+	Key string
 }
 
 // StepStatus is a worker's report on a step.
@@ -20,6 +23,20 @@ type StepStatus struct {
 	Status   pipeline.Status
 	ExitCode *int
 	LogsKey  string
+	// Key is as TaskStatus.Key.
+	Key string
+}
+
+// reporter checks that a status report of run runID comes from one of its
+// workers: with a report secret set, it must carry the run's report key.
+func (s *Service) reporter(runID, key string) error {
+	if len(s.ReportSecret) == 0 || pipeline.ValidReportKey(s.ReportSecret, runID, key) {
+		return nil
+	}
+	if key == "" {
+		return fault.New(fault.PermissionDenied, "statuses of run %s are reported by its workers, with the report key of their job", runID)
+	}
+	return fault.New(fault.PermissionDenied, "this report key is not that of run %s: only its own workers report its statuses", runID)
 }
 
 // maxErrorLength bounds the error text a worker may store on a task.
@@ -40,11 +57,14 @@ func (s *Service) UpdateTask(ctx context.Context, who *identity.Principal, id st
 	if len(st.Error) > maxErrorLength {
 		st.Error = st.Error[:maxErrorLength]
 	}
+	runID, err := s.Store.RunIDOfTask(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.reporter(runID, st.Key); err != nil {
+		return nil, err
+	}
 	if st.Status == pipeline.StatusRunning {
-		runID, err := s.Store.RunIDOfTask(ctx, id)
-		if err != nil {
-			return nil, err
-		}
 		where, err := s.locate(ctx, runID, id, "")
 		if err != nil {
 			return nil, err
@@ -85,11 +105,14 @@ func (s *Service) UpdateStep(ctx context.Context, who *identity.Principal, id st
 	if strings.Contains(st.LogsKey, "..") || len(st.LogsKey) > 1024 {
 		return nil, &fault.Error{Kind: fault.Validation, Details: map[string]any{"field": "logs_s3_key"}, Message: "logs_s3_key is not a valid object key"}
 	}
+	runID, err := s.Store.RunIDOfStep(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.reporter(runID, st.Key); err != nil {
+		return nil, err
+	}
 	if st.Status == pipeline.StatusRunning {
-		runID, err := s.Store.RunIDOfStep(ctx, id)
-		if err != nil {
-			return nil, err
-		}
 		where, err := s.locate(ctx, runID, "", id)
 		if err != nil {
 			return nil, err

@@ -30,6 +30,8 @@ func (w *Worker) task(ctx context.Context, d *ports.Delivery) ([]byte, error) {
 	if err := json.Unmarshal(d.Job.Payload, &tj); err != nil {
 		return nil, fault.Wrap(fault.Validation, err, "reading CI job %s", d.Job.ID)
 	}
+	// Every report of this task carries its run's report key.
+	ctx = ports.WithReportKey(ctx, tj.ReportKey)
 	if st, err := w.Reporter.RunStatus(ctx, tj.RunID); err == nil && st.Terminal() {
 		// The run ended while the job waited in the queue: run nothing.
 		for _, s := range tj.Steps {

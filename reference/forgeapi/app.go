@@ -30,6 +30,7 @@ import (
 	"github.com/catalyst-forge/forge/domain/fault"
 	"github.com/catalyst-forge/forge/domain/release"
 	"github.com/catalyst-forge/forge/ports"
+	"github.com/catalyst-forge/forge/reference/secretflags"
 	httptransport "github.com/catalyst-forge/forge/transport/http"
 )
 
@@ -61,6 +62,13 @@ type Options struct {
 
 	Log io.Writer // where JSON logs go (default stderr)
 	Now ports.Clock
+
+	// ReportSecretFile holds the secret workers' status reports are keyed
+	// with (shared with forge-dispatcher); empty reads FORGE_REPORT_SECRET,
+	// and without either any service account may report any run's
+	// statuses. ReportSecret, when set, is used instead.
+	ReportSecretFile string
+	ReportSecret     []byte
 
 	// Store, when set, is an open store used instead of opening Database
 	// (the caller closes it): one process that also runs workers shares
@@ -108,6 +116,15 @@ func New(ctx context.Context, o Options) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	reportSecret := o.ReportSecret
+	if reportSecret == nil {
+		if reportSecret, err = secretflags.ReportSecret(o.ReportSecretFile); err != nil {
+			return nil, err
+		}
+	}
+	if reportSecret == nil {
+		log.Warn("no report secret (--report-secret-file, FORGE_REPORT_SECRET): any service account may report any run's task and step statuses")
+	}
 	envs, ttl := release.DefaultEnvironments(), release.DefaultApprovalTTL
 	if o.Policies != "" {
 		data, err := os.ReadFile(o.Policies)
@@ -150,7 +167,7 @@ func New(ctx context.Context, o Options) (*App, error) {
 		limiter = limiting.New(o.Now.Now)
 	}
 	services := httptransport.Services{
-		Runs: &running.Service{Store: store, Clock: o.Now, Events: events, Limiter: limiter, Engine: o.Engine},
+		Runs: &running.Service{Store: store, Clock: o.Now, Events: events, Limiter: limiter, Engine: o.Engine, ReportSecret: reportSecret},
 		Releases: &releasing.Service{Store: store, Clock: o.Now, Events: events, Registry: o.Registry,
 			Limiter: limiter, LookupsPerMinute: o.LookupsPerMinute},
 		Deployments: &deploying.Service{Store: store, Clock: o.Now, Events: events, Environments: envs, ApprovalTTL: ttl,

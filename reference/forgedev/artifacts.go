@@ -2,6 +2,7 @@ package forgedev
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -57,6 +58,26 @@ func (p *platform) startRegistry(addr string) (string, error) {
 		_ = srv.Shutdown(ctx)
 	}
 	return ln.Addr().String(), nil
+}
+
+// reportSecretFile holds the secret the run report keys are made with.
+const reportSecretFile = "report.key"
+
+// reportSecret returns the data directory's report secret, making one the
+// first time.
+func reportSecret(data string) ([]byte, error) {
+	path := filepath.Join(data, reportSecretFile)
+	if b, err := os.ReadFile(path); err == nil && len(b) >= 32 {
+		return b, nil
+	}
+	secret := make([]byte, 32)
+	if _, err := rand.Read(secret); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(path, secret, 0o600); err != nil {
+		return nil, err
+	}
+	return secret, nil
 }
 
 // signingKey returns the key file under data, making a key pair there

@@ -58,6 +58,8 @@ type platform struct {
 
 	stopWorkers context.CancelFunc
 	workers     sync.WaitGroup
+	// reportSecret keys the statuses the workers report (the API's too).
+	reportSecret []byte
 	// registry is the host:port artifacts go to; stopRegistry stops the
 	// in-process one.
 	registry     string
@@ -102,8 +104,11 @@ func open(ctx context.Context, data string, print *printer) (*platform, error) {
 		natsqueue.WithAckWait(job.TypeDiscovery, ackWait), natsqueue.WithAckWait(job.TypeCI, ackWait), natsqueue.WithAckWait(job.TypeArtifact, ackWait)); err != nil {
 		return nil, fmt.Errorf("cannot set up the job queue: %s", oneLine(err))
 	}
-	p.runs = &running.Service{Store: p.store, Objects: p.objects}
-	p.orch = &orchestrating.Orchestrator{Store: p.store, Jobs: p.queue, Status: print, Objects: p.objects}
+	if p.reportSecret, err = reportSecret(data); err != nil {
+		return nil, fmt.Errorf("cannot make the report secret: %s", oneLine(err))
+	}
+	p.runs = &running.Service{Store: p.store, Objects: p.objects, ReportSecret: p.reportSecret}
+	p.orch = &orchestrating.Orchestrator{Store: p.store, Jobs: p.queue, Status: print, Objects: p.objects, ReportSecret: p.reportSecret}
 	ok = true
 	return p, nil
 }

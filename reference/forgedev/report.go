@@ -76,12 +76,12 @@ type reporter struct {
 var _ ports.RunReporter = (*reporter)(nil)
 
 func (r *reporter) ReportTask(ctx context.Context, taskID string, status pipeline.Status, reason string) error {
-	_, err := r.runs.UpdateTask(ctx, worker, taskID, running.TaskStatus{Status: status, Error: reason})
+	_, err := r.runs.UpdateTask(ctx, worker, taskID, running.TaskStatus{Status: status, Error: reason, Key: ports.ReportKeyFrom(ctx)})
 	return err
 }
 
 func (r *reporter) ReportStep(ctx context.Context, stepID string, status pipeline.Status, exitCode *int, logsKey string) error {
-	_, err := r.runs.UpdateStep(ctx, worker, stepID, running.StepStatus{Status: status, ExitCode: exitCode, LogsKey: logsKey})
+	_, err := r.runs.UpdateStep(ctx, worker, stepID, running.StepStatus{Status: status, ExitCode: exitCode, LogsKey: logsKey, Key: ports.ReportKeyFrom(ctx)})
 	if err == nil {
 		r.print.step(r.label(ctx, stepID), status, exitCode)
 	}

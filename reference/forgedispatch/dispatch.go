@@ -27,6 +27,7 @@ import (
 	"github.com/catalyst-forge/forge/ports"
 	"github.com/catalyst-forge/forge/reference/objstore"
 	"github.com/catalyst-forge/forge/reference/redact"
+	"github.com/catalyst-forge/forge/reference/secretflags"
 )
 
 // The stages of a run's workflow.
@@ -69,6 +70,10 @@ type Options struct {
 	// large for a message in (a discovery output near its 1 MB cap); it
 	// must be the workers' store.
 	Objects objstore.Options
+	// ReportSecretFile holds the secret the report keys of CI jobs are
+	// made with, shared with forge-api; empty reads FORGE_REPORT_SECRET,
+	// and without either jobs carry no key.
+	ReportSecretFile string
 	// QueueOptions configure the job queue; they must describe the same
 	// streams as the workers' queue (the defaults do).
 	QueueOptions []natsqueue.Option
@@ -231,7 +236,12 @@ func (d *dispatcher) open(ctx context.Context, o Options, logger *logrus.Logger)
 	events := &announcing.Announcer{Publisher: natsevents.New(d.nc, ""), OnError: func(e event.Event, err error) {
 		d.log.WithError(err).WithField("event_type", e.Type).Error("event not published")
 	}}
-	d.orch = &orchestrating.Orchestrator{Store: d.store, Jobs: queue, Status: logstatus.New(logger), Events: events, Objects: objects}
+	reportSecret, err := secretflags.ReportSecret(o.ReportSecretFile)
+	if err != nil {
+		return err
+	}
+	d.orch = &orchestrating.Orchestrator{Store: d.store, Jobs: queue, Status: logstatus.New(logger), Events: events, Objects: objects,
+		ReportSecret: reportSecret}
 	return nil
 }
 

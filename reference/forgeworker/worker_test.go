@@ -117,7 +117,10 @@ func newPlatform(t *testing.T, stepRun string) *platform {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p.orch = &orchestrating.Orchestrator{Store: p.store, Jobs: queue}
+	// Statuses are keyed: the worker process must send each CI job's key
+	// through the API client, or its reports are refused.
+	reportSecret := []byte("worker test report secret 32 b..")
+	p.orch = &orchestrating.Orchestrator{Store: p.store, Jobs: queue, ReportSecret: reportSecret}
 
 	// The example's release-triggered project builds artifacts: they go to
 	// a registry served by the test.
@@ -127,7 +130,7 @@ func newPlatform(t *testing.T, stepRun string) *platform {
 
 	p.key = filepath.Join(p.data, "dev-key.pem")
 	app, err := forgeapi.New(ctx, forgeapi.Options{Addr: "127.0.0.1:0", Auth: "dev", DevKey: p.key,
-		ObjectsDir: filepath.Join(p.data, "objects"), Store: p.store, Log: discard{}})
+		ObjectsDir: filepath.Join(p.data, "objects"), Store: p.store, Log: discard{}, ReportSecret: reportSecret})
 	if err != nil {
 		t.Fatal(err)
 	}

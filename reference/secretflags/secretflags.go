@@ -7,6 +7,7 @@ package secretflags
 
 import (
 	"context"
+	"os"
 	"slices"
 	"strings"
 
@@ -140,4 +141,29 @@ func Own(ctx context.Context, o Options, ref config.SecretRef, deny []string) (o
 		return nil, Options{}, nil, err
 	}
 	return own, builds, buildDeny, nil
+}
+
+// ReportSecret reads the platform's report secret (pipeline.ReportKey):
+// the content of file, or else the FORGE_REPORT_SECRET variable; nil
+// when neither is given. forge-api and forge-dispatcher must share it.
+// Errors: Validation (a file that cannot be read, or a secret shorter
+// than 16 bytes).
+func ReportSecret(file string) ([]byte, error) {
+	var secret []byte
+	switch {
+	case file != "":
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return nil, fault.New(fault.Validation, "--report-secret-file %s cannot be read", file)
+		}
+		secret = []byte(strings.TrimSpace(string(b)))
+	case os.Getenv("FORGE_REPORT_SECRET") != "":
+		secret = []byte(os.Getenv("FORGE_REPORT_SECRET"))
+	default:
+		return nil, nil
+	}
+	if len(secret) < 16 {
+		return nil, fault.New(fault.Validation, "the report secret must be at least 16 bytes")
+	}
+	return secret, nil
 }

@@ -117,3 +117,26 @@ func TestOwnSecretsAreOutOfTheBuildsReach(t *testing.T) {
 		t.Errorf("a key in a namespace builds read: %v", err)
 	}
 }
+
+func TestReportSecret(t *testing.T) {
+	t.Setenv("FORGE_REPORT_SECRET", "")
+	if s, err := secretflags.ReportSecret(""); s != nil || err != nil {
+		t.Errorf("none given: %q, %v", s, err)
+	}
+	file := filepath.Join(t.TempDir(), "report.key")
+	_ = os.WriteFile(file, []byte("0123456789abcdef0123\n"), 0o600)
+	if s, err := secretflags.ReportSecret(file); string(s) != "0123456789abcdef0123" || err != nil {
+		t.Errorf("from a file: %q, %v", s, err)
+	}
+	t.Setenv("FORGE_REPORT_SECRET", "from-the-environment-secret")
+	if s, err := secretflags.ReportSecret(""); string(s) != "from-the-environment-secret" || err != nil {
+		t.Errorf("from the environment: %q, %v", s, err)
+	}
+	t.Setenv("FORGE_REPORT_SECRET", "short")
+	if _, err := secretflags.ReportSecret(""); !fault.Is(err, fault.Validation) {
+		t.Errorf("a short secret: %v", err)
+	}
+	if _, err := secretflags.ReportSecret(file + ".missing"); !fault.Is(err, fault.Validation) {
+		t.Errorf("a missing file: %v", err)
+	}
+}

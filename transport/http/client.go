@@ -92,6 +92,9 @@ func (c *Client) do(ctx context.Context, method, path string, body, out any) (in
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
+	if key := ports.ReportKeyFrom(ctx); key != "" {
+		req.Header.Set(ReportKeyHeader, key)
+	}
 	hc := c.HTTP
 	if hc == nil {
 		hc = &http.Client{Timeout: 30 * time.Second}

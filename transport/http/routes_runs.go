@@ -19,14 +19,18 @@ type listRunsRequest struct {
 	page   ports.Page
 }
 
+// ReportKeyHeader carries a run's report key with a task or step status
+// (see pipeline.ReportKey).
+const ReportKeyHeader = "X-Forge-Report-Key"
+
 type taskStatus struct {
-	id   string
-	body TaskStatusRequest
+	id, key string
+	body    TaskStatusRequest
 }
 
 type stepStatus struct {
-	id   string
-	body StepStatusRequest
+	id, key string
+	body    StepStatusRequest
 }
 
 func decodeID(_ context.Context, r *http.Request) (any, error) {
@@ -87,18 +91,18 @@ func runRoutes(svc *running.Service, handle handleFunc) {
 	}), decodeID)
 
 	handle("PUT /v1/tasks/{id}/status", call(func(ctx context.Context, who *identity.Principal, req taskStatus) (response, error) {
-		t, err := svc.UpdateTask(ctx, who, req.id, running.TaskStatus{Status: pipeline.Status(req.body.Status), Error: req.body.Error})
+		t, err := svc.UpdateTask(ctx, who, req.id, running.TaskStatus{Status: pipeline.Status(req.body.Status), Error: req.body.Error, Key: req.key})
 		return response{http.StatusOK, t}, err
 	}), func(_ context.Context, r *http.Request) (any, error) {
-		req := taskStatus{id: r.PathValue("id")}
+		req := taskStatus{id: r.PathValue("id"), key: r.Header.Get(ReportKeyHeader)}
 		return req, decodeJSON(r, &req.body)
 	})
 
 	handle("PUT /v1/steps/{id}/status", call(func(ctx context.Context, who *identity.Principal, req stepStatus) (response, error) {
-		st, err := svc.UpdateStep(ctx, who, req.id, running.StepStatus{Status: pipeline.Status(req.body.Status), ExitCode: req.body.ExitCode, LogsKey: req.body.LogsS3Key})
+		st, err := svc.UpdateStep(ctx, who, req.id, running.StepStatus{Status: pipeline.Status(req.body.Status), ExitCode: req.body.ExitCode, LogsKey: req.body.LogsS3Key, Key: req.key})
 		return response{http.StatusOK, st}, err
 	}), func(_ context.Context, r *http.Request) (any, error) {
-		req := stepStatus{id: r.PathValue("id")}
+		req := stepStatus{id: r.PathValue("id"), key: r.Header.Get(ReportKeyHeader)}
 		return req, decodeJSON(r, &req.body)
 	})
 }

@@ -99,6 +99,7 @@ type options struct {
 	ready        func(context.Context) error
 	verifierOpts []oidcauth.Option
 	objects      ports.ObjectStore
+	reportSecret []byte
 }
 
 // env is one API server with its store, clock, token issuer and log.
@@ -152,7 +153,7 @@ func buildHandler(issuer *oidcauth.DevIssuer, o options, log io.Writer) (http.Ha
 	events := &announcing.Announcer{Publisher: discardPublisher{}, Clock: clock}
 	limiter := limiting.New(clk.Now)
 	services := httptransport.Services{
-		Runs:     &running.Service{Store: store, Clock: clock, Events: events, Limiter: limiter, Objects: o.objects},
+		Runs:     &running.Service{Store: store, Clock: clock, Events: events, Limiter: limiter, Objects: o.objects, ReportSecret: o.reportSecret},
 		Releases: &releasing.Service{Store: store, Clock: clock, Events: events, Limiter: limiter},
 		Deployments: &deploying.Service{Store: store, Clock: clock, Events: events, Limiter: limiter,
 			Environments: release.DefaultEnvironments(), ApprovalTTL: release.DefaultApprovalTTL},

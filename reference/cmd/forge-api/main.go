@@ -84,6 +84,7 @@ so on (FORGE_ + the flag in upper case with _ for -).`,
 	f.StringVar(&o.Addr, "addr", envdefault.String("FORGE_ADDR", "127.0.0.1:8080"), "listen address")
 	databaseFlag(f, &o.Database)
 	f.StringVar(&o.Auth, "auth", envdefault.String("FORGE_AUTH", "oidc"), "token verification: oidc (Keycloak) or dev (a local signing key)")
+	f.StringVar(&o.ReportSecretFile, "report-secret-file", envdefault.String("FORGE_REPORT_SECRET_FILE", ""), "file of the secret workers' status reports are keyed with, shared with forge-dispatcher (or set FORGE_REPORT_SECRET)")
 	f.StringVar(&o.DevKey, "dev-key", envdefault.String("FORGE_DEV_KEY", ""), "with --auth dev: the signing key file, created if missing")
 	f.StringVar(&o.OIDCIssuer, "oidc-issuer", envdefault.String("FORGE_OIDC_ISSUER", ""), "with --auth oidc: the issuer URL")
 	f.StringVar(&o.OIDCAudience, "oidc-audience", envdefault.String("FORGE_OIDC_AUDIENCE", ""), "with --auth oidc: the audience tokens must carry")
