@@ -149,6 +149,9 @@ func TestSweepKillsWhatADeadWorkerLeft(t *testing.T) {
 			t.Fatal("the killed worker never became a zombie")
 		}
 	}
+	// The step's own shell dies of the parent-death signal, which the
+	// kernel delivers on its own time; what is left is the orphans.
+	goneWithin(t, "echo ready; wait", 3*time.Second, "after its worker was killed")
 	// An unrelated process in a group of its own is never touched.
 	bystander := exec.Command("sleep", "64.19")
 	if err := bystander.Start(); err != nil {
