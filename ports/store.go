@@ -108,6 +108,9 @@ type RunStore interface {
 	// filling empty IDs. Idempotent: when the run already has phases, they
 	// are returned unchanged and phases is ignored.
 	AddPhases(ctx context.Context, runID string, phases []pipeline.Phase) ([]pipeline.Phase, error)
+	// RunStatus returns the status of a run alone, with one indexed read:
+	// what workers poll while their steps run. Errors: NotFound.
+	RunStatus(ctx context.Context, id string) (pipeline.Status, error)
 	// GetTask returns a task with its steps.
 	GetTask(ctx context.Context, id string) (*pipeline.Task, error)
 	// GetStep returns a step.

@@ -169,6 +169,15 @@ func (s *Service) Get(ctx context.Context, who *identity.Principal, id string) (
 	return s.Store.GetRun(ctx, id)
 }
 
+// Status returns a run's status alone (one indexed read): what workers
+// poll while their steps run, to stop when the run has ended.
+func (s *Service) Status(ctx context.Context, who *identity.Principal, id string) (pipeline.Status, error) {
+	if err := identity.Require(who, identity.PermRead); err != nil {
+		return "", err
+	}
+	return s.Store.RunStatus(ctx, id)
+}
+
 // List lists runs, newest first.
 func (s *Service) List(ctx context.Context, who *identity.Principal, f ports.RunFilter, page ports.Page) ([]pipeline.Run, int, error) {
 	if err := identity.Require(who, identity.PermRead); err != nil {

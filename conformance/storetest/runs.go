@@ -344,6 +344,20 @@ func describeRuns(h *harness) {
 				Expect(id).To(Equal(other.ID))
 			})
 
+			ginkgo.It("reads a run's status alone, as it changes", func() {
+				st, err := h.store.RunStatus(h.ctx, run.ID)
+				Expect(err).NotTo(HaveOccurred())
+				Expect(st).To(Equal(run.Status))
+				h.setRunStatus(run.ID, pipeline.StatusRunning)
+				st, err = h.store.RunStatus(h.ctx, run.ID)
+				Expect(err).NotTo(HaveOccurred())
+				Expect(st).To(Equal(pipeline.StatusRunning))
+				_, err = h.store.RunStatus(h.ctx, "00000000-0000-4000-8000-000000000000")
+				Expect(fault.KindOf(err)).To(Equal(fault.NotFound))
+				_, err = h.store.RunStatus(h.ctx, "not-a-run-id")
+				Expect(fault.KindOf(err)).To(Equal(fault.NotFound))
+			})
+
 			ginkgo.It("returns NotFound for the run of an unknown task or step", func() {
 				_, err := h.store.RunIDOfTask(h.ctx, uuid.NewString())
 				Expect(err).To(haveKind(fault.NotFound))

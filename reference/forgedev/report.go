@@ -89,11 +89,7 @@ func (r *reporter) ReportStep(ctx context.Context, stepID string, status pipelin
 }
 
 func (r *reporter) RunStatus(ctx context.Context, runID string) (pipeline.Status, error) {
-	run, err := r.store.GetRun(ctx, runID)
-	if err != nil {
-		return "", err
-	}
-	return run.Status, nil
+	return r.store.RunStatus(ctx, runID)
 }
 
 // label names a step phase/project/step, from the run it belongs to.

@@ -165,6 +165,13 @@ func (c *Client) GetRun(ctx context.Context, id string) (*pipeline.Run, error) {
 	return &run, err
 }
 
+// RunStatus reads a run's status alone (GET /v1/runs/{id}/status).
+func (c *Client) RunStatus(ctx context.Context, id string) (pipeline.Status, error) {
+	var st RunStatusResponse
+	_, err := c.do(ctx, http.MethodGet, "/v1/runs/"+url.PathEscape(id)+"/status", nil, &st)
+	return st.Status, err
+}
+
 // ListRuns lists runs, newest first.
 func (c *Client) ListRuns(ctx context.Context, f ports.RunFilter, p ports.Page) (*RunList, error) {
 	q := pageQuery(nil, p)

@@ -28,6 +28,13 @@ type RunList struct {
 	Offset int            `json:"offset"`
 }
 
+// RunStatusResponse is the answer of GET /v1/runs/{id}/status: a run's
+// status alone, what workers poll.
+type RunStatusResponse struct {
+	ID     string          `json:"id"`
+	Status pipeline.Status `json:"status"`
+}
+
 // TaskStatusRequest is the body of PUT /v1/tasks/{id}/status.
 type TaskStatusRequest struct {
 	Status string `json:"status"`

@@ -27,11 +27,7 @@ func (r Reporter) ReportStep(ctx context.Context, stepID string, status pipeline
 	return err
 }
 
-// RunStatus reads the run with GET /v1/runs/{id}.
+// RunStatus reads the run's status alone, with GET /v1/runs/{id}/status.
 func (r Reporter) RunStatus(ctx context.Context, runID string) (pipeline.Status, error) {
-	run, err := r.Client.GetRun(ctx, runID)
-	if err != nil {
-		return "", err
-	}
-	return run.Status, nil
+	return r.Client.RunStatus(ctx, runID)
 }

@@ -62,6 +62,11 @@ func runRoutes(svc *running.Service, handle handleFunc) {
 		return response{http.StatusOK, run}, err
 	}), decodeID)
 
+	handle("GET /v1/runs/{id}/status", call(func(ctx context.Context, who *identity.Principal, req idRequest) (response, error) {
+		st, err := svc.Status(ctx, who, req.id)
+		return response{http.StatusOK, RunStatusResponse{ID: req.id, Status: st}}, err
+	}), decodeID)
+
 	handle("GET /v1/runs", call(func(ctx context.Context, who *identity.Principal, req listRunsRequest) (response, error) {
 		runs, total, err := svc.List(ctx, who, req.filter, req.page)
 		if runs == nil {

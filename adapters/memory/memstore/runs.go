@@ -40,6 +40,19 @@ func (v view) GetRun(_ context.Context, id string) (got *pipeline.Run, err error
 	return got, err
 }
 
+// RunStatus implements ports.RunStore.
+func (v view) RunStatus(_ context.Context, id string) (status pipeline.Status, err error) {
+	err = v.do(func(st *state) error {
+		rec, ok := st.runs[id]
+		if !ok {
+			return notFound("pipeline run", id)
+		}
+		status = rec.run.Status
+		return nil
+	})
+	return status, err
+}
+
 // ListRuns implements ports.RunStore.
 func (v view) ListRuns(_ context.Context, f ports.RunFilter, p ports.Page) (out []pipeline.Run, total int, err error) {
 	err = v.do(func(st *state) error {

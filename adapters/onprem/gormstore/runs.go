@@ -91,6 +91,22 @@ func (s *Store) GetRun(ctx context.Context, id string) (*pipeline.Run, error) {
 	return s.loadRun(s.read(ctx), id, false)
 }
 
+// RunStatus reads the status column of one run, by its primary key.
+func (s *Store) RunStatus(ctx context.Context, id string) (pipeline.Status, error) {
+	key, ok := lookupID(id)
+	if !ok {
+		return "", fault.New(fault.NotFound, "run %q not found", id)
+	}
+	var statuses []string
+	if err := s.read(ctx).Raw(`SELECT status FROM pipeline_runs WHERE id = ?`, key).Scan(&statuses).Error; err != nil {
+		return "", dbErr(err, "reading the status of run "+id)
+	}
+	if len(statuses) == 0 {
+		return "", fault.New(fault.NotFound, "run %s not found", id)
+	}
+	return pipeline.Status(statuses[0]), nil
+}
+
 // loadRun reads a run and its plan through db, locking the run's row when
 // lock is set.
 func (s *Store) loadRun(db *gorm.DB, id string, lock bool) (*pipeline.Run, error) {
