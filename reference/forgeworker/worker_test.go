@@ -251,6 +251,10 @@ func TestAWorkerKilledMidStep(t *testing.T) {
 	if err := first.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
+	// The replacement starts once the killed worker is gone, as a
+	// restarted container's does: its sweep takes the records of dead
+	// workers only, and a SIGKILL is delivered on the kernel's time.
+	_, _ = first.Process.Wait()
 	killed := time.Now()
 	p.worker(t, "second")
 	select {
