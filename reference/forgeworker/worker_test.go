@@ -248,6 +248,16 @@ func TestAWorkerKilledMidStep(t *testing.T) {
 	go func() { done <- p.orch.Execute(context.Background(), run.ID) }()
 
 	p.waitStep(t, run.ID, "check/greeting/syntax", pipeline.StatusRunning)
+	// The status is reported just before the step's process starts: kill
+	// the worker once the step has written its first line.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if b, _ := os.ReadFile(attempts); strings.Contains(string(b), "attempt") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the step never started")
+		}
+	}
 	if err := first.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
