@@ -119,8 +119,12 @@ func goneWithin(t *testing.T, cmd string, d time.Duration, why string) {
 func TestAStepDiesWithItsWorker(t *testing.T) {
 	state := t.TempDir()
 	w := startWorker(t, state, "echo ready; exec sleep 63.71")
-	if len(running(t, "sleep 63.71")) != 1 {
-		t.Fatal("the step is not to be seen before the kill")
+	// "ready" comes just before the shell execs sleep; while it does, its
+	// command line may read empty for a moment.
+	for deadline := time.Now().Add(3 * time.Second); len(running(t, "sleep 63.71")) != 1; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the step is not to be seen before the kill")
+		}
 	}
 	if err := w.Process.Kill(); err != nil {
 		t.Fatal(err)
