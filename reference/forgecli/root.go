@@ -80,6 +80,8 @@ Start with:
   forge validate            check every configuration file of the repository
   forge discover            list the projects, their phases and release triggers
   forge init my-service     create the configuration of a new project
+  forge render services/x   preview the Kubernetes resources a release would carry
+  forge dev run             run the repository's pipeline on this machine
 
 Against the platform API (--server or FORGE_SERVER, token in FORGE_TOKEN):
   forge run list            pipeline runs, newest first
