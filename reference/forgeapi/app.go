@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -188,7 +189,8 @@ func New(ctx context.Context, o Options) (*App, error) {
 		services.Runs.Objects = a.objects
 	}
 	if o.Engine != nil && o.ReconcileEvery > 0 {
-		a.orch = &orchestrating.Orchestrator{Store: store, Events: events, Clock: o.Now, Status: logstatus.New(log)}
+		a.orch = &orchestrating.Orchestrator{Store: store, Events: events, Clock: o.Now, Status: logstatus.New(log),
+			Log: slog.New(slog.NewJSONHandler(log.Out, nil))}
 	}
 	a.server = &http.Server{
 		Handler:           httptransport.NewServer(services, verifier, log),

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -241,7 +242,7 @@ func (d *dispatcher) open(ctx context.Context, o Options, logger *logrus.Logger)
 		return err
 	}
 	d.orch = &orchestrating.Orchestrator{Store: d.store, Jobs: queue, Status: logstatus.New(logger), Events: events, Objects: objects,
-		ReportSecret: reportSecret}
+		ReportSecret: reportSecret, Log: slog.New(slog.NewJSONHandler(logger.Out, nil))}
 	return nil
 }
 
