@@ -12,6 +12,7 @@ import (
 
 	"github.com/catalyst-forge/forge/domain/pipeline"
 	"github.com/catalyst-forge/forge/reference/internal/gittest"
+	"github.com/catalyst-forge/forge/reference/internal/proctest"
 )
 
 // example copies the example monorepo into a temporary directory.
@@ -183,44 +184,6 @@ func (w *lineWatcher) String() string {
 	return w.buf.String()
 }
 
-// noProcess fails the test when a process whose command line holds cmd
-// still runs (read from /proc): a stopped step must not leave its
-// processes behind.
-func noProcess(t *testing.T, cmd string) {
-	t.Helper()
-	deadline := time.Now().Add(3 * time.Second)
-	for {
-		pids := processesRunning(t, cmd)
-		if len(pids) == 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Errorf("%q still runs (pids %v)", cmd, pids)
-			return
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-func processesRunning(t *testing.T, cmd string) []string {
-	t.Helper()
-	entries, err := os.ReadDir("/proc")
-	if err != nil {
-		t.Fatalf("cannot list processes: %v", err)
-	}
-	var pids []string
-	for _, e := range entries {
-		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		if err != nil {
-			continue
-		}
-		if strings.Contains(string(bytes.ReplaceAll(b, []byte{0}, []byte{' '})), cmd) {
-			pids = append(pids, e.Name())
-		}
-	}
-	return pids
-}
-
 // TestInterruptedDevRunIsCancelled interrupts 'forge dev run' (Ctrl-C)
 // while a step runs: the run is cancelled, the step's processes are
 // killed within the workers' status poll, group 2 never starts, and every
@@ -233,7 +196,7 @@ func TestInterruptedDevRunIsCancelled(t *testing.T) {
 	go func() {
 		<-progress.seen
 		time.Sleep(200 * time.Millisecond)
-		if len(processesRunning(t, "sleep 41.7")) == 0 {
+		if len(proctest.Running(t, "sleep 41.7")) == 0 {
 			t.Error("the step's process is not to be seen before the interrupt")
 		}
 		cancel()
@@ -264,7 +227,7 @@ func TestInterruptedDevRunIsCancelled(t *testing.T) {
 			t.Errorf("%s was left %s", name, s.Status)
 		}
 	}
-	noProcess(t, "sleep 41.7")
+	proctest.Gone(t, "sleep 41.7")
 	if !strings.Contains(progress.String(), "interrupted: cancelling run") {
 		t.Errorf("progress:\n%s", progress.String())
 	}
@@ -306,5 +269,5 @@ func TestAFailureStopsRunningSiblings(t *testing.T) {
 			t.Errorf("%s is %s; group 2 must never start", name, s.Status)
 		}
 	}
-	noProcess(t, "sleep 47.3")
+	proctest.Gone(t, "sleep 47.3")
 }

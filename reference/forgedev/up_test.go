@@ -15,6 +15,7 @@ import (
 	"github.com/catalyst-forge/forge/domain/identity"
 	"github.com/catalyst-forge/forge/domain/pipeline"
 	"github.com/catalyst-forge/forge/reference/internal/gittest"
+	"github.com/catalyst-forge/forge/reference/internal/proctest"
 	httptransport "github.com/catalyst-forge/forge/transport/http"
 )
 
@@ -171,7 +172,7 @@ func TestDevUpRunsAndCancels(t *testing.T) {
 	if took := time.Since(cancelled); took > 5*time.Second {
 		t.Errorf("the cancelled run's steps took %s to stop", took)
 	}
-	noProcess(t, "sleep 43.9")
+	proctest.Gone(t, "sleep 43.9")
 	if s := steps(final)["check/greeting/syntax"]; s.Status != pipeline.StatusFailed || s.ExitCode == nil || *s.ExitCode != -1 {
 		t.Errorf("the stopped step = %s exit %v", s.Status, s.ExitCode)
 	}
@@ -283,7 +284,7 @@ func TestKilledDevUpLeavesNoStepBehind(t *testing.T) {
 	}
 	waitRun(t, op, run.ID, 30*time.Second, "the silent step runs", stepStatus("check/greeting/syntax", pipeline.StatusRunning))
 	deadline := time.Now().Add(10 * time.Second)
-	for len(processesRunning(t, "sleep 58.31")) == 0 || len(processesRunning(t, "sleep 57.23")) == 0 {
+	for len(proctest.Running(t, "sleep 58.31")) == 0 || len(proctest.Running(t, "sleep 57.23")) == 0 {
 		if time.Now().After(deadline) {
 			t.Fatal("the step's processes are not to be seen")
 		}
@@ -295,8 +296,8 @@ func TestKilledDevUpLeavesNoStepBehind(t *testing.T) {
 	_ = child.Wait()
 
 	u = startUp(t, UpOptions{Data: data, DevKey: key, Remote: remote})
-	noProcess(t, "sleep 58.31")
-	noProcess(t, "sleep 57.23")
+	proctest.Gone(t, "sleep 58.31")
+	proctest.Gone(t, "sleep 57.23")
 	op = u.client(t, key, identity.RoleOperator)
 	final := waitRun(t, op, run.ID, 60*time.Second, "the resumed run ends", func(r *pipeline.Run) bool { return r.Status.Terminal() })
 	if final.Status != pipeline.StatusSuccess {

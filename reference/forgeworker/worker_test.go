@@ -32,6 +32,7 @@ import (
 	"github.com/catalyst-forge/forge/reference/forgeworker"
 	"github.com/catalyst-forge/forge/reference/internal/discoverchild"
 	"github.com/catalyst-forge/forge/reference/internal/gittest"
+	"github.com/catalyst-forge/forge/reference/internal/proctest"
 	"github.com/catalyst-forge/forge/reference/objstore"
 	"github.com/catalyst-forge/forge/reference/publishflags"
 	httptransport "github.com/catalyst-forge/forge/transport/http"
@@ -291,31 +292,9 @@ func TestAWorkerKilledMidStep(t *testing.T) {
 			t.Errorf("%s = %s", name, st.Status)
 		}
 	}
-	if pids := processesRunning(t, "sleep 71.93"); len(pids) != 0 {
+	if pids := proctest.Running(t, "sleep 71.93"); len(pids) != 0 {
 		t.Errorf("the killed worker's step left %v running", pids)
 	}
-}
-
-// processesRunning returns the PIDs of live processes whose command line
-// holds cmd (read from /proc).
-func processesRunning(t *testing.T, cmd string) []string {
-	t.Helper()
-	entries, err := os.ReadDir("/proc")
-	if err != nil {
-		t.Fatalf("cannot list processes: %v", err)
-	}
-	var pids []string
-	for _, e := range entries {
-		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		if err != nil || !strings.Contains(strings.ReplaceAll(string(b), "\x00", " "), cmd) {
-			continue
-		}
-		if stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat")); err == nil && strings.Contains(string(stat), ") Z ") {
-			continue // ended, waiting for its parent
-		}
-		pids = append(pids, e.Name())
-	}
-	return pids
 }
 
 func TestBadOptionsAreRefusedBeforeAnythingStarts(t *testing.T) {
