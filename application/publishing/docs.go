@@ -52,10 +52,11 @@ func (s *Service) docs(ctx context.Context, req Request, repoCfg config.Publishe
 	if prefix == "" || prefix == "." || strings.HasPrefix(prefix, "..") {
 		return nil, false, fmt.Errorf("prefix %q leaves the bucket's root", sub)
 	}
-	store, err := s.Objects(ctx, repoCfg)
+	store, release, err := s.Objects(ctx, repoCfg)
 	if err != nil {
 		return nil, false, err
 	}
+	defer release()
 	digest, _ := p.fields["digest"].(string)
 	fields := map[string]any{"uri": "s3://" + bucket + "/" + prefix + "/", "bucket": bucket, "key": prefix + "/"}
 	if marked(ctx, store, prefix+"/"+docsMarker) == digest {

@@ -95,11 +95,11 @@ func TestDocsPublisher(t *testing.T) {
 	}
 	f := newFixture(t, producers{"site": write(site), "slip": write(slip), "link": write(link)})
 	store := &bucket{objects: map[string][]byte{}, types: map[string]string{}}
-	f.svc.Objects = func(_ context.Context, p config.Publisher) (ports.ObjectStore, error) {
+	f.svc.Objects = func(_ context.Context, p config.Publisher) (ports.ObjectStore, func(), error) {
 		if p.Settings["bucket"] != "docs-bucket" {
-			return nil, fault.New(fault.NotFound, "no bucket %v", p.Settings["bucket"])
+			return nil, nil, fault.New(fault.NotFound, "no bucket %v", p.Settings["bucket"])
 		}
-		return store, nil
+		return store, func() {}, nil
 	}
 	ctx := context.Background()
 	build := func(run string) artifact.Publication {

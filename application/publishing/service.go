@@ -29,8 +29,9 @@ type Service struct {
 	GitHub func(ctx context.Context, credentials *config.SecretRef) (ports.GitHubReleases, error)
 	// Objects returns the object store of a docs publisher's bucket
 	// (its settings: bucket, region, endpoint; its credentials resolved
-	// at the point of use); nil makes docs publishers fail saying so.
-	Objects func(ctx context.Context, publisher config.Publisher) (ports.ObjectStore, error)
+	// at the point of use) and what releases it once the publisher is
+	// done; nil makes docs publishers fail saying so.
+	Objects func(ctx context.Context, publisher config.Publisher) (ports.ObjectStore, func(), error)
 	// Signer signs tracking images; nil leaves them unsigned.
 	Signer *Signer
 	// Tracking is where tracking images go: a registry host and an

@@ -15,7 +15,6 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/catalyst-forge/forge/adapters/aws/s3blob"
-	"github.com/catalyst-forge/forge/adapters/onprem/fsblob"
 	"github.com/catalyst-forge/forge/adapters/onprem/githubreleases"
 	"github.com/catalyst-forge/forge/adapters/onprem/ociregistry"
 	"github.com/catalyst-forge/forge/application/publishing"
@@ -24,6 +23,7 @@ import (
 	"github.com/catalyst-forge/forge/domain/fault"
 	"github.com/catalyst-forge/forge/ports"
 	"github.com/catalyst-forge/forge/reference/envdefault"
+	"github.com/catalyst-forge/forge/reference/objstore"
 )
 
 // Options configure artifact publishing.
@@ -113,14 +113,10 @@ func Service(o Options, steps ports.StepExecutor, secrets *resolving.Registry) (
 		}
 		return ociregistry.New(opts)
 	}
-	svc.Objects = func(ctx context.Context, p config.Publisher) (ports.ObjectStore, error) {
+	svc.Objects = func(ctx context.Context, p config.Publisher) (ports.ObjectStore, func(), error) {
 		bucket, _ := p.Settings["bucket"].(string)
 		if o.DocsDir != "" {
-			dir := filepath.Join(o.DocsDir, filepath.Base(filepath.Clean("/"+bucket)))
-			if err := os.MkdirAll(dir, 0o755); err != nil {
-				return nil, err
-			}
-			return fsblob.New(dir)
+			return objstore.Open(ctx, objstore.Options{Dir: filepath.Join(o.DocsDir, filepath.Base(filepath.Clean("/"+bucket)))})
 		}
 		cfg := s3blob.Config{Bucket: bucket}
 		cfg.Region, _ = p.Settings["region"].(string)
@@ -129,18 +125,18 @@ func Service(o Options, steps ports.StepExecutor, secrets *resolving.Registry) (
 		if p.Credentials != nil {
 			value, err := secrets.Resolve(ctx, *p.Credentials)
 			if err != nil {
-				return nil, fmt.Errorf("the publisher's credentials: %w", err)
+				return nil, nil, fmt.Errorf("the publisher's credentials: %w", err)
 			}
 			var keys struct {
 				AccessKeyID     string `json:"access_key_id"`
 				SecretAccessKey string `json:"secret_access_key"`
 			}
 			if json.Unmarshal([]byte(value), &keys) != nil || keys.AccessKeyID == "" {
-				return nil, fault.New(fault.Validation, `the publisher's credentials are not {"access_key_id": ..., "secret_access_key": ...}`)
+				return nil, nil, fault.New(fault.Validation, `the publisher's credentials are not {"access_key_id": ..., "secret_access_key": ...}`)
 			}
 			cfg.AccessKeyID, cfg.SecretAccessKey = keys.AccessKeyID, keys.SecretAccessKey
 		}
-		return s3blob.New(ctx, cfg)
+		return objstore.Open(ctx, objstore.Options{S3: cfg})
 	}
 	svc.GitHub = func(ctx context.Context, creds *config.SecretRef) (ports.GitHubReleases, error) {
 		client := &githubreleases.Client{API: o.GitHubAPI}
