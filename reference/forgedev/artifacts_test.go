@@ -4,15 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/google/go-containerregistry/pkg/registry"
 
 	"github.com/catalyst-forge/forge/adapters/onprem/fsblob"
 	"github.com/catalyst-forge/forge/adapters/onprem/ociregistry"
@@ -21,6 +17,7 @@ import (
 	"github.com/catalyst-forge/forge/domain/oci"
 	"github.com/catalyst-forge/forge/domain/pipeline"
 	"github.com/catalyst-forge/forge/reference/internal/gittest"
+	"github.com/catalyst-forge/forge/reference/internal/ocitest"
 )
 
 // TestArtifactsEndToEnd runs the example through forge dev run against a
@@ -31,9 +28,7 @@ import (
 // names a cosign binary; .ci/run builds one), and a second run of the
 // same commit publishes nothing new.
 func TestArtifactsEndToEnd(t *testing.T) {
-	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
-	defer srv.Close()
-	host := strings.TrimPrefix(srv.URL, "http://")
+	host := ocitest.Registry(t)
 	dir := example(t)
 	commit := gittest.CommitAll(t, dir)
 	data := t.TempDir()

@@ -3,9 +3,6 @@ package forgeworker_test
 import (
 	"context"
 	"encoding/json"
-	"io"
-	"log"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
@@ -17,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-containerregistry/pkg/registry"
 	"github.com/nats-io/nats.go"
 
 	"github.com/catalyst-forge/forge/adapters/onprem/gormstore"
@@ -32,6 +28,7 @@ import (
 	"github.com/catalyst-forge/forge/reference/forgeworker"
 	"github.com/catalyst-forge/forge/reference/internal/discoverchild"
 	"github.com/catalyst-forge/forge/reference/internal/gittest"
+	"github.com/catalyst-forge/forge/reference/internal/ocitest"
 	"github.com/catalyst-forge/forge/reference/internal/proctest"
 	"github.com/catalyst-forge/forge/reference/objstore"
 	"github.com/catalyst-forge/forge/reference/publishflags"
@@ -125,9 +122,7 @@ func newPlatform(t *testing.T, stepRun string) *platform {
 
 	// The example's release-triggered project builds artifacts: they go to
 	// a registry served by the test.
-	reg := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
-	t.Cleanup(reg.Close)
-	p.registry = strings.TrimPrefix(reg.URL, "http://")
+	p.registry = ocitest.Registry(t)
 
 	p.key = filepath.Join(p.data, "dev-key.pem")
 	app, err := forgeapi.New(ctx, forgeapi.Options{Addr: "127.0.0.1:0", Auth: "dev", DevKey: p.key,

@@ -5,9 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,13 +12,12 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/google/go-containerregistry/pkg/registry"
-
 	"github.com/catalyst-forge/forge/application/publishing"
 	"github.com/catalyst-forge/forge/domain/artifact"
 	"github.com/catalyst-forge/forge/domain/config"
 	"github.com/catalyst-forge/forge/domain/oci"
 	"github.com/catalyst-forge/forge/ports"
+	"github.com/catalyst-forge/forge/reference/internal/ocitest"
 	"github.com/catalyst-forge/forge/reference/publishflags"
 	"github.com/catalyst-forge/forge/reference/secretflags"
 )
@@ -41,9 +37,7 @@ func benchRegistry(b *testing.B) string {
 	if host := os.Getenv("FORGE_TEST_REGISTRY"); host != "" {
 		return host
 	}
-	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
-	b.Cleanup(srv.Close)
-	return strings.TrimPrefix(srv.URL, "http://")
+	return ocitest.Registry(b)
 }
 
 // layout writes an OCI image layout of one uncompressed layer of size

@@ -7,8 +7,6 @@ import (
 	"compress/gzip"
 	"context"
 	"io"
-	"log"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,10 +15,10 @@ import (
 	"cuelabs.dev/go/oci/ociregistry/ociclient"
 	"cuelang.org/go/mod/modregistry"
 	"cuelang.org/go/mod/module"
-	"github.com/google/go-containerregistry/pkg/registry"
 
 	"github.com/catalyst-forge/forge/domain/artifact"
 	"github.com/catalyst-forge/forge/domain/config"
+	"github.com/catalyst-forge/forge/reference/internal/ocitest"
 	"github.com/catalyst-forge/forge/reference/publishflags"
 	"github.com/catalyst-forge/forge/reference/secretflags"
 )
@@ -30,9 +28,7 @@ import (
 // client (what `cue mod get` uses), which checks the manifest, the media
 // types and the zip.
 func TestCUEModuleFetchedByCUE(t *testing.T) {
-	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
-	defer srv.Close()
-	host := strings.TrimPrefix(srv.URL, "http://")
+	host := ocitest.Registry(t)
 
 	dir := t.TempDir()
 	var buf bytes.Buffer
