@@ -151,6 +151,16 @@ type ReleaseStore interface {
 	// Validation when release.ValidateAlias refuses it or a numeric alias
 	// is not the release's number.
 	AddAlias(ctx context.Context, releaseID string, a release.Alias) error
+	// SetReleaseImage records the manifest digest of a release's image,
+	// once: a release is registered before its image exists (the image
+	// carries the release's number), then its image is pushed and its
+	// digest set. Setting the digest it has is harmless; setting another
+	// is a Conflict, since a release never changes. Errors: NotFound,
+	// Validation (not a sha256 digest), Conflict.
+	SetReleaseImage(ctx context.Context, releaseID, digest string) (*release.Release, error)
+	// RunReleases returns the releases a pipeline run created, by project
+	// name, with their aliases, trigger and artifacts.
+	RunReleases(ctx context.Context, runID string) ([]release.Release, error)
 }
 
 // DeploymentStore persists deployments.

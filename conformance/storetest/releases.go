@@ -337,6 +337,104 @@ func describeReleases(h *harness) {
 			})
 		})
 
+		ginkgo.Describe("SetReleaseImage", func() {
+			var unpushed *release.Release
+			digest := "sha256:" + commitSHA("image") + commitSHA("image2")[:24]
+			ginkgo.BeforeEach(func() {
+				h.mustRepository(repoName)
+				r := newRelease(repoName, webProject, commitSHA("c1"))
+				r.OCIDigest = ""
+				var err error
+				unpushed, _, err = h.store.CreateRelease(h.ctx, r)
+				Expect(err).NotTo(HaveOccurred())
+				Expect(unpushed.OCIDigest).To(BeEmpty(), "a release registered before its image")
+			})
+
+			ginkgo.It("records the digest once, and again the same digest changes nothing", func() {
+				got, err := h.store.SetReleaseImage(h.ctx, unpushed.ID, digest)
+				Expect(err).NotTo(HaveOccurred())
+				Expect(got.OCIDigest).To(Equal(digest))
+				Expect(got.Number).To(Equal(unpushed.Number))
+				got, err = h.store.SetReleaseImage(h.ctx, unpushed.ID, digest)
+				Expect(err).NotTo(HaveOccurred())
+				Expect(got.OCIDigest).To(Equal(digest))
+				read, err := h.store.GetRelease(h.ctx, unpushed.ID)
+				Expect(err).NotTo(HaveOccurred())
+				Expect(read.OCIDigest).To(Equal(digest))
+			})
+
+			ginkgo.It("refuses another digest once one is set (Conflict), and keeps the first", func() {
+				_, err := h.store.SetReleaseImage(h.ctx, unpushed.ID, digest)
+				Expect(err).NotTo(HaveOccurred())
+				other := "sha256:" + commitSHA("other") + commitSHA("other2")[:24]
+				_, err = h.store.SetReleaseImage(h.ctx, unpushed.ID, other)
+				Expect(err).To(haveKind(fault.Conflict))
+				read, err := h.store.GetRelease(h.ctx, unpushed.ID)
+				Expect(err).NotTo(HaveOccurred())
+				Expect(read.OCIDigest).To(Equal(digest))
+			})
+
+			ginkgo.It("refuses what is not a sha256 digest (Validation) and an unknown release (NotFound)", func() {
+				for _, bad := range []string{"", "sha256:abc", "md5:" + commitSHA("x"), "sha256:" + commitSHA("u") + "ABCDEF" + commitSHA("v")[:18]} {
+					_, err := h.store.SetReleaseImage(h.ctx, unpushed.ID, bad)
+					Expect(err).To(haveKind(fault.Validation), "digest %q", bad)
+				}
+				_, err := h.store.SetReleaseImage(h.ctx, uuid.NewString(), digest)
+				Expect(err).To(haveKind(fault.NotFound))
+				read, err := h.store.GetRelease(h.ctx, unpushed.ID)
+				Expect(err).NotTo(HaveOccurred())
+				Expect(read.OCIDigest).To(BeEmpty())
+			})
+
+			ginkgo.It("lets exactly one of 10 concurrent writers of different digests win", func() {
+				const n = 10
+				errs := make([]error, n)
+				var wg sync.WaitGroup
+				for i := range n {
+					wg.Go(func() {
+						_, errs[i] = h.store.SetReleaseImage(h.ctx, unpushed.ID, "sha256:"+commitSHA(fmt.Sprint("w", i))+commitSHA(fmt.Sprint("v", i))[:24])
+					})
+				}
+				wg.Wait()
+				won := 0
+				for _, err := range errs {
+					if err == nil {
+						won++
+					} else {
+						Expect(err).To(haveKind(fault.Conflict))
+					}
+				}
+				Expect(won).To(Equal(1))
+			})
+		})
+
+		ginkgo.Describe("RunReleases", func() {
+			ginkgo.It("returns the releases a run created, by project, and nothing of other runs", func() {
+				run := h.mustRun(repoName, "main", commitSHA("c1"), at(0))
+				other := h.mustRun(repoName, "main", commitSHA("c2"), at(time.Minute))
+				for _, p := range []string{webProject, apiProject} {
+					r := newRelease(repoName, p, commitSHA("c1"))
+					r.PipelineRunID = &run.ID
+					_, _, err := h.store.CreateRelease(h.ctx, r)
+					Expect(err).NotTo(HaveOccurred())
+				}
+				r := newRelease(repoName, webProject, commitSHA("c2"))
+				r.PipelineRunID = &other.ID
+				_, _, err := h.store.CreateRelease(h.ctx, r)
+				Expect(err).NotTo(HaveOccurred())
+				h.mustRelease(repoName, apiProject, commitSHA("c3"))
+
+				got, err := h.store.RunReleases(h.ctx, run.ID)
+				Expect(err).NotTo(HaveOccurred())
+				Expect(got).To(HaveLen(2))
+				Expect([]string{got[0].Project, got[1].Project}).To(Equal([]string{apiProject, webProject}))
+				Expect(aliasNames(got[0].Aliases)).To(ContainElement("1 (numeric)"))
+				none, err := h.store.RunReleases(h.ctx, uuid.NewString())
+				Expect(err).NotTo(HaveOccurred())
+				Expect(none).To(BeEmpty())
+			})
+		})
+
 		ginkgo.Describe("AddAlias", func() {
 			var first, second *release.Release
 			ginkgo.BeforeEach(func() {

@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/catalyst-forge/forge/domain/fault"
+	"github.com/catalyst-forge/forge/domain/oci"
 )
 
 // Release is an immutable snapshot of a project at a commit.
@@ -172,4 +173,20 @@ func isDigits(s string) bool {
 		}
 	}
 	return s != ""
+}
+
+// SetImage records digest as the release's image digest, once: the same
+// digest again changes nothing, another is a Conflict (a release never
+// changes), and anything but a sha256 digest is Validation. Stores call
+// it so that every adapter keeps the same rule.
+func (r *Release) SetImage(digest string) error {
+	if _, err := oci.ParseDigest(digest); err != nil {
+		return &fault.Error{Kind: fault.Validation, Message: "oci_digest: " + err.Error(), Details: map[string]any{"field": "oci_digest"}}
+	}
+	switch r.OCIDigest {
+	case "", digest:
+		r.OCIDigest = digest
+		return nil
+	}
+	return fault.New(fault.Conflict, "release %d of %s already has image %s; a release never changes", r.Number, r.Project, r.OCIDigest)
 }

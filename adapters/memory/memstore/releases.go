@@ -275,3 +275,34 @@ func sameTextConflict(a release.Alias, have release.AliasType, number int) error
 		Message: "release " + strconv.Itoa(number) + " already has alias \"" + a.Alias + "\" as a " + string(have) + " alias",
 		Details: map[string]any{"alias": a.Alias, "alias_type": string(have)}}
 }
+
+// SetReleaseImage implements ports.ReleaseStore.
+func (v view) SetReleaseImage(_ context.Context, releaseID, digest string) (got *release.Release, err error) {
+	err = v.do(func(st *state) error {
+		rec, ok := st.releases[releaseID]
+		if !ok {
+			return notFound("release", releaseID)
+		}
+		if err := rec.rel.SetImage(digest); err != nil {
+			return err
+		}
+		got = cloneRelease(&rec.rel)
+		return nil
+	})
+	return got, err
+}
+
+// RunReleases implements ports.ReleaseStore.
+func (v view) RunReleases(_ context.Context, runID string) (out []release.Release, err error) {
+	err = v.do(func(st *state) error {
+		out = []release.Release{}
+		for _, rec := range st.releases {
+			if rec.rel.PipelineRunID != nil && *rec.rel.PipelineRunID == runID {
+				out = append(out, *cloneRelease(&rec.rel))
+			}
+		}
+		sort.Slice(out, func(i, j int) bool { return out[i].Project < out[j].Project })
+		return nil
+	})
+	return out, err
+}

@@ -399,3 +399,51 @@ func (f finder) BySHAPrefix(ctx context.Context, prefix string) ([]*release.Rele
 	}
 	return out, nil
 }
+
+// SetReleaseImage records a release's image digest, once; see
+// ports.ReleaseStore.
+func (s *Store) SetReleaseImage(ctx context.Context, releaseID, digest string) (*release.Release, error) {
+	key, ok := lookupID(releaseID)
+	if !ok {
+		return nil, fault.New(fault.NotFound, "release %q not found", releaseID)
+	}
+	var got *release.Release
+	err := s.write(ctx, "recording the image of release "+releaseID, func(tx *gorm.DB) error {
+		rel, err := s.loadRelease(tx, key)
+		if err != nil {
+			return err
+		}
+		had := rel.OCIDigest
+		if err := rel.SetImage(digest); err != nil {
+			return err
+		}
+		if had == "" {
+			// Only an empty digest is replaced, so that two writers
+			// racing cannot both win.
+			res := tx.Model(&releaseRow{}).Where("id = ? AND oci_digest = ''", key).Update("oci_digest", digest)
+			if res.Error != nil {
+				return dbErr(res.Error, "recording the image of release "+releaseID)
+			}
+			if res.RowsAffected == 0 {
+				return fault.New(fault.Conflict, "the image of release %s was recorded meanwhile; try again", releaseID)
+			}
+		}
+		got = rel
+		return nil
+	})
+	return got, err
+}
+
+// RunReleases returns the releases a pipeline run created, by project.
+func (s *Store) RunReleases(ctx context.Context, runID string) ([]release.Release, error) {
+	key, ok := lookupID(runID)
+	if !ok {
+		return []release.Release{}, nil
+	}
+	db := s.read(ctx)
+	var rows []releaseRow
+	if err := db.Where("pipeline_run_id = ?", key).Order("project").Find(&rows).Error; err != nil {
+		return nil, dbErr(err, "reading the releases of run "+runID)
+	}
+	return s.withDetails(db, rows)
+}
