@@ -278,3 +278,21 @@ func (s *Service) registry() string {
 func validation(field, msg string) error {
 	return &fault.Error{Kind: fault.Validation, Message: msg, Details: map[string]any{"field": field}}
 }
+
+// SetImage records the digest of a release's pushed image, once (see
+// ports.ReleaseStore.SetReleaseImage). Service accounts only: the worker
+// that registered the release, pushed its image and now records it.
+func (s *Service) SetImage(ctx context.Context, who *identity.Principal, id, digest string) (*release.Release, error) {
+	if err := identity.Require(who, identity.PermCreateRelease); err != nil {
+		return nil, err
+	}
+	return s.Store.SetReleaseImage(ctx, id, digest)
+}
+
+// RunReleases lists the releases a pipeline run created, by project.
+func (s *Service) RunReleases(ctx context.Context, who *identity.Principal, runID string) ([]release.Release, error) {
+	if err := identity.Require(who, identity.PermRead); err != nil {
+		return nil, err
+	}
+	return s.Store.RunReleases(ctx, runID)
+}

@@ -259,10 +259,19 @@ func TestAPIRuns(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// The run made a release whose image is not pushed yet.
+	if _, _, err := s.store.CreateRelease(context.Background(), &release.Release{Repository: "acme/mono", Project: "web", CommitSHA: commit,
+		PipelineRunID: &id, OCIURI: "localhost:5000/acme/mono/web:" + commit, CreatedAt: apiStart, CreatedBy: "ci-bot",
+		Aliases: []release.Alias{release.BranchAlias("main", 1)}}); err != nil {
+		t.Fatal(err)
+	}
+
 	s.as(t, "alice", identity.RoleDeveloper)
 	r = forge(t, "run", "get", id)
 	r.wantCode(t, ExitOK)
 	for _, l := range []string{
+		"PROJECT RELEASE ALIASES IMAGE",
+		"web 1 main-1 localhost:5000/acme/mono/web:" + commit + " (not pushed)",
 		"Run " + id,
 		"Repository acme/mono @ " + commit + " (main)",
 		"Status pending",
@@ -276,7 +285,8 @@ func TestAPIRuns(t *testing.T) {
 	}
 	r = forge(t, "run", "get", id, "-o", "json")
 	r.wantCode(t, ExitOK)
-	if run := decodeOut[pipeline.Run](t, r); run.ID != id || len(run.Phases) != 1 || run.Phases[0].Tasks[0].Steps[0].Name != "unit" {
+	if run := decodeOut[httptransport.RunResponse](t, r); run.ID != id || len(run.Phases) != 1 || run.Phases[0].Tasks[0].Steps[0].Name != "unit" ||
+		len(run.Releases) != 1 || run.Releases[0].Number != 1 {
 		t.Errorf("run get -o json = %+v", run)
 	}
 	r = forge(t, "run", "get", "no-such-run")

@@ -2,12 +2,14 @@ package forgecli
 
 import (
 	"fmt"
+	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/catalyst-forge/forge/domain/pipeline"
+	"github.com/catalyst-forge/forge/domain/release"
 	"github.com/catalyst-forge/forge/ports"
 	httptransport "github.com/catalyst-forge/forge/transport/http"
 )
@@ -81,7 +83,8 @@ func newRunGet(s streams) *cobra.Command {
 	return cmd
 }
 
-func printRun(tw *tabwriter.Writer, run *pipeline.Run) {
+func printRun(tw *tabwriter.Writer, resp *httptransport.RunResponse) {
+	run := &resp.Run
 	fmt.Fprintf(tw, "Run\t%s\n", run.ID)
 	fmt.Fprintf(tw, "Repository\t%s @ %s (%s)\n", run.Repository, run.CommitSHA, orNone(run.Branch))
 	fmt.Fprintf(tw, "Status\t%s\n", run.Status)
@@ -92,6 +95,7 @@ func printRun(tw *tabwriter.Writer, run *pipeline.Run) {
 	if run.Reason != "" {
 		fmt.Fprintf(tw, "Reason\t%s\n", run.Reason)
 	}
+	defer printRunReleases(tw, resp.Releases)
 	if len(run.Phases) == 0 {
 		return
 	}
@@ -108,6 +112,23 @@ func printRun(tw *tabwriter.Writer, run *pipeline.Run) {
 				fmt.Fprintf(tw, "\t\t\t%s\t%s\t%s\n", st.Name, st.Status, code)
 			}
 		}
+	}
+}
+
+// printRunReleases lists the releases a run created, with their image.
+func printRunReleases(tw *tabwriter.Writer, rels []httptransport.ReleaseResponse) {
+	if len(rels) == 0 {
+		return
+	}
+	fmt.Fprintln(tw, "\nPROJECT\tRELEASE\tALIASES\tIMAGE")
+	for _, r := range rels {
+		image := r.OCIURI
+		if r.OCIDigest == "" {
+			image += " (not pushed)"
+		} else {
+			image += "@" + r.OCIDigest
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\n", r.Project, r.Number, aliasList(r.Aliases), image)
 	}
 }
 
@@ -225,4 +246,15 @@ that are still running and prints their output as it arrives.`,
 	o.flags(cmd.Flags())
 	cmd.Flags().BoolVarP(&follow, "follow", "f", false, "wait for running steps and print their output as it arrives")
 	return cmd
+}
+
+// aliasList joins a release's aliases other than its number, "-" for none.
+func aliasList(aliases []release.Alias) string {
+	var names []string
+	for _, a := range aliases {
+		if a.Type != release.AliasNumeric {
+			names = append(names, a.Alias)
+		}
+	}
+	return orNone(strings.Join(names, ","))
 }

@@ -82,7 +82,8 @@ func waitRun(t *testing.T, c *httptransport.Client, id string, within time.Durat
 	t.Helper()
 	deadline := time.Now().Add(within)
 	for {
-		run, err := c.GetRun(context.Background(), id)
+		got, err := c.GetRun(context.Background(), id)
+		run := &got.Run
 		if err == nil && ok(run) {
 			return run
 		}

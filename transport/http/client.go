@@ -158,9 +158,10 @@ func (c *Client) CreateRun(ctx context.Context, req CreateRunRequest) (*pipeline
 	return &run, status == http.StatusCreated, nil
 }
 
-// GetRun returns a run with its phases, tasks and steps.
-func (c *Client) GetRun(ctx context.Context, id string) (*pipeline.Run, error) {
-	var run pipeline.Run
+// GetRun returns a run with its phases, tasks and steps, and the
+// releases it created.
+func (c *Client) GetRun(ctx context.Context, id string) (*RunResponse, error) {
+	var run RunResponse
 	_, err := c.do(ctx, http.MethodGet, "/v1/runs/"+url.PathEscape(id), nil, &run)
 	return &run, err
 }
@@ -213,6 +214,14 @@ func (c *Client) CreateRelease(ctx context.Context, req CreateReleaseRequest) (*
 		return nil, false, err
 	}
 	return &r, status == http.StatusCreated, nil
+}
+
+// SetReleaseImage records the digest of a release's pushed image (PUT
+// /v1/releases/{id}/image); once set, only the same digest is accepted.
+func (c *Client) SetReleaseImage(ctx context.Context, id, digest string) (*ReleaseResponse, error) {
+	var out ReleaseResponse
+	_, err := c.do(ctx, http.MethodPut, "/v1/releases/"+url.PathEscape(id)+"/image", SetReleaseImageRequest{OCIDigest: digest}, &out)
+	return &out, err
 }
 
 // GetRelease returns the release of a project named by an alias, a

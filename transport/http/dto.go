@@ -83,6 +83,19 @@ type ReleaseResponse struct {
 	CanonicalID string `json:"canonical_id"`
 }
 
+// SetReleaseImageRequest is the body of PUT /v1/releases/{id}/image: the
+// manifest digest of the release's pushed image.
+type SetReleaseImageRequest struct {
+	OCIDigest string `json:"oci_digest"`
+}
+
+// RunResponse is a run as GET /v1/runs/{id} returns it: the run with its
+// phases, tasks and steps, and the releases it created.
+type RunResponse struct {
+	pipeline.Run
+	Releases []ReleaseResponse `json:"releases"`
+}
+
 // ReleaseList is the body of GET /v1/releases/{repo}/{project}.
 type ReleaseList struct {
 	Releases []ReleaseResponse `json:"releases"`

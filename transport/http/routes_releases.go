@@ -40,6 +40,12 @@ func decodeProject(_ context.Context, r *http.Request) (any, error) {
 	return req, err
 }
 
+// setImageRequest addresses a release by ID with the digest of its image.
+type setImageRequest struct {
+	id   string
+	body SetReleaseImageRequest
+}
+
 func releaseResponse(r *release.Release) ReleaseResponse {
 	return ReleaseResponse{Release: *r, CanonicalID: r.Triplet().String()}
 }
@@ -69,6 +75,17 @@ func releaseRoutes(svc *releasing.Service, handle handleFunc) {
 		err := decodeJSON(r, &req)
 		req.Repository = repository.Canonical(req.Repository)
 		return req, err
+	})
+
+	handle("PUT /v1/releases/{id}/image", call(func(ctx context.Context, who *identity.Principal, req setImageRequest) (response, error) {
+		r, err := svc.SetImage(ctx, who, req.id, req.body.OCIDigest)
+		if err != nil {
+			return response{}, err
+		}
+		return response{http.StatusOK, releaseResponse(r)}, nil
+	}), func(_ context.Context, r *http.Request) (any, error) {
+		req := setImageRequest{id: r.PathValue("id")}
+		return req, decodeJSON(r, &req.body)
 	})
 
 	handle("GET /v1/releases/{owner}/{name}/{project}/{id}", call(func(ctx context.Context, who *identity.Principal, req projectRequest) (response, error) {

@@ -104,6 +104,44 @@ func TestCreateReleaseFromRun(t *testing.T) {
 		wantError(t, http.StatusUnprocessableEntity, fault.Validation).wantField(t, "pipeline_run_id")
 }
 
+// A run's release is registered before its image exists; the worker
+// then records the image's digest, once, and the run lists the release.
+func TestReleaseImageIsRecordedOnceAndTheRunListsIt(t *testing.T) {
+	e := newEnv(t)
+	e.registerRepo("acme/mono")
+	runID := e.createRun("acme/mono", sha("6a"), "main")["id"].(string)
+	rel := e.createRelease(httptransport.CreateReleaseRequest{PipelineRunID: runID, Repository: "acme/mono", Project: "api", CommitSHA: sha("6a")})
+	if rel.OCIDigest != "" {
+		t.Fatalf("a release registered without an image has digest %q", rel.OCIDigest)
+	}
+	digest := "sha256:" + sha("d1") + sha("d1")[:24]
+	path := "/v1/releases/" + rel.ID + "/image"
+	got := decode[httptransport.ReleaseResponse](t, e.do(http.MethodPut, path, ci, httptransport.SetReleaseImageRequest{OCIDigest: digest}).want(t, http.StatusOK))
+	if got.ID != rel.ID || got.OCIDigest != digest || got.Number != 1 {
+		t.Errorf("after PUT: %+v", got)
+	}
+	// The same digest again (a retried job) is accepted; another is not.
+	e.do(http.MethodPut, path, ci, httptransport.SetReleaseImageRequest{OCIDigest: digest}).want(t, http.StatusOK)
+	e.do(http.MethodPut, path, ci, httptransport.SetReleaseImageRequest{OCIDigest: "sha256:" + sha("d2") + sha("d2")[:24]}).
+		wantError(t, http.StatusConflict, fault.Conflict)
+	e.do(http.MethodPut, path, ci, httptransport.SetReleaseImageRequest{OCIDigest: "latest"}).
+		wantError(t, http.StatusUnprocessableEntity, fault.Validation).wantField(t, "oci_digest")
+	e.do(http.MethodPut, path, alice, httptransport.SetReleaseImageRequest{OCIDigest: digest}).
+		wantError(t, http.StatusForbidden, fault.PermissionDenied)
+	e.do(http.MethodPut, "/v1/releases/"+sha("00")[:8]+"-0000-4000-8000-000000000000/image", ci, httptransport.SetReleaseImageRequest{OCIDigest: digest}).
+		wantError(t, http.StatusNotFound, fault.NotFound)
+
+	run := decode[httptransport.RunResponse](t, e.do(http.MethodGet, "/v1/runs/"+runID, alice, nil).want(t, http.StatusOK))
+	if run.ID != runID || len(run.Releases) != 1 || run.Releases[0].ID != rel.ID || run.Releases[0].OCIDigest != digest ||
+		run.Releases[0].CanonicalID != "acme/mono/api/"+sha("6a") {
+		t.Errorf("GET run lists releases %+v", run.Releases)
+	}
+	other := e.createRun("acme/mono", sha("6b"), "main")["id"].(string)
+	if r := object(t, e.do(http.MethodGet, "/v1/runs/"+other, alice, nil).want(t, http.StatusOK)); len(r["releases"].([]any)) != 0 {
+		t.Errorf("a run without releases lists %v", r["releases"])
+	}
+}
+
 func TestCreateReleaseRefusals(t *testing.T) {
 	e := newEnv(t)
 	e.registerRepo("acme/mono")

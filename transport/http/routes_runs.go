@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 
+	"github.com/catalyst-forge/forge/application/releasing"
 	"github.com/catalyst-forge/forge/application/running"
 	"github.com/catalyst-forge/forge/domain/identity"
 	"github.com/catalyst-forge/forge/domain/pipeline"
@@ -37,7 +38,7 @@ func decodeID(_ context.Context, r *http.Request) (any, error) {
 	return idRequest{id: r.PathValue("id")}, nil
 }
 
-func runRoutes(svc *running.Service, handle handleFunc) {
+func runRoutes(svc *running.Service, releases *releasing.Service, handle handleFunc) {
 	handle("POST /v1/runs", call(func(ctx context.Context, who *identity.Principal, req CreateRunRequest) (response, error) {
 		run, created, err := svc.Create(ctx, who, running.CreateRequest{
 			Repository: req.Repository, Branch: req.Branch, CommitSHA: req.CommitSHA,
@@ -59,7 +60,18 @@ func runRoutes(svc *running.Service, handle handleFunc) {
 
 	handle("GET /v1/runs/{id}", call(func(ctx context.Context, who *identity.Principal, req idRequest) (response, error) {
 		run, err := svc.Get(ctx, who, req.id)
-		return response{http.StatusOK, run}, err
+		if err != nil {
+			return response{}, err
+		}
+		rels, err := releases.RunReleases(ctx, who, run.ID)
+		if err != nil {
+			return response{}, err
+		}
+		out := RunResponse{Run: *run, Releases: []ReleaseResponse{}}
+		for i := range rels {
+			out.Releases = append(out.Releases, releaseResponse(&rels[i]))
+		}
+		return response{http.StatusOK, out}, nil
 	}), decodeID)
 
 	handle("GET /v1/runs/{id}/status", call(func(ctx context.Context, who *identity.Principal, req idRequest) (response, error) {

@@ -80,7 +80,7 @@ func NewServer(s Services, verifier ports.TokenVerifier, log logrus.FieldLogger)
 	handle := func(pattern string, ep endpoint.Endpoint, dec kithttp.DecodeRequestFunc) {
 		api.Handle(pattern, kithttp.NewServer(ep, dec, encodeResponse, opts...))
 	}
-	runRoutes(s.Runs, handle)
+	runRoutes(s.Runs, s.Releases, handle)
 	api.Handle("GET /v1/steps/{id}/logs", stepLogs(s.Runs))
 	releaseRoutes(s.Releases, handle)
 	deploymentRoutes(s.Deployments, handle)
