@@ -37,6 +37,10 @@ type Workspace struct {
 	// CommitTime is the commit's committer time: the build time of what
 	// is built from it, so that a rebuild gives the same bytes.
 	CommitTime time.Time
+	// Author is the commit's author, "Name <email>", and Message its
+	// message: what a release records of its source.
+	Author  string
+	Message string
 	// CacheHit says whether the commit was already in the cache.
 	CacheHit bool
 	// Remove deletes the workspace; calling it again does nothing.

@@ -34,6 +34,8 @@ func describeCheckout(h *harness) {
 			ws := h.checkout(r, c1, "job-1")
 			Expect(ws.Commit).To(Equal(c1))
 			Expect(ws.CommitTime).To(Equal(r.time(c1)), "the workspace tells the commit's committer time, in UTC")
+			Expect(ws.Message).To(Equal("first"), "the workspace tells the commit's message")
+			Expect(ws.Author).To(MatchRegexp(`^.+ <.*>$`), "the workspace tells the commit's author as Name <email>")
 			Expect(ws.Dir).NotTo(BeEmpty())
 			Expect(checkedOut(ws.Dir)).To(Equal(r.files(c1)))
 

@@ -10,9 +10,9 @@ import (
 // relative to the repository root, and a 1-based line and column (zero when
 // unknown).
 type Position struct {
-	File   string
-	Line   int
-	Column int
+	File   string `json:"file"`
+	Line   int    `json:"line,omitempty"`
+	Column int    `json:"column,omitempty"`
 }
 
 // String formats the position as file:line:col, leaving out what is unknown.

@@ -140,6 +140,7 @@ type ArtifactRef struct {
 	Artifact string `json:"artifact"`
 	// Field is the rest of Ref: the output field of that artifact.
 	Field string `json:"field"`
-
-	Pos Position `json:"-"`
+	// Pos is where the reference is written, which a release's rendering
+	// errors name.
+	Pos Position `json:"position,omitzero"`
 }

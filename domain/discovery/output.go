@@ -2,6 +2,7 @@ package discovery
 
 import (
 	"sort"
+	"time"
 
 	"github.com/catalyst-forge/forge/domain/config"
 )
@@ -18,6 +19,17 @@ type Output struct {
 	ReleaseEnabled  bool         `json:"releaseEnabled"`
 	ReleaseProjects []string     `json:"releaseProjects"`
 	Errors          []Error      `json:"errors"`
+	// Commit is what a release records of the commit discovered; the
+	// worker that checked it out fills it in.
+	Commit *Commit `json:"commit,omitempty"`
+}
+
+// Commit is the discovered commit as a release records its source.
+type Commit struct {
+	SHA     string    `json:"sha"`
+	Time    time.Time `json:"time"`
+	Author  string    `json:"author,omitempty"`
+	Message string    `json:"message,omitempty"`
 }
 
 // Repository is the repository configuration as discovery reports it.
@@ -36,6 +48,19 @@ type Project struct {
 	ReleaseTriggered bool                       `json:"releaseTriggered"`
 	Artifacts        map[string]config.Artifact `json:"artifacts"`
 	ArtifactRefs     []config.ArtifactRef       `json:"artifactRefs"`
+	// File is the project's configuration file, relative to the
+	// repository root, which rendering errors name.
+	File string `json:"file,omitempty"`
+	// Resources are the project's deployment resources as evaluated,
+	// their @artifact references not yet filled; only a release-triggered
+	// project carries them, for its release to render.
+	Resources []any `json:"resources,omitempty"`
+}
+
+// Config returns what rendering needs of the project's configuration.
+func (p Project) Config() *config.Project {
+	return &config.Project{Name: p.Name, Path: p.Path, File: p.File, Artifacts: p.Artifacts,
+		ArtifactRefs: p.ArtifactRefs, Deployment: config.Deployment{Resources: p.Resources}}
 }
 
 // Error is a problem that made discovery skip a project (or the whole
@@ -73,6 +98,10 @@ func Build(repo *config.Repo, projects []*config.Project, problems config.Proble
 			ReleaseTriggered: ReleaseTriggered(repo.Tagging.Strategy, p, git),
 			Artifacts:        nonNilMap(p.Artifacts),
 			ArtifactRefs:     p.ArtifactRefs,
+			File:             p.File,
+		}
+		if dp.ReleaseTriggered {
+			dp.Resources = p.Deployment.Resources
 		}
 		if dp.ArtifactRefs == nil {
 			dp.ArtifactRefs = []config.ArtifactRef{}

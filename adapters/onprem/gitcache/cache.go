@@ -209,12 +209,12 @@ func (c *Cache) checkout(ctx context.Context, r request) (*ports.Workspace, erro
 	c.measure(r.gitDir)
 
 	w := &workspace{c: c, gitDir: r.gitDir, lockPath: r.lockPath, dir: dir, lease: l}
-	when, err := c.commitTime(ctx, r.gitDir, r.commit)
+	when, author, message, err := c.commitInfo(ctx, r.gitDir, r.commit)
 	if err != nil {
 		_ = w.remove(context.WithoutCancel(ctx))
 		return nil, err
 	}
-	return &ports.Workspace{Dir: dir, Commit: r.commit, CommitTime: when, CacheHit: hit, Remove: w.remove}, nil
+	return &ports.Workspace{Dir: dir, Commit: r.commit, CommitTime: when, Author: author, Message: message, CacheHit: hit, Remove: w.remove}, nil
 }
 
 // lockFor returns the lock of the repository in gitDir.

@@ -233,15 +233,20 @@ func toFault(err error, format string, args ...any) error {
 	return fault.Wrap(kindOf(err), err, format, args...)
 }
 
-// commitTime returns the committer time of commit, in UTC.
-func (c *Cache) commitTime(ctx context.Context, gitDir, commit string) (time.Time, error) {
-	out, err := c.git(ctx, "--git-dir="+gitDir, "show", "-s", "--format=%ct", commit)
+// commitInfo returns the committer time of commit (in UTC), its author
+// ("Name <email>") and its message.
+func (c *Cache) commitInfo(ctx context.Context, gitDir, commit string) (when time.Time, author, message string, err error) {
+	out, err := c.git(ctx, "--git-dir="+gitDir, "show", "-s", "--format=%ct%x00%an <%ae>%x00%B", commit)
 	if err != nil {
-		return time.Time{}, toInternal(err, "reading the time of commit %s", commit)
+		return time.Time{}, "", "", toInternal(err, "reading commit %s", commit)
 	}
-	secs, err := strconv.ParseInt(strings.TrimSpace(string(out)), 10, 64)
-	if err != nil {
-		return time.Time{}, fault.New(fault.Internal, "reading the time of commit %s: git printed %q", commit, out)
+	parts := strings.SplitN(string(out), "\x00", 3)
+	var secs int64
+	if len(parts) == 3 {
+		secs, err = strconv.ParseInt(parts[0], 10, 64)
 	}
-	return time.Unix(secs, 0).UTC(), nil
+	if len(parts) != 3 || err != nil {
+		return time.Time{}, "", "", fault.New(fault.Internal, "reading commit %s: git printed %q", commit, out)
+	}
+	return time.Unix(secs, 0).UTC(), parts[1], strings.TrimSpace(parts[2]), nil
 }
