@@ -5,6 +5,7 @@ import (
 
 	"github.com/catalyst-forge/forge/domain/artifact"
 	"github.com/catalyst-forge/forge/domain/config"
+	"github.com/catalyst-forge/forge/domain/discovery"
 	"github.com/catalyst-forge/forge/domain/pipeline"
 )
 
@@ -66,11 +67,53 @@ type ArtifactJob struct {
 	Previous *artifact.Output `json:"previous,omitempty"`
 }
 
+// ReleaseJob is the payload of a release job: one release-triggered
+// project of a run, whose artifacts all succeeded, to render, package as
+// a Release OCI image, push and register. Its result payload is a
+// ReleaseResult.
+type ReleaseJob struct {
+	RunID      string            `json:"run_id"`
+	Repository string            `json:"repository"`
+	CommitSHA  string            `json:"commit_sha"`
+	Project    discovery.Project `json:"project"`
+	// Commit is what the release records of its source.
+	Commit discovery.Commit `json:"commit"`
+	// Artifacts are the outcomes of the project's artifacts, by name.
+	Artifacts map[string]artifact.Output `json:"artifacts"`
+}
+
+// ReleaseResult is the outcome of a release job.
+type ReleaseResult struct {
+	Project   string   `json:"project"`
+	ReleaseID string   `json:"release_id,omitempty"`
+	Number    int      `json:"release_number,omitempty"`
+	Aliases   []string `json:"aliases,omitempty"`
+	// Reference is where the release image is, Digest its manifest
+	// digest.
+	Reference string `json:"reference,omitempty"`
+	Digest    string `json:"digest,omitempty"`
+	// Created says this job registered the release (not an earlier one);
+	// Pushed that it pushed the image (it was not in the registry).
+	Created bool `json:"created,omitempty"`
+	Pushed  bool `json:"pushed,omitempty"`
+	// Error says why the release failed, when it did.
+	Error string `json:"error,omitempty"`
+}
+
+// Failure says in a sentence why the release failed, "" when it did not.
+func (r ReleaseResult) Failure() string {
+	if r.Error == "" {
+		return ""
+	}
+	return "release of " + r.Project + " failed: " + r.Error
+}
+
 // Default timeouts of the jobs.
 const (
 	DefaultDiscoveryTimeout = 10 * time.Minute
 	DefaultTaskTimeout      = 2 * time.Hour
 	DefaultArtifactTimeout  = 2 * time.Hour
+	DefaultReleaseTimeout   = 15 * time.Minute
 	// RunLimit is the longest a run may take (spec 03: 24 hours).
 	RunLimit = 24 * time.Hour
 	// DefaultStopWait is how long a failed group waits for its other

@@ -41,6 +41,7 @@ type Orchestrator struct {
 	DiscoveryTimeout time.Duration
 	TaskTimeout      time.Duration
 	ArtifactTimeout  time.Duration
+	ReleaseTimeout   time.Duration
 	// Limit is the longest a run may take; zero means RunLimit.
 	Limit time.Duration
 	// StopWait bounds how long a failed group waits for its other tasks

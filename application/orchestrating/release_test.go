@@ -1,17 +1,21 @@
 package orchestrating_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/catalyst-forge/forge/application/orchestrating"
 	"github.com/catalyst-forge/forge/domain/artifact"
 	"github.com/catalyst-forge/forge/domain/config"
 	"github.com/catalyst-forge/forge/domain/discovery"
+	"github.com/catalyst-forge/forge/domain/fault"
 	"github.com/catalyst-forge/forge/domain/job"
 	"github.com/catalyst-forge/forge/domain/pipeline"
 	"github.com/catalyst-forge/forge/ports"
@@ -31,7 +35,65 @@ func releaseOutput() (out discovery.Output) {
 	out.Projects[1].ReleaseTriggered = true
 	out.Projects[1].Artifacts = map[string]config.Artifact{"site": art(config.ArtifactArchive)}
 	out.Projects = append(out.Projects, discovery.Project{Name: "docs", Path: "docs", Artifacts: map[string]config.Artifact{"book": art(config.ArtifactArchive)}})
+	out.Commit = &discovery.Commit{SHA: strings.Repeat("a", 40), Time: time.Unix(1700000000, 0).UTC(), Author: "Ada <ada@acme.test>", Message: "ship it"}
 	return out
+}
+
+// releases consumes release jobs: decide makes each outcome.
+func (f *fixture) releases(t *testing.T, decide func(rj orchestrating.ReleaseJob) orchestrating.ReleaseResult) *[]orchestrating.ReleaseJob {
+	var mu sync.Mutex
+	var jobs []orchestrating.ReleaseJob
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	t.Cleanup(func() { cancel(); <-done })
+	go func() {
+		defer close(done)
+		_ = f.queue.Consume(ctx, []job.Type{job.TypeRelease}, 8, func(_ context.Context, d *ports.Delivery) ([]byte, error) {
+			var rj orchestrating.ReleaseJob
+			if err := json.Unmarshal(d.Job.Payload, &rj); err != nil {
+				return nil, err
+			}
+			mu.Lock()
+			jobs = append(jobs, rj)
+			mu.Unlock()
+			return json.Marshal(decide(rj))
+		})
+	}()
+	return &jobs
+}
+
+func released(rj orchestrating.ReleaseJob) orchestrating.ReleaseResult {
+	return orchestrating.ReleaseResult{Project: rj.Project.Name, Number: 1, Aliases: []string{"1", "main-1"},
+		Reference: "releases.test/acme/mono/" + rj.Project.Name + ":" + rj.CommitSHA, Digest: "sha256:" + strings.Repeat("d", 64), Created: true, Pushed: true}
+}
+
+// objects is a map-backed object store, enough for the outcomes the
+// release stage keeps.
+type objects struct {
+	ports.ObjectStore
+	mu   sync.Mutex
+	data map[string][]byte
+}
+
+func (o *objects) Put(_ context.Context, key string, r io.Reader, _ ports.PutOptions) (ports.ObjectInfo, error) {
+	b, err := io.ReadAll(r)
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.data == nil {
+		o.data = map[string][]byte{}
+	}
+	o.data[key] = b
+	return ports.ObjectInfo{Key: key, Size: int64(len(b))}, err
+}
+
+func (o *objects) Get(_ context.Context, key string, _ int64) (io.ReadCloser, ports.ObjectInfo, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	b, ok := o.data[key]
+	if !ok {
+		return nil, ports.ObjectInfo{}, fault.New(fault.NotFound, "no object %s", key)
+	}
+	return io.NopCloser(bytes.NewReader(b)), ports.ObjectInfo{Key: key, Size: int64(len(b))}, nil
 }
 
 // artifacts consumes artifact jobs: build decides each outcome.
@@ -68,12 +130,30 @@ func TestReleaseStageBuildsEveryArtifactOfTriggeredProjects(t *testing.T) {
 		return f.runSteps(tj, ""), nil
 	})
 	jobs := f.artifacts(t, published)
+	rels := f.releases(t, released)
 	if err := f.orch.Execute(context.Background(), f.run.ID); err != nil {
 		t.Fatal(err)
 	}
 	run, _ := f.store.GetRun(context.Background(), f.run.ID)
 	if run.Status != pipeline.StatusSuccess {
 		t.Fatalf("run %s: %s", run.Status, run.Reason)
+	}
+	var projects []string
+	for _, rj := range *rels {
+		projects = append(projects, rj.Project.Name)
+		want := map[string]int{"api": 2, "web": 1}[rj.Project.Name]
+		if len(rj.Artifacts) != want || rj.Commit.Message != "ship it" || rj.CommitSHA != f.run.CommitSHA {
+			t.Errorf("release job of %s: %d artifacts, commit %+v", rj.Project.Name, len(rj.Artifacts), rj.Commit)
+		}
+		for name, o := range rj.Artifacts {
+			if o.Name != name || o.Project != rj.Project.Name || o.Publishers["docker"].Fields["uri"] != "r.test/"+name {
+				t.Errorf("release job of %s carries artifact %s as %+v", rj.Project.Name, name, o)
+			}
+		}
+	}
+	slices.Sort(projects)
+	if strings.Join(projects, " ") != "api web" {
+		t.Errorf("release jobs of %v; want api and web", projects)
 	}
 	var built []string
 	for _, aj := range *jobs {
@@ -86,7 +166,8 @@ func TestReleaseStageBuildsEveryArtifactOfTriggeredProjects(t *testing.T) {
 	if strings.Join(built, " ") != "api/cli api/image web/site" {
 		t.Errorf("built %v; want the artifacts of api and web only", built)
 	}
-	if got := strings.Join(f.reports.points, "\n"); !strings.Contains(got, "phase: Building 3 artifacts") {
+	if got := strings.Join(f.reports.points, "\n"); !strings.Contains(got, "phase: Releasing 2 project(s): building 3 artifact(s)") ||
+		!strings.Contains(got, "phase: Released web: release 1 (1, main-1) at releases.test/acme/mono/web:") {
 		t.Errorf("reports:\n%s", got)
 	}
 }
@@ -103,6 +184,7 @@ func TestReleaseStageFailureNamesTheArtifactAndPublisher(t *testing.T) {
 		}
 		return out
 	})
+	rels := f.releases(t, released)
 	if err := f.orch.Execute(context.Background(), f.run.ID); err != nil {
 		t.Fatal(err)
 	}
@@ -112,6 +194,58 @@ func TestReleaseStageFailureNamesTheArtifactAndPublisher(t *testing.T) {
 	}
 	if len(*jobs) != 3 {
 		t.Errorf("%d artifact jobs; one project's failure must not stop the others", len(*jobs))
+	}
+	if len(*rels) != 1 || (*rels)[0].Project.Name != "api" {
+		t.Errorf("release jobs %v; want api's alone: web's artifact failed", *rels)
+	}
+}
+
+func TestReleaseFailureOfOneProjectDoesNotStopAnother(t *testing.T) {
+	f := newFixture(t)
+	f.worker(t, discoveryOf(releaseOutput()), func(_ context.Context, tj orchestrating.TaskJob) (orchestrating.TaskResult, error) {
+		return f.runSteps(tj, ""), nil
+	})
+	f.artifacts(t, published)
+	rels := f.releases(t, func(rj orchestrating.ReleaseJob) orchestrating.ReleaseResult {
+		if rj.Project.Name == "web" {
+			return orchestrating.ReleaseResult{Project: "web", Error: `rendering web: @artifact("site.uri"): artifact site has no output uri`}
+		}
+		return released(rj)
+	})
+	if err := f.orch.Execute(context.Background(), f.run.ID); err != nil {
+		t.Fatal(err)
+	}
+	run, _ := f.store.GetRun(context.Background(), f.run.ID)
+	if run.Status != pipeline.StatusFailed || run.Reason != `release of web failed: rendering web: @artifact("site.uri"): artifact site has no output uri` {
+		t.Errorf("run %s: %q", run.Status, run.Reason)
+	}
+	if len(*rels) != 2 {
+		t.Errorf("%d release jobs; web's failure must not stop api's release", len(*rels))
+	}
+}
+
+// A resumed release stage reuses what an earlier attempt kept: nothing
+// that succeeded is built or released again.
+func TestReleaseStageResumesFromKeptOutcomes(t *testing.T) {
+	f := newFixture(t)
+	f.orch.Objects = &objects{}
+	arts := f.artifacts(t, published)
+	rels := f.releases(t, released)
+	ctx := context.Background()
+	disc, _ := json.Marshal(releaseOutput())
+	if _, err := f.store.UpdateRun(ctx, f.run.ID, func(r *pipeline.Run) error {
+		r.Status, r.DiscoveryOutput = pipeline.StatusRunning, disc
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for attempt := range 2 {
+		if ended, err := f.orch.Release(ctx, f.run.ID); err != nil || ended {
+			t.Fatalf("attempt %d: ended %v, %v", attempt, ended, err)
+		}
+	}
+	if len(*arts) != 3 || len(*rels) != 2 {
+		t.Errorf("%d artifact and %d release jobs over two attempts; want 3 and 2: the kept outcomes must be reused", len(*arts), len(*rels))
 	}
 }
 

@@ -104,14 +104,13 @@ type Image struct {
 	Digest   oci.Digest
 }
 
-// Build makes the image of r. Errors: Validation (a release without a
-// commit, a commit time or resources).
+// Build makes the image of r. A project without deployment resources
+// still gets a release (its artifacts are released), whose resources.yaml
+// is empty. Errors: Validation (a release without a repository, project,
+// commit or commit time).
 func Build(r Release) (*Image, error) {
 	if len(r.Source.Commit) != 40 || r.Source.Time.IsZero() || r.Project == "" || r.Repository == "" {
 		return nil, fault.New(fault.Validation, "a release image needs its repository, project, commit and commit time")
-	}
-	if len(r.Resources) == 0 {
-		return nil, fault.New(fault.Validation, "release %d of %s has no resources to package", r.Number, r.Project)
 	}
 	r.Aliases = slices.Sorted(slices.Values(r.Aliases))
 	slices.SortFunc(r.Artifacts, func(a, b Tracked) int { return strings.Compare(a.Name, b.Name) })

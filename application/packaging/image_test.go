@@ -99,15 +99,35 @@ func content(t *testing.T, img *packaging.Image, d oci.Digest) []byte {
 
 func TestBuildRefusals(t *testing.T) {
 	for name, edit := range map[string]func(*packaging.Release){
-		"no commit":    func(r *packaging.Release) { r.Source.Commit = "" },
-		"no time":      func(r *packaging.Release) { r.Source.Time = time.Time{} },
-		"no resources": func(r *packaging.Release) { r.Resources = nil },
+		"no commit":  func(r *packaging.Release) { r.Source.Commit = "" },
+		"no time":    func(r *packaging.Release) { r.Source.Time = time.Time{} },
+		"no project": func(r *packaging.Release) { r.Project = "" },
 	} {
 		r := release()
 		edit(&r)
 		if _, err := packaging.Build(r); !fault.Is(err, fault.Validation) {
 			t.Errorf("%s: %v", name, err)
 		}
+	}
+}
+
+// A project without deployment resources is still released: its
+// resources layer holds an empty resources.yaml.
+func TestBuildWithoutResources(t *testing.T) {
+	r := release()
+	r.Resources = nil
+	img, err := packaging.Build(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m oci.Manifest
+	if err := json.Unmarshal(img.Manifest.Bytes, &m); err != nil || len(m.Layers) != 2 {
+		t.Fatalf("manifest %s: %v", img.Manifest.Bytes, err)
+	}
+	tr := tar.NewReader(bytes.NewReader(content(t, img, m.Layers[1].Digest)))
+	h, err := tr.Next()
+	if err != nil || h.Name != packaging.ResourcesFile || h.Size != 0 {
+		t.Fatalf("resources layer: %+v %v", h, err)
 	}
 }
 

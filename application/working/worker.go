@@ -23,7 +23,7 @@ const (
 	DefaultCancelPoll = 2 * time.Second
 )
 
-// Worker handles discovery, CI and artifact jobs.
+// Worker handles discovery, CI, artifact and release jobs.
 type Worker struct {
 	Sources  ports.SourceCache
 	Steps    ports.StepExecutor
@@ -43,6 +43,8 @@ type Worker struct {
 	// Artifacts builds and publishes artifacts; nil makes this worker
 	// refuse artifact jobs.
 	Artifacts *publishing.Service
+	// Releaser makes releases; nil makes this worker refuse release jobs.
+	Releaser *Releaser
 	// LogFlush is how often a running step's log is uploaded; CancelPoll
 	// how often the run's status is checked to stop when it has ended.
 	LogFlush   time.Duration
@@ -62,6 +64,8 @@ func (w *Worker) Handle(ctx context.Context, d *ports.Delivery) ([]byte, error) 
 		return w.task(ctx, d)
 	case job.TypeArtifact:
 		return w.artifact(ctx, d)
+	case job.TypeRelease:
+		return w.release(ctx, d)
 	}
 	return nil, fault.New(fault.Validation, "this worker does not handle %s jobs", d.Job.Type)
 }
@@ -110,6 +114,7 @@ func (w *Worker) discover(ctx context.Context, d *ports.Delivery) ([]byte, error
 	if err != nil {
 		return nil, err
 	}
+	res.Output.Commit = &discovery.Commit{SHA: dj.CommitSHA, Time: ws.CommitTime, Author: ws.Author, Message: ws.Message}
 	return json.Marshal(res.Output)
 }
 

@@ -215,9 +215,9 @@ files under --secret-file-root; secret values are masked in step logs.`,
 	return cmd
 }
 
-// printArtifacts says where each artifact of a dev run went.
+// printArtifacts says where each artifact and release of a dev run went.
 func printArtifacts(w io.Writer, out *forgedev.Outcome, kept bool) {
-	if len(out.Artifacts) == 0 {
+	if len(out.Artifacts) == 0 && len(out.Releases) == 0 {
 		return
 	}
 	fmt.Fprintf(w, "\nartifacts (registry %s):\n", out.Registry)
@@ -236,9 +236,20 @@ func printArtifacts(w io.Writer, out *forgedev.Outcome, kept bool) {
 			fmt.Fprintf(w, "    tracking: %s@%s\n", a.Tracking.URI, a.Tracking.Digest)
 		}
 	}
+	if len(out.Releases) > 0 {
+		fmt.Fprintln(w, "\nreleases:")
+	}
+	for _, r := range out.Releases {
+		fmt.Fprintf(w, "  %s release %d (aliases %s)\n", r.Project, r.Number, aliasList(r.Aliases))
+		if r.OCIDigest == "" {
+			fmt.Fprintf(w, "    image: %s (not pushed)\n", r.OCIURI)
+		} else {
+			fmt.Fprintf(w, "    image: %s@%s\n", r.OCIURI, r.OCIDigest)
+		}
+	}
 	if !kept {
 		fmt.Fprintln(w, "(the registry and the signing key lived for this run only: pass --data DIR and --registry HOST:PORT to keep them)")
 		return
 	}
-	fmt.Fprintf(w, "verify a tracking image: cosign verify --key %s --insecure-ignore-tlog=true --allow-http-registry IMAGE@DIGEST\n", out.PublicKey)
+	fmt.Fprintf(w, "verify a tracking or release image: cosign verify --key %s --insecure-ignore-tlog=true --allow-http-registry IMAGE@DIGEST\n", out.PublicKey)
 }

@@ -19,7 +19,6 @@ import (
 
 	"github.com/catalyst-forge/forge/application/orchestrating"
 	"github.com/catalyst-forge/forge/application/publishing"
-	"github.com/catalyst-forge/forge/application/resolving"
 	"github.com/catalyst-forge/forge/domain/artifact"
 	"github.com/catalyst-forge/forge/domain/discovery"
 	"github.com/catalyst-forge/forge/domain/pipeline"
@@ -100,18 +99,18 @@ func signingKey(data string) (string, error) {
 	return private, nil
 }
 
-// artifacts makes the publishing service of the in-process workers:
-// every image goes to the registry at host, tracking images under
-// host/tracking, signed with the data directory's key; docs go to the
-// data directory's docs/<bucket>.
-func (p *platform) artifacts(host string, steps ports.StepExecutor, secrets *resolving.Registry) (*publishing.Service, error) {
+// publishOptions say how the in-process workers publish: every image
+// goes to the registry at host, tracking images under host/tracking,
+// signed with the data directory's key; docs go to the data directory's
+// docs/<bucket>.
+func (p *platform) publishOptions(host string) (publishflags.Options, error) {
 	key, err := signingKey(p.data)
 	if err != nil {
-		return nil, fmt.Errorf("making the signing key: %w", err)
+		return publishflags.Options{}, fmt.Errorf("making the signing key: %w", err)
 	}
 	p.registry = host
-	return publishflags.Service(publishflags.Options{Tracking: host + "/tracking", Override: host, SigningKey: key,
-		DocsDir: filepath.Join(p.data, "docs")}, steps, secrets)
+	return publishflags.Options{Tracking: host + "/tracking", Override: host, SigningKey: key,
+		DocsDir: filepath.Join(p.data, "docs")}, nil
 }
 
 // runArtifacts reads the outcome of every artifact a finished run built.

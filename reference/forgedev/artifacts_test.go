@@ -1,6 +1,8 @@
 package forgedev
 
 import (
+	"archive/tar"
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -12,10 +14,12 @@ import (
 
 	"github.com/catalyst-forge/forge/adapters/onprem/fsblob"
 	"github.com/catalyst-forge/forge/adapters/onprem/ociregistry"
+	"github.com/catalyst-forge/forge/application/packaging"
 	"github.com/catalyst-forge/forge/application/publishing"
 	"github.com/catalyst-forge/forge/domain/artifact"
 	"github.com/catalyst-forge/forge/domain/oci"
 	"github.com/catalyst-forge/forge/domain/pipeline"
+	"github.com/catalyst-forge/forge/ports"
 	"github.com/catalyst-forge/forge/reference/internal/gittest"
 	"github.com/catalyst-forge/forge/reference/internal/ocitest"
 )
@@ -91,6 +95,9 @@ func TestArtifactsEndToEnd(t *testing.T) {
 		cosignVerify(t, filepath.Join(data, publicKeyFile), a.Tracking.URI+"@"+a.Tracking.Digest)
 	}
 
+	checkReleases(t, reg, host, commit, out)
+	cosignVerify(t, filepath.Join(data, publicKeyFile), out.Releases[0].OCIURI+"@"+out.Releases[0].OCIDigest)
+
 	// Running the same commit again in the same data directory finds the
 	// same finished run; a fresh data directory (with the same signing
 	// key) runs it again.
@@ -118,6 +125,86 @@ func TestArtifactsEndToEnd(t *testing.T) {
 	if after, _ := reg.Resolve(ctx, sigRef); after.Digest != before.Digest || before.Digest == "" {
 		t.Errorf("second run: the signature %s became %s; a valid one by the same key is kept", before.Digest, after.Digest)
 	}
+	// The release images are reproducible: the second run, with a
+	// database of its own, numbers the releases alike and builds the same
+	// images, which the registry holds already.
+	for i, r := range again.Releases {
+		if r.OCIDigest == "" || r.OCIDigest != out.Releases[i].OCIDigest || r.OCIURI != out.Releases[i].OCIURI {
+			t.Errorf("second run: release of %s is %s@%s, was %s@%s", r.Project, r.OCIURI, r.OCIDigest, out.Releases[i].OCIURI, out.Releases[i].OCIDigest)
+		}
+	}
+}
+
+// checkReleases checks the releases of the example's run: one per
+// release-triggered project, numbered 1 with the branch alias, each
+// image in the registry with the layers of spec 01, its metadata naming
+// the commit and the tracking images, and hello-api's resources holding
+// the URI its image was published at.
+func checkReleases(t *testing.T, reg ports.Registry, host, commit string, out *Outcome) {
+	t.Helper()
+	ctx := context.Background()
+	if len(out.Releases) != 2 || out.Releases[0].Project != "hello-api" || out.Releases[1].Project != "hello-web" {
+		t.Fatalf("releases = %+v", out.Releases)
+	}
+	for _, r := range out.Releases {
+		if r.Number != 1 || len(r.Aliases) != 2 || r.Aliases[1].Alias != "main-1" || r.PipelineRunID == nil || *r.PipelineRunID != out.Run.ID {
+			t.Errorf("release of %s = %+v", r.Project, r)
+		}
+		if r.OCIURI != host+"/local/monorepo/"+r.Project+":"+commit {
+			t.Errorf("release of %s is at %s", r.Project, r.OCIURI)
+		}
+		raw, d, err := reg.Manifest(ctx, r.OCIURI)
+		if err != nil || string(d.Digest) != r.OCIDigest {
+			t.Fatalf("%s: %v (digest %s, recorded %s)", r.OCIURI, err, d.Digest, r.OCIDigest)
+		}
+		var m oci.Manifest
+		_ = json.Unmarshal(raw.Bytes, &m)
+		if m.ArtifactType != packaging.ArtifactTypeRelease || len(m.Layers) != 2 ||
+			m.Layers[0].MediaType != packaging.MediaTypeReleaseMeta || m.Layers[0].Annotations[packaging.AnnotationLayerType] != "metadata" ||
+			m.Layers[1].MediaType != packaging.MediaTypeReleaseResource || m.Layers[1].Annotations[packaging.AnnotationLayerType] != "resources" {
+			t.Fatalf("%s manifest = %s", r.OCIURI, raw.Bytes)
+		}
+		repo, _, _ := strings.Cut(r.OCIURI, ":"+commit)
+		var meta packaging.Release
+		if err := json.Unmarshal(blob(t, reg, repo, m.Layers[0].Digest), &meta); err != nil {
+			t.Fatal(err)
+		}
+		if meta.Number != 1 || meta.Source.Commit != commit || meta.Source.Message == "" || meta.Trigger.Branch == "" || len(meta.Artifacts) != len(r.Artifacts) {
+			t.Errorf("%s metadata = %+v", r.Project, meta)
+		}
+		for i, a := range meta.Artifacts {
+			if a.TrackingURI != r.Artifacts[i].TrackingOCIURI || a.TrackingDigest != r.Artifacts[i].TrackingOCIDigest || a.TrackingDigest == "" {
+				t.Errorf("%s metadata artifact %+v, recorded %+v", r.Project, a, r.Artifacts[i])
+			}
+		}
+		tr := tar.NewReader(bytes.NewReader(blob(t, reg, repo, m.Layers[1].Digest)))
+		h, err := tr.Next()
+		if err != nil || h.Name != packaging.ResourcesFile {
+			t.Fatalf("%s resources layer: %+v %v", r.Project, h, err)
+		}
+		yaml, _ := io.ReadAll(tr)
+		if r.Project == "hello-api" {
+			image := out.Artifacts[1].Publishers["registry"].Fields["uri"].(string)
+			if !strings.Contains(string(yaml), "image: "+image) || !strings.Contains(string(yaml), "kind: Deployment") {
+				t.Errorf("hello-api resources do not hold its image %s:\n%s", image, yaml)
+			}
+		}
+	}
+}
+
+// blob reads a blob of repo from reg.
+func blob(t *testing.T, reg ports.Registry, repo string, d oci.Digest) []byte {
+	t.Helper()
+	rc, err := reg.Blob(context.Background(), repo, d)
+	if err != nil {
+		t.Fatalf("blob %s of %s: %v", d, repo, err)
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
 
 // cosignVerify runs `cosign verify --key` on image when FORGE_TEST_COSIGN

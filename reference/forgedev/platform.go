@@ -19,11 +19,13 @@ import (
 	"github.com/catalyst-forge/forge/adapters/onprem/stepexec"
 	"github.com/catalyst-forge/forge/application/discovering"
 	"github.com/catalyst-forge/forge/application/orchestrating"
+	"github.com/catalyst-forge/forge/application/releasing"
 	"github.com/catalyst-forge/forge/application/resolving"
 	"github.com/catalyst-forge/forge/application/running"
 	"github.com/catalyst-forge/forge/application/working"
 	"github.com/catalyst-forge/forge/domain/job"
 	"github.com/catalyst-forge/forge/reference/internal/discoverchild"
+	"github.com/catalyst-forge/forge/reference/publishflags"
 )
 
 // workerConcurrency is how many jobs the in-process workers run at once;
@@ -54,7 +56,10 @@ type platform struct {
 	queue   *natsqueue.Queue
 	runs    *running.Service
 	orch    *orchestrating.Orchestrator
-	print   *printer
+	// releases registers the releases the in-process workers make, in
+	// the registry the workers push to.
+	releases *releasing.Service
+	print    *printer
 
 	stopWorkers context.CancelFunc
 	workers     sync.WaitGroup
@@ -101,7 +106,8 @@ func open(ctx context.Context, data string, print *printer) (*platform, error) {
 		return nil, fmt.Errorf("cannot connect to the embedded queue: %s", oneLine(err))
 	}
 	if p.queue, err = natsqueue.New(ctx, p.nc, natsqueue.WithObjectStore(p.objects), natsqueue.WithShutdownGrace(shutdownGrace),
-		natsqueue.WithAckWait(job.TypeDiscovery, ackWait), natsqueue.WithAckWait(job.TypeCI, ackWait), natsqueue.WithAckWait(job.TypeArtifact, ackWait)); err != nil {
+		natsqueue.WithAckWait(job.TypeDiscovery, ackWait), natsqueue.WithAckWait(job.TypeCI, ackWait), natsqueue.WithAckWait(job.TypeArtifact, ackWait),
+		natsqueue.WithAckWait(job.TypeRelease, ackWait)); err != nil {
 		return nil, fmt.Errorf("cannot set up the job queue: %s", oneLine(err))
 	}
 	if p.reportSecret, err = reportSecret(data); err != nil {
@@ -119,7 +125,7 @@ func oneLine(err error) string {
 	return strings.TrimSpace(msg)
 }
 
-// startWorkers consumes discovery, CI and artifact jobs in this process,
+// startWorkers consumes discovery, CI, artifact and release jobs in this process,
 // fetching repositories from remote, resolving step secrets through
 // secrets, and publishing to the registry at registryAddr (empty: one
 // served by this process).
@@ -137,12 +143,22 @@ func (p *platform) startWorkers(remote func(string) (string, error), secrets *re
 	} else if n > 0 {
 		p.print.printf("stopped %d process(es) of steps a previous run left running", n)
 	}
-	artifacts, err := p.artifacts(host, steps, secrets)
+	opts, err := p.publishOptions(host)
+	if err != nil {
+		return err
+	}
+	artifacts, err := publishflags.Service(opts, steps, secrets)
+	if err != nil {
+		return err
+	}
+	p.releases = &releasing.Service{Store: p.store, Registry: host}
+	releaser, err := publishflags.Releaser(opts, registrar{p.releases})
 	if err != nil {
 		return err
 	}
 	w := &working.Worker{
 		Artifacts: artifacts,
+		Releaser:  releaser,
 		// Discovery runs in a child of this binary, bounded by the
 		// default limits (reference/internal/discoverchild).
 		Discover: discoverchild.New(discovering.Limits{}).Discover,
@@ -158,7 +174,7 @@ func (p *platform) startWorkers(remote func(string) (string, error), secrets *re
 	p.workers.Add(1)
 	go func() {
 		defer p.workers.Done()
-		_ = p.queue.Consume(ctx, []job.Type{job.TypeDiscovery, job.TypeCI, job.TypeArtifact}, workerConcurrency, w.Handle)
+		_ = p.queue.Consume(ctx, []job.Type{job.TypeDiscovery, job.TypeCI, job.TypeArtifact, job.TypeRelease}, workerConcurrency, w.Handle)
 	}()
 	return nil
 }

@@ -8,8 +8,10 @@ import (
 	"time"
 
 	"github.com/catalyst-forge/forge/adapters/onprem/gormstore"
+	"github.com/catalyst-forge/forge/application/releasing"
 	"github.com/catalyst-forge/forge/application/running"
 	"github.com/catalyst-forge/forge/domain/pipeline"
+	"github.com/catalyst-forge/forge/domain/release"
 	"github.com/catalyst-forge/forge/ports"
 )
 
@@ -121,4 +123,25 @@ func (r *reporter) label(ctx context.Context, stepID string) string {
 		return l
 	}
 	return stepID
+}
+
+// registrar is the ReleaseRegistrar of in-process workers: it registers
+// releases through the releasing service, as the API would.
+type registrar struct {
+	releases *releasing.Service
+}
+
+var _ ports.ReleaseRegistrar = registrar{}
+
+func (r registrar) RegisterRelease(ctx context.Context, reg ports.ReleaseRegistration) (*release.Release, bool, error) {
+	req := releasing.CreateRequest{PipelineRunID: reg.PipelineRunID, Repository: reg.Repository, Project: reg.Project, CommitSHA: reg.CommitSHA}
+	for _, a := range reg.Artifacts {
+		req.Artifacts = append(req.Artifacts, releasing.ArtifactInput{Name: a.Name, Type: a.Type, TrackingOCIURI: a.TrackingOCIURI,
+			TrackingOCIDigest: a.TrackingOCIDigest, PrimaryPublishedURI: a.PrimaryPublishedURI})
+	}
+	return r.releases.Create(ctx, worker, req)
+}
+
+func (r registrar) SetReleaseImage(ctx context.Context, releaseID, digest string) (*release.Release, error) {
+	return r.releases.SetImage(ctx, worker, releaseID, digest)
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/catalyst-forge/forge/domain/fault"
 	"github.com/catalyst-forge/forge/domain/identity"
 	"github.com/catalyst-forge/forge/domain/pipeline"
+	"github.com/catalyst-forge/forge/domain/release"
 	"github.com/catalyst-forge/forge/domain/repository"
 	"github.com/catalyst-forge/forge/ports"
 	"github.com/catalyst-forge/forge/reference/secretflags"
@@ -55,6 +56,9 @@ type Outcome struct {
 	Artifacts []artifact.Output
 	Registry  string
 	PublicKey string
+	// Releases are the releases the run made, their images in the
+	// registry at Registry, signed like the tracking images.
+	Releases []release.Release
 }
 
 // worker is the service account the in-process workers act as.
@@ -124,6 +128,9 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 	}
 	out := &Outcome{Run: final, FailedLogs: map[string]string{}, Snapshot: src.snapshot,
 		Artifacts: runArtifacts(context.WithoutCancel(ctx), objects, final), Registry: pf.registry, PublicKey: filepath.Join(data, publicKeyFile)}
+	if out.Releases, err = store.RunReleases(context.WithoutCancel(ctx), final.ID); err != nil {
+		return nil, err
+	}
 	for _, ph := range final.Phases {
 		for _, t := range ph.Tasks {
 			for _, st := range t.Steps {

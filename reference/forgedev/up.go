@@ -91,7 +91,7 @@ func Up(ctx context.Context, o UpOptions) error {
 	}
 	app, err := forgeapi.New(ctx, forgeapi.Options{
 		Addr: o.Addr, Auth: "dev", DevKey: o.DevKey, ObjectsDir: filepath.Join(o.Data, "objects"),
-		Store: pf.store, Engine: engine, Log: logs, ReportSecret: pf.reportSecret,
+		Store: pf.store, Engine: engine, Log: logs, ReportSecret: pf.reportSecret, Registry: pf.registry,
 	})
 	if err != nil {
 		return err

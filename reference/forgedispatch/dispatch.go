@@ -348,7 +348,7 @@ func (d *dispatcher) release(ctx context.Context) error {
 	if err := d.orch.Complete(ctx, d.runID); err != nil {
 		return fmt.Errorf("completing run %s: %w", d.runID, err)
 	}
-	d.log.Info("artifacts built and published: the run is complete")
+	d.log.Info("artifacts built and published, releases made: the run is complete")
 	return nil
 }
 

@@ -52,6 +52,7 @@ func output(release bool) discovery.Output {
 		out.Projects[0].ReleaseTriggered = true
 		out.Projects[0].Artifacts = map[string]config.Artifact{"image": {Type: config.ArtifactContainer,
 			Producer: config.Producer{Script: &config.ScriptProducer{Run: "make image"}}}}
+		out.Commit = &discovery.Commit{SHA: strings.Repeat("a", 40), Time: time.Unix(1700000000, 0).UTC(), Message: "release"}
 	}
 	return out
 }
@@ -131,7 +132,7 @@ func newEnv(t *testing.T, disc discovery.Output, ci ciFunc) *env {
 	t.Cleanup(func() { stop(); <-done; nc.Close() })
 	go func() {
 		defer close(done)
-		err := queue.Consume(wctx, []job.Type{job.TypeDiscovery, job.TypeCI, job.TypeArtifact}, 4, func(ctx context.Context, d *ports.Delivery) ([]byte, error) {
+		err := queue.Consume(wctx, []job.Type{job.TypeDiscovery, job.TypeCI, job.TypeArtifact, job.TypeRelease}, 4, func(ctx context.Context, d *ports.Delivery) ([]byte, error) {
 			e.mu.Lock()
 			e.execs[d.Job.ID]++
 			e.mu.Unlock()
@@ -145,6 +146,13 @@ func newEnv(t *testing.T, disc discovery.Output, ci ciFunc) *env {
 				}
 				return json.Marshal(artifact.Output{Name: aj.Name, Project: aj.Project, Type: string(aj.Artifact.Type),
 					Producer: map[string]any{"digest": "sha256:" + strings.Repeat("b", 64)}, Publishers: map[string]artifact.Publication{}})
+			case job.TypeRelease:
+				var rj orchestrating.ReleaseJob
+				if err := json.Unmarshal(d.Job.Payload, &rj); err != nil {
+					return nil, err
+				}
+				return json.Marshal(orchestrating.ReleaseResult{Project: rj.Project.Name, Number: 1, Aliases: []string{"1", "main-1"},
+					Reference: "releases.test/acme/mono/" + rj.Project.Name + ":" + rj.CommitSHA, Digest: "sha256:" + strings.Repeat("c", 64)})
 			}
 			var tj orchestrating.TaskJob
 			if err := json.Unmarshal(d.Job.Payload, &tj); err != nil {
@@ -311,11 +319,14 @@ func TestStagesInTurnEndTheRunSuccessful(t *testing.T) {
 		}
 		if rel == "true" {
 			e.stage(StageRelease, "")
-			if !strings.Contains(e.logs.String(), "artifacts built and published: the run is complete") {
+			if !strings.Contains(e.logs.String(), "artifacts built and published, releases made: the run is complete") {
 				t.Error("the release stage does not say that it completed the run")
 			}
 			if kept := e.object(orchestrating.ArtifactKey(e.run.ID, "api", "image")); !strings.Contains(kept, `"name":"image"`) {
 				t.Errorf("the artifact's outcome is not kept: %q", kept)
+			}
+			if kept := e.object(orchestrating.ReleaseKey(e.run.ID, "api")); !strings.Contains(kept, `"release_number":1`) {
+				t.Errorf("the release's outcome is not kept: %q", kept)
 			}
 		}
 		run := e.getRun()
@@ -331,14 +342,17 @@ func TestStagesInTurnEndTheRunSuccessful(t *testing.T) {
 				t.Errorf("task %s ran %d times, want once", id, n)
 			}
 		}
-		artifactJobs := 0
+		artifactJobs, releaseJobs := 0, 0
 		for id, n := range e.executions() {
 			if strings.Contains(id, "-artifact-") {
 				artifactJobs += n
 			}
+			if strings.Contains(id, "-release-") {
+				releaseJobs += n
+			}
 		}
-		if want := map[bool]int{false: 0, true: 1}[release]; artifactJobs != want {
-			t.Errorf("release %v: %d artifact jobs ran, want %d", release, artifactJobs, want)
+		if want := map[bool]int{false: 0, true: 1}[release]; artifactJobs != want || releaseJobs != want {
+			t.Errorf("release %v: %d artifact and %d release jobs ran, want %d of each", release, artifactJobs, releaseJobs, want)
 		}
 		// A retried last step of a finished run has nothing to do.
 		if release {

@@ -174,8 +174,15 @@ func Run(ctx context.Context, o Options) error {
 		return err
 	}
 	client := &httptransport.Client{BaseURL: o.Server, Token: o.Token, TokenFile: o.TokenFile}
+	var releaser *working.Releaser
+	if slices.Contains(types, job.TypeRelease) {
+		if releaser, err = publishflags.Releaser(o.Publish, httptransport.Releases{Client: client}); err != nil {
+			return err
+		}
+	}
 	w := &working.Worker{
 		Artifacts: artifacts,
+		Releaser:  releaser,
 		Discover:  discoverchild.New(o.Discovery).Discover,
 		Sources:   cache,
 		Steps:     steps,
@@ -216,10 +223,10 @@ func parseTypes(names []string) ([]job.Type, error) {
 	var types []job.Type
 	for _, n := range names {
 		switch t := job.Type(strings.TrimSpace(n)); t {
-		case job.TypeDiscovery, job.TypeCI, job.TypeArtifact:
+		case job.TypeDiscovery, job.TypeCI, job.TypeArtifact, job.TypeRelease:
 			types = append(types, t)
 		default:
-			return nil, fault.New(fault.Validation, "--types: this worker takes discovery, ci and artifact jobs, not %q", n)
+			return nil, fault.New(fault.Validation, "--types: this worker takes discovery, ci, artifact and release jobs, not %q", n)
 		}
 	}
 	return types, nil

@@ -126,7 +126,7 @@ func newPlatform(t *testing.T, stepRun string) *platform {
 
 	p.key = filepath.Join(p.data, "dev-key.pem")
 	app, err := forgeapi.New(ctx, forgeapi.Options{Addr: "127.0.0.1:0", Auth: "dev", DevKey: p.key,
-		ObjectsDir: filepath.Join(p.data, "objects"), Store: p.store, Log: discard{}, ReportSecret: reportSecret})
+		ObjectsDir: filepath.Join(p.data, "objects"), Store: p.store, Log: discard{}, ReportSecret: reportSecret, Registry: p.registry})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,7 +159,7 @@ func (p *platform) token(t *testing.T, role identity.Role) string {
 func (p *platform) worker(t *testing.T, name string) *exec.Cmd {
 	t.Helper()
 	cfg, _ := json.Marshal(forgeworker.Options{
-		Types: []string{"discovery", "ci", "artifact"}, Concurrency: 4, NATSURL: p.nats.URL(), Server: p.api,
+		Types: []string{"discovery", "ci", "artifact", "release"}, Concurrency: 4, NATSURL: p.nats.URL(), Server: p.api,
 		Publish: publishflags.Options{Tracking: p.registry + "/tracking", Override: p.registry, DocsDir: filepath.Join(p.data, "docs")},
 		Token:   p.token(t, identity.RoleServiceAccount), CacheDir: filepath.Join(p.data, "cache"),
 		Objects: objstore.Options{Dir: filepath.Join(p.data, "objects")}, Remote: "file://" + p.root + "/{repository}",
@@ -289,6 +289,21 @@ func TestAWorkerKilledMidStep(t *testing.T) {
 	}
 	if pids := proctest.Running(t, "sleep 71.93"); len(pids) != 0 {
 		t.Errorf("the killed worker's step left %v running", pids)
+	}
+	// The worker made the release of each release-triggered project
+	// through the API: GET /v1/runs/{id} lists them, images pushed.
+	ci := &httptransport.Client{BaseURL: p.api, Token: p.token(t, identity.RoleDeveloper)}
+	got, err := ci.GetRun(context.Background(), run.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Releases) != 2 {
+		t.Fatalf("the run lists releases %+v; want hello-api's and hello-web's", got.Releases)
+	}
+	for _, r := range got.Releases {
+		if r.Number != 1 || r.OCIDigest == "" || r.OCIURI != p.registry+"/acme/mono/"+r.Project+":"+p.commit {
+			t.Errorf("release %+v", r.Release)
+		}
 	}
 }
 

@@ -19,6 +19,7 @@ import (
 	"github.com/catalyst-forge/forge/adapters/onprem/ociregistry"
 	"github.com/catalyst-forge/forge/application/publishing"
 	"github.com/catalyst-forge/forge/application/resolving"
+	"github.com/catalyst-forge/forge/application/working"
 	"github.com/catalyst-forge/forge/domain/config"
 	"github.com/catalyst-forge/forge/domain/fault"
 	"github.com/catalyst-forge/forge/ports"
@@ -78,26 +79,11 @@ func Service(o Options, steps ports.StepExecutor, secrets *resolving.Registry) (
 	if o.Tracking == "" {
 		return nil, fault.New(fault.Validation, "artifact jobs need --tracking-registry HOST[/PATH]")
 	}
-	svc := &publishing.Service{Steps: steps, Tracking: o.Tracking, Override: o.Override}
-	switch {
-	case o.SigningKey != "" && o.SigningKeyRef != "":
-		return nil, fault.New(fault.Validation, "give --signing-key or --signing-key-ref, not both")
-	case len(o.SigningKeyPEM) > 0:
-		var err error
-		if svc.Signer, err = publishing.NewSigner(o.SigningKeyPEM); err != nil {
-			return nil, fmt.Errorf("--signing-key-ref: %w", err)
-		}
-	case o.SigningKeyRef != "":
-		return nil, fault.New(fault.Validation, "--signing-key-ref was not resolved")
-	case o.SigningKey != "":
-		pem, err := os.ReadFile(o.SigningKey)
-		if err != nil {
-			return nil, fault.New(fault.Validation, "--signing-key %s cannot be read", o.SigningKey)
-		}
-		if svc.Signer, err = publishing.NewSigner(pem); err != nil {
-			return nil, fmt.Errorf("--signing-key %s: %w", o.SigningKey, err)
-		}
+	signer, err := Signer(o)
+	if err != nil {
+		return nil, err
 	}
+	svc := &publishing.Service{Steps: steps, Tracking: o.Tracking, Override: o.Override, Signer: signer}
 	svc.Registry = func(ctx context.Context, host string, creds *config.SecretRef) (ports.Registry, error) {
 		opts := ociregistry.Options{DockerConfig: o.DockerConfig, Insecure: o.Insecure}
 		if creds != nil && o.Override == "" {
@@ -150,6 +136,52 @@ func Service(o Options, steps ports.StepExecutor, secrets *resolving.Registry) (
 		return client, nil
 	}
 	return svc, nil
+}
+
+// Signer loads the key images are signed with (--signing-key, or the
+// key --signing-key-ref resolved to); nil when none is configured.
+func Signer(o Options) (*publishing.Signer, error) {
+	switch {
+	case o.SigningKey != "" && o.SigningKeyRef != "":
+		return nil, fault.New(fault.Validation, "give --signing-key or --signing-key-ref, not both")
+	case len(o.SigningKeyPEM) > 0:
+		s, err := publishing.NewSigner(o.SigningKeyPEM)
+		if err != nil {
+			return nil, fmt.Errorf("--signing-key-ref: %w", err)
+		}
+		return s, nil
+	case o.SigningKeyRef != "":
+		return nil, fault.New(fault.Validation, "--signing-key-ref was not resolved")
+	case o.SigningKey != "":
+		pem, err := os.ReadFile(o.SigningKey)
+		if err != nil {
+			return nil, fault.New(fault.Validation, "--signing-key %s cannot be read", o.SigningKey)
+		}
+		s, err := publishing.NewSigner(pem)
+		if err != nil {
+			return nil, fmt.Errorf("--signing-key %s: %w", o.SigningKey, err)
+		}
+		return s, nil
+	}
+	return nil, nil
+}
+
+// Releaser builds what a worker makes releases with: it registers them
+// with releases, pushes their images to the registry the platform names
+// (forge-api's --registry) with the worker's own registry
+// credentials (--docker-config), and signs them with the key tracking
+// images are signed with.
+func Releaser(o Options, releases ports.ReleaseRegistrar) (*working.Releaser, error) {
+	signer, err := Signer(o)
+	if err != nil {
+		return nil, err
+	}
+	reg, err := ociregistry.New(ociregistry.Options{DockerConfig: o.DockerConfig, Insecure: o.Insecure})
+	if err != nil {
+		return nil, err
+	}
+	return &working.Releaser{Releases: releases, Signer: signer,
+		Registry: func(context.Context, string) (ports.Registry, error) { return reg, nil }}, nil
 }
 
 // token reads a GitHub token: the value itself, or a JSON object's token.

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/catalyst-forge/forge/domain/pipeline"
+	"github.com/catalyst-forge/forge/domain/release"
 	"github.com/catalyst-forge/forge/ports"
 )
 
@@ -30,4 +31,36 @@ func (r Reporter) ReportStep(ctx context.Context, stepID string, status pipeline
 // RunStatus reads the run's status alone, with GET /v1/runs/{id}/status.
 func (r Reporter) RunStatus(ctx context.Context, runID string) (pipeline.Status, error) {
 	return r.Client.RunStatus(ctx, runID)
+}
+
+// Releases is the ports.ReleaseRegistrar of release workers: it registers
+// releases through the API with the worker's service-account token.
+type Releases struct {
+	Client *Client
+}
+
+var _ ports.ReleaseRegistrar = Releases{}
+
+// RegisterRelease calls POST /v1/releases.
+func (r Releases) RegisterRelease(ctx context.Context, reg ports.ReleaseRegistration) (*release.Release, bool, error) {
+	req := CreateReleaseRequest{PipelineRunID: reg.PipelineRunID, Repository: reg.Repository, Project: reg.Project, CommitSHA: reg.CommitSHA,
+		Artifacts: []ReleaseArtifactRequest{}}
+	for _, a := range reg.Artifacts {
+		req.Artifacts = append(req.Artifacts, ReleaseArtifactRequest{Name: a.Name, Type: string(a.Type), TrackingOCIURI: a.TrackingOCIURI,
+			TrackingOCIDigest: a.TrackingOCIDigest, PrimaryPublishedURI: a.PrimaryPublishedURI})
+	}
+	got, created, err := r.Client.CreateRelease(ctx, req)
+	if err != nil {
+		return nil, false, err
+	}
+	return &got.Release, created, nil
+}
+
+// SetReleaseImage calls PUT /v1/releases/{id}/image.
+func (r Releases) SetReleaseImage(ctx context.Context, releaseID, digest string) (*release.Release, error) {
+	got, err := r.Client.SetReleaseImage(ctx, releaseID, digest)
+	if err != nil {
+		return nil, err
+	}
+	return &got.Release, nil
 }

@@ -77,7 +77,7 @@ others FORGE_ + the flag in upper case with _ for - (FORGE_CACHE_DIR...).`,
 	cmd.SetErr(stderr)
 	cmd.CompletionOptions.DisableDefaultCmd = true
 	f := cmd.Flags()
-	f.StringVar(&types, "types", envdefault.String("FORGE_TYPES", "discovery,ci"), "job types to take: discovery, ci, artifact (comma-separated)")
+	f.StringVar(&types, "types", envdefault.String("FORGE_TYPES", "discovery,ci"), "job types to take: discovery, ci, artifact, release (comma-separated)")
 	f.IntVar(&o.Concurrency, "concurrency", envdefault.Int("FORGE_CONCURRENCY", forgeworker.DefaultConcurrency), "jobs run at once")
 	f.StringVar(&o.NATSURL, "nats", envdefault.String("FORGE_NATS_URL", ""), "NATS JetStream server URL")
 	f.StringVar(&o.Server, "server", envdefault.String("FORGE_SERVER", ""), "API the worker reports statuses to")
