@@ -37,7 +37,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 	var types string
 	cmd := &cobra.Command{
 		Use:   "forge-worker",
-		Short: "Run discovery, CI and artifact jobs of Catalyst Forge pipelines",
+		Short: "Run discovery, CI, artifact and release jobs of Catalyst Forge pipelines",
 		Long: `forge-worker pulls jobs from NATS JetStream, checks each commit out
 through its git cache, runs the steps (earthly or script), uploads their
 logs to the object store while they run and reports statuses to the API
@@ -53,6 +53,12 @@ projects, publishes them (docker images to their registries, with
 credentials from the publisher's secret reference or --docker-config) and
 pushes a tracking image per artifact to --tracking-registry, signed with
 --signing-key.
+
+With --types release it makes the release of each release-triggered
+project whose artifacts succeeded: it renders the project's resources with
+their outputs, registers the release with the API, pushes the Release OCI
+image to the oci_uri the API names (forge-api --registry), signs it with
+--signing-key and records its digest.
 
 On SIGTERM it stops taking jobs, gives running ones --shutdown-grace to
 finish, and hands the rest back to the queue for another worker.
