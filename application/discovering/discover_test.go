@@ -249,7 +249,8 @@ func TestDiscoverOutputJSON(t *testing.T) {
 	if !api.ReleaseTriggered {
 		t.Errorf("api is not triggered by branch release/1.4 (trigger release/.*)")
 	}
-	wantRefs := []map[string]any{{"path": "deployment.resources[0].spec.image", "ref": "api.publishers.registry.uri", "artifact": "api", "field": "publishers.registry.uri"}}
+	wantRefs := []map[string]any{{"path": "deployment.resources[0].spec.image", "ref": "api.publishers.registry.uri", "artifact": "api", "field": "publishers.registry.uri",
+		"position": map[string]any{"file": "services/api/.forge/project.cue", "line": float64(28), "column": float64(15)}}}
 	if !reflect.DeepEqual(api.ArtifactRefs, wantRefs) {
 		t.Errorf("artifactRefs = %v, want %v", api.ArtifactRefs, wantRefs)
 	}
