@@ -104,6 +104,13 @@ type RunStore interface {
 	// UpdateRun applies fn to the run and saves it. Only status, completed
 	// time, reason, workflow name and discovery output change.
 	UpdateRun(ctx context.Context, id string, fn func(*pipeline.Run) error) (*pipeline.Run, error)
+	// ReopenRun moves a failed run back to running, for a retry of what
+	// failed (its release stage): its reason and completion time are
+	// cleared and its start time becomes at, so the run's time limit
+	// counts from the retry. check sees the run first and may refuse with
+	// its own error; nothing changes then. Only a failed run reopens:
+	// another is a Conflict. Errors: NotFound, Conflict, check's.
+	ReopenRun(ctx context.Context, id string, at time.Time, check func(*pipeline.Run) error) (*pipeline.Run, error)
 	// AddPhases saves the plan of a run: phases with their tasks and steps,
 	// filling empty IDs. Idempotent: when the run already has phases, they
 	// are returned unchanged and phases is ignored.

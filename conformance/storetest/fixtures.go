@@ -324,3 +324,11 @@ func (h *harness) approvalStatus(id string) release.ApprovalStatus {
 
 // page is shorthand for a ports.Page.
 func page(limit, offset int) ports.Page { return ports.Page{Limit: limit, Offset: offset} }
+
+// getRun reads a run through GetRun.
+func (h *harness) getRun(id string) *pipeline.Run {
+	ginkgo.GinkgoHelper()
+	got, err := h.store.GetRun(h.ctx, id)
+	Expect(err).NotTo(HaveOccurred())
+	return got
+}

@@ -104,6 +104,61 @@ func describeRuns(h *harness) {
 			})
 		})
 
+		ginkgo.Describe("ReopenRun", func() {
+			var run *pipeline.Run
+			ginkgo.BeforeEach(func() {
+				run = h.mustRun(repoName, "main", commitSHA("reopen"), at(0))
+				_, err := h.store.UpdateRun(h.ctx, run.ID, func(r *pipeline.Run) error {
+					r.Status, r.Reason, r.CompletedAt = pipeline.StatusFailed, "release of api failed", ptr(at(time.Hour))
+					return nil
+				})
+				Expect(err).NotTo(HaveOccurred())
+			})
+
+			ginkgo.It("moves a failed run back to running, its reason and end cleared and its start moved", func() {
+				seen := ""
+				got, err := h.store.ReopenRun(h.ctx, run.ID, at(2*time.Hour), func(r *pipeline.Run) error {
+					seen = r.Reason
+					return nil
+				})
+				Expect(err).NotTo(HaveOccurred())
+				Expect(seen).To(Equal("release of api failed"), "check sees the failed run")
+				for _, r := range []*pipeline.Run{got, h.getRun(run.ID)} {
+					Expect(r.Status).To(Equal(pipeline.StatusRunning))
+					Expect(r.Reason).To(BeEmpty())
+					Expect(r.CompletedAt).To(BeNil())
+					Expect(r.StartedAt).To(beAround(at(2 * time.Hour)))
+					Expect(r.CreatedAt).To(beAround(at(0)), "the creation time stays")
+				}
+				st, err := h.store.RunStatus(h.ctx, run.ID)
+				Expect(err).NotTo(HaveOccurred())
+				Expect(st).To(Equal(pipeline.StatusRunning))
+			})
+
+			ginkgo.It("changes nothing when check refuses, and returns its error", func() {
+				_, err := h.store.ReopenRun(h.ctx, run.ID, at(2*time.Hour), func(*pipeline.Run) error {
+					return fault.New(fault.Conflict, "its tests failed")
+				})
+				Expect(err).To(MatchError(ContainSubstring("its tests failed")))
+				r := h.getRun(run.ID)
+				Expect(r.Status).To(Equal(pipeline.StatusFailed))
+				Expect(r.Reason).To(Equal("release of api failed"))
+			})
+
+			ginkgo.It("reopens only a failed run (Conflict) and knows no other (NotFound)", func() {
+				ok := func(*pipeline.Run) error { return nil }
+				_, err := h.store.ReopenRun(h.ctx, run.ID, at(2*time.Hour), ok)
+				Expect(err).NotTo(HaveOccurred())
+				_, err = h.store.ReopenRun(h.ctx, run.ID, at(3*time.Hour), ok)
+				Expect(err).To(haveKind(fault.Conflict), "a running run")
+				h.setRunStatus(run.ID, pipeline.StatusSuccess)
+				_, err = h.store.ReopenRun(h.ctx, run.ID, at(3*time.Hour), ok)
+				Expect(err).To(haveKind(fault.Conflict), "a successful run")
+				_, err = h.store.ReopenRun(h.ctx, uuid.NewString(), at(3*time.Hour), ok)
+				Expect(err).To(haveKind(fault.NotFound))
+			})
+		})
+
 		ginkgo.Describe("AddPhases", func() {
 			ginkgo.It("saves phases, tasks and steps, fills their IDs, and GetRun returns them nested in order", func() {
 				r := h.mustRun(repoName, "main", commitSHA("run 1"), at(0))

@@ -3,6 +3,7 @@ package memstore
 import (
 	"context"
 	"sort"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -120,6 +121,27 @@ func (v view) UpdateRun(_ context.Context, id string, fn func(*pipeline.Run) err
 		r.Reason = saved.Reason
 		r.ArgoWorkflowName = saved.ArgoWorkflowName
 		r.DiscoveryOutput = saved.DiscoveryOutput
+		got = cloneRun(r)
+		return nil
+	})
+	return got, err
+}
+
+// ReopenRun implements ports.RunStore.
+func (v view) ReopenRun(_ context.Context, id string, at time.Time, check func(*pipeline.Run) error) (got *pipeline.Run, err error) {
+	err = v.do(func(st *state) error {
+		rec, ok := st.runs[id]
+		if !ok {
+			return notFound("pipeline run", id)
+		}
+		if rec.run.Status != pipeline.StatusFailed {
+			return fault.New(fault.Conflict, "run %s is %s; only a failed run can be retried", id, rec.run.Status)
+		}
+		if err := check(cloneRun(&rec.run)); err != nil {
+			return err
+		}
+		r := &rec.run
+		r.Status, r.CompletedAt, r.Reason, r.StartedAt = pipeline.StatusRunning, nil, "", at.UTC()
 		got = cloneRun(r)
 		return nil
 	})

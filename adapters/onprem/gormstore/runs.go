@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"strconv"
+	"time"
 
 	"github.com/catalyst-forge/forge/domain/fault"
 	"github.com/catalyst-forge/forge/domain/pipeline"
@@ -281,6 +282,34 @@ func (s *Store) UpdateRun(ctx context.Context, id string, fn func(*pipeline.Run)
 		return nil, err
 	}
 	return out, nil
+}
+
+// ReopenRun moves a failed run back to running; see ports.RunStore.
+func (s *Store) ReopenRun(ctx context.Context, id string, at time.Time, check func(*pipeline.Run) error) (*pipeline.Run, error) {
+	var out *pipeline.Run
+	err := s.write(ctx, "reopening run "+id, func(tx *gorm.DB) error {
+		cur, err := s.loadRun(tx, id, true)
+		if err != nil {
+			return err
+		}
+		if cur.Status != pipeline.StatusFailed {
+			return fault.New(fault.Conflict, "run %s is %s; only a failed run can be retried", id, cur.Status)
+		}
+		if err := check(cur); err != nil {
+			return err
+		}
+		at = at.UTC()
+		err = tx.Model(&runRow{}).Where("id = ?", cur.ID).Updates(map[string]any{
+			"status": string(pipeline.StatusRunning), "completed_at": nil, "reason": "", "started_at": dbTime(at),
+		}).Error
+		if err != nil {
+			return dbErr(err, "reopening run "+id)
+		}
+		cur.Status, cur.CompletedAt, cur.Reason, cur.StartedAt = pipeline.StatusRunning, nil, "", dbTime(at).UTC()
+		out = cur
+		return nil
+	})
+	return out, err
 }
 
 // AddPhases saves the plan of a run, once; see ports.RunStore.
