@@ -15,6 +15,12 @@ type WorkflowEngine interface {
 	// starting a run that already has a workflow returns that workflow.
 	// Errors: Validation, Unavailable.
 	Start(ctx context.Context, run *pipeline.Run) (workflow string, err error)
+	// Retry begins the orchestration of a run reopened for a retry
+	// (RunStore.ReopenRun) and returns its workflow's name: a workflow of
+	// its own, not the one that failed, named after the run and its new
+	// start time, so that retrying the same reopening is idempotent and a
+	// later retry gets another workflow. Errors: as Start.
+	Retry(ctx context.Context, run *pipeline.Run) (workflow string, err error)
 	// Cancel stops the run's workflow; a finished or unknown workflow is
 	// not an error. Errors: Validation (the engine refused the request),
 	// Unavailable.

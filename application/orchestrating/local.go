@@ -49,6 +49,12 @@ func (e *LocalEngine) Start(_ context.Context, run *pipeline.Run) (string, error
 	return "", nil
 }
 
+// Retry drives a reopened run as Start does: what it finished before
+// keeps its outcome.
+func (e *LocalEngine) Retry(ctx context.Context, run *pipeline.Run) (string, error) {
+	return e.Start(ctx, run)
+}
+
 // retryPauses are the waits between attempts to drive a run; the last
 // repeats.
 var retryPauses = []time.Duration{time.Second, 2 * time.Second, 5 * time.Second, 15 * time.Second, 30 * time.Second}
@@ -160,7 +166,9 @@ func (o *Orchestrator) Reconcile(ctx context.Context, engine ports.WorkflowEngin
 	ended := 0
 	firstErr := o.tidyCancelled(ctx, engine)
 	for i := range candidates {
-		if o.Clock.Now().Sub(candidates[i].CreatedAt) < grace {
+		// From its start, not its creation: a run reopened for a retry
+		// is young again while its new workflow starts.
+		if o.Clock.Now().Sub(candidates[i].StartedAt) < grace {
 			continue
 		}
 		done, err := o.reconcileRun(ctx, engine, &candidates[i])

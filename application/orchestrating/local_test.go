@@ -197,6 +197,7 @@ func (f *fixture) discoveredWithBuildRunning(t *testing.T) pipeline.Phase {
 type engineStub struct{ active map[string]bool }
 
 func (e engineStub) Start(context.Context, *pipeline.Run) (string, error) { return "", nil }
+func (e engineStub) Retry(context.Context, *pipeline.Run) (string, error) { return "", nil }
 func (e engineStub) Cancel(context.Context, *pipeline.Run) error          { return nil }
 func (e engineStub) Active(_ context.Context, r *pipeline.Run) (bool, error) {
 	return e.active[r.ID], nil

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -28,11 +29,12 @@ func ArtifactKey(runID, project, name string) string {
 }
 
 // artifactJobID names the artifact job of project's artifact name in a
-// run: the same on every attempt, so a retried dispatch is not queued
-// twice.
-func artifactJobID(runID, project, name string) string {
-	sum := sha256.Sum256([]byte(project + "\x00" + name))
-	return runID + "-artifact-" + hex.EncodeToString(sum[:8])
+// run: the same on every attempt of one start of the run, so a retried
+// dispatch is not queued twice, and another once the run is reopened for
+// a retry (its start time changes), so the queue does not answer with the
+// failed job's stored result.
+func artifactJobID(run *pipeline.Run, project, name string) string {
+	return stageJobID(run, "artifact", project+"\x00"+name)
 }
 
 // ReleaseKey is where the outcome of a project's release of a run is
@@ -41,11 +43,15 @@ func ReleaseKey(runID, project string) string {
 	return fmt.Sprintf("pipeline-runs/%s/releases/%s.json", runID, project)
 }
 
-// releaseJobID names the release job of a project in a run, the same on
-// every attempt.
-func releaseJobID(runID, project string) string {
-	sum := sha256.Sum256([]byte(project))
-	return runID + "-release-" + hex.EncodeToString(sum[:8])
+// releaseJobID names the release job of a project in a run, as
+// artifactJobID does.
+func releaseJobID(run *pipeline.Run, project string) string {
+	return stageJobID(run, "release", project)
+}
+
+func stageJobID(run *pipeline.Run, kind, what string) string {
+	sum := sha256.Sum256([]byte(what + "\x00" + strconv.FormatInt(run.StartedAt.UnixMicro(), 10)))
+	return run.ID + "-" + kind + "-" + hex.EncodeToString(sum[:8])
 }
 
 // Release is the release stage of a run whose phase groups all
@@ -164,7 +170,7 @@ func (o *Orchestrator) releaseJob(ctx context.Context, run *pipeline.Run, out *d
 		return ReleaseResult{}, fault.Wrap(fault.Internal, err, "writing the release job of %s", p.Name)
 	}
 	o.report(ctx, run, ports.StatusPhase, "Releasing "+p.Name)
-	res, err := o.Jobs.Dispatch(ctx, job.Job{ID: releaseJobID(run.ID, p.Name), Type: job.TypeRelease, RunID: run.ID,
+	res, err := o.Jobs.Dispatch(ctx, job.Job{ID: releaseJobID(run, p.Name), Type: job.TypeRelease, RunID: run.ID,
 		Payload: payload, Timeout: orDefault(o.ReleaseTimeout, DefaultReleaseTimeout)})
 	if err != nil {
 		if ctx.Err() != nil {
@@ -226,7 +232,7 @@ func (o *Orchestrator) buildArtifact(ctx context.Context, run *pipeline.Run, out
 	if err != nil {
 		return artifact.Output{}, fault.Wrap(fault.Internal, err, "writing the artifact job of %s of %s", name, p.Name)
 	}
-	res, err := o.Jobs.Dispatch(ctx, job.Job{ID: artifactJobID(run.ID, p.Name, name), Type: job.TypeArtifact, RunID: run.ID,
+	res, err := o.Jobs.Dispatch(ctx, job.Job{ID: artifactJobID(run, p.Name, name), Type: job.TypeArtifact, RunID: run.ID,
 		Payload: payload, Timeout: orDefault(o.ArtifactTimeout, DefaultArtifactTimeout)})
 	if err != nil {
 		if ctx.Err() != nil {

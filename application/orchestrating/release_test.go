@@ -287,3 +287,62 @@ func TestCIJobsCarryTheRunsReportKey(t *testing.T) {
 		}
 	}
 }
+
+// A run reopened after its release stage failed runs again only what
+// failed: the failed artifact (its job carries the failed outcome, so
+// the publishers that succeeded are not run again) and the releases that
+// did not happen; its tasks and the artifacts and releases that
+// succeeded keep their outcome.
+func TestRetriedReleaseStageRerunsOnlyWhatFailed(t *testing.T) {
+	f := newFixture(t)
+	f.orch.Objects = &objects{}
+	f.worker(t, discoveryOf(releaseOutput()), func(_ context.Context, tj orchestrating.TaskJob) (orchestrating.TaskResult, error) {
+		return f.runSteps(tj, ""), nil
+	})
+	refusing := true // until the retry
+	arts := f.artifacts(t, func(aj orchestrating.ArtifactJob) artifact.Output {
+		out := published(aj)
+		if aj.Name == "site" && refusing {
+			out.Publishers["docker"] = artifact.Publication{Type: "docker", Status: artifact.Failed, Error: "the registry refused the credentials"}
+		}
+		return out
+	})
+	rels := f.releases(t, released)
+	ctx := context.Background()
+	if err := f.orch.Execute(ctx, f.run.ID); err != nil {
+		t.Fatal(err)
+	}
+	if run, _ := f.store.GetRun(ctx, f.run.ID); run.Status != pipeline.StatusFailed {
+		t.Fatalf("first attempt: run %s, want failed", run.Status)
+	}
+	tasks := len(f.tasks)
+	refusing = false
+
+	if _, err := f.store.ReopenRun(ctx, f.run.ID, f.orch.Clock.Now().Add(time.Second), func(*pipeline.Run) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.orch.Execute(ctx, f.run.ID); err != nil {
+		t.Fatal(err)
+	}
+	run, _ := f.store.GetRun(ctx, f.run.ID)
+	if run.Status != pipeline.StatusSuccess {
+		t.Fatalf("retry: run %s (%q), want success", run.Status, run.Reason)
+	}
+	if len(f.tasks) != tasks {
+		t.Errorf("the retry ran %d tasks again; its phases had succeeded", len(f.tasks)-tasks)
+	}
+	if len(*arts) != 4 {
+		t.Fatalf("%d artifact jobs over both attempts, want 3 and then site alone", len(*arts))
+	}
+	again := (*arts)[3]
+	if again.Name != "site" || again.Previous == nil || again.Previous.Publishers["docker"].Status != artifact.Failed {
+		t.Errorf("retried artifact job = %s with previous outcome %+v; want site carrying its failed publication", again.Name, again.Previous)
+	}
+	var projects []string
+	for _, rj := range *rels {
+		projects = append(projects, rj.Project.Name)
+	}
+	if strings.Join(projects, " ") != "api web" {
+		t.Errorf("release jobs %v; want api's (first attempt) and web's (the retry)", projects)
+	}
+}

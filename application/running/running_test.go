@@ -218,7 +218,13 @@ func TestStatusUpdates(t *testing.T) {
 type engine struct {
 	failStart int
 	starts    []string
+	retries   []string
 	cancels   []string
+}
+
+func (e *engine) Retry(_ context.Context, run *pipeline.Run) (string, error) {
+	e.retries = append(e.retries, run.ID)
+	return "forge-run-" + run.ID + "-retry", nil
 }
 
 func (e *engine) Start(_ context.Context, run *pipeline.Run) (string, error) {
@@ -264,5 +270,84 @@ func TestEngineStartsAndCancels(t *testing.T) {
 	}
 	if len(eng.cancels) != 1 || eng.cancels[0] != run.ID || len(eng.starts) != 2 {
 		t.Errorf("cancels = %v, starts = %v: a finished run is not started again", eng.cancels, eng.starts)
+	}
+}
+
+// TestRetryReopensOnlyAReleaseStageFailure: a run that failed after all
+// its phases succeeded is reopened and handed to the engine's retry (its
+// workflow recorded, its time limit counting from now, the retry
+// announced with the failure it retries); a run that failed in a phase,
+// one still running and one without a release are refused with why.
+func TestRetryReopensOnlyAReleaseStageFailure(t *testing.T) {
+	svc, rec, now := setup(t, repository.Limits{})
+	eng := &engine{}
+	svc.Engine = eng
+	ctx := context.Background()
+	failed := func(n int, phase pipeline.Status, release bool) *pipeline.Run {
+		t.Helper()
+		run, _, err := svc.Create(ctx, ci, running.CreateRequest{Repository: "acme/mono", Branch: "main", CommitSHA: sha(n)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svc.Store.AddPhases(ctx, run.ID, []pipeline.Phase{{Name: "build", GroupNumber: 1, Status: phase}}); err != nil {
+			t.Fatal(err)
+		}
+		disc := `{"releaseEnabled":false}`
+		if release {
+			disc = `{"releaseEnabled":true}`
+		}
+		run, err = svc.Store.UpdateRun(ctx, run.ID, func(r *pipeline.Run) error {
+			done := *now
+			r.Status, r.Reason, r.CompletedAt, r.DiscoveryOutput = pipeline.StatusFailed, "artifact site of web failed to publish", &done, []byte(disc)
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return run
+	}
+	run := failed(1, pipeline.StatusSuccess, true)
+	*now = now.Add(time.Hour)
+	got, err := svc.Retry(ctx, dev, run.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Status != pipeline.StatusRunning || got.Reason != "" || got.CompletedAt != nil || !got.StartedAt.Equal(*now) ||
+		got.ArgoWorkflowName != "forge-run-"+run.ID+"-retry" {
+		t.Errorf("retried run = %s %q completed %v started %v workflow %q", got.Status, got.Reason, got.CompletedAt, got.StartedAt, got.ArgoWorkflowName)
+	}
+	if len(eng.retries) != 1 || eng.retries[0] != run.ID {
+		t.Errorf("engine retries = %v", eng.retries)
+	}
+	last := rec.events[len(rec.events)-1]
+	if last.Type != event.RunRetried || last.Data["retried_by"] != "alice" || last.Data["previous_reason"] != "artifact site of web failed to publish" {
+		t.Errorf("last event = %+v, want the retry announced", last)
+	}
+	// Creating the run again does not start the first workflow over the
+	// retry's.
+	if again, _, err := svc.Create(ctx, ci, running.CreateRequest{Repository: "acme/mono", Branch: "main", CommitSHA: sha(1)}); err != nil || again.ArgoWorkflowName != got.ArgoWorkflowName {
+		t.Errorf("create during the retry = %q, %v", again.ArgoWorkflowName, err)
+	}
+
+	for _, c := range []struct {
+		name string
+		run  string
+		who  *identity.Principal
+		kind fault.Kind
+		msg  string
+	}{
+		{"running", run.ID, dev, fault.Conflict, "only a failed run can be retried"},
+		{"failed phase", failed(2, pipeline.StatusFailed, true).ID, dev, fault.Conflict, "failed in phase build, not in its release stage"},
+		{"no release", failed(3, pipeline.StatusSuccess, false).ID, dev, fault.Conflict, "its branch does not release"},
+		{"approver", failed(4, pipeline.StatusSuccess, true).ID, &identity.Principal{Subject: "bob", Roles: []identity.Role{identity.RoleApprover}}, fault.PermissionDenied, "retry-run needs one of the roles"},
+		{"unknown", "0192f7c4-3b1a-7c9e-9a4b-5d6e7f8a9b0c", dev, fault.NotFound, ""},
+	} {
+		_, err := svc.Retry(ctx, c.who, c.run)
+		if !fault.Is(err, c.kind) || !strings.Contains(err.Error(), c.msg) {
+			t.Errorf("%s: retry = %v, want %v saying %q", c.name, err, c.kind, c.msg)
+		}
+	}
+	if len(eng.retries) != 1 {
+		t.Errorf("refused retries reached the engine: %v", eng.retries)
 	}
 }

@@ -2,12 +2,14 @@ package running
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
 
 	"github.com/catalyst-forge/forge/application/announcing"
 	"github.com/catalyst-forge/forge/application/limiting"
+	"github.com/catalyst-forge/forge/domain/discovery"
 	"github.com/catalyst-forge/forge/domain/event"
 	"github.com/catalyst-forge/forge/domain/fault"
 	"github.com/catalyst-forge/forge/domain/identity"
@@ -78,9 +80,10 @@ func (s *Service) Create(ctx context.Context, who *identity.Principal, req Creat
 		return nil, false, err
 	}
 	if existing, err := s.findByCommit(ctx, req.Repository, req.CommitSHA); err != nil || existing != nil {
-		if err == nil && !existing.Status.Terminal() {
+		if err == nil && !existing.Status.Terminal() && existing.ArgoWorkflowName == "" {
 			// Creating again retries a start that failed; engines start a
-			// run once however often they are asked.
+			// run once however often they are asked. A run with a
+			// workflow has started (a retry's workflow is not Start's).
 			existing, err = s.start(ctx, existing)
 		}
 		return existing, false, err
@@ -213,6 +216,66 @@ func (s *Service) Cancel(ctx context.Context, who *identity.Principal, id string
 		if err := s.Engine.Cancel(ctx, run); err != nil {
 			return fault.Wrap(fault.Unavailable, err, "run %s is cancelled, but its workflow could not be stopped (its workers still stop within seconds)", run.ID)
 		}
+	}
+	return nil
+}
+
+// Retry re-runs what failed in a run's release stage: the run, failed
+// after all its phases succeeded, is reopened (its time limit counts from
+// now) and handed to the engine, which builds again only the artifacts
+// whose producer or publishers failed (publishers that succeeded are not
+// run again) and makes the releases that were not made; its tasks, and
+// the artifacts and releases that succeeded, keep their outcome. A run
+// that failed in a phase, or is not failed, is a Conflict: a fix of the
+// code is a new commit and a new run.
+func (s *Service) Retry(ctx context.Context, who *identity.Principal, id string) (*pipeline.Run, error) {
+	if err := identity.Require(who, identity.PermRetryRun); err != nil {
+		return nil, err
+	}
+	var previous string
+	run, err := s.Store.ReopenRun(ctx, id, s.Clock.Now(), func(r *pipeline.Run) error {
+		previous = r.Reason
+		return retryable(r)
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.Events.Announce(ctx, event.RunRetried, map[string]any{
+		"run_id": run.ID, "retried_by": who.Subject, "previous_reason": previous,
+	})
+	if s.Engine == nil {
+		return run, nil
+	}
+	name, err := s.Engine.Retry(ctx, run)
+	if err != nil {
+		// The run is running with no workflow: the reconciler ends it
+		// (failed again, so it can be retried again) once its grace is
+		// over.
+		return run, fault.Wrap(fault.Unavailable, err, "run %s was reopened but its retry could not start; retry it again in a minute", run.ID)
+	}
+	if name == "" || name == run.ArgoWorkflowName {
+		return run, nil
+	}
+	return s.Store.UpdateRun(ctx, run.ID, func(r *pipeline.Run) error {
+		r.ArgoWorkflowName = name
+		return nil
+	})
+}
+
+// retryable says whether a failed run's failure is its release stage's:
+// it was planned with a release and every phase succeeded.
+func retryable(r *pipeline.Run) error {
+	if len(r.Phases) == 0 {
+		return fault.New(fault.Conflict, "run %s failed before its phases ran (%s); there is no release stage to retry: run the commit again once fixed", r.ID, r.Reason)
+	}
+	for _, ph := range r.Phases {
+		if ph.Status != pipeline.StatusSuccess {
+			return fault.New(fault.Conflict, "run %s failed in phase %s, not in its release stage; a retry re-runs only artifacts and releases: push a fix and run the new commit", r.ID, ph.Name)
+		}
+	}
+	var out discovery.Output
+	if err := json.Unmarshal(r.DiscoveryOutput, &out); err != nil || !out.ReleaseEnabled {
+		return fault.New(fault.Conflict, "run %s has no release stage to retry: its branch does not release", r.ID)
 	}
 	return nil
 }

@@ -8,10 +8,12 @@ import "time"
 // Type names an event.
 type Type string
 
-// The events of spec 06.
+// The events of spec 06, and RunRetried: a failed run's release stage
+// retried (07 asks for a retry history of failed releases).
 const (
 	RunCreated        Type = "pipeline.run.created"
 	RunCompleted      Type = "pipeline.run.completed"
+	RunRetried        Type = "pipeline.run.retried"
 	ReleaseCreated    Type = "release.created"
 	DeploymentCreated Type = "deployment.created"
 )

@@ -18,6 +18,8 @@ func TestRequire(t *testing.T) {
 		{who(RoleServiceAccount), PermCreateRun, true},
 		{who(RoleServiceAccount), PermUpdateStatus, true},
 		{who(RoleDeveloper), PermCancelRun, true},
+		{who(RoleDeveloper), PermRetryRun, true},
+		{who(RoleApprover), PermRetryRun, false},
 		{who(RoleApprover), PermApprove, true},
 		{who(RoleOperator), PermApprove, false},
 		{who(RoleOperator), PermRegisterRepository, true},

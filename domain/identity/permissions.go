@@ -16,6 +16,7 @@ const (
 	PermCreateRun          Permission = "create-run"
 	PermUpdateStatus       Permission = "update-status"
 	PermCancelRun          Permission = "cancel-run"
+	PermRetryRun           Permission = "retry-run"
 	PermCreateRelease      Permission = "create-release"
 	PermApprove            Permission = "approve"
 	PermRegisterRepository Permission = "register-repository"
@@ -23,10 +24,13 @@ const (
 
 // matrix lists the roles that hold each permission.
 var matrix = map[Permission][]Role{
-	PermRead:               {RoleDeveloper, RoleApprover, RoleOperator, RoleServiceAccount},
-	PermCreateRun:          {RoleServiceAccount},
-	PermUpdateStatus:       {RoleServiceAccount},
-	PermCancelRun:          {RoleDeveloper, RoleApprover, RoleOperator, RoleServiceAccount},
+	PermRead:         {RoleDeveloper, RoleApprover, RoleOperator, RoleServiceAccount},
+	PermCreateRun:    {RoleServiceAccount},
+	PermUpdateStatus: {RoleServiceAccount},
+	PermCancelRun:    {RoleDeveloper, RoleApprover, RoleOperator, RoleServiceAccount},
+	// A retry re-runs the release stage the run was entitled to: the
+	// developer who fixed a publisher's registry retries it.
+	PermRetryRun:           {RoleDeveloper, RoleOperator, RoleServiceAccount},
 	PermCreateRelease:      {RoleServiceAccount},
 	PermApprove:            {RoleApprover},
 	PermRegisterRepository: {RoleOperator},

@@ -131,8 +131,11 @@ func TestOptionsErrors(t *testing.T) {
 type goneEngine struct{}
 
 func (goneEngine) Start(context.Context, *pipeline.Run) (string, error) { return "forge-run-x", nil }
-func (goneEngine) Cancel(context.Context, *pipeline.Run) error          { return nil }
-func (goneEngine) Active(context.Context, *pipeline.Run) (bool, error)  { return false, nil }
+func (goneEngine) Retry(context.Context, *pipeline.Run) (string, error) {
+	return "forge-run-x-retry", nil
+}
+func (goneEngine) Cancel(context.Context, *pipeline.Run) error         { return nil }
+func (goneEngine) Active(context.Context, *pipeline.Run) (bool, error) { return false, nil }
 
 // TestServerReconcilesAbandonedRuns: with an engine, the server ends runs
 // whose workflow ended before them, so none stays running forever.

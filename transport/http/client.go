@@ -192,6 +192,15 @@ func (c *Client) CancelRun(ctx context.Context, id string) error {
 	return err
 }
 
+// RetryRun reopens a run that failed in its release stage and re-runs
+// what failed there (POST /v1/runs/{id}/retry); the run it returns is
+// running again.
+func (c *Client) RetryRun(ctx context.Context, id string) (*pipeline.Run, error) {
+	var run pipeline.Run
+	_, err := c.do(ctx, http.MethodPost, "/v1/runs/"+url.PathEscape(id)+"/retry", nil, &run)
+	return &run, err
+}
+
 // UpdateTaskStatus reports a task's status (service accounts).
 func (c *Client) UpdateTaskStatus(ctx context.Context, id string, req TaskStatusRequest) (*pipeline.Task, error) {
 	var t pipeline.Task

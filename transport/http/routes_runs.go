@@ -107,6 +107,11 @@ func runRoutes(svc *running.Service, releases *releasing.Service, handle handleF
 		return response{http.StatusNoContent, nil}, svc.Cancel(ctx, who, req.id)
 	}), decodeID)
 
+	handle("POST /v1/runs/{id}/retry", call(func(ctx context.Context, who *identity.Principal, req idRequest) (response, error) {
+		run, err := svc.Retry(ctx, who, req.id)
+		return response{http.StatusAccepted, run}, err
+	}), decodeID)
+
 	handle("PUT /v1/tasks/{id}/status", call(func(ctx context.Context, who *identity.Principal, req taskStatus) (response, error) {
 		t, err := svc.UpdateTask(ctx, who, req.id, running.TaskStatus{Status: pipeline.Status(req.body.Status), Error: req.body.Error, Key: req.key})
 		return response{http.StatusOK, t}, err

@@ -238,6 +238,35 @@ func TestCancelRun(t *testing.T) {
 	}
 }
 
+// TestRetryRun: POST /v1/runs/{id}/retry reopens a run that failed in
+// its release stage (202, the run running again from now); a second
+// retry while it runs is a conflict, and an approver may not retry.
+func TestRetryRun(t *testing.T) {
+	e := newEnv(t)
+	e.registerRepo("acme/mono")
+	id := e.createRun("acme/mono", sha("f1"), "main")["id"].(string)
+	ctx := context.Background()
+	if _, err := e.mem.AddPhases(ctx, id, []pipeline.Phase{{Name: "build", GroupNumber: 1, Status: pipeline.StatusSuccess}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.mem.UpdateRun(ctx, id, func(r *pipeline.Run) error {
+		done := start
+		r.Status, r.Reason, r.CompletedAt, r.DiscoveryOutput = pipeline.StatusFailed, "release of api failed", &done, []byte(`{"releaseEnabled":true}`)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Advance(time.Hour)
+	e.do(http.MethodPost, "/v1/runs/"+id+"/retry", bob, nil).wantError(t, http.StatusForbidden, fault.PermissionDenied)
+	run := object(t, e.do(http.MethodPost, "/v1/runs/"+id+"/retry", alice, nil).want(t, http.StatusAccepted))
+	if run["status"] != "running" || run["reason"] != nil && run["reason"] != "" || run["started_at"] != at(start.Add(time.Hour)) {
+		t.Errorf("retried run = %v", run)
+	}
+	e.do(http.MethodPost, "/v1/runs/"+id+"/retry", alice, nil).wantError(t, http.StatusConflict, fault.Conflict).
+		wantMessage(t, "only a failed run can be retried")
+	e.do(http.MethodPost, "/v1/runs/no-such-run/retry", alice, nil).wantError(t, http.StatusNotFound, fault.NotFound)
+}
+
 // startRun marks a run and its phases running, as the orchestrator does
 // before workers report on their tasks (only groups are given, or all).
 func startRun(t *testing.T, e *env, runID string, groups ...int) {

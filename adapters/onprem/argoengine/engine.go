@@ -106,11 +106,28 @@ func New(cfg Config) (*Engine, error) {
 // the server rejects), Unavailable (server unreachable, failing, or
 // refusing the token).
 func (e *Engine) Start(ctx context.Context, run *pipeline.Run) (string, error) {
-	manifest, err := e.Render(run)
+	if run == nil {
+		return "", fault.New(fault.Validation, "argoengine: no run to render")
+	}
+	return e.create(ctx, run, WorkflowName(run.ID))
+}
+
+// Retry creates the workflow of a run reopened for a retry, named by
+// RetryWorkflowName: the failed workflow stays as it was, for its logs.
+// Creating it again returns the same name, as Start does.
+func (e *Engine) Retry(ctx context.Context, run *pipeline.Run) (string, error) {
+	if run == nil {
+		return "", fault.New(fault.Validation, "argoengine: no run to render")
+	}
+	return e.create(ctx, run, RetryWorkflowName(run))
+}
+
+// create submits the run's workflow under name.
+func (e *Engine) create(ctx context.Context, run *pipeline.Run, name string) (string, error) {
+	manifest, err := e.render(run, name)
 	if err != nil {
 		return "", err
 	}
-	name := WorkflowName(run.ID)
 	body, err := json.Marshal(struct {
 		Workflow json.RawMessage `json:"workflow"`
 	}{manifest})

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/catalyst-forge/forge/domain/fault"
 )
@@ -174,6 +175,38 @@ func TestStartAgainstHTTPTestArgoServer(t *testing.T) {
 			t.Errorf("error shows the token: %s", err)
 		}
 	})
+}
+
+// TestRetryAgainstHTTPTestArgoServer: a reopened run gets a workflow of
+// its own beside the one that failed, the same one when retried twice,
+// and another when reopened again; the name stays a DNS label.
+func TestRetryAgainstHTTPTestArgoServer(t *testing.T) {
+	ctx := context.Background()
+	argo, e := startStandIn(t)
+	run := testRun(testRunID)
+	first, err := e.Start(ctx, run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run.StartedAt = run.StartedAt.Add(time.Hour) // reopened
+	retry, err := e.Retry(ctx, run)
+	if err != nil || retry == first || !strings.HasPrefix(retry, first+"-retry-") {
+		t.Fatalf("retry = %q, %v; want a workflow of its own named after %s", retry, err, first)
+	}
+	if again, err := e.Retry(ctx, run); err != nil || again != retry {
+		t.Fatalf("second retry of one reopening = %q, %v; want %q", again, err, retry)
+	}
+	run.StartedAt = run.StartedAt.Add(time.Hour) // reopened again
+	if later, err := e.Retry(ctx, run); err != nil || later == retry {
+		t.Fatalf("retry after another reopening = %q, %v; want a new workflow", later, err)
+	}
+	if n := len(argo.stored); n != 3 {
+		t.Errorf("argo holds %d workflows, want the first and two retries", n)
+	}
+	long := testRun(strings.Repeat("a", 80))
+	if name := RetryWorkflowName(long); len(name) > maxNameLen || !strings.Contains(name, "-retry-") {
+		t.Errorf("retry name of a long run ID = %q (%d characters), want at most %d", name, len(name), maxNameLen)
+	}
 }
 
 func TestCancelAgainstHTTPTestArgoServer(t *testing.T) {

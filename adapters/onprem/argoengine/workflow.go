@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/catalyst-forge/forge/domain/fault"
@@ -51,6 +52,20 @@ func WorkflowName(runID string) string {
 		name = name[:limit]
 	}
 	return strings.TrimRight(name, "-") + "-" + suffix
+}
+
+// RetryWorkflowName returns the name of the workflow of a run reopened
+// for a retry: its WorkflowName (cut short when needed) and a short hash
+// of the run's ID and new start time, so each reopening of the run has a
+// workflow of its own and retrying one reopening twice names the same.
+func RetryWorkflowName(run *pipeline.Run) string {
+	sum := sha256.Sum256([]byte(run.ID + "\x00" + strconv.FormatInt(run.StartedAt.UnixMicro(), 10)))
+	suffix := "-retry-" + hex.EncodeToString(sum[:4])
+	name := WorkflowName(run.ID)
+	if limit := maxNameLen - len(suffix); len(name) > limit {
+		name = strings.TrimRight(name[:limit], "-")
+	}
+	return name + suffix
 }
 
 // labelValue makes s a valid Kubernetes label value: at most 63
@@ -201,7 +216,15 @@ func param(name, value string) parameter { return parameter{Name: name, Value: s
 // run, no run ID, or a run ID that Argo would read as a template
 // expression).
 func (e *Engine) Render(run *pipeline.Run) ([]byte, error) {
-	wf, err := e.workflow(run)
+	if run == nil {
+		return nil, fault.New(fault.Validation, "argoengine: no run to render")
+	}
+	return e.render(run, WorkflowName(run.ID))
+}
+
+// render returns the run's workflow under name, as Render does.
+func (e *Engine) render(run *pipeline.Run, name string) ([]byte, error) {
+	wf, err := e.workflow(run, name)
 	if err != nil {
 		return nil, err
 	}
@@ -212,10 +235,7 @@ func (e *Engine) Render(run *pipeline.Run) ([]byte, error) {
 	return append(out, '\n'), nil
 }
 
-func (e *Engine) workflow(run *pipeline.Run) (*workflow, error) {
-	if run == nil {
-		return nil, fault.New(fault.Validation, "argoengine: no run to render")
-	}
+func (e *Engine) workflow(run *pipeline.Run, name string) (*workflow, error) {
 	if run.ID == "" {
 		return nil, fault.New(fault.Validation, "argoengine: the run has no ID")
 	}
@@ -243,7 +263,7 @@ func (e *Engine) workflow(run *pipeline.Run) (*workflow, error) {
 		APIVersion: "argoproj.io/v1alpha1",
 		Kind:       "Workflow",
 		Metadata: metadata{
-			Name:      WorkflowName(run.ID),
+			Name:      name,
 			Namespace: e.cfg.Namespace,
 			Labels: labels{
 				RunID:      labelValue(run.ID),
