@@ -179,13 +179,9 @@ func Reference(registry, repository, project, commit string) string {
 // Push puts the image at ref unless it is there already (present), and
 // signs it when signer is set. Errors: those of the registry.
 func Push(ctx context.Context, reg ports.Registry, ref string, img *Image, signer *publishing.Signer) (present bool, err error) {
-	repo, _, ok := strings.Cut(ref, "@")
-	if !ok {
-		i := strings.LastIndex(ref, ":")
-		if i < 0 || strings.Contains(ref[i:], "/") {
-			return false, fault.New(fault.Validation, "%q is not an image reference", ref)
-		}
-		repo = ref[:i]
+	repo, err := repositoryOf(ref)
+	if err != nil {
+		return false, err
 	}
 	d, err := reg.Resolve(ctx, ref)
 	switch {

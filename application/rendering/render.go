@@ -3,7 +3,9 @@ package rendering
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"math"
 	"slices"
@@ -169,6 +171,27 @@ func YAML(resources []map[string]any) ([]byte, error) {
 		}
 	}
 	return buf.Bytes(), nil
+}
+
+// ParseYAML reads a YAML stream of resources, such as YAML writes, back
+// into one mapping per document (empty documents are skipped). Errors:
+// Validation, naming the document that is not a mapping.
+func ParseYAML(b []byte) ([]map[string]any, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	var out []map[string]any
+	for i := 1; ; i++ {
+		var doc map[string]any
+		err := dec.Decode(&doc)
+		if errors.Is(err, io.EOF) {
+			return out, nil
+		}
+		if err != nil {
+			return nil, fault.Wrap(fault.Validation, err, "document %d of the resources is not a YAML mapping", i)
+		}
+		if doc != nil {
+			out = append(out, doc)
+		}
+	}
 }
 
 // normalize deep-copies a decoded JSON or CUE value, turning numbers

@@ -1,6 +1,7 @@
 package rendering_test
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -150,5 +151,29 @@ func TestPlaceholders(t *testing.T) {
 	out, _ := rendering.YAML(res.Resources)
 	if len(res.Unresolved) != 3 || !strings.Contains(string(out), "image: <@artifact image.publishers.docker.uri>") {
 		t.Errorf("%d unresolved; YAML:\n%s", len(res.Unresolved), out)
+	}
+}
+
+// TestParseYAMLReadsBackWhatYAMLWrote: the stream YAML writes parses back
+// into the same resources, numbers kept whole; a document that is not a
+// mapping is refused naming it.
+func TestParseYAMLReadsBackWhatYAMLWrote(t *testing.T) {
+	in := []map[string]any{
+		{"apiVersion": "apps/v1", "kind": "Deployment", "metadata": map[string]any{"name": "api"}, "spec": map[string]any{"replicas": 2}},
+		{"apiVersion": "v1", "kind": "Service", "metadata": map[string]any{"name": "api"}},
+	}
+	b, err := rendering.YAML(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := rendering.ParseYAML(b)
+	if err != nil || !reflect.DeepEqual(out, in) {
+		t.Fatalf("parsed back %#v, %v; want %#v", out, err, in)
+	}
+	if out, err := rendering.ParseYAML(nil); err != nil || len(out) != 0 {
+		t.Errorf("empty stream = %v, %v", out, err)
+	}
+	if _, err := rendering.ParseYAML([]byte("kind: A\n---\n- a list\n")); !fault.Is(err, fault.Validation) || !strings.Contains(err.Error(), "document 2") {
+		t.Errorf("a list document: %v", err)
 	}
 }

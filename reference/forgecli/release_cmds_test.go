@@ -1,0 +1,257 @@
+package forgecli
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/catalyst-forge/forge/adapters/onprem/fsblob"
+	"github.com/catalyst-forge/forge/reference/forgedev"
+	"github.com/catalyst-forge/forge/reference/internal/gittest"
+)
+
+// TestReleaseRetryThroughDevUp drives a failed release to its end as a
+// user does: 'forge dev up' serves the platform, the example's run on main
+// fails in its release stage because the docs bucket cannot be written (a
+// file stands where its directory goes), hello-api's release is made all
+// the same; once the bucket is fixed, 'forge release retry RUN --wait'
+// publishes the site and makes hello-web's release, without making
+// hello-api's again. A second retry of the finished run is refused.
+func TestReleaseRetryThroughDevUp(t *testing.T) {
+	root, data := tempDir(t), tempDir(t)
+	commit := exampleRemote(t, root)
+	bucket := filepath.Join(data, "docs", "example-docs")
+	writeFile(t, data, "docs/example-docs", "a file where the bucket's directory goes\n")
+	as := devUp(t, root, data)
+
+	created := startRun(t, as, commit)
+	as("developer")
+	first := awaitEnd(t, created.ID)
+	if first.Status != "failed" || !strings.Contains(first.Reason, "artifact site of hello-web failed to publish (publisher docs:") {
+		t.Fatalf("first attempt: %s %q; want the docs publisher's failure", first.Status, first.Reason)
+	}
+	if got := releasedProjects(first); got != "hello-api 1" {
+		t.Fatalf("releases of the failed run: %q; want hello-api's alone", got)
+	}
+
+	if err := os.Remove(bucket); err != nil {
+		t.Fatal(err)
+	}
+	r := forge(t, "release", "retry", created.ID, "--wait", "--interval", "200ms")
+	r.wantCode(t, ExitOK)
+	if !strings.Contains(r.stderr, "run "+created.ID+" reopened: retrying its release stage (it failed: artifact site of hello-web") {
+		t.Errorf("stderr:\n%s", r.stderr)
+	}
+	for _, want := range []string{"Status      success", "hello-api  1", "hello-web  1"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("retry's report lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	second := awaitEnd(t, created.ID)
+	if got := releasedProjects(second); got != "hello-api 1, hello-web 1" {
+		t.Errorf("releases after the retry: %q; want hello-api's (unchanged) and hello-web's", got)
+	}
+	docs, err := fsblob.New(bucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer docs.Close()
+	if _, err := docs.Stat(context.Background(), "hello-web/site/index.html"); err != nil {
+		t.Errorf("the retry did not publish the site: %v", err)
+	}
+
+	r = forge(t, "release", "retry", created.ID)
+	r.wantCode(t, ExitFailure)
+	if !strings.Contains(r.stderr, "only a failed run can be retried (conflict)") {
+		t.Errorf("a retry of a successful run: %s", r.stderr)
+	}
+}
+
+// exampleRemote makes the example a git repository at root/acme/mono, as
+// the remote 'forge dev up' fetches acme/mono from, and returns its commit.
+func exampleRemote(t *testing.T, root string) string {
+	t.Helper()
+	repo := filepath.Join(root, "acme", "mono")
+	if err := os.CopyFS(repo, os.DirFS(exampleDir)); err != nil {
+		t.Fatal(err)
+	}
+	return gittest.CommitAll(t, repo)
+}
+
+// devUp serves the platform as 'forge dev up' does, on data and with
+// repositories fetched from root, until the test ends; FORGE_SERVER names
+// it. as(role) sets FORGE_TOKEN to a token of that role from 'forge dev
+// token'.
+func devUp(t *testing.T, root, data string) (as func(role string)) {
+	t.Helper()
+	key := filepath.Join(data, "dev-key.pem")
+	ctx, cancel := context.WithCancel(context.Background())
+	ready, done := make(chan string, 1), make(chan error, 1)
+	go func() {
+		done <- forgedev.Up(ctx, forgedev.UpOptions{Data: data, DevKey: key, Addr: "127.0.0.1:0",
+			Remote: "file://" + root + "/{repository}", Ready: func(a string) { ready <- a }})
+	}()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("forge dev up: %v", err)
+		}
+	})
+	select {
+	case addr := <-ready:
+		t.Setenv("FORGE_SERVER", "http://"+addr)
+	case err := <-done:
+		t.Fatalf("forge dev up: %v", err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("forge dev up did not start")
+	}
+	t.Setenv("FORGE_TOKEN_FILE", "")
+	t.Setenv("FORGE_REPOSITORY", "")
+	return func(role string) {
+		t.Helper()
+		r := forge(t, "dev", "token", "--dev-key", key, "--role", role, "--subject", role+"-tester")
+		r.wantCode(t, ExitOK)
+		t.Setenv("FORGE_TOKEN", strings.TrimSpace(r.stdout))
+	}
+}
+
+// startRun registers acme/mono (as an operator) and creates the run of
+// commit on main (as the CI service account).
+func startRun(t *testing.T, as func(string), commit string) (created struct{ ID string }) {
+	t.Helper()
+	as("operator")
+	forge(t, "repo", "register", "acme/mono").wantCode(t, ExitOK)
+	as("service-account")
+	r := forge(t, "run", "create", "-r", "acme/mono", "--commit", commit, "--branch", "main", "-o", "json")
+	r.wantCode(t, ExitOK)
+	if err := json.Unmarshal([]byte(r.stdout), &created); err != nil || created.ID == "" {
+		t.Fatalf("run create printed %q (%v)", r.stdout, err)
+	}
+	return created
+}
+
+// endedRun is what the retry test reads of 'forge run get -o json'.
+type endedRun struct {
+	Status   string `json:"status"`
+	Reason   string `json:"reason"`
+	Releases []struct {
+		Project   string `json:"project"`
+		Number    int    `json:"release_number"`
+		OCIDigest string `json:"oci_digest"`
+	} `json:"releases"`
+}
+
+// awaitEnd reads the run with 'forge run get' until it has ended.
+func awaitEnd(t *testing.T, id string) endedRun {
+	t.Helper()
+	deadline := time.Now().Add(3 * time.Minute)
+	for {
+		r := forge(t, "run", "get", id, "-o", "json")
+		var run endedRun
+		if r.code == ExitOK && json.Unmarshal([]byte(r.stdout), &run) == nil && (run.Status == "success" || run.Status == "failed" || run.Status == "cancelled") {
+			return run
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("run %s has not ended: %s%s", id, r.stdout, r.stderr)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// releasedProjects lists a run's pushed releases as "project number".
+func releasedProjects(run endedRun) string {
+	var out []string
+	for _, rel := range run.Releases {
+		if rel.OCIDigest != "" {
+			out = append(out, rel.Project+" "+strconv.Itoa(rel.Number))
+		}
+	}
+	slices.Sort(out)
+	return strings.Join(out, ", ")
+}
+
+// TestReleaseInspectThroughDevUp reads the release image a run pushed, as
+// a user does: by project and alias through the API, and by its full
+// reference; its metadata, summary and resources (YAML and JSON) are
+// what the run released, with the published image filled in.
+func TestReleaseInspectThroughDevUp(t *testing.T) {
+	root, data := tempDir(t), tempDir(t)
+	commit := exampleRemote(t, root)
+	as := devUp(t, root, data)
+	run := startRun(t, as, commit)
+	as("developer")
+	if got := awaitEnd(t, run.ID); got.Status != "success" {
+		t.Fatalf("run %s: %s", got.Status, got.Reason)
+	}
+
+	r := forge(t, "release", "inspect", "hello-api", "main-1", "-r", "acme/mono", "-o", "json")
+	r.wantCode(t, ExitOK)
+	var img struct {
+		Reference string `json:"reference"`
+		Digest    string `json:"digest"`
+		Release   struct {
+			Project   string   `json:"project"`
+			Number    int      `json:"number"`
+			Aliases   []string `json:"aliases"`
+			Source    struct{ Commit string }
+			Artifacts []struct{ Name, TrackingURI string }
+			Resources []struct {
+				Kind  string
+				Count int
+			} `json:"resources"`
+		} `json:"release"`
+		ResourcesYAML string `json:"resources_yaml"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &img); err != nil {
+		t.Fatalf("%v\n%s", err, r.stdout)
+	}
+	rel := img.Release
+	if rel.Project != "hello-api" || rel.Number != 1 || strings.Join(rel.Aliases, ",") != "1,main-1" || rel.Source.Commit != commit ||
+		len(rel.Artifacts) != 2 || len(rel.Resources) != 1 || rel.Resources[0].Kind != "Deployment" || rel.Resources[0].Count != 1 ||
+		!strings.HasPrefix(img.Digest, "sha256:") || !strings.HasSuffix(img.Reference, "@"+img.Digest) {
+		t.Errorf("inspect by alias = %+v", img)
+	}
+
+	full := strings.TrimSuffix(img.Reference, "@"+img.Digest) + ":" + commit
+	r = forge(t, "release", "inspect", full)
+	r.wantCode(t, ExitOK)
+	for _, want := range []string{"Digest   " + img.Digest, "Release  acme/mono/hello-api 1", "Aliases  1, main-1",
+		"Commit   " + commit, "Deployment  1      hello-api", "image     container"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("inspect by reference lacks %q:\n%s", want, r.stdout)
+		}
+	}
+
+	r = forge(t, "release", "inspect", full, "--resources", "-o", "json")
+	r.wantCode(t, ExitOK)
+	var resources []struct {
+		Kind string
+		Spec struct {
+			Replicas   int
+			Containers []struct{ Image string }
+		}
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &resources); err != nil || len(resources) != 1 {
+		t.Fatalf("--resources -o json: %v\n%s", err, r.stdout)
+	}
+	if d := resources[0]; d.Kind != "Deployment" || d.Spec.Replicas != 2 || !strings.Contains(d.Spec.Containers[0].Image, "/examples/image@sha256:") {
+		t.Errorf("resources = %+v; want the deployment with its published image", resources)
+	}
+	if r := forge(t, "release", "inspect", full, "--resources"); r.code != ExitOK || r.stdout != img.ResourcesYAML {
+		t.Errorf("--resources printed %q, want the image's resources.yaml %q", r.stdout, img.ResourcesYAML)
+	}
+
+	// A tracking image is not a release image.
+	if r := forge(t, "release", "inspect", rel.Artifacts[0].TrackingURI); r.code != ExitFailure || !strings.Contains(r.stderr, "is not a Release OCI image: its artifact type is") {
+		t.Errorf("inspect of a tracking image: exit %d\n%s", r.code, r.stderr)
+	}
+	if r := forge(t, "release", "inspect", "hello-api"); r.code != ExitUsage || !strings.Contains(r.stderr, "not an image reference") {
+		t.Errorf("inspect of a bare name: exit %d\n%s", r.code, r.stderr)
+	}
+}
