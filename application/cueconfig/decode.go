@@ -191,3 +191,63 @@ func (d *decoder) project(v cue.Value) *config.Project {
 	}
 	return p
 }
+
+// deploymentShape checks what the schema says of deployment, which its
+// check leaves out (see without): a struct holding only resources, a
+// list.
+func (d *decoder) deploymentShape(raw cue.Value) config.Problems {
+	dep := at(raw, cue.Str("deployment"))
+	if !dep.Exists() {
+		return nil
+	}
+	if dep.IncompleteKind() != cue.StructKind {
+		return config.Problems{config.Errorf(d.pos(dep), "deployment: must be a struct holding resources, got %v", dep.IncompleteKind())}
+	}
+	var ps config.Problems
+	it, _ := dep.Fields(cue.Optional(true))
+	for it.Next() {
+		if it.Selector().Unquoted() != "resources" {
+			ps = append(ps, config.Errorf(d.pos(it.Value()), "deployment.%s: field not allowed", it.Selector()))
+		}
+	}
+	if res := at(dep, cue.Str("resources")); res.Exists() && res.IncompleteKind() != cue.ListKind {
+		ps = append(ps, config.Errorf(d.pos(res), "deployment.resources: must be a list of resources, got %v", res.IncompleteKind()))
+	}
+	return ps
+}
+
+// checkResources checks each decoded resource as the schema's #Resource
+// would: a struct with apiVersion, kind and metadata.name, strings.
+// Positions are looked up only for a resource that fails.
+func (d *decoder) checkResources(raw cue.Value, resources []any) {
+	for i, r := range resources {
+		where := func(sels ...cue.Selector) cue.Value {
+			return at(raw, append([]cue.Selector{cue.Str("deployment"), cue.Str("resources"), cue.Index(i)}, sels...)...)
+		}
+		m, ok := r.(map[string]any)
+		if !ok {
+			d.problems = append(d.problems, config.Errorf(d.pos(where()), "deployment.resources[%d]: a resource must be a struct", i))
+			continue
+		}
+		for _, f := range []string{"apiVersion", "kind", "metadata"} {
+			v, ok := m[f]
+			switch _, isMap := v.(map[string]any); {
+			case !ok:
+				d.problems = append(d.problems, config.Errorf(d.pos(where()), "deployment.resources[%d].%s: field is required but not present", i, f))
+			case f == "metadata" && !isMap:
+				d.problems = append(d.problems, config.Errorf(d.pos(where(cue.Str(f))), "deployment.resources[%d].metadata: must be a struct", i))
+			case f == "metadata":
+				meta := v.(map[string]any)
+				if name, ok := meta["name"]; !ok {
+					d.problems = append(d.problems, config.Errorf(d.pos(where(cue.Str(f))), "deployment.resources[%d].metadata.name: field is required but not present", i))
+				} else if _, ok := name.(string); !ok {
+					d.problems = append(d.problems, config.Errorf(d.pos(where(cue.Str(f), cue.Str("name"))), "deployment.resources[%d].metadata.name: must be a string", i))
+				}
+			default:
+				if _, ok := v.(string); !ok {
+					d.problems = append(d.problems, config.Errorf(d.pos(where(cue.Str(f))), "deployment.resources[%d].%s: must be a string", i, f))
+				}
+			}
+		}
+	}
+}

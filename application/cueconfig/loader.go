@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 
@@ -136,13 +137,25 @@ func (l *Loader) LoadProject(fsys fs.FS, dir string, rc *RepoConfig) (*config.Pr
 	if res.repo == nil {
 		res.repo = map[string]any{}
 	}
-	_, raw, more := l.evaluate(srcs, res, l.project)
+	_, raw, more := l.evaluate(srcs, res, l.project, "deployment")
 	ps = append(ps, more...)
 	if ps.HasErrors() {
 		return nil, ps
 	}
 	d := decoder{srcs: srcs}
+	if more := d.deploymentShape(raw); len(more) > 0 {
+		return nil, append(ps, more...)
+	}
 	p := d.project(raw)
+	if d.problems.HasErrors() {
+		// A value left incomplete among the resources (which the schema
+		// check left out) is said where it is.
+		if err := raw.LookupPath(cue.ParsePath("deployment")).Validate(cue.Concrete(true)); err != nil {
+			return nil, append(ps, cueProblems(err, srcs, &raw)...)
+		}
+	} else {
+		d.checkResources(raw, p.Deployment.Resources)
+	}
 	p.Path = dir
 	p.File = srcs[0].name
 	p.ArtifactRefs = res.refs
@@ -298,9 +311,10 @@ func parse(name string, src []byte) (*source, config.Problems) {
 }
 
 // evaluate resolves attributes, builds and unifies the files, and checks
-// the result against schema. It returns the unified value and the user's
+// the result against schema, except the top-level fields named in own,
+// which the caller checks. It returns the unified value and the user's
 // own value (whose positions are all in the user's files).
-func (l *Loader) evaluate(srcs []source, res *attrResolver, schema cue.Value) (cue.Value, cue.Value, config.Problems) {
+func (l *Loader) evaluate(srcs []source, res *attrResolver, schema cue.Value, own ...string) (cue.Value, cue.Value, config.Problems) {
 	var ps config.Problems
 	var raw cue.Value
 	for i, s := range srcs {
@@ -320,11 +334,33 @@ func (l *Loader) evaluate(srcs []source, res *attrResolver, schema cue.Value) (c
 	if err := raw.Err(); err != nil {
 		return cue.Value{}, cue.Value{}, append(ps, cueProblems(err, srcs, &raw)...)
 	}
-	v := schema.Unify(raw)
+	v := schema.Unify(without(l.ctx, raw, own))
 	if err := v.Validate(cue.Concrete(true)); err != nil {
 		return cue.Value{}, cue.Value{}, append(ps, cueProblems(err, srcs, &raw)...)
 	}
 	return v, raw, ps
+}
+
+// without is v without its top-level fields named in own (optional ones
+// included), or v itself when own is empty. Unifying the schema with v
+// evaluates v again in full; leaving out what is checked otherwise (a
+// project's deployment resources, hundreds of them in a large release)
+// saves that second evaluation.
+func without(ctx *cue.Context, v cue.Value, own []string) cue.Value {
+	if len(own) == 0 {
+		return v
+	}
+	it, err := v.Fields(cue.Optional(true))
+	if err != nil {
+		return v // not a struct: the schema says so
+	}
+	out := ctx.CompileString("{}")
+	for it.Next() {
+		if !slices.Contains(own, it.Selector().Unquoted()) {
+			out = out.FillPath(cue.MakePath(it.Selector()), it.Value())
+		}
+	}
+	return out
 }
 
 // mapPos converts a position in rewritten source to the user's position.

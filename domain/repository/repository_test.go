@@ -9,12 +9,12 @@ import (
 )
 
 func TestValidateName(t *testing.T) {
-	for _, ok := range []string{"acme/monorepo", "a/b", "Org-1/repo.name_x"} {
+	for _, ok := range []string{"acme/monorepo", "a/b", "Org-1/repo.name_x", "a/.hidden", strings.Repeat("a", 100) + "/" + strings.Repeat("b", 100)} {
 		if err := ValidateName(ok); err != nil {
 			t.Errorf("%q: %v", ok, err)
 		}
 	}
-	for _, bad := range []string{"", "acme", "acme/", "/repo", "a/b/c", "acme/repo.", "ac me/repo", strings.Repeat("a", 101) + "/b"} {
+	for _, bad := range []string{"", "acme", "acme/", "/repo", "a/b/c", "acme/repo.", "ac me/repo", strings.Repeat("a", 101) + "/b", "a/" + strings.Repeat("b", 101), ".acme/repo", "acme/re/po"} {
 		if err := ValidateName(bad); err == nil {
 			t.Errorf("%q accepted", bad)
 		}

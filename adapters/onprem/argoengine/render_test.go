@@ -141,12 +141,13 @@ func TestWorkflowNameIsDNSSafeAndDistinct(t *testing.T) {
 
 func TestNewRejectsIncompleteConfig(t *testing.T) {
 	for name, change := range map[string]func(*Config){
-		"no server url":       func(c *Config) { c.ServerURL = "" },
-		"server url not http": func(c *Config) { c.ServerURL = "argo:2746" },
-		"no namespace":        func(c *Config) { c.Namespace = "" },
-		"no dispatcher image": func(c *Config) { c.DispatcherImage = "" },
-		"secret name upper":   func(c *Config) { c.EnvFromSecret = "Forge-Env" },
-		"secret name expr":    func(c *Config) { c.EnvFromSecret = "{{workflow.name}}" },
+		"no server url":        func(c *Config) { c.ServerURL = "" },
+		"server url not http":  func(c *Config) { c.ServerURL = "argo:2746" },
+		"no namespace":         func(c *Config) { c.Namespace = "" },
+		"no dispatcher image":  func(c *Config) { c.DispatcherImage = "" },
+		"secret name upper":    func(c *Config) { c.EnvFromSecret = "Forge-Env" },
+		"secret name expr":     func(c *Config) { c.EnvFromSecret = "{{workflow.name}}" },
+		"secret name too long": func(c *Config) { c.EnvFromSecret = strings.Repeat("a", 254) },
 	} {
 		cfg := testConfig("https://argo.example.com:2746")
 		change(&cfg)

@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Rendering a project with 500 deployment resources (`forge render` with
+# every @artifact reference filled), beside `cue export` of the same 500
+# resources to YAML, interleaved in one run; then the packaging of the
+# rendered stream into a Release OCI image (BenchmarkBuild500). Builds the
+# cue CLI of go.mod's CUE version from the Go module proxy once. Prints
+# each run, the medians, ranges and the ratio forge / cue.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+COUNT="${COUNT:-15}"
+N="${RESOURCES:-500}"
+GOBIN_DIR="$(go env GOPATH)/bin"
+CUE_VERSION="$(go list -m -f '{{.Version}}' cuelang.org/go)"
+CUE="$GOBIN_DIR/cue"
+if [ ! -x "$CUE" ] || ! "$CUE" version | grep -q "$CUE_VERSION"; then
+  GOFLAGS= go install "cuelang.org/go/cmd/cue@$CUE_VERSION"
+fi
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+go build -o "$work/forge" ./reference/cmd/forge
+
+# The project: N resources, a third each Deployments (their image an
+# @artifact reference), Services and ConfigMaps. The peer file holds the
+# same resources with the image written out.
+image="registry.example.com/team/big@sha256:$(printf 'a%.0s' $(seq 64))"
+mkdir -p "$work/repo/.forge" "$work/repo/services/big/.forge" "$work/peer"
+git -C "$work/repo" init -q
+cat > "$work/repo/.forge/repo.cue" <<'CUE'
+package repo
+
+forgeVersion: "v1.0.0"
+tagging: strategy: "monorepo"
+phases: build: group: 1
+publishers: registry: {type: "docker", registry: "registry.example.com", namespace: "team"}
+CUE
+resources() { # $1: how the image is written
+  for i in $(seq "$N"); do
+    case $((i % 3)) in
+    0) printf '\t{apiVersion: "apps/v1", kind: "Deployment", metadata: {name: "app-%d", labels: {app: "app-%d", tier: "web"}}, spec: {replicas: 2, selector: matchLabels: app: "app-%d", template: {metadata: labels: app: "app-%d", spec: containers: [{name: "app", image: %s, ports: [{containerPort: 8080}], env: [{name: "INDEX", value: "%d"}]}]}}},\n' "$i" "$i" "$i" "$i" "$1" "$i" ;;
+    1) printf '\t{apiVersion: "v1", kind: "Service", metadata: name: "svc-%d", spec: {selector: app: "app-%d", ports: [{port: 80, targetPort: 8080}]}},\n' "$i" "$i" ;;
+    2) printf '\t{apiVersion: "v1", kind: "ConfigMap", metadata: name: "config-%d", data: {"index": "%d", "greeting": "hello from %d"}},\n' "$i" "$i" "$i" ;;
+    esac
+  done
+}
+{
+  printf 'package project\n\nname: "big"\n\nartifacts: image: {\n\ttype: "container"\n\tproducer: script: run: "true"\n\tpublishers: registry: {}\n}\n\ndeployment: resources: [\n'
+  resources '_ @artifact("image.publishers.registry.uri")'
+  printf ']\n'
+} > "$work/repo/services/big/.forge/project.cue"
+{
+  printf 'package peer\n\nresources: [\n'
+  resources "\"$image\""
+  printf ']\n'
+} > "$work/peer/resources.cue"
+printf '{"image": {"digest": "sha256:%s", "publishers": {"registry": {"uri": "%s"}}}}\n' "$(printf 'a%.0s' $(seq 64))" "$image" > "$work/artifacts.json"
+
+forge_once() { "$work/forge" render "$work/repo/services/big" --artifacts "$work/artifacts.json" > "$work/forge.yaml"; }
+cue_once() { "$CUE" export "$work/peer/resources.cue" -e resources --out yaml > "$work/cue.yaml"; }
+forge_once
+cue_once
+echo "forge render: $(grep -c '^kind:' "$work/forge.yaml") resources; cue export: $(grep -c 'kind:' "$work/cue.yaml") resources"
+
+# forge and cue take turns, so that a change in the machine's load falls
+# on both.
+: > "$work/runs"
+for _ in $(seq "$COUNT"); do
+  for who in forge cue; do
+    start=$(date +%s%N)
+    "${who}_once"
+    echo "$who $(( ($(date +%s%N) - start) / 1000 ))" | tee -a "$work/runs"
+  done
+done
+awk '{ v[$1] = v[$1] " " $2 }
+  END {
+    for (k in v) {
+      c = split(v[k], a, " "); asort(a)
+      m = (c % 2) ? a[(c + 1) / 2] : (a[c / 2] + a[c / 2 + 1]) / 2
+      med[k] = m
+      printf "%-6s median %.1f ms (range %.1f-%.1f ms, %d runs)\n", k, m / 1e3, a[1] / 1e3, a[c] / 1e3, c
+    }
+    printf "forge render / cue export: %.2f\n", med["forge"] / med["cue"]
+  }' "$work/runs"
+go test -run '^$' -bench 'Build500' -benchmem -count 5 ./application/packaging | grep -E '^Benchmark'
