@@ -7,9 +7,11 @@ import (
 )
 
 // ReleaseRegistration is a release a worker registers: the triplet, the
-// run that built it and the artifacts it carries.
+// run that built it and the artifacts it carries. A release without a
+// run is a manual one, or, with Tag, a release of that git tag.
 type ReleaseRegistration struct {
 	PipelineRunID string
+	Tag           string
 	Repository    string
 	Project       string
 	CommitSHA     string

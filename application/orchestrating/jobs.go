@@ -80,6 +80,9 @@ type ReleaseJob struct {
 	Commit discovery.Commit `json:"commit"`
 	// Artifacts are the outcomes of the project's artifacts, by name.
 	Artifacts map[string]artifact.Output `json:"artifacts"`
+	// Tag, for a release made without a run (forge release create
+	// --tag), is the git tag it releases: its trigger is that tag.
+	Tag string `json:"tag,omitempty"`
 }
 
 // ReleaseResult is the outcome of a release job.

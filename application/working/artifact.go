@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 
 	"github.com/catalyst-forge/forge/application/orchestrating"
 	"github.com/catalyst-forge/forge/application/publishing"
@@ -15,6 +16,19 @@ import (
 // is stored, beside the step logs of its run.
 func ArtifactLogKey(runID, project, name string) string {
 	return LogKey(runID, "release", project, "artifact-"+name)
+}
+
+// ArtifactRequest is what building the artifact of aj in the checkout ws
+// takes, its build's output going to log: what a worker builds, and what
+// forge release create builds on a developer's machine.
+func ArtifactRequest(aj *orchestrating.ArtifactJob, ws *ports.Workspace, log io.Writer) publishing.Request {
+	return publishing.Request{
+		RunID: aj.RunID, Repository: aj.Repository, CommitSHA: aj.CommitSHA, CommitTime: ws.CommitTime,
+		Dir: ws.Dir, Project: aj.Project, ProjectPath: aj.Path, Name: aj.Name, Artifact: aj.Artifact,
+		Publishers: aj.Publishers, Previous: aj.Previous, Log: log,
+		Env: map[string]string{"FORGE_RUN_ID": aj.RunID, "FORGE_PROJECT": aj.Project, "FORGE_PROJECT_PATH": aj.Path,
+			"FORGE_REPOSITORY": aj.Repository, "FORGE_COMMIT": aj.CommitSHA},
+	}
 }
 
 // artifact checks the commit out, builds one artifact, publishes it and
@@ -40,13 +54,7 @@ func (w *Worker) artifact(ctx context.Context, d *ports.Delivery) ([]byte, error
 	go w.watch(actx, stop, aj.RunID, d)
 
 	log := newLogUploader(w.Objects, ArtifactLogKey(aj.RunID, aj.Project, aj.Name), orDefault(w.LogFlush, DefaultLogFlush))
-	out, err := w.Artifacts.Build(actx, publishing.Request{
-		RunID: aj.RunID, Repository: aj.Repository, CommitSHA: aj.CommitSHA, CommitTime: ws.CommitTime,
-		Dir: ws.Dir, Project: aj.Project, ProjectPath: aj.Path, Name: aj.Name, Artifact: aj.Artifact,
-		Publishers: aj.Publishers, Previous: aj.Previous, Log: log,
-		Env: map[string]string{"FORGE_RUN_ID": aj.RunID, "FORGE_PROJECT": aj.Project, "FORGE_PROJECT_PATH": aj.Path,
-			"FORGE_REPOSITORY": aj.Repository, "FORGE_COMMIT": aj.CommitSHA},
-	})
+	out, err := w.Artifacts.Build(actx, ArtifactRequest(&aj, ws, log))
 	if err != nil {
 		fmt.Fprintf(log, "\n[forge] artifact %s stopped: %v\n", aj.Name, err)
 	}

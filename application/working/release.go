@@ -46,7 +46,7 @@ func (w *Worker) release(ctx context.Context, d *ports.Delivery) ([]byte, error)
 	if err := json.Unmarshal(d.Job.Payload, &rj); err != nil {
 		return nil, fault.Wrap(fault.Validation, err, "reading release job %s", d.Job.ID)
 	}
-	res, err := w.Releaser.make(ctx, &rj)
+	res, err := w.Releaser.Make(ctx, &rj)
 	if err != nil {
 		if fault.Is(err, fault.Validation) || fault.Is(err, fault.Conflict) {
 			return json.Marshal(orchestrating.ReleaseResult{Project: rj.Project.Name, Error: err.Error()})
@@ -59,7 +59,11 @@ func (w *Worker) release(ctx context.Context, d *ports.Delivery) ([]byte, error)
 	return json.Marshal(res)
 }
 
-func (r *Releaser) make(ctx context.Context, rj *orchestrating.ReleaseJob) (*orchestrating.ReleaseResult, error) {
+// Make makes the release a release job describes, as a worker does (see
+// release); forge release create calls it for a release without a run.
+// Errors: Validation and Conflict for what the user can fix, others for
+// what may pass.
+func (r *Releaser) Make(ctx context.Context, rj *orchestrating.ReleaseJob) (*orchestrating.ReleaseResult, error) {
 	outputs := rendering.Outputs{}
 	for name, o := range rj.Artifacts {
 		outputs[name] = o.View()
@@ -72,7 +76,7 @@ func (r *Releaser) make(ctx context.Context, rj *orchestrating.ReleaseJob) (*orc
 	if err != nil {
 		return nil, err
 	}
-	reg := ports.ReleaseRegistration{PipelineRunID: rj.RunID, Repository: rj.Repository, Project: rj.Project.Name, CommitSHA: rj.CommitSHA}
+	reg := ports.ReleaseRegistration{PipelineRunID: rj.RunID, Tag: rj.Tag, Repository: rj.Repository, Project: rj.Project.Name, CommitSHA: rj.CommitSHA}
 	var tracked []packaging.Tracked
 	for _, name := range slices.Sorted(maps.Keys(rj.Artifacts)) {
 		o := rj.Artifacts[name]

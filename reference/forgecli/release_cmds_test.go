@@ -12,8 +12,10 @@ import (
 	"time"
 
 	"github.com/catalyst-forge/forge/adapters/onprem/fsblob"
+	"github.com/catalyst-forge/forge/application/publishing"
 	"github.com/catalyst-forge/forge/reference/forgedev"
 	"github.com/catalyst-forge/forge/reference/internal/gittest"
+	"github.com/catalyst-forge/forge/reference/internal/ocitest"
 )
 
 // TestReleaseRetryThroughDevUp drives a failed release to its end as a
@@ -28,7 +30,7 @@ func TestReleaseRetryThroughDevUp(t *testing.T) {
 	commit := exampleRemote(t, root)
 	bucket := filepath.Join(data, "docs", "example-docs")
 	writeFile(t, data, "docs/example-docs", "a file where the bucket's directory goes\n")
-	as := devUp(t, root, data)
+	as := devUp(t, root, data, "")
 
 	created := startRun(t, as, commit)
 	as("developer")
@@ -84,18 +86,18 @@ func exampleRemote(t *testing.T, root string) string {
 	return gittest.CommitAll(t, repo)
 }
 
-// devUp serves the platform as 'forge dev up' does, on data and with
-// repositories fetched from root, until the test ends; FORGE_SERVER names
-// it. as(role) sets FORGE_TOKEN to a token of that role from 'forge dev
-// token'.
-func devUp(t *testing.T, root, data string) (as func(role string)) {
+// devUp serves the platform as 'forge dev up' does, on data, with
+// repositories fetched from root and images pushed to registry (empty:
+// one it serves), until the test ends; FORGE_SERVER names it. as(role)
+// sets FORGE_TOKEN to a token of that role from 'forge dev token'.
+func devUp(t *testing.T, root, data, registry string) (as func(role string)) {
 	t.Helper()
 	key := filepath.Join(data, "dev-key.pem")
 	ctx, cancel := context.WithCancel(context.Background())
 	ready, done := make(chan string, 1), make(chan error, 1)
 	go func() {
 		done <- forgedev.Up(ctx, forgedev.UpOptions{Data: data, DevKey: key, Addr: "127.0.0.1:0",
-			Remote: "file://" + root + "/{repository}", Ready: func(a string) { ready <- a }})
+			Remote: "file://" + root + "/{repository}", Registry: registry, Ready: func(a string) { ready <- a }})
 	}()
 	t.Cleanup(func() {
 		cancel()
@@ -183,7 +185,7 @@ func releasedProjects(run endedRun) string {
 func TestReleaseInspectThroughDevUp(t *testing.T) {
 	root, data := tempDir(t), tempDir(t)
 	commit := exampleRemote(t, root)
-	as := devUp(t, root, data)
+	as := devUp(t, root, data, "")
 	run := startRun(t, as, commit)
 	as("developer")
 	if got := awaitEnd(t, run.ID); got.Status != "success" {
@@ -253,5 +255,117 @@ func TestReleaseInspectThroughDevUp(t *testing.T) {
 	}
 	if r := forge(t, "release", "inspect", "hello-api"); r.code != ExitUsage || !strings.Contains(r.stderr, "not an image reference") {
 		t.Errorf("inspect of a bare name: exit %d\n%s", r.code, r.stderr)
+	}
+}
+
+// TestReleaseCreateThroughDevUp makes manual releases as a user does, on
+// a checkout, with the API of 'forge dev up' and a registry: the
+// example's hello-api at its commit (a manual release: its artifacts
+// built, published and tracked, its image pushed and readable with
+// forge release inspect), the same commit again (nothing built), a later
+// commit with a developer's token (refused: only service accounts
+// register releases) and then with --tag (a tag release and its alias).
+func TestReleaseCreateThroughDevUp(t *testing.T) {
+	host := ocitest.Registry(t)
+	root, data := tempDir(t), tempDir(t)
+	repo := filepath.Join(root, "acme", "mono")
+	if err := os.CopyFS(repo, os.DirFS(exampleDir)); err != nil {
+		t.Fatal(err)
+	}
+	// The registry publisher pushes to this test's registry, which needs
+	// no credential.
+	cue := readFile(t, repo, ".forge/repo.cue")
+	start, end := strings.Index(cue, "\tregistry: {"), strings.Index(cue, "\t\t}\n\t}\n}")
+	if start < 0 || end < 0 {
+		t.Fatalf("the example's repo.cue has changed:\n%s", cue)
+	}
+	writeFile(t, repo, ".forge/repo.cue", cue[:start]+"\tregistry: {\n\t\ttype: \"docker\"\n\t\tregistry: \""+host+"\"\n\t\tnamespace: \"examples\"\n\t}\n}\n")
+	first := gittest.CommitAll(t, repo)
+	key := filepath.Join(tempDir(t), "cosign.key")
+	priv, _, err := publishing.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Dir(key), "cosign.key", string(priv))
+	as := devUp(t, root, data, host)
+	as("operator")
+	forge(t, "repo", "register", "acme/mono").wantCode(t, ExitOK)
+	create := func(extra ...string) result {
+		args := append([]string{"release", "create", filepath.Join(repo, "services", "hello-api"), "-r", "acme/mono",
+			"--tracking-registry", host + "/tracking", "--signing-key", key}, extra...)
+		return forge(t, args...)
+	}
+
+	as("service-account")
+	r := create("-o", "json")
+	r.wantCode(t, ExitOK)
+	var made struct {
+		Number    int    `json:"release_number"`
+		Reference string `json:"reference"`
+		Digest    string `json:"digest"`
+		Created   bool   `json:"created"`
+		Artifacts []struct {
+			Name     string
+			Tracking struct{ URI string }
+		} `json:"artifacts"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &made); err != nil {
+		t.Fatalf("%v\n%s", err, r.stdout)
+	}
+	if made.Number != 1 || !made.Created || made.Reference != host+"/acme/mono/hello-api:"+first || !strings.HasPrefix(made.Digest, "sha256:") ||
+		len(made.Artifacts) != 2 || made.Artifacts[1].Tracking.URI != host+"/tracking/acme/mono/hello-api/image:sha-"+first {
+		t.Fatalf("release create = %+v\nstderr:\n%s", made, r.stderr)
+	}
+	for _, want := range []string{"checking out " + first[:12], "building artifact cli of hello-api", "building artifact image of hello-api", "releasing hello-api"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("progress lacks %q:\n%s", want, r.stderr)
+		}
+	}
+	as("developer")
+	r = forge(t, "release", "inspect", "hello-api", "1", "-r", "acme/mono", "-o", "json")
+	r.wantCode(t, ExitOK)
+	var img struct {
+		Digest  string `json:"digest"`
+		Release struct {
+			Trigger struct{ Type string }
+			Source  struct{ Commit string }
+		} `json:"release"`
+		ResourcesYAML string `json:"resources_yaml"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &img); err != nil || img.Digest != made.Digest || img.Release.Trigger.Type != "manual" ||
+		img.Release.Source.Commit != first || !strings.Contains(img.ResourcesYAML, "image: "+host+"/examples/image@sha256:") {
+		t.Errorf("inspect of the manual release = %+v (%v)", img, err)
+	}
+
+	// The same commit again: the release exists, nothing is built.
+	as("service-account")
+	r = create()
+	r.wantCode(t, ExitOK)
+	if !strings.Contains(r.stderr, "hello-api has release 1 of "+first[:12]+" already: nothing to build") || strings.Contains(r.stderr, "building") ||
+		!strings.Contains(r.stdout, "release 1 of hello-api exists") {
+		t.Errorf("second create:\nstdout:\n%s\nstderr:\n%s", r.stdout, r.stderr)
+	}
+
+	writeFile(t, repo, "services/hello-api/NOTES", "a later commit\n")
+	second := gittest.CommitAll(t, repo)
+	as("developer")
+	r = create()
+	if r.code != ExitFailure || !strings.Contains(r.stderr, "create-release needs one of the roles service-account") {
+		t.Errorf("a developer's create: exit %d\n%s", r.code, r.stderr)
+	}
+	as("service-account")
+	r = create("--commit", second, "--tag", "hello-api/v1.0.0")
+	r.wantCode(t, ExitOK)
+	if !strings.Contains(r.stdout, "release 2 of hello-api created") || !strings.Contains(r.stdout, "v1.0.0") {
+		t.Errorf("create --tag:\n%s", r.stdout)
+	}
+	as("developer")
+	r = forge(t, "release", "get", "hello-api", "v1.0.0", "-r", "acme/mono")
+	r.wantCode(t, ExitOK)
+	if !strings.Contains(r.stdout, "Trigger    tag hello-api/v1.0.0") || !strings.Contains(r.stdout, second) {
+		t.Errorf("the tag release:\n%s", r.stdout)
+	}
+	if r := create("--commit", "no-such-rev"); r.code != ExitFailure || !strings.Contains(r.stderr, "--commit no-such-rev: not a commit") {
+		t.Errorf("an unknown commit: exit %d\n%s", r.code, r.stderr)
 	}
 }

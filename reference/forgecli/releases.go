@@ -15,12 +15,12 @@ import (
 func newRelease(s streams) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "release",
-		Short: "Show, list, inspect and retry releases",
+		Short: "Show, list, create, inspect and retry releases",
 		Long: `A release is an immutable snapshot of a project at a commit. Name one by
 an alias (v1.2.3, main-42), its number (42) or a commit prefix of at least
 7 characters.`,
 	}
-	cmd.AddCommand(newReleaseGet(s), newReleaseList(s), newReleaseInspect(s), newReleaseRetry(s))
+	cmd.AddCommand(newReleaseGet(s), newReleaseList(s), newReleaseCreate(s), newReleaseInspect(s), newReleaseRetry(s))
 	return cmd
 }
 

@@ -52,18 +52,9 @@ func (o *renderOptions) run(s streams) error {
 	if err := checkOutput(o.output, "yaml", "json"); err != nil {
 		return err
 	}
-	co, err := findCheckout(o.dir)
+	co, rel, err := findProject(o.dir)
 	if err != nil {
 		return err
-	}
-	abs, _ := filepath.Abs(o.dir)
-	rel, err := filepath.Rel(co.root, abs)
-	if err != nil {
-		return failed("%s: %v", o.dir, err)
-	}
-	rel = filepath.ToSlash(rel)
-	if _, err := os.Stat(filepath.Join(abs, cueconfig.ForgeDir, "project.cue")); err != nil {
-		return failed("%s is not a project: it has no %s/project.cue", o.dir, cueconfig.ForgeDir)
 	}
 	fsys := os.DirFS(co.root)
 	loader := cueconfig.NewLoader()
@@ -95,6 +86,24 @@ func (o *renderOptions) run(s streams) error {
 	}
 	_, err = s.out.Write(b)
 	return err
+}
+
+// findProject finds the checkout holding the project in dir and the
+// project's slash-separated path in it.
+func findProject(dir string) (*checkout, string, error) {
+	co, err := findCheckout(dir)
+	if err != nil {
+		return nil, "", err
+	}
+	abs, _ := filepath.Abs(dir)
+	rel, err := filepath.Rel(co.root, abs)
+	if err != nil {
+		return nil, "", failed("%s: %v", dir, err)
+	}
+	if _, err := os.Stat(filepath.Join(abs, cueconfig.ForgeDir, cueconfig.ProjectFile)); err != nil {
+		return nil, "", failed("%s is not a project: it has no %s/%s", dir, cueconfig.ForgeDir, cueconfig.ProjectFile)
+	}
+	return co, filepath.ToSlash(rel), nil
 }
 
 // problems prints configuration problems one a line, as forge validate

@@ -7,8 +7,6 @@ package forgeworker
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"io"
 	"log/slog"
 	"path/filepath"
@@ -25,7 +23,6 @@ import (
 	"github.com/catalyst-forge/forge/application/discovering"
 	"github.com/catalyst-forge/forge/application/publishing"
 	"github.com/catalyst-forge/forge/application/working"
-	"github.com/catalyst-forge/forge/domain/config"
 	"github.com/catalyst-forge/forge/domain/fault"
 	"github.com/catalyst-forge/forge/domain/job"
 	"github.com/catalyst-forge/forge/ports"
@@ -123,7 +120,7 @@ func Run(ctx context.Context, o Options) error {
 
 	secretOpts, deny := o.Secrets, []string{o.CacheDir, o.Objects.Dir, o.TokenFile, o.Publish.SigningKey}
 	if o.Publish.SigningKeyRef != "" {
-		if secretOpts, deny, err = ownSigningKey(ctx, &o, deny); err != nil {
+		if secretOpts, deny, err = publishflags.OwnSigningKey(ctx, &o.Publish, o.Secrets, deny); err != nil {
 			return err
 		}
 	}
@@ -230,24 +227,4 @@ func parseTypes(names []string) ([]job.Type, error) {
 		}
 	}
 	return types, nil
-}
-
-// ownSigningKey resolves --signing-key-ref into o.Publish.SigningKeyPEM
-// and returns the secret options and denied paths builds get, out of
-// reach of that key.
-func ownSigningKey(ctx context.Context, o *Options, deny []string) (secretflags.Options, []string, error) {
-	var ref config.SecretRef
-	if err := json.Unmarshal([]byte(o.Publish.SigningKeyRef), &ref); err != nil || ref.Provider == "" {
-		return secretflags.Options{}, nil, fault.New(fault.Validation, `--signing-key-ref is not a secret reference in JSON ({"provider": ..., ...})`)
-	}
-	own, builds, buildDeny, err := secretflags.Own(ctx, o.Secrets, ref, deny)
-	if err != nil {
-		return secretflags.Options{}, nil, fmt.Errorf("--signing-key-ref: %w", err)
-	}
-	key, err := own.Resolve(ctx, ref)
-	if err != nil {
-		return secretflags.Options{}, nil, fmt.Errorf("--signing-key-ref: %w", err)
-	}
-	o.Publish.SigningKeyPEM = []byte(key)
-	return builds, buildDeny, nil
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/catalyst-forge/forge/ports"
 	"github.com/catalyst-forge/forge/reference/envdefault"
 	"github.com/catalyst-forge/forge/reference/objstore"
+	"github.com/catalyst-forge/forge/reference/secretflags"
 )
 
 // Options configure artifact publishing.
@@ -182,6 +183,26 @@ func Releaser(o Options, releases ports.ReleaseRegistrar) (*working.Releaser, er
 	}
 	return &working.Releaser{Releases: releases, Signer: signer,
 		Registry: func(context.Context, string) (ports.Registry, error) { return reg, nil }}, nil
+}
+
+// OwnSigningKey resolves --signing-key-ref into o.SigningKeyPEM through
+// the secret providers of secrets, and returns the secret options and
+// denied paths that builds get: the key stays out of their reach.
+func OwnSigningKey(ctx context.Context, o *Options, secrets secretflags.Options, deny []string) (secretflags.Options, []string, error) {
+	var ref config.SecretRef
+	if err := json.Unmarshal([]byte(o.SigningKeyRef), &ref); err != nil || ref.Provider == "" {
+		return secretflags.Options{}, nil, fault.New(fault.Validation, `--signing-key-ref is not a secret reference in JSON ({"provider": ..., ...})`)
+	}
+	own, builds, buildDeny, err := secretflags.Own(ctx, secrets, ref, deny)
+	if err != nil {
+		return secretflags.Options{}, nil, fmt.Errorf("--signing-key-ref: %w", err)
+	}
+	key, err := own.Resolve(ctx, ref)
+	if err != nil {
+		return secretflags.Options{}, nil, fmt.Errorf("--signing-key-ref: %w", err)
+	}
+	o.SigningKeyPEM = []byte(key)
+	return builds, buildDeny, nil
 }
 
 // token reads a GitHub token: the value itself, or a JSON object's token.

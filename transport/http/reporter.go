@@ -45,6 +45,9 @@ var _ ports.ReleaseRegistrar = Releases{}
 func (r Releases) RegisterRelease(ctx context.Context, reg ports.ReleaseRegistration) (*release.Release, bool, error) {
 	req := CreateReleaseRequest{PipelineRunID: reg.PipelineRunID, Repository: reg.Repository, Project: reg.Project, CommitSHA: reg.CommitSHA,
 		Artifacts: []ReleaseArtifactRequest{}}
+	if reg.Tag != "" {
+		req.Trigger = &ReleaseTriggerRequest{Type: string(release.TriggerTag), Tag: reg.Tag}
+	}
 	for _, a := range reg.Artifacts {
 		req.Artifacts = append(req.Artifacts, ReleaseArtifactRequest{Name: a.Name, Type: string(a.Type), TrackingOCIURI: a.TrackingOCIURI,
 			TrackingOCIDigest: a.TrackingOCIDigest, PrimaryPublishedURI: a.PrimaryPublishedURI})
