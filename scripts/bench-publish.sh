@@ -36,14 +36,5 @@ for _ in $(seq "$COUNT"); do
   done
 done
 "$data/publishflags.test" -test.run '^$' -test.bench 'RepublishUnchanged' -test.benchtime 20x -test.count "$COUNT" | grep -E '^Benchmark' | tee -a "$data/runs"
-awk '/^Benchmark/ { split($1, n, "-"); v[n[1]] = v[n[1]] " " $3 }
-  END {
-    for (k in v) {
-      c = split(v[k], a, " "); asort(a)
-      m = (c % 2) ? a[(c + 1) / 2] : (a[c / 2] + a[c / 2 + 1]) / 2
-      med[k] = m
-      printf "%-40s median %.1f ms (range %.1f-%.1f ms, %d runs)\n", k, m / 1e6, a[1] / 1e6, a[c] / 1e6, c
-    }
-    f = med["BenchmarkPublish50MB/forge"]; g = med["BenchmarkPublish50MB/crane"]
-    if (f && g) printf "forge / crane push: %.2f\n", f / g
-  }' "$data/runs"
+awk '/^Benchmark/ { split($1, n, "-"); print n[1], $3 }' "$data/runs" |
+  awk -f scripts/medians.awk -v a=BenchmarkPublish50MB/forge -v b=BenchmarkPublish50MB/crane -v ratio="forge / crane push"

@@ -67,17 +67,8 @@ for _ in $(seq "$COUNT"); do
   for who in forge cue; do
     start=$(date +%s%N)
     "${who}_once"
-    echo "$who $(( ($(date +%s%N) - start) / 1000 ))" | tee -a "$work/runs"
+    echo "$who $(( $(date +%s%N) - start ))" | tee -a "$work/runs"
   done
 done
-awk '{ v[$1] = v[$1] " " $2 }
-  END {
-    for (k in v) {
-      c = split(v[k], a, " "); asort(a)
-      m = (c % 2) ? a[(c + 1) / 2] : (a[c / 2] + a[c / 2 + 1]) / 2
-      med[k] = m
-      printf "%-6s median %.1f ms (range %.1f-%.1f ms, %d runs)\n", k, m / 1e3, a[1] / 1e3, a[c] / 1e3, c
-    }
-    printf "forge render / cue export: %.2f\n", med["forge"] / med["cue"]
-  }' "$work/runs"
+awk -f scripts/medians.awk -v a=forge -v b=cue -v ratio="forge render / cue export" "$work/runs"
 go test -run '^$' -bench 'Build500' -benchmem -count 5 ./application/packaging | grep -E '^Benchmark'

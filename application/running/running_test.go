@@ -217,6 +217,7 @@ func TestStatusUpdates(t *testing.T) {
 // first start when told to.
 type engine struct {
 	failStart int
+	failRetry bool
 	starts    []string
 	retries   []string
 	cancels   []string
@@ -224,6 +225,9 @@ type engine struct {
 
 func (e *engine) Retry(_ context.Context, run *pipeline.Run) (string, error) {
 	e.retries = append(e.retries, run.ID)
+	if e.failRetry {
+		return "", fault.New(fault.Unavailable, "argo is down")
+	}
 	return "forge-run-" + run.ID + "-retry", nil
 }
 
@@ -349,5 +353,14 @@ func TestRetryReopensOnlyAReleaseStageFailure(t *testing.T) {
 	}
 	if len(eng.retries) != 1 {
 		t.Errorf("refused retries reached the engine: %v", eng.retries)
+	}
+
+	// The engine down: the run is reopened, and the error says when it
+	// can be retried again.
+	eng.failRetry = true
+	down := failed(5, pipeline.StatusSuccess, true)
+	got, err = svc.Retry(ctx, dev, down.ID)
+	if !fault.Is(err, fault.Unavailable) || !strings.Contains(err.Error(), "can be retried then") || got.Status != pipeline.StatusRunning {
+		t.Errorf("retry with the engine down = %v, %v", got.Status, err)
 	}
 }

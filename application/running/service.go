@@ -147,6 +147,12 @@ func (s *Service) start(ctx context.Context, run *pipeline.Run) (*pipeline.Run, 
 	if err != nil {
 		return run, fault.Wrap(fault.Unavailable, err, "run %s is recorded but its pipeline could not start; creating it again retries", run.ID)
 	}
+	return s.recordWorkflow(ctx, run, name)
+}
+
+// recordWorkflow records the name of the run's workflow, when the engine
+// has names and it is a new one.
+func (s *Service) recordWorkflow(ctx context.Context, run *pipeline.Run, name string) (*pipeline.Run, error) {
 	if name == "" || name == run.ArgoWorkflowName {
 		return run, nil
 	}
@@ -251,15 +257,9 @@ func (s *Service) Retry(ctx context.Context, who *identity.Principal, id string)
 		// The run is running with no workflow: the reconciler ends it
 		// (failed again, so it can be retried again) once its grace is
 		// over.
-		return run, fault.Wrap(fault.Unavailable, err, "run %s was reopened but its retry could not start; retry it again in a minute", run.ID)
+		return run, fault.Wrap(fault.Unavailable, err, "run %s was reopened but its retry could not start; it is failed again once the reconciler finds no workflow (forge-api --reconcile-grace), and can be retried then", run.ID)
 	}
-	if name == "" || name == run.ArgoWorkflowName {
-		return run, nil
-	}
-	return s.Store.UpdateRun(ctx, run.ID, func(r *pipeline.Run) error {
-		r.ArgoWorkflowName = name
-		return nil
-	})
+	return s.recordWorkflow(ctx, run, name)
 }
 
 // retryable says whether a failed run's failure is its release stage's:
