@@ -72,6 +72,9 @@ func (e Environments) Names() []string {
 func (e Environments) Validate() error {
 	for _, name := range e.Names() {
 		p := e[name]
+		if !ValidEnvironmentName(name) {
+			return fault.New(fault.Validation, "environment %q: a name is 1 to 63 lowercase letters, digits and '-', starting with a letter", name)
+		}
 		for _, t := range p.AllowedTriggers {
 			if !t.Valid() {
 				return fault.New(fault.Validation, "environment %s: unknown trigger %q (use branch_push, tag or manual)", name, t)
