@@ -345,6 +345,54 @@ func TestSigner(t *testing.T) {
 	}
 }
 
+// TestVerifier: a signature by the key verifies; none, another key's, a
+// signature of another image or a payload changed after signing do not.
+func TestVerifier(t *testing.T) {
+	ctx := context.Background()
+	reg := memregistry.New()
+	priv, pub, _ := publishing.GenerateKey()
+	otherPriv, otherPub, _ := publishing.GenerateKey()
+	signer, _ := publishing.NewSigner(priv)
+	other, _ := publishing.NewSigner(otherPriv)
+	v, err := publishing.NewVerifier(pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const repo = "r.test/acme/mono/api"
+	a, b := oci.DigestOf([]byte("image a")), oci.DigestOf([]byte("image b"))
+	if err := v.Verify(ctx, reg, repo, a); !fault.Is(err, fault.PermissionDenied) || !strings.Contains(err.Error(), "is not signed") {
+		t.Errorf("unsigned: %v", err)
+	}
+	if err := signer.SignImage(ctx, reg, repo, a); err != nil {
+		t.Fatal(err)
+	}
+	if err := v.Verify(ctx, reg, repo, a); err != nil {
+		t.Errorf("signed by the key: %v", err)
+	}
+	if err := other.SignImage(ctx, reg, repo, b); err != nil {
+		t.Fatal(err)
+	}
+	if err := v.Verify(ctx, reg, repo, b); !fault.Is(err, fault.PermissionDenied) || !strings.Contains(err.Error(), "no valid signature") {
+		t.Errorf("signed by another key: %v", err)
+	}
+	if ov, _ := publishing.NewVerifier(otherPub); ov.Verify(ctx, reg, repo, b) != nil {
+		t.Error("the other key's own signature does not verify")
+	}
+	// a's signature copied under b's tag signs a, not b.
+	sigA, _, _ := reg.Manifest(ctx, repo+":"+publishing.SignatureTag(a))
+	if _, err := reg.PushManifest(ctx, repo+":"+publishing.SignatureTag(b), sigA); err != nil {
+		t.Fatal(err)
+	}
+	if err := v.Verify(ctx, reg, repo, b); !fault.Is(err, fault.PermissionDenied) {
+		t.Errorf("another image's signature: %v", err)
+	}
+	for _, bad := range []string{"", "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n", string(priv)} {
+		if _, err := publishing.NewVerifier([]byte(bad)); !fault.Is(err, fault.Validation) {
+			t.Errorf("NewVerifier(%.20q) = %v", bad, err)
+		}
+	}
+}
+
 // commands records the scripts a producer ran.
 type commands struct{ runs []string }
 

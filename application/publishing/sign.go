@@ -1,6 +1,7 @@
 package publishing
 
 import (
+	"context"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/catalyst-forge/forge/domain/fault"
 	"github.com/catalyst-forge/forge/domain/oci"
+	"github.com/catalyst-forge/forge/ports"
 )
 
 // Signer signs images the way cosign does with a key pair: an ECDSA
@@ -143,6 +145,13 @@ func (s *Signer) sign(repo string, d oci.Digest) (signatureImage, error) {
 // verify reports whether a signature image's manifest holds a valid
 // signature of d by this signer's key.
 func (s *Signer) verify(manifest []byte, payload func(oci.Digest) ([]byte, error), d oci.Digest) bool {
+	return verifySignature(&s.key.PublicKey, manifest, payload, d)
+}
+
+// verifySignature reports whether a signature image's manifest holds a
+// signature of d by key: a simple-signing layer whose payload (its bytes
+// checked against its digest) names d, signed with key.
+func verifySignature(key *ecdsa.PublicKey, manifest []byte, payload func(oci.Digest) ([]byte, error), d oci.Digest) bool {
 	var m oci.Manifest
 	if json.Unmarshal(manifest, &m) != nil {
 		return false
@@ -161,9 +170,49 @@ func (s *Signer) verify(manifest []byte, payload func(oci.Digest) ([]byte, error
 			continue
 		}
 		sum := sha256.Sum256(b)
-		if ecdsa.VerifyASN1(&s.key.PublicKey, sum[:], sig) {
+		if ecdsa.VerifyASN1(key, sum[:], sig) {
 			return true
 		}
 	}
 	return false
+}
+
+// Verifier checks cosign key-pair signatures, as `cosign verify --key`
+// does: what the Argo CD plugin runs before it trusts a release image.
+type Verifier struct {
+	key *ecdsa.PublicKey
+}
+
+// NewVerifier reads a PEM public key (PKIX, ECDSA P-256), as
+// GenerateKey and cosign write it. Errors: Validation.
+func NewVerifier(pemKey []byte) (*Verifier, error) {
+	block, _ := pem.Decode(pemKey)
+	if block == nil || block.Type != "PUBLIC KEY" {
+		return nil, fault.New(fault.Validation, "the public key is not a PEM PUBLIC KEY block")
+	}
+	key, err := x509.ParsePKIXPublicKey(block.Bytes)
+	ec, ok := key.(*ecdsa.PublicKey)
+	if err != nil || !ok || ec.Curve != elliptic.P256() {
+		return nil, fault.New(fault.Validation, "the public key must be an ECDSA P-256 key")
+	}
+	return &Verifier{key: ec}, nil
+}
+
+// Verify checks that manifest d of repo (host/path, no tag) has a
+// signature by the verifier's key beside it. Errors: PermissionDenied (no
+// signature, or none by this key: the image is not to be trusted), and
+// the registry's other than NotFound.
+func (v *Verifier) Verify(ctx context.Context, reg ports.Registry, repo string, d oci.Digest) error {
+	ref := repo + ":" + SignatureTag(d)
+	m, _, err := reg.Manifest(ctx, ref)
+	if fault.Is(err, fault.NotFound) {
+		return fault.New(fault.PermissionDenied, "%s@%s is not signed: there is no %s", repo, d, ref)
+	}
+	if err != nil {
+		return err
+	}
+	if !verifySignature(v.key, m.Bytes, func(b oci.Digest) ([]byte, error) { return readBlob(ctx, reg, repo, b) }, d) {
+		return fault.New(fault.PermissionDenied, "%s@%s has no valid signature by the configured key", repo, d)
+	}
+	return nil
 }

@@ -44,7 +44,9 @@ results and records them in the database. STAGE is one of:
   phase-group   run phase group --group N (every task of it at once); the
                 last group completes the run when no release follows
   release       build and publish the artifacts of release-triggered
-                projects (artifact jobs), then complete the run
+                projects (artifact jobs), make their releases (release
+                jobs: image pushed, release registered), then complete
+                the run
 
 Every stage may run again (an Argo retry): finished work is not redone.
 
