@@ -185,8 +185,8 @@ type DeploymentStore interface {
 	// ListDeployments returns the deployments of repository/project in
 	// environment, newest first, and the total count.
 	ListDeployments(ctx context.Context, environment, repository, project string, page Page) ([]release.Deployment, int, error)
-	// UpdateDeployment applies fn and saves the status, GitOps commit and
-	// approval. A deployment that becomes active supersedes the active one,
+	// UpdateDeployment applies fn and saves the status, GitOps commit,
+	// reason and approval. A deployment that becomes active supersedes the active one,
 	// as in CreateDeployment. Transitions follow release.DeploymentTransition.
 	UpdateDeployment(ctx context.Context, id string, fn func(*release.Deployment) error) (*release.Deployment, error)
 }

@@ -145,6 +145,31 @@ func describeDeployments(h *harness) {
 			Expect(got.ApprovalID).To(Equal(ptr(approval.ID)))
 		})
 
+		ginkgo.It("fails a pending deployment with its reason, superseding nothing, and never revives it", func() {
+			active := h.mustDeployment(newDeployment(web1, production, release.DeploymentActive, at(time.Hour)))
+			pending := h.mustDeployment(newDeployment(web2, production, release.DeploymentPending, at(2*time.Hour)))
+			_, err := h.store.UpdateDeployment(h.ctx, pending.ID, func(d *release.Deployment) error {
+				d.Status, d.Reason = release.DeploymentFailed, "the GitOps remote refused the push: permission denied"
+				return nil
+			})
+			Expect(err).NotTo(HaveOccurred())
+			got, err := h.store.GetDeployment(h.ctx, pending.ID)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(got.Status).To(Equal(release.DeploymentFailed))
+			Expect(got.Reason).To(Equal("the GitOps remote refused the push: permission denied"))
+			Expect(currentID(production, webProject)).To(Equal(active.ID), "a failed deployment supersedes nothing")
+			_, err = h.store.UpdateDeployment(h.ctx, pending.ID, func(d *release.Deployment) error {
+				d.Status = release.DeploymentActive
+				return nil
+			})
+			Expect(err).To(haveKind(fault.Conflict), "failed → active")
+			_, err = h.store.UpdateDeployment(h.ctx, active.ID, func(d *release.Deployment) error {
+				d.Status = release.DeploymentFailed
+				return nil
+			})
+			Expect(err).To(haveKind(fault.Conflict), "active → failed")
+		})
+
 		ginkgo.It("never reactivates a superseded deployment (Conflict)", func() {
 			first := h.mustDeployment(newDeployment(web1, production, release.DeploymentActive, at(time.Hour)))
 			second := h.mustDeployment(newDeployment(web2, production, release.DeploymentActive, at(2*time.Hour)))

@@ -10,11 +10,13 @@ import (
 type DeploymentStatus string
 
 // Deployment statuses: pending until the GitOps commit lands, active while
-// it is what the environment runs, superseded once another replaced it.
+// it is what the environment runs, superseded once another replaced it,
+// failed when its commit could not be pushed (its reason says why).
 const (
 	DeploymentPending    DeploymentStatus = "pending"
 	DeploymentActive     DeploymentStatus = "active"
 	DeploymentSuperseded DeploymentStatus = "superseded"
+	DeploymentFailed     DeploymentStatus = "failed"
 )
 
 // Deployment is a release deployed to an environment. Only one deployment
@@ -31,17 +33,19 @@ type Deployment struct {
 	DeployedBy      string           `json:"deployed_by"`
 	GitOpsCommitSHA string           `json:"gitops_commit_sha"`
 	ApprovalID      *string          `json:"approval_id,omitempty"`
+	// Reason says why a failed deployment failed.
+	Reason string `json:"reason,omitempty"`
 }
 
 // DeploymentTransition checks a deployment status change: pending may
-// become active or superseded, active may become superseded, superseded
-// never changes.
+// become active, superseded or failed, active may become superseded;
+// superseded and failed never change.
 func DeploymentTransition(from, to DeploymentStatus) error {
 	if from == to {
 		return nil
 	}
 	switch {
-	case from == DeploymentPending && (to == DeploymentActive || to == DeploymentSuperseded):
+	case from == DeploymentPending && (to == DeploymentActive || to == DeploymentSuperseded || to == DeploymentFailed):
 		return nil
 	case from == DeploymentActive && to == DeploymentSuperseded:
 		return nil

@@ -88,6 +88,7 @@ func (v view) UpdateDeployment(_ context.Context, id string, fn func(*release.De
 		}
 		rec.d.Status = cur.Status
 		rec.d.GitOpsCommitSHA = cur.GitOpsCommitSHA
+		rec.d.Reason = cur.Reason
 		rec.d.ApprovalID = clonePtr(cur.ApprovalID)
 		got = cloneDeployment(&rec.d)
 		return nil
@@ -144,9 +145,9 @@ func (st *state) deploymentsOf(environment, repository, project string) []*deplo
 
 func checkDeploymentStatus(s release.DeploymentStatus) error {
 	switch s {
-	case release.DeploymentPending, release.DeploymentActive, release.DeploymentSuperseded:
+	case release.DeploymentPending, release.DeploymentActive, release.DeploymentSuperseded, release.DeploymentFailed:
 		return nil
 	}
-	return &fault.Error{Kind: fault.Validation, Message: "\"" + string(s) + "\" is not a deployment status (pending, active, superseded)",
+	return &fault.Error{Kind: fault.Validation, Message: "\"" + string(s) + "\" is not a deployment status (pending, active, superseded, failed)",
 		Details: map[string]any{"field": "status"}}
 }

@@ -16,11 +16,11 @@ func deploymentStatus(st release.DeploymentStatus) (release.DeploymentStatus, er
 	switch st {
 	case "":
 		return release.DeploymentPending, nil
-	case release.DeploymentPending, release.DeploymentActive, release.DeploymentSuperseded:
+	case release.DeploymentPending, release.DeploymentActive, release.DeploymentSuperseded, release.DeploymentFailed:
 		return st, nil
 	}
 	return "", &fault.Error{Kind: fault.Validation, Details: map[string]any{"field": "status"},
-		Message: strconv.Quote(string(st)) + " is not a deployment status (pending, active, superseded)"}
+		Message: strconv.Quote(string(st)) + " is not a deployment status (pending, active, superseded, failed)"}
 }
 
 // lockEnvironment serialises, on PostgreSQL, the transactions that make a
@@ -200,6 +200,7 @@ func (s *Store) UpdateDeployment(ctx context.Context, id string, fn func(*releas
 		}
 		row.Status = string(next.Status)
 		row.GitOpsCommitSHA = next.GitOpsCommitSHA
+		row.Reason = next.Reason
 		row.ApprovalID = nil
 		if next.ApprovalID != nil && *next.ApprovalID != "" {
 			v, err := newID(*next.ApprovalID, "approval_id")
@@ -217,6 +218,7 @@ func (s *Store) UpdateDeployment(ctx context.Context, id string, fn func(*releas
 			"status":            row.Status,
 			"gitops_commit_sha": row.GitOpsCommitSHA,
 			"approval_id":       row.ApprovalID,
+			"reason":            row.Reason,
 		}).Error
 		if err != nil {
 			return dbErr(err, "saving deployment "+id)
