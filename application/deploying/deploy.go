@@ -2,6 +2,7 @@ package deploying
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 	"github.com/catalyst-forge/forge/domain/event"
 	"github.com/catalyst-forge/forge/domain/fault"
 	"github.com/catalyst-forge/forge/domain/identity"
+	"github.com/catalyst-forge/forge/domain/job"
 	"github.com/catalyst-forge/forge/domain/release"
 	"github.com/catalyst-forge/forge/ports"
 )
@@ -31,7 +33,20 @@ type Service struct {
 	// DeploymentsPerMinute overrides DefaultDeploymentsPerMinute; negative
 	// disables the limit.
 	DeploymentsPerMinute int
+	// Jobs, when set, carries each deployment to a worker that writes its
+	// ReleasePointer to the GitOps repository (a deployment job): the
+	// deployment is pending until the commit lands, then active with its
+	// commit, or failed with the reason. Nil records deployments active at
+	// once with no GitOps commit (a library without workers).
+	Jobs ports.JobQueue
+	// DeployTimeout bounds the wait for a deployment job; zero is
+	// DefaultDeployTimeout.
+	DeployTimeout time.Duration
 }
+
+// DefaultDeployTimeout is how long a deployment waits for its GitOps
+// commit.
+const DefaultDeployTimeout = 2 * time.Minute
 
 // DeployRequest asks for a release to run in an environment.
 type DeployRequest struct {
@@ -62,12 +77,17 @@ func (s *Service) Deploy(ctx context.Context, who *identity.Principal, req Deplo
 	if err != nil {
 		return nil, err
 	}
-	return s.deploy(ctx, who, r, req.Environment, policy, req.ApprovalID, "")
+	return s.deploy(ctx, who, r, req.Environment, policy, req.ApprovalID, nil)
 }
 
-func (s *Service) deploy(ctx context.Context, who *identity.Principal, r *release.Release, env string, policy release.Policy, approvalID, note string) (*release.Deployment, error) {
+// deploy deploys r to env; from, for a rollback, is the deployment rolled
+// back from.
+func (s *Service) deploy(ctx context.Context, who *identity.Principal, r *release.Release, env string, policy release.Policy, approvalID string, from *release.Deployment) (*release.Deployment, error) {
 	if err := policy.CheckRelease(env, r.Trigger); err != nil {
 		return nil, err
+	}
+	if s.Jobs != nil && r.OCIDigest == "" {
+		return nil, fault.New(fault.Conflict, "%s release %d has no image yet (its release job has not pushed it): it cannot be deployed", r.Project, r.Number)
 	}
 	now := s.Clock.Now()
 	var approval *release.Approval
@@ -91,6 +111,9 @@ func (s *Service) deploy(ctx context.Context, who *identity.Principal, r *releas
 		ReleaseID: r.ID, Repository: r.Repository, Project: r.Project, ReleaseNumber: r.Number,
 		Environment: env, Status: release.DeploymentActive, DeployedAt: now, DeployedBy: who.Subject,
 	}
+	if s.Jobs != nil {
+		d.Status = release.DeploymentPending
+	}
 	if approval != nil {
 		d.ApprovalID = &approval.ID
 	}
@@ -99,11 +122,70 @@ func (s *Service) deploy(ctx context.Context, who *identity.Principal, r *releas
 		return nil, err
 	}
 	data := map[string]any{"deployment_id": d.ID, "release_id": d.ReleaseID, "environment": env, "deployed_by": d.DeployedBy}
-	if note != "" {
-		data["note"] = note
+	if from != nil {
+		data["note"] = fmt.Sprintf("rollback of %s in %s from release %d to release %d", r.Project, env, from.ReleaseNumber, r.Number)
 	}
 	s.Events.Announce(ctx, event.DeploymentCreated, data)
-	return d, nil
+	if s.Jobs == nil {
+		return d, nil
+	}
+	return s.push(ctx, d, r, approval, from)
+}
+
+// push has a worker write the deployment's pointer to the GitOps
+// repository and records the outcome: active with the commit, or failed
+// with the reason. It goes on if the caller goes away (the request's
+// context is not its), within DeployTimeout.
+func (s *Service) push(ctx context.Context, d *release.Deployment, r *release.Release, approval *release.Approval, from *release.Deployment) (*release.Deployment, error) {
+	p := release.NewPointer(r, d.Environment, d.DeployedBy, d.DeployedAt, approval)
+	content, err := EncodePointer(p)
+	if err != nil {
+		return nil, err
+	}
+	msg := release.DeployMessage(p, r.Repository)
+	if from != nil {
+		var previous *release.Pointer
+		if pr, err := s.Store.GetRelease(ctx, from.ReleaseID); err == nil {
+			pp := release.NewPointer(pr, d.Environment, from.DeployedBy, from.DeployedAt, nil)
+			previous = &pp
+		}
+		msg = release.RollbackMessage(p, r.Repository, previous)
+	}
+	payload, err := json.Marshal(DeploymentJob{DeploymentID: d.ID, Path: release.PointerPath(d.Environment, r.Repository, r.Project),
+		Content: content, Message: msg, Author: d.DeployedBy, When: d.DeployedAt})
+	if err != nil {
+		return nil, fault.Wrap(fault.Internal, err, "writing the deployment job")
+	}
+	timeout := s.DeployTimeout
+	if timeout <= 0 {
+		timeout = DefaultDeployTimeout
+	}
+	jctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout+10*time.Second)
+	defer cancel()
+	res, err := s.Jobs.Dispatch(jctx, job.Job{ID: "deployment-" + d.ID, Type: job.TypeDeployment, Payload: payload, Timeout: timeout})
+	var out DeploymentResult
+	switch {
+	case err != nil:
+		return s.settle(jctx, d.ID, "", "no worker wrote the GitOps commit: "+err.Error())
+	case res.Error != "":
+		return s.settle(jctx, d.ID, "", res.Error)
+	case json.Unmarshal(res.Payload, &out) != nil || out.Commit == "":
+		return s.settle(jctx, d.ID, "", "the deployment worker's answer could not be read")
+	}
+	return s.settle(jctx, d.ID, out.Commit, "")
+}
+
+// settle records a deployment's outcome: active at commit, or failed
+// with reason.
+func (s *Service) settle(ctx context.Context, id, commit, reason string) (*release.Deployment, error) {
+	return s.Store.UpdateDeployment(ctx, id, func(d *release.Deployment) error {
+		if reason != "" {
+			d.Status, d.Reason = release.DeploymentFailed, reason
+			return nil
+		}
+		d.Status, d.GitOpsCommitSHA = release.DeploymentActive, commit
+		return nil
+	})
 }
 
 // usableApproval finds the approval a deployment relies on and checks it
@@ -168,8 +250,7 @@ func (s *Service) Rollback(ctx context.Context, who *identity.Principal, env, re
 	if err != nil {
 		return nil, nil, err
 	}
-	note := fmt.Sprintf("rollback of %s in %s from release %d to release %d", project, env, current.ReleaseNumber, r.Number)
-	d, err := s.deploy(ctx, who, r, env, policy, "", note)
+	d, err := s.deploy(ctx, who, r, env, policy, "", current)
 	return d, current, err
 }
 

@@ -23,7 +23,7 @@ const (
 	DefaultCancelPoll = 2 * time.Second
 )
 
-// Worker handles discovery, CI, artifact and release jobs.
+// Worker handles discovery, CI, artifact, release and deployment jobs.
 type Worker struct {
 	Sources  ports.SourceCache
 	Steps    ports.StepExecutor
@@ -45,6 +45,9 @@ type Worker struct {
 	Artifacts *publishing.Service
 	// Releaser makes releases; nil makes this worker refuse release jobs.
 	Releaser *Releaser
+	// GitOps is the GitOps repository deployments are written to; nil
+	// makes this worker refuse deployment jobs.
+	GitOps ports.GitOps
 	// LogFlush is how often a running step's log is uploaded; CancelPoll
 	// how often the run's status is checked to stop when it has ended.
 	LogFlush   time.Duration
@@ -66,6 +69,8 @@ func (w *Worker) Handle(ctx context.Context, d *ports.Delivery) ([]byte, error) 
 		return w.artifact(ctx, d)
 	case job.TypeRelease:
 		return w.release(ctx, d)
+	case job.TypeDeployment:
+		return w.deploy(ctx, d)
 	}
 	return nil, fault.New(fault.Validation, "this worker does not handle %s jobs", d.Job.Type)
 }
