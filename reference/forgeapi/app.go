@@ -78,6 +78,10 @@ type Options struct {
 	// Engine starts the pipelines of new runs and stops cancelled ones;
 	// nil leaves new runs pending.
 	Engine ports.WorkflowEngine
+	// Jobs, when set, is the queue deployment jobs go to: workers with a
+	// GitOps repository commit each deployment's pointer. Nil records
+	// deployments without GitOps.
+	Jobs ports.JobQueue
 	// ReconcileEvery, with an Engine, is how often runs whose workflow is
 	// no longer active are ended as failed (0: never); runs younger than
 	// ReconcileGrace are left alone.
@@ -172,7 +176,7 @@ func New(ctx context.Context, o Options) (*App, error) {
 		Releases: &releasing.Service{Store: store, Clock: o.Now, Events: events, Registry: o.Registry,
 			Limiter: limiter, LookupsPerMinute: o.LookupsPerMinute},
 		Deployments: &deploying.Service{Store: store, Clock: o.Now, Events: events, Environments: envs, ApprovalTTL: ttl,
-			Limiter: limiter, DeploymentsPerMinute: o.DeploymentsPerMinute},
+			Limiter: limiter, DeploymentsPerMinute: o.DeploymentsPerMinute, Jobs: o.Jobs},
 		Repositories: &registering.Service{Store: store, Clock: o.Now},
 		Ready:        store.CheckSchema,
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/catalyst-forge/forge/domain/release"
 	httptransport "github.com/catalyst-forge/forge/transport/http"
 )
 
@@ -37,9 +38,12 @@ someone other than the deployer).`,
 			if err != nil {
 				return apiError(err)
 			}
-			return o.print(s.out, d, func(tw *tabwriter.Writer) {
-				fmt.Fprintf(tw, "deployed %s release %d to %s (deployment %s, %s)\n", d.Project, d.ReleaseNumber, d.Environment, d.ID, d.Status)
-			})
+			if err := o.print(s.out, d, func(tw *tabwriter.Writer) {
+				fmt.Fprintf(tw, "deployed %s release %d to %s (deployment %s, %s)%s\n", d.Project, d.ReleaseNumber, d.Environment, d.ID, d.Status, gitopsCommit(d.GitOpsCommitSHA))
+			}); err != nil {
+				return err
+			}
+			return deploymentFailed(d)
 		},
 	}
 	o.flags(cmd.Flags())
@@ -67,18 +71,38 @@ before the current one, under the same policy checks as 'forge deploy'.`,
 			if err != nil {
 				return apiError(err)
 			}
-			return o.print(s.out, d, func(tw *tabwriter.Writer) {
+			if err := o.print(s.out, d, func(tw *tabwriter.Writer) {
 				from := 0
 				if d.Previous != nil {
 					from = d.Previous.ReleaseNumber
 				}
-				fmt.Fprintf(tw, "rolled %s back in %s from release %d to release %d (deployment %s)\n", d.Project, d.Environment, from, d.ReleaseNumber, d.ID)
-			})
+				fmt.Fprintf(tw, "rolled %s back in %s from release %d to release %d (deployment %s, %s)%s\n", d.Project, d.Environment, from, d.ReleaseNumber, d.ID, d.Status, gitopsCommit(d.GitOpsCommitSHA))
+			}); err != nil {
+				return err
+			}
+			return deploymentFailed(d)
 		},
 	}
 	o.flags(cmd.Flags())
 	repositoryFlag(cmd, &repo)
 	return cmd
+}
+
+// gitopsCommit says which GitOps commit holds a deployment, if any.
+func gitopsCommit(sha string) string {
+	if sha == "" {
+		return ""
+	}
+	return ": GitOps commit " + sha
+}
+
+// deploymentFailed fails the command when the deployment failed, with
+// its reason.
+func deploymentFailed(d *httptransport.DeploymentResponse) error {
+	if d.Status == string(release.DeploymentFailed) {
+		return failed("deployment %s failed: %s", d.ID, d.Reason)
+	}
+	return nil
 }
 
 func newApprove(s streams) *cobra.Command {

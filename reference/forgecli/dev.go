@@ -100,6 +100,7 @@ files under --secret-file-root; never from --data or the dev key.`,
 	cmd.Flags().StringVar(&o.Remote, "remote", envdefault.String("FORGE_REMOTE", working.DefaultRemote), "where workers fetch a repository from (env FORGE_REMOTE)")
 	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "log every API request (JSON, to stderr)")
 	cmd.Flags().StringVar(&o.Registry, "registry", envdefault.String("FORGE_REGISTRY", ""), "HOST:PORT of the registry artifacts go to (env FORGE_REGISTRY; default: one served by this process)")
+	cmd.Flags().StringVar(&o.GitOps, "gitops", envdefault.String("FORGE_GITOPS", ""), "git URL of the GitOps repository deployments are committed to (env FORGE_GITOPS; default: DATA/gitops.git)")
 	secretflags.Flags(cmd.Flags(), &o.Secrets)
 	return cmd
 }

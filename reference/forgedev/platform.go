@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -13,6 +15,7 @@ import (
 
 	"github.com/catalyst-forge/forge/adapters/onprem/fsblob"
 	"github.com/catalyst-forge/forge/adapters/onprem/gitcache"
+	"github.com/catalyst-forge/forge/adapters/onprem/gitops"
 	"github.com/catalyst-forge/forge/adapters/onprem/gormstore"
 	"github.com/catalyst-forge/forge/adapters/onprem/natsembed"
 	"github.com/catalyst-forge/forge/adapters/onprem/natsqueue"
@@ -24,6 +27,7 @@ import (
 	"github.com/catalyst-forge/forge/application/running"
 	"github.com/catalyst-forge/forge/application/working"
 	"github.com/catalyst-forge/forge/domain/job"
+	"github.com/catalyst-forge/forge/ports"
 	"github.com/catalyst-forge/forge/reference/internal/discoverchild"
 	"github.com/catalyst-forge/forge/reference/publishflags"
 )
@@ -69,6 +73,8 @@ type platform struct {
 	// in-process one.
 	registry     string
 	stopRegistry func()
+	// gitopsURL is the GitOps repository deployments are committed to.
+	gitopsURL string
 }
 
 // open starts the parts; close stops them. On error everything opened so
@@ -107,7 +113,7 @@ func open(ctx context.Context, data string, print *printer) (*platform, error) {
 	}
 	if p.queue, err = natsqueue.New(ctx, p.nc, natsqueue.WithObjectStore(p.objects), natsqueue.WithShutdownGrace(shutdownGrace),
 		natsqueue.WithAckWait(job.TypeDiscovery, ackWait), natsqueue.WithAckWait(job.TypeCI, ackWait), natsqueue.WithAckWait(job.TypeArtifact, ackWait),
-		natsqueue.WithAckWait(job.TypeRelease, ackWait)); err != nil {
+		natsqueue.WithAckWait(job.TypeRelease, ackWait), natsqueue.WithAckWait(job.TypeDeployment, ackWait)); err != nil {
 		return nil, fmt.Errorf("cannot set up the job queue: %s", oneLine(err))
 	}
 	if p.reportSecret, err = reportSecret(data); err != nil {
@@ -129,7 +135,7 @@ func oneLine(err error) string {
 // fetching repositories from remote, resolving step secrets through
 // secrets, and publishing to the registry at registryAddr (empty: one
 // served by this process).
-func (p *platform) startWorkers(remote func(string) (string, error), secrets *resolving.Registry, registryAddr string) error {
+func (p *platform) startWorkers(remote func(string) (string, error), secrets *resolving.Registry, registryAddr, gitopsURL string) error {
 	host, err := p.startRegistry(registryAddr)
 	if err != nil {
 		return err
@@ -156,9 +162,14 @@ func (p *platform) startWorkers(remote func(string) (string, error), secrets *re
 	if err != nil {
 		return err
 	}
+	repo, err := p.gitops(gitopsURL)
+	if err != nil {
+		return err
+	}
 	w := &working.Worker{
 		Artifacts: artifacts,
 		Releaser:  releaser,
+		GitOps:    repo,
 		// Discovery runs in a child of this binary, bounded by the
 		// default limits (reference/internal/discoverchild).
 		Discover: discoverchild.New(discovering.Limits{}).Discover,
@@ -174,9 +185,29 @@ func (p *platform) startWorkers(remote func(string) (string, error), secrets *re
 	p.workers.Add(1)
 	go func() {
 		defer p.workers.Done()
-		_ = p.queue.Consume(ctx, []job.Type{job.TypeDiscovery, job.TypeCI, job.TypeArtifact, job.TypeRelease}, workerConcurrency, w.Handle)
+		_ = p.queue.Consume(ctx, []job.Type{job.TypeDiscovery, job.TypeCI, job.TypeArtifact, job.TypeRelease, job.TypeDeployment}, workerConcurrency, w.Handle)
 	}()
 	return nil
+}
+
+// gitops opens the GitOps repository at url, or else the bare
+// repository under the data directory, made the first time.
+func (p *platform) gitops(url string) (ports.GitOps, error) {
+	if url == "" {
+		dir := filepath.Join(p.data, "gitops.git")
+		if _, err := os.Stat(filepath.Join(dir, "HEAD")); err != nil {
+			if out, err := exec.Command("git", "init", "-q", "--bare", "-b", "main", dir).CombinedOutput(); err != nil {
+				return nil, fmt.Errorf("cannot make the GitOps repository %s: %s", dir, strings.TrimSpace(string(out)))
+			}
+		}
+		url = "file://" + dir
+	}
+	p.gitopsURL = url
+	repo, err := gitops.New(gitops.Options{URL: url})
+	if err != nil {
+		return nil, fmt.Errorf("the GitOps repository: %s", oneLine(err))
+	}
+	return repo, nil
 }
 
 // close stops whatever open and startWorkers started; it is safe on a

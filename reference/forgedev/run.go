@@ -109,7 +109,7 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := pf.startWorkers(func(string) (string, error) { return fileURL(src.remote) }, secrets, o.Registry); err != nil {
+	if err := pf.startWorkers(func(string) (string, error) { return fileURL(src.remote) }, secrets, o.Registry, ""); err != nil {
 		return nil, err
 	}
 

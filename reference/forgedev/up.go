@@ -39,6 +39,9 @@ type UpOptions struct {
 	// Registry is the HOST:PORT of the registry artifacts go to; empty
 	// serves one in this process.
 	Registry string
+	// GitOps is the GitOps repository deployments are committed to; empty
+	// is a bare repository under Data (gitops.git), made at first use.
+	GitOps string
 }
 
 // Up runs the whole platform in this process until ctx ends: the API with
@@ -76,7 +79,7 @@ func Up(ctx context.Context, o UpOptions) error {
 	if err != nil {
 		return err
 	}
-	if err := pf.startWorkers(remote, secrets, o.Registry); err != nil {
+	if err := pf.startWorkers(remote, secrets, o.Registry, o.GitOps); err != nil {
 		return err
 	}
 	p.printf("artifacts go to the registry at %s; tracking images are signed (cosign verify --key %s)", pf.registry, filepath.Join(o.Data, publicKeyFile))
@@ -91,7 +94,7 @@ func Up(ctx context.Context, o UpOptions) error {
 	}
 	app, err := forgeapi.New(ctx, forgeapi.Options{
 		Addr: o.Addr, Auth: "dev", DevKey: o.DevKey, ObjectsDir: filepath.Join(o.Data, "objects"),
-		Store: pf.store, Engine: engine, Log: logs, ReportSecret: pf.reportSecret, Registry: pf.registry,
+		Store: pf.store, Engine: engine, Log: logs, ReportSecret: pf.reportSecret, Registry: pf.registry, Jobs: pf.queue,
 	})
 	if err != nil {
 		return err
@@ -105,7 +108,7 @@ func Up(ctx context.Context, o UpOptions) error {
 	if n > 0 {
 		p.printf("resuming %d run(s) left in progress", n)
 	}
-	p.printf("repositories are fetched from %s", o.Remote)
+	p.printf("repositories are fetched from %s; deployments are committed to %s", o.Remote, pf.gitopsURL)
 	if o.Ready != nil {
 		o.Ready(app.Addr())
 	}

@@ -133,7 +133,9 @@ type DeploymentResponse struct {
 	DeployedBy      string    `json:"deployed_by"`
 	GitOpsCommitSHA string    `json:"gitops_commit_sha"`
 	ApprovalID      *string   `json:"approval_id,omitempty"`
-	Previous        *Previous `json:"previous,omitempty"`
+	// Reason says why a failed deployment failed.
+	Reason   string    `json:"reason,omitempty"`
+	Previous *Previous `json:"previous,omitempty"`
 }
 
 // Previous names the deployment a rollback replaced.
@@ -148,6 +150,7 @@ func deploymentResponse(d *release.Deployment) DeploymentResponse {
 		ID: d.ID, DeploymentID: d.ID, ReleaseID: d.ReleaseID, ReleaseNumber: d.ReleaseNumber,
 		Repository: d.Repository, Project: d.Project, Environment: d.Environment, Status: string(d.Status),
 		DeployedAt: d.DeployedAt, DeployedBy: d.DeployedBy, GitOpsCommitSHA: d.GitOpsCommitSHA, ApprovalID: d.ApprovalID,
+		Reason: d.Reason,
 	}
 }
 

@@ -1,0 +1,105 @@
+package forgecli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/catalyst-forge/forge/reference/forgecmp"
+	"github.com/catalyst-forge/forge/reference/internal/gittest"
+	"github.com/catalyst-forge/forge/reference/internal/ocitest"
+)
+
+// TestDeployThroughGitOps deploys as users do, on 'forge dev up': two
+// runs of the example make hello-api releases 1 and 2; 'forge deploy'
+// commits each to dev in the GitOps repository under the data directory,
+// 'forge rollback' commits release 1 back with spec 05's message, and at
+// each step the Argo CD plugin's generate, run in a clone of that
+// repository, prints exactly the resources of the release the pointer
+// names (its signature verified with the data directory's key).
+func TestDeployThroughGitOps(t *testing.T) {
+	host := ocitest.Registry(t)
+	root, data := tempDir(t), tempDir(t)
+	first := exampleRemote(t, root)
+	as := devUp(t, root, data, host)
+	run := startRun(t, as, first)
+	as("developer")
+	if got := awaitEnd(t, run.ID); got.Status != "success" {
+		t.Fatalf("run 1: %s %s", got.Status, got.Reason)
+	}
+	repo := filepath.Join(root, "acme", "mono")
+	writeFile(t, repo, "services/hello-api/NOTES", "a second release\n")
+	second := gittest.CommitAll(t, repo)
+	run = startRun(t, as, second)
+	as("developer")
+	if got := awaitEnd(t, run.ID); got.Status != "success" {
+		t.Fatalf("run 2: %s %s", got.Status, got.Reason)
+	}
+	resources := func(alias string) string {
+		r := forge(t, "release", "inspect", "hello-api", alias, "-r", "acme/mono", "-o", "json")
+		r.wantCode(t, ExitOK)
+		var img struct {
+			ResourcesYAML string `json:"resources_yaml"`
+		}
+		_ = json.Unmarshal([]byte(r.stdout), &img)
+		return img.ResourcesYAML
+	}
+	gitopsRepo := filepath.Join(data, "gitops.git")
+	// generate runs the plugin in a fresh clone, as Argo CD's repo-server
+	// does, and returns what it prints and the pointer commit's message.
+	generate := func() (string, string) {
+		t.Helper()
+		clone := tempDir(t)
+		if out, err := exec.Command("git", "clone", "-q", gitopsRepo, clone).CombinedOutput(); err != nil {
+			t.Fatalf("git clone: %s", out)
+		}
+		msg, _ := exec.Command("git", "-C", clone, "log", "-1", "--format=%B").Output()
+		dir := "environments/dev/acme/mono/hello-api"
+		var out, log bytes.Buffer
+		err := forgecmp.Generate(context.Background(), forgecmp.Options{Dir: filepath.Join(clone, filepath.FromSlash(dir)), SourcePath: dir,
+			Registry: host, PublicKey: filepath.Join(data, "cosign.pub")}, &out, &log)
+		if err != nil {
+			t.Fatalf("forge-cmp generate: %v\n%s", err, log.String())
+		}
+		return out.String(), string(msg)
+	}
+
+	r := forge(t, "deploy", "dev", "hello-api", "main-1", "-r", "acme/mono")
+	r.wantCode(t, ExitOK)
+	if !strings.Contains(r.stdout, "deployed hello-api release 1 to dev") || !strings.Contains(r.stdout, "active): GitOps commit ") {
+		t.Errorf("deploy 1:\n%s", r.stdout)
+	}
+	out, msg := generate()
+	if want := resources("main-1"); out != want || want == "" {
+		t.Errorf("after deploying release 1 the plugin printed:\n%s\nwant:\n%s", out, want)
+	}
+	if !strings.HasPrefix(msg, "Deploy hello-api to dev: release 1 (main-1)\n\nRepository: acme/mono\nRelease: "+first) {
+		t.Errorf("commit message:\n%s", msg)
+	}
+
+	forge(t, "deploy", "dev", "hello-api", "main-2", "-r", "acme/mono").wantCode(t, ExitOK)
+	if out, _ := generate(); out != resources("main-2") {
+		t.Errorf("after deploying release 2 the plugin printed:\n%s", out)
+	}
+
+	r = forge(t, "rollback", "dev", "hello-api", "-r", "acme/mono")
+	r.wantCode(t, ExitOK)
+	if !strings.Contains(r.stdout, "rolled hello-api back in dev from release 2 to release 1") {
+		t.Errorf("rollback:\n%s", r.stdout)
+	}
+	out, msg = generate()
+	if out != resources("main-1") {
+		t.Errorf("after the rollback the plugin printed:\n%s", out)
+	}
+	if !strings.HasPrefix(msg, "Rollback hello-api in dev to release 1 (main-1)\n\nPrevious release: 2 (main-2)\nRolled back by: developer-tester\n") {
+		t.Errorf("rollback commit message:\n%s", msg)
+	}
+	log, _ := exec.Command("git", "--git-dir", gitopsRepo, "log", "--format=%s", "main").Output()
+	if got := strings.TrimSpace(string(log)); got != "Rollback hello-api in dev to release 1 (main-1)\nDeploy hello-api to dev: release 2 (main-2)\nDeploy hello-api to dev: release 1 (main-1)" {
+		t.Errorf("GitOps history:\n%s", got)
+	}
+}
