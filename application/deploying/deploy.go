@@ -300,3 +300,42 @@ func (s *Service) policy(env string) (release.Policy, error) {
 	}
 	return p, nil
 }
+
+// AutoDeployer is who auto-deployments are made by.
+var AutoDeployer = &identity.Principal{Subject: "forge (auto-deploy)", Roles: []identity.Role{identity.RoleServiceAccount}}
+
+// AutoDeploy deploys a new release to every environment whose policy has
+// auto_deploy and admits the release's trigger (and branch), in name
+// order, and returns the deployments it made: active, or failed with the
+// reason. The policy's auto_deploy is the authorisation: its deploy roles
+// are not asked. An environment where the release is already active, or
+// that requires an approval, is left alone. Errors: those of the store
+// (a failed push is a failed deployment, not an error).
+func (s *Service) AutoDeploy(ctx context.Context, releaseID string) ([]release.Deployment, error) {
+	r, err := s.Store.GetRelease(ctx, releaseID)
+	if err != nil {
+		return nil, err
+	}
+	envs := s.Environments
+	if envs == nil {
+		envs = release.DefaultEnvironments()
+	}
+	var out []release.Deployment
+	for _, env := range envs.Names() {
+		policy := envs[env]
+		if !policy.AutoDeploy || policy.RequiresApproval || policy.CheckRelease(env, r.Trigger) != nil {
+			continue
+		}
+		if cur, err := s.Store.CurrentDeployment(ctx, env, r.Repository, r.Project); err == nil && cur.ReleaseID == r.ID {
+			continue // deployed before (a resumed run)
+		} else if err != nil && !fault.Is(err, fault.NotFound) {
+			return out, err
+		}
+		d, err := s.deploy(ctx, AutoDeployer, r, env, policy, "", nil)
+		if err != nil {
+			return out, err
+		}
+		out = append(out, *d)
+	}
+	return out, nil
+}

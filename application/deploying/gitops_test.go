@@ -125,3 +125,22 @@ func TestDeploymentFailsWithTheReason(t *testing.T) {
 		t.Error("a failed deployment became current")
 	}
 }
+
+// TestAutoDeploy: a new release is deployed to every environment whose
+// policy auto-deploys and admits its trigger (dev, by default), once.
+func TestAutoDeploy(t *testing.T) {
+	g := &repo{}
+	f := gitopsFixture(t, g)
+	ctx := context.Background()
+	r := f.imaged(t, f.release(t, "api", 1, release.Trigger{Type: release.TriggerBranchPush, Branch: "main"}))
+	ds, err := f.svc.AutoDeploy(ctx, r.ID)
+	if err != nil || len(ds) != 1 || ds[0].Environment != "dev" || ds[0].Status != release.DeploymentActive || ds[0].DeployedBy != "forge (auto-deploy)" {
+		t.Fatalf("auto-deploy = %+v, %v; want dev alone", ds, err)
+	}
+	if _, ok := g.files["environments/dev/acme/mono/api/release.yaml"]; !ok {
+		t.Error("no pointer in dev")
+	}
+	if again, err := f.svc.AutoDeploy(ctx, r.ID); err != nil || len(again) != 0 {
+		t.Errorf("auto-deploying again = %+v, %v; want nothing: it is active in dev", again, err)
+	}
+}

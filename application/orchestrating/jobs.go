@@ -101,6 +101,17 @@ type ReleaseResult struct {
 	Pushed  bool `json:"pushed,omitempty"`
 	// Error says why the release failed, when it did.
 	Error string `json:"error,omitempty"`
+	// Deployments are the auto-deployments of the release (the
+	// orchestrator adds them after the job).
+	Deployments []Deployed `json:"deployments,omitempty"`
+}
+
+// Deployed is an auto-deployment of a release: where, and its outcome.
+type Deployed struct {
+	Environment string `json:"environment"`
+	Status      string `json:"status"`
+	Commit      string `json:"gitops_commit_sha,omitempty"`
+	Reason      string `json:"reason,omitempty"`
 }
 
 // Failure says in a sentence why the release failed, "" when it did not.

@@ -16,6 +16,7 @@ import (
 	"github.com/catalyst-forge/forge/domain/fault"
 	"github.com/catalyst-forge/forge/domain/job"
 	"github.com/catalyst-forge/forge/domain/pipeline"
+	"github.com/catalyst-forge/forge/domain/release"
 	"github.com/catalyst-forge/forge/ports"
 )
 
@@ -34,6 +35,10 @@ type Orchestrator struct {
 	// worker's statuses are accepted (running.Service.ReportSecret); empty
 	// sends none.
 	ReportSecret []byte
+	// AutoDeploy, when set, deploys a release the release stage made to
+	// the environments whose policy auto-deploys it
+	// (deploying.Service.AutoDeploy); the run reports each deployment.
+	AutoDeploy func(ctx context.Context, releaseID string) ([]release.Deployment, error)
 
 	// DiscoveryTimeout and TaskTimeout bound one attempt of a job; zero
 	// means the defaults. A phase's own timeout from the repository

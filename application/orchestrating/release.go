@@ -19,6 +19,7 @@ import (
 	"github.com/catalyst-forge/forge/domain/fault"
 	"github.com/catalyst-forge/forge/domain/job"
 	"github.com/catalyst-forge/forge/domain/pipeline"
+	"github.com/catalyst-forge/forge/domain/release"
 	"github.com/catalyst-forge/forge/ports"
 )
 
@@ -147,10 +148,38 @@ func (o *Orchestrator) releaseProject(ctx context.Context, run *pipeline.Run, ou
 		return failures, nil
 	}
 	res, err := o.releaseJob(ctx, run, out, p, outputs)
-	if err != nil || res.Failure() == "" {
+	if err != nil {
 		return nil, err
 	}
-	return []string{res.Failure()}, nil
+	if res.Failure() != "" {
+		return []string{res.Failure()}, nil
+	}
+	return nil, o.autoDeploy(ctx, run, p, res)
+}
+
+// autoDeploy deploys a release the stage made where policies say, and
+// reports each deployment. A failed deployment does not fail the run: the
+// release exists and can be deployed again; the deployment says why.
+func (o *Orchestrator) autoDeploy(ctx context.Context, run *pipeline.Run, p discovery.Project, res ReleaseResult) error {
+	if o.AutoDeploy == nil || res.ReleaseID == "" {
+		return nil
+	}
+	ds, err := o.AutoDeploy(ctx, res.ReleaseID)
+	if err != nil {
+		return err
+	}
+	if len(ds) == 0 {
+		return nil
+	}
+	for _, d := range ds {
+		res.Deployments = append(res.Deployments, Deployed{Environment: d.Environment, Status: string(d.Status), Commit: d.GitOpsCommitSHA, Reason: d.Reason})
+		if d.Status == release.DeploymentFailed {
+			o.report(ctx, run, ports.StatusPhase, fmt.Sprintf("Deploying %s release %d to %s failed: %s", p.Name, d.ReleaseNumber, d.Environment, d.Reason))
+		} else {
+			o.report(ctx, run, ports.StatusPhase, fmt.Sprintf("Deployed %s release %d to %s: GitOps commit %s", p.Name, d.ReleaseNumber, d.Environment, d.GitOpsCommitSHA))
+		}
+	}
+	return o.keep(ctx, ReleaseKey(run.ID, p.Name), res)
 }
 
 // releaseJob runs the release job of a project (unless an earlier

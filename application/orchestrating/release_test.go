@@ -18,6 +18,7 @@ import (
 	"github.com/catalyst-forge/forge/domain/fault"
 	"github.com/catalyst-forge/forge/domain/job"
 	"github.com/catalyst-forge/forge/domain/pipeline"
+	"github.com/catalyst-forge/forge/domain/release"
 	"github.com/catalyst-forge/forge/ports"
 )
 
@@ -344,5 +345,55 @@ func TestRetriedReleaseStageRerunsOnlyWhatFailed(t *testing.T) {
 	}
 	if strings.Join(projects, " ") != "api web" {
 		t.Errorf("release jobs %v; want api's (first attempt) and web's (the retry)", projects)
+	}
+}
+
+// The release stage auto-deploys each release it made, through the hook,
+// reports each deployment (a failed one too, without failing the run) and
+// keeps them with the release's outcome.
+func TestReleaseStageAutoDeploys(t *testing.T) {
+	f := newFixture(t)
+	objects := &objects{}
+	f.orch.Objects = objects
+	f.worker(t, discoveryOf(releaseOutput()), func(_ context.Context, tj orchestrating.TaskJob) (orchestrating.TaskResult, error) {
+		return f.runSteps(tj, ""), nil
+	})
+	f.artifacts(t, published)
+	f.releases(t, func(rj orchestrating.ReleaseJob) orchestrating.ReleaseResult {
+		res := released(rj)
+		res.ReleaseID = "rel-" + rj.Project.Name
+		return res
+	})
+	var mu sync.Mutex
+	var asked []string
+	f.orch.AutoDeploy = func(_ context.Context, id string) ([]release.Deployment, error) {
+		mu.Lock()
+		asked = append(asked, id)
+		mu.Unlock()
+		if id == "rel-web" {
+			return []release.Deployment{{Environment: "dev", ReleaseNumber: 1, Status: release.DeploymentFailed, Reason: "the remote refused the credentials"}}, nil
+		}
+		return []release.Deployment{{Environment: "dev", ReleaseNumber: 1, Status: release.DeploymentActive, GitOpsCommitSHA: "c0ffee"}}, nil
+	}
+	if err := f.orch.Execute(context.Background(), f.run.ID); err != nil {
+		t.Fatal(err)
+	}
+	if run, _ := f.store.GetRun(context.Background(), f.run.ID); run.Status != pipeline.StatusSuccess {
+		t.Fatalf("run %s: %s; a failed auto-deployment does not fail it", run.Status, run.Reason)
+	}
+	slices.Sort(asked)
+	if strings.Join(asked, " ") != "rel-api rel-web" {
+		t.Errorf("auto-deployed %v", asked)
+	}
+	got := strings.Join(f.reports.points, "\n")
+	for _, want := range []string{"phase: Deployed api release 1 to dev: GitOps commit c0ffee", "phase: Deploying web release 1 to dev failed: the remote refused the credentials"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("reports lack %q:\n%s", want, got)
+		}
+	}
+	var kept orchestrating.ReleaseResult
+	_ = json.Unmarshal(objects.data[orchestrating.ReleaseKey(f.run.ID, "api")], &kept)
+	if len(kept.Deployments) != 1 || kept.Deployments[0].Commit != "c0ffee" {
+		t.Errorf("kept outcome = %+v", kept)
 	}
 }

@@ -14,13 +14,14 @@ import (
 	"github.com/catalyst-forge/forge/reference/internal/ocitest"
 )
 
-// TestDeployThroughGitOps deploys as users do, on 'forge dev up': two
-// runs of the example make hello-api releases 1 and 2; 'forge deploy'
-// commits each to dev in the GitOps repository under the data directory,
-// 'forge rollback' commits release 1 back with spec 05's message, and at
-// each step the Argo CD plugin's generate, run in a clone of that
-// repository, prints exactly the resources of the release the pointer
-// names (its signature verified with the data directory's key).
+// TestDeployThroughGitOps deploys as users do, on 'forge dev up': each
+// run of the example auto-deploys its releases to dev (the default
+// policy) by a commit to the GitOps repository under the data directory;
+// 'forge deploy' puts release 1 back, 'forge rollback' returns to release
+// 2 with spec 05's message; at each step the Argo CD plugin's generate,
+// run in a clone of that repository, prints exactly the resources of the
+// release the pointer names (its signature verified with the data
+// directory's key).
 func TestDeployThroughGitOps(t *testing.T) {
 	host := ocitest.Registry(t)
 	root, data := tempDir(t), tempDir(t)
@@ -30,14 +31,6 @@ func TestDeployThroughGitOps(t *testing.T) {
 	as("developer")
 	if got := awaitEnd(t, run.ID); got.Status != "success" {
 		t.Fatalf("run 1: %s %s", got.Status, got.Reason)
-	}
-	repo := filepath.Join(root, "acme", "mono")
-	writeFile(t, repo, "services/hello-api/NOTES", "a second release\n")
-	second := gittest.CommitAll(t, repo)
-	run = startRun(t, as, second)
-	as("developer")
-	if got := awaitEnd(t, run.ID); got.Status != "success" {
-		t.Fatalf("run 2: %s %s", got.Status, got.Reason)
 	}
 	resources := func(alias string) string {
 		r := forge(t, "release", "inspect", "hello-api", alias, "-r", "acme/mono", "-o", "json")
@@ -68,38 +61,53 @@ func TestDeployThroughGitOps(t *testing.T) {
 		return out.String(), string(msg)
 	}
 
+	out, msg := generate()
+	if want := resources("main-1"); out != want || want == "" {
+		t.Errorf("after run 1 the plugin printed:\n%s\nwant release 1's resources:\n%s", out, want)
+	}
+	if !strings.Contains(msg, "Release: "+first) || !strings.Contains(msg, "Deployed by: forge (auto-deploy)") {
+		t.Errorf("auto-deployment commit message:\n%s", msg)
+	}
+
+	repo := filepath.Join(root, "acme", "mono")
+	writeFile(t, repo, "services/hello-api/NOTES", "a second release\n")
+	run = startRun(t, as, gittest.CommitAll(t, repo))
+	as("developer")
+	if got := awaitEnd(t, run.ID); got.Status != "success" {
+		t.Fatalf("run 2: %s %s", got.Status, got.Reason)
+	}
+	if out, _ := generate(); out != resources("main-2") {
+		t.Errorf("after run 2 the plugin printed:\n%s", out)
+	}
+
 	r := forge(t, "deploy", "dev", "hello-api", "main-1", "-r", "acme/mono")
 	r.wantCode(t, ExitOK)
 	if !strings.Contains(r.stdout, "deployed hello-api release 1 to dev") || !strings.Contains(r.stdout, "active): GitOps commit ") {
-		t.Errorf("deploy 1:\n%s", r.stdout)
+		t.Errorf("deploy:\n%s", r.stdout)
 	}
-	out, msg := generate()
-	if want := resources("main-1"); out != want || want == "" {
-		t.Errorf("after deploying release 1 the plugin printed:\n%s\nwant:\n%s", out, want)
-	}
-	if !strings.HasPrefix(msg, "Deploy hello-api to dev: release 1 (main-1)\n\nRepository: acme/mono\nRelease: "+first) {
-		t.Errorf("commit message:\n%s", msg)
-	}
-
-	forge(t, "deploy", "dev", "hello-api", "main-2", "-r", "acme/mono").wantCode(t, ExitOK)
-	if out, _ := generate(); out != resources("main-2") {
-		t.Errorf("after deploying release 2 the plugin printed:\n%s", out)
+	out, msg = generate()
+	if out != resources("main-1") || !strings.HasPrefix(msg, "Deploy hello-api to dev: release 1 (main-1)\n\nRepository: acme/mono\nRelease: "+first) ||
+		!strings.Contains(msg, "Deployed by: developer-tester") {
+		t.Errorf("after deploying release 1 the plugin printed:\n%s\ncommit message:\n%s", out, msg)
 	}
 
 	r = forge(t, "rollback", "dev", "hello-api", "-r", "acme/mono")
 	r.wantCode(t, ExitOK)
-	if !strings.Contains(r.stdout, "rolled hello-api back in dev from release 2 to release 1") {
+	if !strings.Contains(r.stdout, "rolled hello-api back in dev from release 1 to release 2") {
 		t.Errorf("rollback:\n%s", r.stdout)
 	}
 	out, msg = generate()
-	if out != resources("main-1") {
+	if out != resources("main-2") {
 		t.Errorf("after the rollback the plugin printed:\n%s", out)
 	}
-	if !strings.HasPrefix(msg, "Rollback hello-api in dev to release 1 (main-1)\n\nPrevious release: 2 (main-2)\nRolled back by: developer-tester\n") {
+	if !strings.HasPrefix(msg, "Rollback hello-api in dev to release 2 (main-2)\n\nPrevious release: 1 (main-1)\nRolled back by: developer-tester\n") {
 		t.Errorf("rollback commit message:\n%s", msg)
 	}
 	log, _ := exec.Command("git", "--git-dir", gitopsRepo, "log", "--format=%s", "main").Output()
-	if got := strings.TrimSpace(string(log)); got != "Rollback hello-api in dev to release 1 (main-1)\nDeploy hello-api to dev: release 2 (main-2)\nDeploy hello-api to dev: release 1 (main-1)" {
-		t.Errorf("GitOps history:\n%s", got)
+	// Two auto-deployments a run (api and web, in either order), then
+	// the deploy and the rollback.
+	lines := strings.Split(strings.TrimSpace(string(log)), "\n")
+	if len(lines) != 6 || lines[0] != "Rollback hello-api in dev to release 2 (main-2)" || lines[1] != "Deploy hello-api to dev: release 1 (main-1)" {
+		t.Errorf("GitOps history:\n%s", log)
 	}
 }

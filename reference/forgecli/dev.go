@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -248,8 +249,32 @@ func printArtifacts(w io.Writer, out *forgedev.Outcome, kept bool) {
 			fmt.Fprintf(w, "    image: %s@%s\n", r.OCIURI, r.OCIDigest)
 		}
 	}
+	if len(out.Deployments) > 0 {
+		fmt.Fprintf(w, "\ndeployments (GitOps repository %s):\n", out.GitOps)
+	}
+	for _, d := range out.Deployments {
+		fmt.Fprintf(w, "  %s release %d -> %s: %s", d.Project, d.Release, d.Environment, d.Status)
+		if d.Commit != "" {
+			fmt.Fprintf(w, ", GitOps commit %s", d.Commit)
+		}
+		if d.Reason != "" {
+			fmt.Fprintf(w, ": %s", d.Reason)
+		}
+		fmt.Fprintf(w, "\n    pointer: %s\n", d.Pointer)
+		switch {
+		case d.GenerateError != "":
+			fmt.Fprintf(w, "    forge-cmp generate failed: %s\n", d.GenerateError)
+		case d.Status == "active" && d.Generated == "":
+			fmt.Fprintln(w, "    forge-cmp generate prints nothing: the release has no resources")
+		case d.Generated != "":
+			fmt.Fprintln(w, "    forge-cmp generate (the Argo CD plugin, in a clone of the GitOps repository) prints:")
+			for _, line := range strings.Split(strings.TrimRight(d.Generated, "\n"), "\n") {
+				fmt.Fprintf(w, "      %s\n", line)
+			}
+		}
+	}
 	if !kept {
-		fmt.Fprintln(w, "(the registry and the signing key lived for this run only: pass --data DIR and --registry HOST:PORT to keep them)")
+		fmt.Fprintln(w, "(the registry, the GitOps repository and the signing key lived for this run only: pass --data DIR and --registry HOST:PORT to keep them)")
 		return
 	}
 	fmt.Fprintf(w, "verify a tracking or release image: cosign verify --key %s --insecure-ignore-tlog=true --allow-http-registry IMAGE@DIGEST\n", out.PublicKey)

@@ -96,6 +96,7 @@ func TestArtifactsEndToEnd(t *testing.T) {
 	}
 
 	checkReleases(t, reg, host, commit, out)
+	checkDeployments(t, reg, out)
 	cosignVerify(t, filepath.Join(data, publicKeyFile), out.Releases[0].OCIURI+"@"+out.Releases[0].OCIDigest)
 
 	// Running the same commit again in the same data directory finds the
@@ -188,6 +189,30 @@ func checkReleases(t *testing.T, reg ports.Registry, host, commit string, out *O
 			if !strings.Contains(string(yaml), "image: "+image) || !strings.Contains(string(yaml), "kind: Deployment") {
 				t.Errorf("hello-api resources do not hold its image %s:\n%s", image, yaml)
 			}
+		}
+	}
+}
+
+// checkDeployments: each release was deployed to dev (the default
+// policy's auto-deploy) by a commit of the GitOps repository, and the
+// Argo CD plugin, run in a clone, printed exactly its resources.
+func checkDeployments(t *testing.T, reg ports.Registry, out *Outcome) {
+	t.Helper()
+	if len(out.Deployments) != 2 || !strings.HasPrefix(out.GitOps, "file://") {
+		t.Fatalf("deployments = %+v (GitOps %s)", out.Deployments, out.GitOps)
+	}
+	for i, d := range out.Deployments {
+		r := out.Releases[i]
+		if d.Project != r.Project || d.Environment != "dev" || d.Status != "active" || len(d.Commit) != 40 || d.GenerateError != "" ||
+			d.Pointer != "environments/dev/local/monorepo/"+r.Project+"/release.yaml" {
+			t.Errorf("deployment of %s = %+v", r.Project, d)
+		}
+		img, err := packaging.Read(context.Background(), reg, r.OCIURI[:strings.LastIndex(r.OCIURI, ":")]+"@"+r.OCIDigest)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.Generated != string(img.Release.Resources) {
+			t.Errorf("forge-cmp generate printed for %s:\n%s\nwant its resources:\n%s", r.Project, d.Generated, img.Release.Resources)
 		}
 	}
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/catalyst-forge/forge/adapters/onprem/natsembed"
 	"github.com/catalyst-forge/forge/adapters/onprem/natsqueue"
 	"github.com/catalyst-forge/forge/adapters/onprem/stepexec"
+	"github.com/catalyst-forge/forge/application/deploying"
 	"github.com/catalyst-forge/forge/application/discovering"
 	"github.com/catalyst-forge/forge/application/orchestrating"
 	"github.com/catalyst-forge/forge/application/releasing"
@@ -121,6 +122,9 @@ func open(ctx context.Context, data string, print *printer) (*platform, error) {
 	}
 	p.runs = &running.Service{Store: p.store, Objects: p.objects, ReportSecret: p.reportSecret}
 	p.orch = &orchestrating.Orchestrator{Store: p.store, Jobs: p.queue, Status: print, Objects: p.objects, ReportSecret: p.reportSecret}
+	// New releases go to the environments whose policy auto-deploys them
+	// (dev), committed to the GitOps repository by the workers.
+	p.orch.AutoDeploy = (&deploying.Service{Store: p.store, Jobs: p.queue}).AutoDeploy
 	ok = true
 	return p, nil
 }

@@ -59,6 +59,10 @@ type Outcome struct {
 	// Releases are the releases the run made, their images in the
 	// registry at Registry, signed like the tracking images.
 	Releases []release.Release
+	// Deployments are the releases' auto-deployments (to dev), committed
+	// to the GitOps repository at GitOps.
+	Deployments []Deployment
+	GitOps      string
 }
 
 // worker is the service account the in-process workers act as.
@@ -131,6 +135,7 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 	if out.Releases, err = store.RunReleases(context.WithoutCancel(ctx), final.ID); err != nil {
 		return nil, err
 	}
+	out.Deployments, out.GitOps = pf.runDeployments(context.WithoutCancel(ctx), final.ID, out.Releases), pf.gitopsURL
 	for _, ph := range final.Phases {
 		for _, t := range ph.Tasks {
 			for _, st := range t.Steps {
