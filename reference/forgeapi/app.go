@@ -19,6 +19,7 @@ import (
 	"github.com/catalyst-forge/forge/adapters/onprem/logevents"
 	"github.com/catalyst-forge/forge/adapters/onprem/logstatus"
 	"github.com/catalyst-forge/forge/adapters/onprem/natsevents"
+	"github.com/catalyst-forge/forge/adapters/onprem/natsqueue"
 	"github.com/catalyst-forge/forge/adapters/onprem/oidcauth"
 	"github.com/catalyst-forge/forge/application/announcing"
 	"github.com/catalyst-forge/forge/application/deploying"
@@ -80,8 +81,11 @@ type Options struct {
 	Engine ports.WorkflowEngine
 	// Jobs, when set, is the queue deployment jobs go to: workers with a
 	// GitOps repository commit each deployment's pointer. Nil records
-	// deployments without GitOps.
+	// deployments without GitOps, unless DeploymentJobs.
 	Jobs ports.JobQueue
+	// DeploymentJobs sends deployment jobs over the NATS JetStream server
+	// at NATSURL, to forge-worker --types deployment.
+	DeploymentJobs bool
 	// ReconcileEvery, with an Engine, is how often runs whose workflow is
 	// no longer active are ended as failed (0: never); runs younger than
 	// ReconcileGrace are left alone.
@@ -164,6 +168,15 @@ func New(ctx context.Context, o Options) (*App, error) {
 		}
 		publisher = natsevents.New(a.nc, "")
 	}
+	jobs := o.Jobs
+	if o.DeploymentJobs && jobs == nil {
+		if a.nc == nil {
+			return nil, fault.New(fault.Validation, "deployment jobs go over NATS: give --nats too")
+		}
+		if jobs, err = natsqueue.New(ctx, a.nc); err != nil {
+			return nil, err
+		}
+	}
 	events := &announcing.Announcer{Publisher: publisher, Clock: o.Now, OnError: func(e event.Event, err error) {
 		log.WithError(err).WithField("event_type", e.Type).Error("event not published")
 	}}
@@ -176,7 +189,7 @@ func New(ctx context.Context, o Options) (*App, error) {
 		Releases: &releasing.Service{Store: store, Clock: o.Now, Events: events, Registry: o.Registry,
 			Limiter: limiter, LookupsPerMinute: o.LookupsPerMinute},
 		Deployments: &deploying.Service{Store: store, Clock: o.Now, Events: events, Environments: envs, ApprovalTTL: ttl,
-			Limiter: limiter, DeploymentsPerMinute: o.DeploymentsPerMinute, Jobs: o.Jobs},
+			Limiter: limiter, DeploymentsPerMinute: o.DeploymentsPerMinute, Jobs: jobs},
 		Repositories: &registering.Service{Store: store, Clock: o.Now},
 		Ready:        store.CheckSchema,
 	}

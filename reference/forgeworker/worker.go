@@ -7,6 +7,8 @@ package forgeworker
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"path/filepath"
@@ -14,15 +16,18 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-git/go-git/v5/plumbing/transport"
 	"github.com/nats-io/nats.go"
 	"github.com/sirupsen/logrus"
 
 	"github.com/catalyst-forge/forge/adapters/onprem/gitcache"
+	"github.com/catalyst-forge/forge/adapters/onprem/gitops"
 	"github.com/catalyst-forge/forge/adapters/onprem/natsqueue"
 	"github.com/catalyst-forge/forge/adapters/onprem/stepexec"
 	"github.com/catalyst-forge/forge/application/discovering"
 	"github.com/catalyst-forge/forge/application/publishing"
 	"github.com/catalyst-forge/forge/application/working"
+	"github.com/catalyst-forge/forge/domain/config"
 	"github.com/catalyst-forge/forge/domain/fault"
 	"github.com/catalyst-forge/forge/domain/job"
 	"github.com/catalyst-forge/forge/ports"
@@ -62,6 +67,9 @@ type Options struct {
 	// as secrets; the cache, the object directory and the token file
 	// never are.
 	Secrets secretflags.Options
+	// GitOps is the repository deployment jobs commit pointers to (needed
+	// with the deployment type).
+	GitOps GitOpsOptions
 	// ShutdownGrace is how long running jobs get to finish when the
 	// worker stops before they go back to the queue (default 25 s);
 	// AckWait how soon a job of a dead worker is offered again (default
@@ -74,6 +82,18 @@ type Options struct {
 	Discovery discovering.Limits
 	// Log receives JSON log lines (default stderr).
 	Log io.Writer
+}
+
+// GitOpsOptions say where deployments are committed and with what
+// credential.
+type GitOpsOptions struct {
+	// URL of the GitOps repository (https://, ssh://, git@host:path,
+	// file://); Branch its branch (default main).
+	URL, Branch string
+	// CredentialRef is a secret reference in JSON: an HTTPS token for an
+	// http(s) URL, an SSH private key (PEM) for an SSH one; empty for
+	// none. Builds never read it.
+	CredentialRef string
 }
 
 // Defaults of a worker.
@@ -121,6 +141,12 @@ func Run(ctx context.Context, o Options) error {
 	secretOpts, deny := o.Secrets, []string{o.CacheDir, o.Objects.Dir, o.TokenFile, o.Publish.SigningKey}
 	if o.Publish.SigningKeyRef != "" {
 		if secretOpts, deny, err = publishflags.OwnSigningKey(ctx, &o.Publish, o.Secrets, deny); err != nil {
+			return err
+		}
+	}
+	var repo ports.GitOps
+	if slices.Contains(types, job.TypeDeployment) {
+		if repo, secretOpts, deny, err = openGitOps(ctx, o.GitOps, secretOpts, deny); err != nil {
 			return err
 		}
 	}
@@ -180,6 +206,7 @@ func Run(ctx context.Context, o Options) error {
 	w := &working.Worker{
 		Artifacts: artifacts,
 		Releaser:  releaser,
+		GitOps:    repo,
 		Discover:  discoverchild.New(o.Discovery).Discover,
 		Sources:   cache,
 		Steps:     steps,
@@ -220,11 +247,44 @@ func parseTypes(names []string) ([]job.Type, error) {
 	var types []job.Type
 	for _, n := range names {
 		switch t := job.Type(strings.TrimSpace(n)); t {
-		case job.TypeDiscovery, job.TypeCI, job.TypeArtifact, job.TypeRelease:
+		case job.TypeDiscovery, job.TypeCI, job.TypeArtifact, job.TypeRelease, job.TypeDeployment:
 			types = append(types, t)
 		default:
-			return nil, fault.New(fault.Validation, "--types: this worker takes discovery, ci, artifact and release jobs, not %q", n)
+			return nil, fault.New(fault.Validation, "--types: this worker takes discovery, ci, artifact, release and deployment jobs, not %q", n)
 		}
 	}
 	return types, nil
+}
+
+// openGitOps opens the GitOps repository deployment jobs commit to, with
+// its credential resolved from its secret reference and kept out of the
+// builds' reach: it returns the secret options and denied paths builds
+// get.
+func openGitOps(ctx context.Context, o GitOpsOptions, secrets secretflags.Options, deny []string) (ports.GitOps, secretflags.Options, []string, error) {
+	if o.URL == "" {
+		return nil, secrets, deny, fault.New(fault.Validation, "deployment jobs need --gitops URL (the GitOps repository)")
+	}
+	var auth transport.AuthMethod
+	if o.CredentialRef != "" {
+		var ref config.SecretRef
+		if err := json.Unmarshal([]byte(o.CredentialRef), &ref); err != nil || ref.Provider == "" {
+			return nil, secrets, deny, fault.New(fault.Validation, `--gitops-credential-ref is not a secret reference in JSON ({"provider": ..., ...})`)
+		}
+		own, builds, buildDeny, err := secretflags.Own(ctx, secrets, ref, deny)
+		if err != nil {
+			return nil, secrets, deny, fmt.Errorf("--gitops-credential-ref: %w", err)
+		}
+		value, err := own.Resolve(ctx, ref)
+		if err != nil {
+			return nil, secrets, deny, fmt.Errorf("--gitops-credential-ref: %w", err)
+		}
+		secrets, deny = builds, buildDeny
+		if strings.HasPrefix(o.URL, "http://") || strings.HasPrefix(o.URL, "https://") {
+			auth = gitops.TokenAuth(strings.TrimSpace(value))
+		} else if auth, err = gitops.SSHKeyAuth("", []byte(value)); err != nil {
+			return nil, secrets, deny, fmt.Errorf("--gitops-credential-ref: %w", err)
+		}
+	}
+	repo, err := gitops.New(gitops.Options{URL: o.URL, Branch: o.Branch, Auth: auth})
+	return repo, secrets, deny, err
 }

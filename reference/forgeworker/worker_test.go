@@ -3,6 +3,7 @@ package forgeworker_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/url"
 	"os"
 	"os/exec"
@@ -20,9 +21,11 @@ import (
 	"github.com/catalyst-forge/forge/adapters/onprem/natsembed"
 	"github.com/catalyst-forge/forge/adapters/onprem/natsqueue"
 	"github.com/catalyst-forge/forge/adapters/onprem/oidcauth"
+	"github.com/catalyst-forge/forge/application/deploying"
 	"github.com/catalyst-forge/forge/application/orchestrating"
 	"github.com/catalyst-forge/forge/domain/fault"
 	"github.com/catalyst-forge/forge/domain/identity"
+	"github.com/catalyst-forge/forge/domain/job"
 	"github.com/catalyst-forge/forge/domain/pipeline"
 	"github.com/catalyst-forge/forge/reference/forgeapi"
 	"github.com/catalyst-forge/forge/reference/forgeworker"
@@ -73,6 +76,7 @@ type platform struct {
 	store      *gormstore.Store
 	nats       *natsembed.Server
 	orch       *orchestrating.Orchestrator
+	queue      *natsqueue.Queue
 	api        string
 	key        string
 	commit     string
@@ -118,6 +122,7 @@ func newPlatform(t *testing.T, stepRun string) *platform {
 	// Statuses are keyed: the worker process must send each CI job's key
 	// through the API client, or its reports are refused.
 	reportSecret := []byte("worker test report secret 32 b..")
+	p.queue = queue
 	p.orch = &orchestrating.Orchestrator{Store: p.store, Jobs: queue, ReportSecret: reportSecret}
 
 	// The example's release-triggered project builds artifacts: they go to
@@ -156,15 +161,20 @@ func (p *platform) token(t *testing.T, role identity.Role) string {
 }
 
 // worker starts a forge-worker process (this binary as a child).
-func (p *platform) worker(t *testing.T, name string) *exec.Cmd {
+// edit, when given, changes its options.
+func (p *platform) worker(t *testing.T, name string, edit ...func(*forgeworker.Options)) *exec.Cmd {
 	t.Helper()
-	cfg, _ := json.Marshal(forgeworker.Options{
+	o := forgeworker.Options{
 		Types: []string{"discovery", "ci", "artifact", "release"}, Concurrency: 4, NATSURL: p.nats.URL(), Server: p.api,
 		Publish: publishflags.Options{Tracking: p.registry + "/tracking", Override: p.registry, DocsDir: filepath.Join(p.data, "docs")},
 		Token:   p.token(t, identity.RoleServiceAccount), CacheDir: filepath.Join(p.data, "cache"),
 		Objects: objstore.Options{Dir: filepath.Join(p.data, "objects")}, Remote: "file://" + p.root + "/{repository}",
 		AckWait: 2 * time.Second, ShutdownGrace: 5 * time.Second,
-	})
+	}
+	for _, e := range edit {
+		e(&o)
+	}
+	cfg, _ := json.Marshal(o)
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), childEnv+"="+string(cfg))
 	logFile, err := os.Create(filepath.Join(p.data, name+".log"))
@@ -320,6 +330,10 @@ func TestBadOptionsAreRefusedBeforeAnythingStarts(t *testing.T) {
 		"a signing key reference that is not JSON": func(o *forgeworker.Options) {
 			o.Types, o.Publish.Tracking, o.Publish.SigningKeyRef = []string{"artifact"}, "127.0.0.1:1/tracking", "cosign.key"
 		},
+		"deployments without a GitOps repository": func(o *forgeworker.Options) { o.Types = []string{"deployment"} },
+		"a GitOps credential reference that is not JSON": func(o *forgeworker.Options) {
+			o.Types, o.GitOps.URL, o.GitOps.CredentialRef = []string{"deployment"}, "https://git.example.com/gitops.git", "token"
+		},
 		"a signing key that is not one": func(o *forgeworker.Options) {
 			o.Types, o.Publish.Tracking, o.Publish.SigningKey = []string{"artifact"}, "127.0.0.1:1/tracking", "/dev/null"
 		},
@@ -395,5 +409,91 @@ func TestNATSRestartMidRun(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestWorkerCommitsDeployments: a forge-worker process taking deployment
+// jobs commits each pointer to its GitOps repository, once however often
+// the job comes.
+func TestWorkerCommitsDeployments(t *testing.T) {
+	p := newPlatform(t, "true")
+	bare := filepath.Join(t.TempDir(), "gitops.git")
+	if out, err := exec.Command("git", "init", "-q", "--bare", "-b", "main", bare).CombinedOutput(); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	p.worker(t, "deployer", func(o *forgeworker.Options) {
+		o.Types, o.GitOps.URL = []string{"deployment"}, "file://"+bare
+	})
+	payload, _ := json.Marshal(deploying.DeploymentJob{DeploymentID: "d1", Path: "environments/dev/acme/mono/api/release.yaml",
+		Content: []byte("kind: ReleasePointer\n"), Message: "Deploy api to dev: release 1 (main-1)", Author: "alice", When: time.Now()})
+	var commits []string
+	for range 2 {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		res, err := p.queue.Dispatch(ctx, job.Job{ID: "deployment-d1-" + fmt.Sprint(len(commits)), Type: job.TypeDeployment, Payload: payload, Timeout: 30 * time.Second})
+		cancel()
+		if err != nil || res.Error != "" {
+			t.Fatalf("deployment job: %v %q", err, res.Error)
+		}
+		var out deploying.DeploymentResult
+		if err := json.Unmarshal(res.Payload, &out); err != nil {
+			t.Fatal(err)
+		}
+		commits = append(commits, out.Commit)
+		if want := len(commits) == 1; out.Changed != want {
+			t.Errorf("job %d changed = %v, want %v", len(commits), out.Changed, want)
+		}
+	}
+	if commits[0] != commits[1] {
+		t.Errorf("a job delivered again made another commit: %v", commits)
+	}
+	log, err := exec.Command("git", "--git-dir", bare, "log", "--format=%H %s", "main").Output()
+	if err != nil || strings.TrimSpace(string(log)) != commits[0]+" Deploy api to dev: release 1 (main-1)" {
+		t.Errorf("GitOps history = %q, %v", log, err)
+	}
+}
+
+// TestAPIDeploysThroughWorkers: forge-api with --deployment-jobs sends a
+// deployment to a forge-worker process over NATS; the API answers once
+// the pointer is committed, the deployment active with that commit.
+func TestAPIDeploysThroughWorkers(t *testing.T) {
+	p := newPlatform(t, "true")
+	ctx := context.Background()
+	bare := filepath.Join(t.TempDir(), "gitops.git")
+	if out, err := exec.Command("git", "init", "-q", "--bare", "-b", "main", bare).CombinedOutput(); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	app, err := forgeapi.New(ctx, forgeapi.Options{Addr: "127.0.0.1:0", Auth: "dev", DevKey: p.key, Store: p.store, Log: discard{},
+		NATSURL: p.nats.URL(), DeploymentJobs: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	actx, stop := context.WithCancel(ctx)
+	served := make(chan error, 1)
+	go func() { served <- app.Run(actx) }()
+	t.Cleanup(func() { stop(); <-served; app.Close() })
+	p.worker(t, "deployer", func(o *forgeworker.Options) { o.Types, o.GitOps.URL = []string{"deployment"}, "file://"+bare })
+
+	api := "http://" + app.Addr()
+	op := &httptransport.Client{BaseURL: api, Token: p.token(t, identity.RoleOperator)}
+	if _, _, err := op.RegisterRepository(ctx, httptransport.RegisterRepositoryRequest{Repository: "acme/mono"}); err != nil {
+		t.Fatal(err)
+	}
+	ci := &httptransport.Client{BaseURL: api, Token: p.token(t, identity.RoleServiceAccount)}
+	rel, _, err := ci.CreateRelease(ctx, httptransport.CreateReleaseRequest{Repository: "acme/mono", Project: "api", CommitSHA: p.commit,
+		Artifacts: []httptransport.ReleaseArtifactRequest{}, Trigger: &httptransport.ReleaseTriggerRequest{Type: "branch_push", Branch: "main"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ci.SetReleaseImage(ctx, rel.ID, "sha256:"+strings.Repeat("e", 64)); err != nil {
+		t.Fatal(err)
+	}
+	dev := &httptransport.Client{BaseURL: api, Token: p.token(t, identity.RoleDeveloper)}
+	d, err := dev.Deploy(ctx, httptransport.DeployRequest{ReleaseID: rel.ID, Environment: "dev"})
+	if err != nil || d.Status != "active" || len(d.GitOpsCommitSHA) != 40 {
+		t.Fatalf("deploy = %+v, %v", d, err)
+	}
+	out, err := exec.Command("git", "--git-dir", bare, "show", "main:environments/dev/acme/mono/api/release.yaml").Output()
+	if err != nil || !strings.Contains(string(out), "release: "+p.commit) {
+		t.Errorf("the pointer at %s: %s (%v)", d.GitOpsCommitSHA, out, err)
 	}
 }

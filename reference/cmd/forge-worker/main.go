@@ -60,6 +60,11 @@ their outputs, registers the release with the API, pushes the Release OCI
 image to the oci_uri the API names (forge-api --registry), signs it with
 --signing-key and records its digest.
 
+With --types deployment it commits each deployment's ReleasePointer to
+the GitOps repository --gitops (branch --gitops-branch), with the HTTPS
+token or SSH key that --gitops-credential-ref names (a secret reference
+in JSON, kept out of the builds' reach).
+
 On SIGTERM it stops taking jobs, gives running ones --shutdown-grace to
 finish, and hands the rest back to the queue for another worker.
 
@@ -83,7 +88,7 @@ others FORGE_ + the flag in upper case with _ for - (FORGE_CACHE_DIR...).`,
 	cmd.SetErr(stderr)
 	cmd.CompletionOptions.DisableDefaultCmd = true
 	f := cmd.Flags()
-	f.StringVar(&types, "types", envdefault.String("FORGE_TYPES", "discovery,ci"), "job types to take: discovery, ci, artifact, release (comma-separated)")
+	f.StringVar(&types, "types", envdefault.String("FORGE_TYPES", "discovery,ci"), "job types to take: discovery, ci, artifact, release, deployment (comma-separated)")
 	f.IntVar(&o.Concurrency, "concurrency", envdefault.Int("FORGE_CONCURRENCY", forgeworker.DefaultConcurrency), "jobs run at once")
 	f.StringVar(&o.NATSURL, "nats", envdefault.String("FORGE_NATS_URL", ""), "NATS JetStream server URL")
 	f.StringVar(&o.Server, "server", envdefault.String("FORGE_SERVER", ""), "API the worker reports statuses to")
@@ -94,6 +99,9 @@ others FORGE_ + the flag in upper case with _ for - (FORGE_CACHE_DIR...).`,
 	objstore.Flags(f, &o.Objects, "logs")
 	secretflags.Flags(f, &o.Secrets)
 	publishflags.Flags(f, &o.Publish)
+	f.StringVar(&o.GitOps.URL, "gitops", envdefault.String("FORGE_GITOPS", ""), "GitOps repository deployment jobs commit to (needed with --types deployment)")
+	f.StringVar(&o.GitOps.Branch, "gitops-branch", envdefault.String("FORGE_GITOPS_BRANCH", "main"), "branch of the GitOps repository")
+	f.StringVar(&o.GitOps.CredentialRef, "gitops-credential-ref", envdefault.String("FORGE_GITOPS_CREDENTIAL_REF", ""), `the GitOps repository's HTTPS token or SSH key, as a secret reference in JSON, e.g. {"provider":"kubernetes","namespace":"forge","secretName":"gitops","key":"token"}`)
 	f.DurationVar(&o.ShutdownGrace, "shutdown-grace", envdefault.Duration("FORGE_SHUTDOWN_GRACE", forgeworker.DefaultShutdownGrace), "on SIGTERM, how long running jobs get before they go back to the queue")
 	discoverchild.Flags(f, &o.Discovery)
 	f.DurationVar(&o.AckWait, "ack-wait", envdefault.Duration("FORGE_ACK_WAIT", 0), "how soon a dead worker's job is offered again (0: the queue's default, 1m)")
