@@ -288,6 +288,17 @@ func (s *Service) Current(ctx context.Context, who *identity.Principal, env, rep
 	return d, err
 }
 
+// Policies returns the environments and their promotion policies.
+func (s *Service) Policies(_ context.Context, who *identity.Principal) (release.Environments, error) {
+	if err := identity.Require(who, identity.PermRead); err != nil {
+		return nil, err
+	}
+	if s.Environments == nil {
+		return release.DefaultEnvironments(), nil
+	}
+	return s.Environments, nil
+}
+
 func (s *Service) policy(env string) (release.Policy, error) {
 	envs := s.Environments
 	if envs == nil {

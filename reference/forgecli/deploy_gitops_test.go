@@ -104,6 +104,41 @@ func TestDeployThroughGitOps(t *testing.T) {
 		t.Errorf("rollback commit message:\n%s", msg)
 	}
 	log, _ := exec.Command("git", "--git-dir", gitopsRepo, "log", "--format=%s", "main").Output()
+	// forge status: what runs where, with the pointer commit.
+	r = forge(t, "status", "hello-api", "-r", "acme/mono", "-o", "json")
+	r.wantCode(t, ExitOK)
+	var statuses []struct {
+		Environment string
+		Deployment  *struct {
+			ReleaseNumber   int    `json:"release_number"`
+			DeployedBy      string `json:"deployed_by"`
+			GitOpsCommitSHA string `json:"gitops_commit_sha"`
+		}
+		Aliases []string
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &statuses); err != nil || len(statuses) != 3 {
+		t.Fatalf("status: %v\n%s", err, r.stdout)
+	}
+	head, _ := exec.Command("git", "--git-dir", gitopsRepo, "rev-parse", "main").Output()
+	for _, st := range statuses {
+		switch st.Environment {
+		case "dev":
+			if d := st.Deployment; d == nil || d.ReleaseNumber != 2 || d.DeployedBy != "developer-tester" || d.GitOpsCommitSHA != strings.TrimSpace(string(head)) ||
+				strings.Join(st.Aliases, ",") != "2,main-2" {
+				t.Errorf("status in dev = %+v (%+v)", st, st.Deployment)
+			}
+		default:
+			if st.Deployment != nil {
+				t.Errorf("status in %s = %+v; nothing was deployed there", st.Environment, st.Deployment)
+			}
+		}
+	}
+	r = forge(t, "status", "hello-api", "-r", "acme/mono")
+	r.wantCode(t, ExitOK)
+	if !strings.Contains(r.stdout, "ENVIRONMENT  RELEASE  ALIASES   DEPLOYED") || !strings.Contains(r.stdout, "production   -") {
+		t.Errorf("status table:\n%s", r.stdout)
+	}
+
 	// Two auto-deployments a run (api and web, in either order), then
 	// the deploy and the rollback.
 	lines := strings.Split(strings.TrimSpace(string(log)), "\n")

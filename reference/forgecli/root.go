@@ -92,7 +92,7 @@ Against the platform API (--server or FORGE_SERVER, token in FORGE_TOKEN):
 	}
 	root.CompletionOptions.DisableDefaultCmd = true
 	root.AddCommand(newValidate(s), newDiscover(s), newRender(s), newInit(s), newVersion(s),
-		newRun(s), newRelease(s), newDeploy(s), newRollback(s), newApprove(s), newRepo(s), newDev(s))
+		newRun(s), newRelease(s), newDeploy(s), newRollback(s), newApprove(s), newStatus(s), newRepo(s), newDev(s))
 	return root
 }
 

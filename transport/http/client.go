@@ -288,6 +288,13 @@ func (c *Client) Approve(ctx context.Context, req ApproveRequest) (*release.Appr
 	return &a, err
 }
 
+// Environments lists the environments and their promotion policies.
+func (c *Client) Environments(ctx context.Context) (*EnvironmentList, error) {
+	var out EnvironmentList
+	_, err := c.do(ctx, http.MethodGet, "/v1/environments", nil, &out)
+	return &out, err
+}
+
 // GetApproval returns the newest approval of a release for an environment.
 func (c *Client) GetApproval(ctx context.Context, releaseID, environment string) (*release.Approval, error) {
 	var a release.Approval

@@ -154,6 +154,18 @@ func deploymentResponse(d *release.Deployment) DeploymentResponse {
 	}
 }
 
+// EnvironmentList is the answer of GET /v1/environments: every
+// environment with its promotion policy, by name.
+type EnvironmentList struct {
+	Environments []Environment `json:"environments"`
+}
+
+// Environment is an environment and its promotion policy.
+type Environment struct {
+	Name   string         `json:"name"`
+	Policy release.Policy `json:"policy"`
+}
+
 // ApproveRequest is the body of POST /v1/approvals.
 type ApproveRequest struct {
 	ReleaseID     string `json:"release_id"`

@@ -51,6 +51,18 @@ func deploymentRoutes(svc *deploying.Service, handle handleFunc) {
 		return pr, err
 	})
 
+	handle("GET /v1/environments", call(func(ctx context.Context, who *identity.Principal, _ struct{}) (response, error) {
+		envs, err := svc.Policies(ctx, who)
+		if err != nil {
+			return response{}, err
+		}
+		out := EnvironmentList{Environments: []Environment{}}
+		for _, name := range envs.Names() {
+			out.Environments = append(out.Environments, Environment{Name: name, Policy: envs[name]})
+		}
+		return response{http.StatusOK, out}, nil
+	}), func(context.Context, *http.Request) (any, error) { return struct{}{}, nil })
+
 	handle("POST /v1/approvals", call(func(ctx context.Context, who *identity.Principal, req ApproveRequest) (response, error) {
 		a, err := svc.Approve(ctx, who, deploying.ApproveRequest{ReleaseID: req.ReleaseID, Environment: req.Environment, Justification: req.Justification})
 		return response{http.StatusCreated, a}, err

@@ -2,6 +2,7 @@ package httptransport_test
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -300,4 +301,16 @@ func TestDeploymentRateLimit(t *testing.T) {
 	e.clock.Advance(6 * time.Second)
 	e.deploy(alice, rel.ID, "dev").want(t, http.StatusCreated)
 	e.deploy(alice, rel.ID, "dev").wantError(t, http.StatusTooManyRequests, fault.RateLimited)
+}
+
+func TestListEnvironments(t *testing.T) {
+	e := newEnv(t)
+	got := decode[httptransport.EnvironmentList](t, e.do(http.MethodGet, "/v1/environments", alice, nil).want(t, http.StatusOK))
+	var names []string
+	for _, env := range got.Environments {
+		names = append(names, env.Name)
+	}
+	if strings.Join(names, ",") != "dev,production,staging" || !got.Environments[0].Policy.AutoDeploy || !got.Environments[1].Policy.RequiresApproval {
+		t.Errorf("environments = %+v", got)
+	}
 }
