@@ -2,6 +2,7 @@ package gitops_test
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/http/cgi"
 	"net/http/httptest"
@@ -54,6 +55,13 @@ var _ = gitopstest.Describe("go-git over file://", func() (gitopstest.Remote, fu
 	url := "file://" + bare(root, "gitops.git")
 	return gitopstest.Remote{URL: url, New: func() ports.GitOps { return open(url) }}, func() { os.RemoveAll(root) }
 })
+
+// smartHTTPBench serves root as smartHTTP does, outside a Ginkgo spec.
+func smartHTTPBench(root string) *httptest.Server {
+	gitPath, _ := exec.LookPath("git")
+	return httptest.NewServer(&cgi.Handler{Path: gitPath, Args: []string{"http-backend"},
+		Env: []string{"GIT_PROJECT_ROOT=" + root, "GIT_HTTP_EXPORT_ALL=1"}, Stderr: io.Discard})
+}
 
 // smartHTTP serves the repositories under root with git's own smart HTTP
 // server (git http-backend behind net/http/cgi), as a git host would,
