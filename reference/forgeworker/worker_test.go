@@ -130,17 +130,34 @@ func newPlatform(t *testing.T, stepRun string) *platform {
 	p.registry = ocitest.Registry(t)
 
 	p.key = filepath.Join(p.data, "dev-key.pem")
-	app, err := forgeapi.New(ctx, forgeapi.Options{Addr: "127.0.0.1:0", Auth: "dev", DevKey: p.key,
-		ObjectsDir: filepath.Join(p.data, "objects"), Store: p.store, Log: discard{}, ReportSecret: reportSecret, Registry: p.registry})
+	p.api = p.startAPI(t, forgeapi.Options{ObjectsDir: filepath.Join(p.data, "objects"), ReportSecret: reportSecret, Registry: p.registry})
+	return p
+}
+
+// startAPI serves forge-api on the platform's store and dev key, with o's
+// other options, until the test ends, and returns its URL.
+func (p *platform) startAPI(t *testing.T, o forgeapi.Options) string {
+	t.Helper()
+	o.Addr, o.Auth, o.DevKey, o.Store, o.Log = "127.0.0.1:0", "dev", p.key, p.store, discard{}
+	app, err := forgeapi.New(context.Background(), o)
 	if err != nil {
 		t.Fatal(err)
 	}
-	actx, stop := context.WithCancel(ctx)
+	actx, stop := context.WithCancel(context.Background())
 	served := make(chan error, 1)
 	go func() { served <- app.Run(actx) }()
 	t.Cleanup(func() { stop(); <-served; app.Close() })
-	p.api = "http://" + app.Addr()
-	return p
+	return "http://" + app.Addr()
+}
+
+// bareGitOps makes an empty GitOps repository and returns its directory.
+func bareGitOps(t *testing.T) string {
+	t.Helper()
+	bare := filepath.Join(t.TempDir(), "gitops.git")
+	if out, err := exec.Command("git", "init", "-q", "--bare", "-b", "main", bare).CombinedOutput(); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	return bare
 }
 
 type discard struct{}
@@ -417,10 +434,7 @@ func TestNATSRestartMidRun(t *testing.T) {
 // the job comes.
 func TestWorkerCommitsDeployments(t *testing.T) {
 	p := newPlatform(t, "true")
-	bare := filepath.Join(t.TempDir(), "gitops.git")
-	if out, err := exec.Command("git", "init", "-q", "--bare", "-b", "main", bare).CombinedOutput(); err != nil {
-		t.Fatalf("%v: %s", err, out)
-	}
+	bare := bareGitOps(t)
 	p.worker(t, "deployer", func(o *forgeworker.Options) {
 		o.Types, o.GitOps.URL = []string{"deployment"}, "file://"+bare
 	})
@@ -458,22 +472,10 @@ func TestWorkerCommitsDeployments(t *testing.T) {
 func TestAPIDeploysThroughWorkers(t *testing.T) {
 	p := newPlatform(t, "true")
 	ctx := context.Background()
-	bare := filepath.Join(t.TempDir(), "gitops.git")
-	if out, err := exec.Command("git", "init", "-q", "--bare", "-b", "main", bare).CombinedOutput(); err != nil {
-		t.Fatalf("%v: %s", err, out)
-	}
-	app, err := forgeapi.New(ctx, forgeapi.Options{Addr: "127.0.0.1:0", Auth: "dev", DevKey: p.key, Store: p.store, Log: discard{},
-		NATSURL: p.nats.URL(), DeploymentJobs: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	actx, stop := context.WithCancel(ctx)
-	served := make(chan error, 1)
-	go func() { served <- app.Run(actx) }()
-	t.Cleanup(func() { stop(); <-served; app.Close() })
+	bare := bareGitOps(t)
+	api := p.startAPI(t, forgeapi.Options{NATSURL: p.nats.URL(), DeploymentJobs: true})
 	p.worker(t, "deployer", func(o *forgeworker.Options) { o.Types, o.GitOps.URL = []string{"deployment"}, "file://"+bare })
 
-	api := "http://" + app.Addr()
 	op := &httptransport.Client{BaseURL: api, Token: p.token(t, identity.RoleOperator)}
 	if _, _, err := op.RegisterRepository(ctx, httptransport.RegisterRepositoryRequest{Repository: "acme/mono"}); err != nil {
 		t.Fatal(err)
