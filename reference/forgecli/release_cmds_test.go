@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -367,5 +368,35 @@ func TestReleaseCreateThroughDevUp(t *testing.T) {
 	}
 	if r := create("--commit", "no-such-rev"); r.code != ExitFailure || !strings.Contains(r.stderr, "--commit no-such-rev: not a commit") {
 		t.Errorf("an unknown commit: exit %d\n%s", r.code, r.stderr)
+	}
+
+	// The tag release goes to production: refused without an approval,
+	// committed with it, the approval in the pointer and its commit.
+	as("developer")
+	if r := forge(t, "deploy", "production", "hello-api", "v1.0.0", "-r", "acme/mono"); r.code != ExitFailure || !strings.Contains(r.stderr, "production requires an active approval") {
+		t.Errorf("production without an approval: exit %d\n%s", r.code, r.stderr)
+	}
+	as("approver")
+	forge(t, "approve", "hello-api/v1.0.0", "production", "-r", "acme/mono", "--justification", "CHG-1 reviewed").wantCode(t, ExitOK)
+	as("developer")
+	r = forge(t, "deploy", "production", "hello-api", "v1.0.0", "-r", "acme/mono")
+	r.wantCode(t, ExitOK)
+	if !strings.Contains(r.stdout, "deployed hello-api release 2 to production") || !strings.Contains(r.stdout, "GitOps commit") {
+		t.Errorf("production deploy:\n%s", r.stdout)
+	}
+	gitopsRepo := filepath.Join(data, "gitops.git")
+	pointer, err := exec.Command("git", "--git-dir", gitopsRepo, "show", "main:environments/production/acme/mono/hello-api/release.yaml").Output()
+	if err != nil || !strings.Contains(string(pointer), "approvedBy: approver-tester") || !strings.Contains(string(pointer), "tag: v1.0.0") ||
+		!strings.Contains(string(pointer), "release: "+second) {
+		t.Errorf("production pointer (%v):\n%s", err, pointer)
+	}
+	msg, _ := exec.Command("git", "--git-dir", gitopsRepo, "log", "-1", "--format=%B", "main").Output()
+	if !strings.HasPrefix(string(msg), "Deploy hello-api to production: release 2 (v1.0.0)") || !strings.Contains(string(msg), "Approved by: approver-tester at ") {
+		t.Errorf("production commit message:\n%s", msg)
+	}
+	r = forge(t, "status", "hello-api", "-r", "acme/mono")
+	r.wantCode(t, ExitOK)
+	if !strings.Contains(r.stdout, "approver-tester") {
+		t.Errorf("status shows no approval:\n%s", r.stdout)
 	}
 }
