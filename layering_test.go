@@ -50,6 +50,11 @@ var testAllowed = map[string][]string{
 	"transport":   {module + "/adapters/"},
 }
 
+// argoCD is Argo CD's module: only the tests of forge-cmp may import it,
+// to serve the plugin with Argo CD's own code (DESIGN.md, "Dependencies
+// that fight"); no binary or library package links it.
+const argoCD = "github.com/argoproj/argo-cd/"
+
 // violations returns a message for every import of pkg that breaks the
 // rules; tests says whether the imports are those of pkg's tests.
 func violations(pkg string, imports []string, tests bool) []string {
@@ -57,6 +62,10 @@ func violations(pkg string, imports []string, tests bool) []string {
 	layer := layerOf(pkg)
 imports:
 	for _, imp := range imports {
+		if strings.HasPrefix(imp, argoCD) && !(tests && pkg == module+"/reference/cmd/forge-cmp") {
+			out = append(out, pkg+" imports "+imp+": only forge-cmp's tests may import Argo CD")
+			continue
+		}
 		if tests {
 			for _, prefix := range testAllowed[layer] {
 				if strings.HasPrefix(imp, prefix) {
@@ -99,6 +108,16 @@ func TestViolationsCatchesBrokenRules(t *testing.T) {
 		if got := violations(c.pkg, c.imports, false); len(got) != c.want {
 			t.Errorf("violations(%s, %v) = %q, want %d", c.pkg, c.imports, got, c.want)
 		}
+	}
+	cmpPlugin := argoCD + "v2/cmpserver/plugin"
+	if got := violations(module+"/reference/cmd/forge-cmp", []string{cmpPlugin}, true); len(got) != 0 {
+		t.Errorf("forge-cmp's tests may import Argo CD: %q", got)
+	}
+	if got := violations(module+"/reference/cmd/forge-cmp", []string{cmpPlugin}, false); len(got) != 1 {
+		t.Errorf("forge-cmp itself may not import Argo CD: %q", got)
+	}
+	if got := violations(module+"/reference/forgecmp", []string{cmpPlugin}, true); len(got) != 1 {
+		t.Errorf("only forge-cmp's tests may import Argo CD: %q", got)
 	}
 	mem := module + "/adapters/memory/memstore"
 	if got := violations(module+"/application/running", []string{mem}, true); len(got) != 0 {

@@ -41,7 +41,7 @@ release's OCI image.`,
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newGenerate(stdout, stderr))
+	root.AddCommand(newGenerate(stdout, stderr), newPluginConfig(stdout))
 	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return 0
