@@ -18,6 +18,8 @@ fi
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 go build -o "$work/forge" ./reference/cmd/forge
+# shellcheck source=scripts/resources.sh
+. scripts/resources.sh
 
 # The project: N resources, a third each Deployments (their image an
 # @artifact reference), Services and ConfigMaps. The peer file holds the
@@ -33,15 +35,6 @@ tagging: strategy: "monorepo"
 phases: build: group: 1
 publishers: registry: {type: "docker", registry: "registry.example.com", namespace: "team"}
 CUE
-resources() { # $1: how the image is written
-  for i in $(seq "$N"); do
-    case $((i % 3)) in
-    0) printf '\t{apiVersion: "apps/v1", kind: "Deployment", metadata: {name: "app-%d", labels: {app: "app-%d", tier: "web"}}, spec: {replicas: 2, selector: matchLabels: app: "app-%d", template: {metadata: labels: app: "app-%d", spec: containers: [{name: "app", image: %s, ports: [{containerPort: 8080}], env: [{name: "INDEX", value: "%d"}]}]}}},\n' "$i" "$i" "$i" "$i" "$1" "$i" ;;
-    1) printf '\t{apiVersion: "v1", kind: "Service", metadata: name: "svc-%d", spec: {selector: app: "app-%d", ports: [{port: 80, targetPort: 8080}]}},\n' "$i" "$i" ;;
-    2) printf '\t{apiVersion: "v1", kind: "ConfigMap", metadata: name: "config-%d", data: {"index": "%d", "greeting": "hello from %d"}},\n' "$i" "$i" "$i" ;;
-    esac
-  done
-}
 {
   printf 'package project\n\nname: "big"\n\nartifacts: image: {\n\ttype: "container"\n\tproducer: script: run: "true"\n\tpublishers: registry: {}\n}\n\ndeployment: resources: [\n'
   resources '_ @artifact("image.publishers.registry.uri")'

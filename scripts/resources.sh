@@ -1,0 +1,12 @@
+# resources IMAGE: prints N (default 500) Kubernetes resources as CUE list
+# elements, a third each Deployments (their image written as IMAGE),
+# Services and ConfigMaps. Sourced by the benchmark scripts, which set N.
+resources() {
+  for i in $(seq "${N:-500}"); do
+    case $((i % 3)) in
+    0) printf '\t{apiVersion: "apps/v1", kind: "Deployment", metadata: {name: "app-%d", labels: {app: "app-%d", tier: "web"}}, spec: {replicas: 2, selector: matchLabels: app: "app-%d", template: {metadata: labels: app: "app-%d", spec: containers: [{name: "app", image: %s, ports: [{containerPort: 8080}], env: [{name: "INDEX", value: "%d"}]}]}}},\n' "$i" "$i" "$i" "$i" "$1" "$i" ;;
+    1) printf '\t{apiVersion: "v1", kind: "Service", metadata: name: "svc-%d", spec: {selector: app: "app-%d", ports: [{port: 80, targetPort: 8080}]}},\n' "$i" "$i" ;;
+    2) printf '\t{apiVersion: "v1", kind: "ConfigMap", metadata: name: "config-%d", data: {"index": "%d", "greeting": "hello from %d"}},\n' "$i" "$i" "$i" ;;
+    esac
+  done
+}
