@@ -3,6 +3,7 @@ package deploying
 import (
 	"bytes"
 	"fmt"
+	"os"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -32,6 +33,24 @@ type PolicyFile struct {
 // defaultDeployRoles applies when a policy names no deploy_roles: the
 // platform's own operators and automation, never everyone by accident.
 var defaultDeployRoles = []identity.Role{identity.RoleOperator, identity.RoleServiceAccount}
+
+// LoadPolicies reads the policy file at path; an empty path gives the
+// spec's default environments (dev, staging, production). forge-api and
+// forge-dispatcher must load the same file, since both deploy.
+func LoadPolicies(path string) (*PolicyFile, error) {
+	if path == "" {
+		return &PolicyFile{Environments: release.DefaultEnvironments(), ApprovalTTL: release.DefaultApprovalTTL}, nil
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fault.Wrap(fault.Validation, err, "reading the policy file")
+	}
+	pf, err := ParsePolicies(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return pf, nil
+}
 
 // ParsePolicies reads a policy file. Unknown fields are errors, so a typo
 // does not silently loosen a policy.

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -30,7 +29,6 @@ import (
 	"github.com/catalyst-forge/forge/application/running"
 	"github.com/catalyst-forge/forge/domain/event"
 	"github.com/catalyst-forge/forge/domain/fault"
-	"github.com/catalyst-forge/forge/domain/release"
 	"github.com/catalyst-forge/forge/ports"
 	"github.com/catalyst-forge/forge/reference/secretflags"
 	httptransport "github.com/catalyst-forge/forge/transport/http"
@@ -134,18 +132,11 @@ func New(ctx context.Context, o Options) (*App, error) {
 	if reportSecret == nil {
 		log.Warn("no report secret (--report-secret-file, FORGE_REPORT_SECRET): any service account may report any run's task and step statuses")
 	}
-	envs, ttl := release.DefaultEnvironments(), release.DefaultApprovalTTL
-	if o.Policies != "" {
-		data, err := os.ReadFile(o.Policies)
-		if err != nil {
-			return nil, fault.Wrap(fault.Validation, err, "reading --policies")
-		}
-		pf, err := deploying.ParsePolicies(data)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", o.Policies, err)
-		}
-		envs, ttl = pf.Environments, pf.ApprovalTTL
+	pf, err := deploying.LoadPolicies(o.Policies)
+	if err != nil {
+		return nil, fmt.Errorf("--policies: %w", err)
 	}
+	envs, ttl := pf.Environments, pf.ApprovalTTL
 	store := o.Store
 	if store == nil {
 		if o.Database == "" {

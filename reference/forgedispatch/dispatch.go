@@ -21,6 +21,7 @@ import (
 	"github.com/catalyst-forge/forge/adapters/onprem/natsevents"
 	"github.com/catalyst-forge/forge/adapters/onprem/natsqueue"
 	"github.com/catalyst-forge/forge/application/announcing"
+	"github.com/catalyst-forge/forge/application/deploying"
 	"github.com/catalyst-forge/forge/application/orchestrating"
 	"github.com/catalyst-forge/forge/domain/discovery"
 	"github.com/catalyst-forge/forge/domain/event"
@@ -75,6 +76,11 @@ type Options struct {
 	// made with, shared with forge-api; empty reads FORGE_REPORT_SECRET,
 	// and without either jobs carry no key.
 	ReportSecretFile string
+	// Policies is the environment policy file forge-api reads (its
+	// --policies): the release stage deploys each new release to every
+	// environment whose policy has auto_deploy, through deployment jobs.
+	// Empty: the spec's default environments.
+	Policies string
 	// QueueOptions configure the job queue; they must describe the same
 	// streams as the workers' queue (the defaults do).
 	QueueOptions []natsqueue.Option
@@ -243,6 +249,14 @@ func (d *dispatcher) open(ctx context.Context, o Options, logger *logrus.Logger)
 	}
 	d.orch = &orchestrating.Orchestrator{Store: d.store, Jobs: queue, Status: logstatus.New(logger), Events: events, Objects: objects,
 		ReportSecret: reportSecret, Log: slog.New(slog.NewJSONHandler(logger.Out, nil))}
+	if o.Stage == StageRelease {
+		policies, err := deploying.LoadPolicies(o.Policies)
+		if err != nil {
+			return err
+		}
+		d.orch.AutoDeploy = (&deploying.Service{Store: d.store, Events: events, Jobs: queue,
+			Environments: policies.Environments, ApprovalTTL: policies.ApprovalTTL}).AutoDeploy
+	}
 	return nil
 }
 

@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -19,12 +20,14 @@ import (
 	"github.com/catalyst-forge/forge/adapters/onprem/gormstore"
 	"github.com/catalyst-forge/forge/adapters/onprem/natsembed"
 	"github.com/catalyst-forge/forge/adapters/onprem/natsqueue"
+	"github.com/catalyst-forge/forge/application/deploying"
 	"github.com/catalyst-forge/forge/application/orchestrating"
 	"github.com/catalyst-forge/forge/domain/artifact"
 	"github.com/catalyst-forge/forge/domain/config"
 	"github.com/catalyst-forge/forge/domain/discovery"
 	"github.com/catalyst-forge/forge/domain/job"
 	"github.com/catalyst-forge/forge/domain/pipeline"
+	"github.com/catalyst-forge/forge/domain/release"
 	"github.com/catalyst-forge/forge/ports"
 	"github.com/catalyst-forge/forge/reference/objstore"
 )
@@ -80,6 +83,8 @@ type env struct {
 
 	mu    sync.Mutex
 	execs map[string]int
+	// pointers are the paths deployment jobs wrote, in order.
+	pointers []string
 }
 
 func newEnv(t *testing.T, disc discovery.Output, ci ciFunc) *env {
@@ -132,7 +137,7 @@ func newEnv(t *testing.T, disc discovery.Output, ci ciFunc) *env {
 	t.Cleanup(func() { stop(); <-done; nc.Close() })
 	go func() {
 		defer close(done)
-		err := queue.Consume(wctx, []job.Type{job.TypeDiscovery, job.TypeCI, job.TypeArtifact, job.TypeRelease}, 4, func(ctx context.Context, d *ports.Delivery) ([]byte, error) {
+		err := queue.Consume(wctx, []job.Type{job.TypeDiscovery, job.TypeCI, job.TypeArtifact, job.TypeRelease, job.TypeDeployment}, 4, func(ctx context.Context, d *ports.Delivery) ([]byte, error) {
 			e.mu.Lock()
 			e.execs[d.Job.ID]++
 			e.mu.Unlock()
@@ -151,8 +156,28 @@ func newEnv(t *testing.T, disc discovery.Output, ci ciFunc) *env {
 				if err := json.Unmarshal(d.Job.Payload, &rj); err != nil {
 					return nil, err
 				}
-				return json.Marshal(orchestrating.ReleaseResult{Project: rj.Project.Name, Number: 1, Aliases: []string{"1", "main-1"},
-					Reference: "releases.test/acme/mono/" + rj.Project.Name + ":" + rj.CommitSHA, Digest: "sha256:" + strings.Repeat("c", 64)})
+				// The release worker registers the release and pushes
+				// its image, as working.Worker does.
+				runID, digest := rj.RunID, "sha256:"+strings.Repeat("c", 64)
+				r, _, err := e.store.CreateRelease(ctx, &release.Release{Repository: rj.Repository, Project: rj.Project.Name, CommitSHA: rj.CommitSHA,
+					PipelineRunID: &runID, OCIURI: "releases.test/acme/mono/" + rj.Project.Name + ":" + rj.CommitSHA, OCIDigest: digest,
+					CreatedAt: time.Now().UTC(), CreatedBy: "forge", Trigger: &release.Trigger{Type: release.TriggerBranchPush, Branch: "main", TriggeredBy: "forge", TriggeredAt: time.Now().UTC()}})
+				if err != nil {
+					return nil, err
+				}
+				return json.Marshal(orchestrating.ReleaseResult{Project: rj.Project.Name, ReleaseID: r.ID, Number: r.Number, Aliases: []string{"1", "main-1"},
+					Reference: r.OCIURI, Digest: digest})
+			case job.TypeDeployment:
+				// The deployment worker commits the pointer (here: says
+				// it did, with a commit only this test makes).
+				var dj deploying.DeploymentJob
+				if err := json.Unmarshal(d.Job.Payload, &dj); err != nil {
+					return nil, err
+				}
+				e.mu.Lock()
+				e.pointers = append(e.pointers, dj.Path)
+				e.mu.Unlock()
+				return json.Marshal(deploying.DeploymentResult{Commit: strings.Repeat("d", 40)})
 			}
 			var tj orchestrating.TaskJob
 			if err := json.Unmarshal(d.Job.Payload, &tj); err != nil {
@@ -169,6 +194,13 @@ func newEnv(t *testing.T, disc discovery.Output, ci ciFunc) *env {
 		}
 	}()
 	return e
+}
+
+// written returns the pointer paths deployment jobs wrote.
+func (e *env) written() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return slices.Clone(e.pointers)
 }
 
 func (e *env) options(stage, group string) Options {
@@ -325,8 +357,19 @@ func TestStagesInTurnEndTheRunSuccessful(t *testing.T) {
 			if kept := e.object(orchestrating.ArtifactKey(e.run.ID, "api", "image")); !strings.Contains(kept, `"name":"image"`) {
 				t.Errorf("the artifact's outcome is not kept: %q", kept)
 			}
-			if kept := e.object(orchestrating.ReleaseKey(e.run.ID, "api")); !strings.Contains(kept, `"release_number":1`) {
-				t.Errorf("the release's outcome is not kept: %q", kept)
+			if kept := e.object(orchestrating.ReleaseKey(e.run.ID, "api")); !strings.Contains(kept, `"release_number":1`) ||
+				!strings.Contains(kept, `"environment":"dev"`) {
+				t.Errorf("the release's outcome and its deployment to dev are not kept: %q", kept)
+			}
+			// The default policies auto-deploy to dev only: one
+			// deployment job wrote dev's pointer, and the deployment is
+			// active at its commit.
+			d, err := e.store.CurrentDeployment(context.Background(), "dev", "acme/mono", "api")
+			if err != nil || d.GitOpsCommitSHA != strings.Repeat("d", 40) || d.DeployedBy != deploying.AutoDeployer.Subject || d.ReleaseNumber != 1 {
+				t.Errorf("dev's deployment = %+v, %v; want release 1 active at the worker's commit, by %s", d, err, deploying.AutoDeployer.Subject)
+			}
+			if want := []string{"environments/dev/acme/mono/api/release.yaml"}; !slices.Equal(e.written(), want) {
+				t.Errorf("pointers written %v, want %v", e.written(), want)
 			}
 		}
 		run := e.getRun()
@@ -354,9 +397,13 @@ func TestStagesInTurnEndTheRunSuccessful(t *testing.T) {
 		if want := map[bool]int{false: 0, true: 1}[release]; artifactJobs != want || releaseJobs != want {
 			t.Errorf("release %v: %d artifact and %d release jobs ran, want %d of each", release, artifactJobs, releaseJobs, want)
 		}
-		// A retried last step of a finished run has nothing to do.
+		// A retried last step of a finished run has nothing to do (and
+		// deploys nothing again).
 		if release {
 			e.stage(StageRelease, "")
+			if w := e.written(); len(w) != 1 {
+				t.Errorf("the retried release stage deployed again: %v", w)
+			}
 		} else {
 			e.stage(StagePhaseGroup, "2")
 		}

@@ -18,8 +18,12 @@
 //   - release: builds, publishes and tracks every artifact of the run's
 //     release-triggered projects with artifact jobs (all at once), keeps
 //     their outcomes in the object store, and completes the run, or fails
-//     it naming each artifact and publisher that failed. Release images
-//     and their registration come with a later change.
+//     it naming each artifact and publisher that failed; then each
+//     project's release job makes the release and its image, and the new
+//     release is deployed, through deployment jobs, to every environment
+//     whose policy (Options.Policies, forge-api's file) has auto_deploy
+//     and admits its trigger. A failed deployment is reported and kept
+//     with the release's outcome; it does not fail the run.
 //
 // Every stage is safe to run again (an Argo retry, a pod that was
 // killed): the run keeps its discovery output and plan, tasks that

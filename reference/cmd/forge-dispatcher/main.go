@@ -86,6 +86,7 @@ FORGE_GROUP.`,
 	f.StringVar(&o.NATSURL, "nats", envdefault.String("FORGE_NATS_URL", ""), "the NATS JetStream server the workers take jobs from")
 	objstore.Flags(f, &o.Objects, "results too large for a message (the workers' store)")
 	f.StringVar(&o.ReportSecretFile, "report-secret-file", envdefault.String("FORGE_REPORT_SECRET_FILE", ""), "file of the secret CI jobs' report keys are made with, shared with forge-api (or set FORGE_REPORT_SECRET)")
+	f.StringVar(&o.Policies, "policies", envdefault.String("FORGE_POLICIES", ""), "release: environment promotion policies (YAML), forge-api's --policies; default: dev, staging and production of the spec")
 	f.StringVar(&o.OutDir, "out", envdefault.String("FORGE_DISPATCH_OUT", forgedispatch.DefaultOutDir), "discovery: where to write phase-groups.json and release-enabled")
 
 	err := cmd.ExecuteContext(ctx)
