@@ -26,8 +26,8 @@ reg_pid=""
 trap '[ -n "$reg_pid" ] && kill "$reg_pid" 2>/dev/null; rm -rf "$work"' EXIT
 go build -o "$work/forge" ./reference/cmd/forge
 go build -o "$work/forge-cmp" ./reference/cmd/forge-cmp
-# shellcheck source=scripts/resources.sh
-. scripts/resources.sh
+# shellcheck source=scripts/bench-lib.sh
+. scripts/bench-lib.sh
 
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 reg="127.0.0.1:$port"
@@ -82,13 +82,6 @@ cmp "$work/cmp.yaml" "$work/crane.yaml"
 echo "forge-cmp and crane print the same $(grep -c '^kind:' "$work/cmp.yaml") resources ($(wc -c < "$work/cmp.yaml") bytes)"
 
 # They take turns, so that a change in the machine's load falls on all.
-: > "$work/runs"
-for _ in $(seq "$COUNT"); do
-  for who in signed unsigned crane; do
-    start=$(date +%s%N)
-    "${who}_once"
-    echo "$who $(( $(date +%s%N) - start ))" | tee -a "$work/runs"
-  done
-done
+take_turns "$work/runs" signed unsigned crane
 awk -f scripts/medians.awk -v a=signed -v b=crane -v ratio="forge-cmp (signature checked) / crane export" "$work/runs"
 awk -f scripts/medians.awk -v a=unsigned -v b=crane -v ratio="forge-cmp (no key) / crane export" "$work/runs"

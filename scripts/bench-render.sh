@@ -18,8 +18,8 @@ fi
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 go build -o "$work/forge" ./reference/cmd/forge
-# shellcheck source=scripts/resources.sh
-. scripts/resources.sh
+# shellcheck source=scripts/bench-lib.sh
+. scripts/bench-lib.sh
 
 # The project: N resources, a third each Deployments (their image an
 # @artifact reference), Services and ConfigMaps. The peer file holds the
@@ -55,13 +55,6 @@ echo "forge render: $(grep -c '^kind:' "$work/forge.yaml") resources; cue export
 
 # forge and cue take turns, so that a change in the machine's load falls
 # on both.
-: > "$work/runs"
-for _ in $(seq "$COUNT"); do
-  for who in forge cue; do
-    start=$(date +%s%N)
-    "${who}_once"
-    echo "$who $(( $(date +%s%N) - start ))" | tee -a "$work/runs"
-  done
-done
+take_turns "$work/runs" forge cue
 awk -f scripts/medians.awk -v a=forge -v b=cue -v ratio="forge render / cue export" "$work/runs"
 go test -run '^$' -bench 'Build500' -benchmem -count 5 ./application/packaging | grep -E '^Benchmark'

@@ -92,15 +92,21 @@ func TestPluginConfigServedByArgoCD(t *testing.T) {
 			"KUBE_VERSION=1.31.0", "KUBE_API_VERSIONS=v1,apps/v1",
 			"ARGOCD_ENV_FORGE_RELEASE_REGISTRY=" + w.host}
 	}
-	match := func(path string) bool {
+	// send streams the checkout for the Application at path, as the
+	// repo-server does for every request to a plugin.
+	send := func(stream cmp.StreamSender, err error, path string) {
 		t.Helper()
-		stream, err := client.MatchRepository(ctx)
+		if err == nil {
+			err = cmp.SendRepoStream(ctx, filepath.Join(w.gitops, path), w.gitops, stream, appEnv(path), nil)
+		}
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := cmp.SendRepoStream(ctx, filepath.Join(w.gitops, path), w.gitops, stream, appEnv(path), nil); err != nil {
-			t.Fatal(err)
-		}
+	}
+	match := func(path string) bool {
+		t.Helper()
+		stream, err := client.MatchRepository(ctx)
+		send(stream, err, path)
 		resp, err := stream.CloseAndRecv()
 		if err != nil {
 			t.Fatalf("MatchRepository(%s): %v", path, err)
@@ -116,12 +122,7 @@ func TestPluginConfigServedByArgoCD(t *testing.T) {
 	}
 
 	stream, err := client.GenerateManifest(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmp.SendRepoStream(ctx, filepath.Join(w.gitops, pointerDir), w.gitops, stream, appEnv(pointerDir), nil); err != nil {
-		t.Fatal(err)
-	}
+	send(stream, err, pointerDir)
 	resp, err := stream.CloseAndRecv()
 	if err != nil {
 		t.Fatalf("GenerateManifest: %v", err)
