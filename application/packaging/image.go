@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/catalyst-forge/forge/application/publishing"
+	"github.com/catalyst-forge/forge/application/signing"
 	"github.com/catalyst-forge/forge/domain/fault"
 	"github.com/catalyst-forge/forge/domain/oci"
 	"github.com/catalyst-forge/forge/ports"
@@ -178,7 +178,7 @@ func Reference(registry, repository, project, commit string) string {
 
 // Push puts the image at ref unless it is there already (present), and
 // signs it when signer is set. Errors: those of the registry.
-func Push(ctx context.Context, reg ports.Registry, ref string, img *Image, signer *publishing.Signer) (present bool, err error) {
+func Push(ctx context.Context, reg ports.Registry, ref string, img *Image, signer *signing.Signer) (present bool, err error) {
 	repo, err := repositoryOf(ref)
 	if err != nil {
 		return false, err

@@ -12,7 +12,7 @@ import (
 
 	"github.com/catalyst-forge/forge/adapters/memory/memregistry"
 	"github.com/catalyst-forge/forge/application/packaging"
-	"github.com/catalyst-forge/forge/application/publishing"
+	"github.com/catalyst-forge/forge/application/signing"
 	"github.com/catalyst-forge/forge/domain/fault"
 	"github.com/catalyst-forge/forge/domain/oci"
 )
@@ -133,8 +133,8 @@ func TestBuildWithoutResources(t *testing.T) {
 
 func TestPush(t *testing.T) {
 	reg := memregistry.New()
-	priv, _, _ := publishing.GenerateKey()
-	signer, _ := publishing.NewSigner(priv)
+	priv, _, _ := signing.GenerateKey()
+	signer, _ := signing.NewSigner(priv)
 	img, _ := packaging.Build(release())
 	ref := packaging.Reference("releases.test/", "acme/mono", "api", strings.Repeat("c", 40))
 	ctx := context.Background()
@@ -144,7 +144,7 @@ func TestPush(t *testing.T) {
 	if d, err := reg.Resolve(ctx, ref); err != nil || d.Digest != img.Digest {
 		t.Errorf("%s = %v %v", ref, d.Digest, err)
 	}
-	sigRef := "releases.test/acme/mono/api:" + publishing.SignatureTag(img.Digest)
+	sigRef := "releases.test/acme/mono/api:" + signing.SignatureTag(img.Digest)
 	sig, _, err := reg.Manifest(ctx, sigRef)
 	if err != nil {
 		t.Fatalf("no signature: %v", err)

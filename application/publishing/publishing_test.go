@@ -16,6 +16,7 @@ import (
 
 	"github.com/catalyst-forge/forge/adapters/memory/memregistry"
 	"github.com/catalyst-forge/forge/application/publishing"
+	"github.com/catalyst-forge/forge/application/signing"
 	"github.com/catalyst-forge/forge/domain/artifact"
 	"github.com/catalyst-forge/forge/domain/config"
 	"github.com/catalyst-forge/forge/domain/fault"
@@ -77,16 +78,16 @@ func tarOf(t *testing.T, files map[string]string) []byte {
 type fixture struct {
 	reg     *memregistry.Registry
 	svc     *publishing.Service
-	signer  *publishing.Signer
+	signer  *signing.Signer
 	refused map[string]bool
 }
 
 func newFixture(t *testing.T, p producers) *fixture {
-	priv, _, err := publishing.GenerateKey()
+	priv, _, err := signing.GenerateKey()
 	if err != nil {
 		t.Fatal(err)
 	}
-	signer, err := publishing.NewSigner(priv)
+	signer, err := signing.NewSigner(priv)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,7 +172,7 @@ func TestContainerPublishedTrackedAndSigned(t *testing.T) {
 	if pubs, _ := meta["publishers"].(map[string]any); len(pubs) != 2 || m.Annotations["org.opencontainers.image.created"] != "2026-11-30T12:00:00Z" {
 		t.Errorf("metadata = %v, annotations %v", meta, m.Annotations)
 	}
-	sigTag := repo + ":" + publishing.SignatureTag(oci.Digest(out.Tracking.Digest))
+	sigTag := repo + ":" + signing.SignatureTag(oci.Digest(out.Tracking.Digest))
 	sig, _, err := f.reg.Manifest(ctx, sigTag)
 	if err != nil {
 		t.Fatalf("no signature at %s: %v", sigTag, err)
@@ -328,19 +329,19 @@ func TestSigner(t *testing.T) {
 		{"not pem", "is not PEM"},
 		{"-----BEGIN RSA PRIVATE KEY-----\nAAAA\n-----END RSA PRIVATE KEY-----\n", `PEM "RSA PRIVATE KEY" block`},
 	} {
-		if _, err := publishing.NewSigner([]byte(c.key)); !fault.Is(err, fault.Validation) || !strings.Contains(err.Error(), c.want) {
+		if _, err := signing.NewSigner([]byte(c.key)); !fault.Is(err, fault.Validation) || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("NewSigner(%q) = %v", c.key, err)
 		}
 	}
-	priv, pub, err := publishing.GenerateKey()
+	priv, pub, err := signing.GenerateKey()
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := publishing.NewSigner(priv)
+	s, err := signing.NewSigner(priv)
 	if err != nil || !bytes.Equal(s.PublicKey(), pub) {
 		t.Errorf("the signer's public key is not the generated one: %v", err)
 	}
-	if got := publishing.SignatureTag(oci.DigestOf([]byte("x"))); got != fmt.Sprintf("sha256-%s.sig", oci.DigestOf([]byte("x")).Hex()) {
+	if got := signing.SignatureTag(oci.DigestOf([]byte("x"))); got != fmt.Sprintf("sha256-%s.sig", oci.DigestOf([]byte("x")).Hex()) {
 		t.Errorf("SignatureTag = %s", got)
 	}
 }
@@ -350,11 +351,11 @@ func TestSigner(t *testing.T) {
 func TestVerifier(t *testing.T) {
 	ctx := context.Background()
 	reg := memregistry.New()
-	priv, pub, _ := publishing.GenerateKey()
-	otherPriv, otherPub, _ := publishing.GenerateKey()
-	signer, _ := publishing.NewSigner(priv)
-	other, _ := publishing.NewSigner(otherPriv)
-	v, err := publishing.NewVerifier(pub)
+	priv, pub, _ := signing.GenerateKey()
+	otherPriv, otherPub, _ := signing.GenerateKey()
+	signer, _ := signing.NewSigner(priv)
+	other, _ := signing.NewSigner(otherPriv)
+	v, err := signing.NewVerifier(pub)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -375,19 +376,19 @@ func TestVerifier(t *testing.T) {
 	if err := v.Verify(ctx, reg, repo, b); !fault.Is(err, fault.PermissionDenied) || !strings.Contains(err.Error(), "no valid signature") {
 		t.Errorf("signed by another key: %v", err)
 	}
-	if ov, _ := publishing.NewVerifier(otherPub); ov.Verify(ctx, reg, repo, b) != nil {
+	if ov, _ := signing.NewVerifier(otherPub); ov.Verify(ctx, reg, repo, b) != nil {
 		t.Error("the other key's own signature does not verify")
 	}
 	// a's signature copied under b's tag signs a, not b.
-	sigA, _, _ := reg.Manifest(ctx, repo+":"+publishing.SignatureTag(a))
-	if _, err := reg.PushManifest(ctx, repo+":"+publishing.SignatureTag(b), sigA); err != nil {
+	sigA, _, _ := reg.Manifest(ctx, repo+":"+signing.SignatureTag(a))
+	if _, err := reg.PushManifest(ctx, repo+":"+signing.SignatureTag(b), sigA); err != nil {
 		t.Fatal(err)
 	}
 	if err := v.Verify(ctx, reg, repo, b); !fault.Is(err, fault.PermissionDenied) {
 		t.Errorf("another image's signature: %v", err)
 	}
 	for _, bad := range []string{"", "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n", string(priv)} {
-		if _, err := publishing.NewVerifier([]byte(bad)); !fault.Is(err, fault.Validation) {
+		if _, err := signing.NewVerifier([]byte(bad)); !fault.Is(err, fault.Validation) {
 			t.Errorf("NewVerifier(%.20q) = %v", bad, err)
 		}
 	}

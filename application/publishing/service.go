@@ -9,6 +9,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/catalyst-forge/forge/application/signing"
 	"github.com/catalyst-forge/forge/domain/artifact"
 	"github.com/catalyst-forge/forge/domain/config"
 	"github.com/catalyst-forge/forge/ports"
@@ -33,7 +34,7 @@ type Service struct {
 	// done; nil makes docs publishers fail saying so.
 	Objects func(ctx context.Context, publisher config.Publisher) (ports.ObjectStore, func(), error)
 	// Signer signs tracking images; nil leaves them unsigned.
-	Signer *Signer
+	Signer *signing.Signer
 	// Tracking is where tracking images go: a registry host and an
 	// optional path ("registry.example.com/forge-tracking").
 	Tracking string

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"maps"
 	"regexp"
 	"strings"
@@ -197,41 +196,4 @@ func (s *Service) track(ctx context.Context, req Request, out artifact.Output) (
 		}
 	}
 	return &artifact.Tracking{URI: ref, Digest: string(digest)}, nil
-}
-
-// SignImage pushes the signature of manifest d of repo (host/path, no
-// tag) beside it, unless a valid one by the same key is there. Errors:
-// those of the registry.
-func (s *Signer) SignImage(ctx context.Context, reg ports.Registry, repo string, d oci.Digest) error {
-	ref := repo + ":" + SignatureTag(d)
-	existing, _, err := reg.Manifest(ctx, ref)
-	if err == nil && s.verify(existing.Bytes, func(b oci.Digest) ([]byte, error) { return readBlob(ctx, reg, repo, b) }, d) {
-		return nil
-	}
-	if err != nil && !fault.Is(err, fault.NotFound) {
-		return err
-	}
-	sig, err := s.sign(repo, d)
-	if err != nil {
-		return err
-	}
-	for _, b := range []ports.Blob{ports.BytesBlob(oci.MediaTypeImageConfig, sig.config), ports.BytesBlob(MediaTypeSimpleSigning, sig.payload)} {
-		if err := reg.PushBlob(ctx, repo, b); err != nil {
-			return err
-		}
-	}
-	_, err = reg.PushManifest(ctx, ref, ports.RawManifest{MediaType: oci.MediaTypeImageManifest, Bytes: sig.manifest})
-	return err
-}
-
-// maxSmallBlob bounds what readBlob reads: signatures and metadata.
-const maxSmallBlob = 1 << 20
-
-func readBlob(ctx context.Context, reg ports.Registry, repo string, d oci.Digest) ([]byte, error) {
-	rc, err := reg.Blob(ctx, repo, d)
-	if err != nil {
-		return nil, err
-	}
-	defer rc.Close()
-	return io.ReadAll(io.LimitReader(rc, maxSmallBlob))
 }

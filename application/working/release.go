@@ -9,8 +9,8 @@ import (
 
 	"github.com/catalyst-forge/forge/application/orchestrating"
 	"github.com/catalyst-forge/forge/application/packaging"
-	"github.com/catalyst-forge/forge/application/publishing"
 	"github.com/catalyst-forge/forge/application/rendering"
+	"github.com/catalyst-forge/forge/application/signing"
 	"github.com/catalyst-forge/forge/domain/artifact"
 	"github.com/catalyst-forge/forge/domain/fault"
 	"github.com/catalyst-forge/forge/domain/release"
@@ -26,7 +26,7 @@ type Releaser struct {
 	// the worker's configuration says.
 	Registry func(ctx context.Context, host string) (ports.Registry, error)
 	// Signer signs release images; nil leaves them unsigned.
-	Signer *publishing.Signer
+	Signer *signing.Signer
 }
 
 // release renders a project's resources with its artifacts' outputs,

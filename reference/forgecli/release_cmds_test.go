@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/catalyst-forge/forge/adapters/onprem/fsblob"
-	"github.com/catalyst-forge/forge/application/publishing"
+	"github.com/catalyst-forge/forge/application/signing"
 	"github.com/catalyst-forge/forge/reference/forgedev"
 	"github.com/catalyst-forge/forge/reference/internal/gittest"
 	"github.com/catalyst-forge/forge/reference/internal/ocitest"
@@ -283,7 +283,7 @@ func TestReleaseCreateThroughDevUp(t *testing.T) {
 	writeFile(t, repo, ".forge/repo.cue", cue[:start]+"\tregistry: {\n\t\ttype: \"docker\"\n\t\tregistry: \""+host+"\"\n\t\tnamespace: \"examples\"\n\t}\n}\n")
 	first := gittest.CommitAll(t, repo)
 	key := filepath.Join(tempDir(t), "cosign.key")
-	priv, _, err := publishing.GenerateKey()
+	priv, _, err := signing.GenerateKey()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,7 +15,7 @@ import (
 	"github.com/catalyst-forge/forge/adapters/onprem/ociregistry"
 	"github.com/catalyst-forge/forge/application/deploying"
 	"github.com/catalyst-forge/forge/application/packaging"
-	"github.com/catalyst-forge/forge/application/publishing"
+	"github.com/catalyst-forge/forge/application/signing"
 	"github.com/catalyst-forge/forge/domain/fault"
 	"github.com/catalyst-forge/forge/domain/oci"
 	"github.com/catalyst-forge/forge/domain/release"
@@ -66,13 +66,13 @@ func Generate(ctx context.Context, o Options, out, log io.Writer) error {
 		return err
 	}
 	_, repo, project, _ := release.PointerDir(strings.Trim(filepath.ToSlash(o.SourcePath), "/"))
-	var verifier *publishing.Verifier
+	var verifier *signing.Verifier
 	if o.PublicKey != "" {
 		key, err := os.ReadFile(o.PublicKey)
 		if err != nil {
 			return fault.New(fault.Validation, "the public key %s cannot be read: %v", o.PublicKey, err)
 		}
-		if verifier, err = publishing.NewVerifier(key); err != nil {
+		if verifier, err = signing.NewVerifier(key); err != nil {
 			return err
 		}
 	}

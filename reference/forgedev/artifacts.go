@@ -18,7 +18,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/registry"
 
 	"github.com/catalyst-forge/forge/application/orchestrating"
-	"github.com/catalyst-forge/forge/application/publishing"
+	"github.com/catalyst-forge/forge/application/signing"
 	"github.com/catalyst-forge/forge/domain/artifact"
 	"github.com/catalyst-forge/forge/domain/discovery"
 	"github.com/catalyst-forge/forge/domain/pipeline"
@@ -86,7 +86,7 @@ func signingKey(data string) (string, error) {
 	if _, err := os.Stat(private); err == nil {
 		return private, nil
 	}
-	priv, pub, err := publishing.GenerateKey()
+	priv, pub, err := signing.GenerateKey()
 	if err != nil {
 		return "", err
 	}

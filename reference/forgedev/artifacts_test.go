@@ -16,6 +16,7 @@ import (
 	"github.com/catalyst-forge/forge/adapters/onprem/ociregistry"
 	"github.com/catalyst-forge/forge/application/packaging"
 	"github.com/catalyst-forge/forge/application/publishing"
+	"github.com/catalyst-forge/forge/application/signing"
 	"github.com/catalyst-forge/forge/domain/artifact"
 	"github.com/catalyst-forge/forge/domain/oci"
 	"github.com/catalyst-forge/forge/domain/pipeline"
@@ -89,7 +90,7 @@ func TestArtifactsEndToEnd(t *testing.T) {
 			t.Errorf("%s tracking layers = %+v", a.Name, m.Layers)
 		}
 		repo, _, _ := strings.Cut(a.Tracking.URI, ":sha-")
-		if _, err := reg.Resolve(ctx, repo+":"+publishing.SignatureTag(oci.Digest(a.Tracking.Digest))); err != nil {
+		if _, err := reg.Resolve(ctx, repo+":"+signing.SignatureTag(oci.Digest(a.Tracking.Digest))); err != nil {
 			t.Errorf("%s has no signature: %v", a.Name, err)
 		}
 		cosignVerify(t, filepath.Join(data, publicKeyFile), a.Tracking.URI+"@"+a.Tracking.Digest)
@@ -109,7 +110,7 @@ func TestArtifactsEndToEnd(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	sigRef := host + "/tracking/local/monorepo/hello-api/image:" + publishing.SignatureTag(oci.Digest(image.Tracking.Digest))
+	sigRef := host + "/tracking/local/monorepo/hello-api/image:" + signing.SignatureTag(oci.Digest(image.Tracking.Digest))
 	before, _ := reg.Resolve(ctx, sigRef)
 	again, err := Run(ctx, Options{Dir: dir, Data: fresh, Registry: host})
 	if err != nil || again.Run.Status != pipeline.StatusSuccess {

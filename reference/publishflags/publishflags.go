@@ -19,6 +19,7 @@ import (
 	"github.com/catalyst-forge/forge/adapters/onprem/ociregistry"
 	"github.com/catalyst-forge/forge/application/publishing"
 	"github.com/catalyst-forge/forge/application/resolving"
+	"github.com/catalyst-forge/forge/application/signing"
 	"github.com/catalyst-forge/forge/application/working"
 	"github.com/catalyst-forge/forge/domain/config"
 	"github.com/catalyst-forge/forge/domain/fault"
@@ -141,12 +142,12 @@ func Service(o Options, steps ports.StepExecutor, secrets *resolving.Registry) (
 
 // Signer loads the key images are signed with (--signing-key, or the
 // key --signing-key-ref resolved to); nil when none is configured.
-func Signer(o Options) (*publishing.Signer, error) {
+func Signer(o Options) (*signing.Signer, error) {
 	switch {
 	case o.SigningKey != "" && o.SigningKeyRef != "":
 		return nil, fault.New(fault.Validation, "give --signing-key or --signing-key-ref, not both")
 	case len(o.SigningKeyPEM) > 0:
-		s, err := publishing.NewSigner(o.SigningKeyPEM)
+		s, err := signing.NewSigner(o.SigningKeyPEM)
 		if err != nil {
 			return nil, fmt.Errorf("--signing-key-ref: %w", err)
 		}
@@ -158,7 +159,7 @@ func Signer(o Options) (*publishing.Signer, error) {
 		if err != nil {
 			return nil, fault.New(fault.Validation, "--signing-key %s cannot be read", o.SigningKey)
 		}
-		s, err := publishing.NewSigner(pem)
+		s, err := signing.NewSigner(pem)
 		if err != nil {
 			return nil, fmt.Errorf("--signing-key %s: %w", o.SigningKey, err)
 		}

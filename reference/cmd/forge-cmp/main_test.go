@@ -14,7 +14,7 @@ import (
 	"github.com/catalyst-forge/forge/adapters/onprem/ociregistry"
 	"github.com/catalyst-forge/forge/application/deploying"
 	"github.com/catalyst-forge/forge/application/packaging"
-	"github.com/catalyst-forge/forge/application/publishing"
+	"github.com/catalyst-forge/forge/application/signing"
 	"github.com/catalyst-forge/forge/domain/oci"
 	"github.com/catalyst-forge/forge/domain/release"
 	"github.com/catalyst-forge/forge/ports"
@@ -56,12 +56,12 @@ func newWorld(t *testing.T) *world {
 		t.Fatal(err)
 	}
 	w.reg = reg
-	priv, pub, _ := publishing.GenerateKey()
-	_, other, _ := publishing.GenerateKey()
+	priv, pub, _ := signing.GenerateKey()
+	_, other, _ := signing.GenerateKey()
 	w.pub, w.otherPub = filepath.Join(t.TempDir(), "cosign.pub"), filepath.Join(t.TempDir(), "other.pub")
 	_ = os.WriteFile(w.pub, pub, 0o644)
 	_ = os.WriteFile(w.otherPub, other, 0o644)
-	signer, _ := publishing.NewSigner(priv)
+	signer, _ := signing.NewSigner(priv)
 	w.img, err = packaging.Build(packaging.Release{Repository: "acme/mono", Project: "api", Number: 7, Aliases: []string{"7", "main-7"},
 		Trigger: packaging.Trigger{Type: "branch", Branch: "main"}, Source: packaging.Source{Commit: w.commit, Time: time.Unix(1700000000, 0)},
 		Resources: []byte(resourcesYAML)})

@@ -1,4 +1,8 @@
-package publishing
+// Package signing signs and verifies OCI images the way cosign does with a
+// key pair, so that `cosign verify --key` accepts what the platform signs and
+// the platform accepts what cosign signs. Publishing (tracking images),
+// packaging (release images) and forge-cmp (verification) share it.
+package signing
 
 import (
 	"context"
@@ -12,6 +16,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
+	"io"
 
 	"github.com/catalyst-forge/forge/domain/fault"
 	"github.com/catalyst-forge/forge/domain/oci"
@@ -215,4 +220,41 @@ func (v *Verifier) Verify(ctx context.Context, reg ports.Registry, repo string, 
 		return fault.New(fault.PermissionDenied, "%s@%s has no valid signature by the configured key", repo, d)
 	}
 	return nil
+}
+
+// SignImage pushes the signature of manifest d of repo (host/path, no
+// tag) beside it, unless a valid one by the same key is there. Errors:
+// those of the registry.
+func (s *Signer) SignImage(ctx context.Context, reg ports.Registry, repo string, d oci.Digest) error {
+	ref := repo + ":" + SignatureTag(d)
+	existing, _, err := reg.Manifest(ctx, ref)
+	if err == nil && s.verify(existing.Bytes, func(b oci.Digest) ([]byte, error) { return readBlob(ctx, reg, repo, b) }, d) {
+		return nil
+	}
+	if err != nil && !fault.Is(err, fault.NotFound) {
+		return err
+	}
+	sig, err := s.sign(repo, d)
+	if err != nil {
+		return err
+	}
+	for _, b := range []ports.Blob{ports.BytesBlob(oci.MediaTypeImageConfig, sig.config), ports.BytesBlob(MediaTypeSimpleSigning, sig.payload)} {
+		if err := reg.PushBlob(ctx, repo, b); err != nil {
+			return err
+		}
+	}
+	_, err = reg.PushManifest(ctx, ref, ports.RawManifest{MediaType: oci.MediaTypeImageManifest, Bytes: sig.manifest})
+	return err
+}
+
+// maxSmallBlob bounds what readBlob reads: signatures and metadata.
+const maxSmallBlob = 1 << 20
+
+func readBlob(ctx context.Context, reg ports.Registry, repo string, d oci.Digest) ([]byte, error) {
+	rc, err := reg.Blob(ctx, repo, d)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	return io.ReadAll(io.LimitReader(rc, maxSmallBlob))
 }
