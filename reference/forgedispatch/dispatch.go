@@ -252,7 +252,7 @@ func (d *dispatcher) open(ctx context.Context, o Options, logger *logrus.Logger)
 	if o.Stage == StageRelease {
 		policies, err := deploying.LoadPolicies(o.Policies)
 		if err != nil {
-			return err
+			return fmt.Errorf("--policies: %w", err)
 		}
 		d.orch.AutoDeploy = (&deploying.Service{Store: d.store, Events: events, Jobs: queue,
 			Environments: policies.Environments, ApprovalTTL: policies.ApprovalTTL}).AutoDeploy
