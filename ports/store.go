@@ -175,7 +175,8 @@ type DeploymentStore interface {
 	// CreateDeployment saves d. When d is active, the deployment active
 	// before it in the same environment for the same repository/project
 	// becomes superseded in the same transaction, so exactly one stays
-	// active. An empty d.ID is filled with a new UUID.
+	// active. An empty d.ID is filled with a new UUID. A RollbackOf that
+	// names no deployment is NotFound.
 	CreateDeployment(ctx context.Context, d *release.Deployment) (*release.Deployment, error)
 	// GetDeployment returns a deployment by ID.
 	GetDeployment(ctx context.Context, id string) (*release.Deployment, error)
@@ -189,6 +190,11 @@ type DeploymentStore interface {
 	// reason and approval. A deployment that becomes active supersedes the active one,
 	// as in CreateDeployment. Transitions follow release.DeploymentTransition.
 	UpdateDeployment(ctx context.Context, id string, fn func(*release.Deployment) error) (*release.Deployment, error)
+	// PendingDeployments returns the deployments, of every environment
+	// and project, that are pending and were deployed at or before
+	// before, oldest first, up to limit (as a Page's): those whose outcome
+	// the process that made them did not live to record. One indexed read.
+	PendingDeployments(ctx context.Context, before time.Time, limit int) ([]release.Deployment, error)
 }
 
 // ApprovalStore persists approvals.

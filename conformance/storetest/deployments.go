@@ -170,6 +170,59 @@ func describeDeployments(h *harness) {
 			Expect(err).To(haveKind(fault.Conflict), "active → failed")
 		})
 
+		ginkgo.It("lists the pending deployments of every place deployed at or before a time, oldest first, up to a limit", func() {
+			h.mustDeployment(newDeployment(web1, production, release.DeploymentActive, at(time.Hour)))
+			old := h.mustDeployment(newDeployment(web2, production, release.DeploymentPending, at(2*time.Hour)))
+			other := h.mustDeployment(newDeployment(api1, staging, release.DeploymentPending, at(3*time.Hour)))
+			h.mustDeployment(newDeployment(web1, staging, release.DeploymentPending, at(5*time.Hour)))
+			failed := h.mustDeployment(newDeployment(web2, staging, release.DeploymentPending, at(time.Hour)))
+			_, err := h.store.UpdateDeployment(h.ctx, failed.ID, func(d *release.Deployment) error {
+				d.Status, d.Reason = release.DeploymentFailed, "push refused"
+				return nil
+			})
+			Expect(err).NotTo(HaveOccurred())
+
+			ids := func(ds []release.Deployment) []string {
+				out := []string{}
+				for _, d := range ds {
+					out = append(out, d.ID)
+				}
+				return out
+			}
+			got, err := h.store.PendingDeployments(h.ctx, at(3*time.Hour), 0)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(ids(got)).To(Equal([]string{old.ID, other.ID}), "pending at or before 3h, oldest first; not active, failed or later")
+			Expect(got[1].Environment).To(Equal(staging))
+			Expect(got[1].Project).To(Equal(apiProject))
+			got, err = h.store.PendingDeployments(h.ctx, at(3*time.Hour), 1)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(ids(got)).To(Equal([]string{old.ID}))
+			got, err = h.store.PendingDeployments(h.ctx, at(time.Hour), 10)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(got).To(BeEmpty())
+		})
+
+		ginkgo.It("keeps the deployment a rollback rolled back from, and refuses an unknown one (NotFound)", func() {
+			first := h.mustDeployment(newDeployment(web1, production, release.DeploymentActive, at(time.Hour)))
+			rollback := newDeployment(web2, production, release.DeploymentPending, at(2*time.Hour))
+			rollback.RollbackOf = ptr(first.ID)
+			created := h.mustDeployment(rollback)
+			got, err := h.store.GetDeployment(h.ctx, created.ID)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(got.RollbackOf).To(Equal(ptr(first.ID)))
+			plain, err := h.store.GetDeployment(h.ctx, first.ID)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(plain.RollbackOf).To(BeNil())
+
+			bad := newDeployment(web2, staging, release.DeploymentPending, at(3*time.Hour))
+			bad.RollbackOf = ptr(uuid.NewString())
+			_, err = h.store.CreateDeployment(h.ctx, bad)
+			Expect(err).To(haveKind(fault.NotFound))
+			pending, err := h.store.PendingDeployments(h.ctx, at(4*time.Hour), 0)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(pending).To(HaveLen(1), "the refused deployment was not saved")
+		})
+
 		ginkgo.It("never reactivates a superseded deployment (Conflict)", func() {
 			first := h.mustDeployment(newDeployment(web1, production, release.DeploymentActive, at(time.Hour)))
 			second := h.mustDeployment(newDeployment(web2, production, release.DeploymentActive, at(2*time.Hour)))

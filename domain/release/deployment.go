@@ -35,6 +35,10 @@ type Deployment struct {
 	ApprovalID      *string          `json:"approval_id,omitempty"`
 	// Reason says why a failed deployment failed.
 	Reason string `json:"reason,omitempty"`
+	// RollbackOf names the deployment a rollback rolled back from: its
+	// GitOps commit says so, and a deployment resumed after a crash
+	// keeps that message.
+	RollbackOf *string `json:"rollback_of,omitempty"`
 }
 
 // DeploymentTransition checks a deployment status change: pending may

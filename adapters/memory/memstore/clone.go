@@ -119,6 +119,7 @@ func cloneDeployment(d *release.Deployment) *release.Deployment {
 	c := *d
 	c.DeployedAt = utc(d.DeployedAt)
 	c.ApprovalID = clonePtr(d.ApprovalID)
+	c.RollbackOf = clonePtr(d.RollbackOf)
 	return &c
 }
 

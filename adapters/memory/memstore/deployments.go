@@ -3,6 +3,7 @@ package memstore
 import (
 	"context"
 	"sort"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -96,6 +97,32 @@ func (v view) UpdateDeployment(_ context.Context, id string, fn func(*release.De
 	return got, err
 }
 
+// PendingDeployments implements ports.DeploymentStore.
+func (v view) PendingDeployments(_ context.Context, before time.Time, limit int) (out []release.Deployment, err error) {
+	limit = ports.Page{Limit: limit}.Normalize().Limit
+	err = v.do(func(st *state) error {
+		var recs []*deploymentRecord
+		for _, rec := range st.deployments {
+			if rec.d.Status == release.DeploymentPending && !rec.d.DeployedAt.After(before) {
+				recs = append(recs, rec)
+			}
+		}
+		sort.Slice(recs, func(i, j int) bool {
+			a, b := recs[i], recs[j]
+			if !a.d.DeployedAt.Equal(b.d.DeployedAt) {
+				return a.d.DeployedAt.Before(b.d.DeployedAt)
+			}
+			return a.seq < b.seq
+		})
+		out = []release.Deployment{}
+		for _, rec := range recs[:min(limit, len(recs))] {
+			out = append(out, *cloneDeployment(&rec.d))
+		}
+		return nil
+	})
+	return out, err
+}
+
 func (st *state) createDeployment(d *release.Deployment) (*release.Deployment, error) {
 	if d == nil || d.ReleaseID == "" || d.Environment == "" || d.Repository == "" || d.Project == "" {
 		return nil, fault.New(fault.Validation, "a deployment needs a release, a repository, a project and an environment")
@@ -108,6 +135,11 @@ func (st *state) createDeployment(d *release.Deployment) (*release.Deployment, e
 		in.ID = uuid.NewString()
 	} else if _, taken := st.deployments[in.ID]; taken {
 		return nil, fault.New(fault.Conflict, "deployment ID %q is taken", in.ID)
+	}
+	if in.RollbackOf != nil {
+		if _, ok := st.deployments[*in.RollbackOf]; !ok {
+			return nil, notFound("deployment (rolled back from)", *in.RollbackOf)
+		}
 	}
 	if in.Status == release.DeploymentActive {
 		st.supersede(in)

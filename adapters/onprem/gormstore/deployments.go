@@ -80,6 +80,13 @@ func (s *Store) CreateDeployment(ctx context.Context, d *release.Deployment) (*r
 		return nil, fault.New(fault.NotFound, "release %q not found", d.ReleaseID)
 	}
 	row.ReleaseID = releaseKey
+	if d.RollbackOf != nil {
+		key, ok := lookupID(*d.RollbackOf)
+		if !ok {
+			return nil, fault.New(fault.NotFound, "deployment %q (rolled back from) not found", *d.RollbackOf)
+		}
+		row.RollbackOf = &key
+	}
 	row.DeployedAt = s.orNow(d.DeployedAt)
 	what := "creating a deployment to " + d.Environment
 	err = s.write(ctx, what, func(tx *gorm.DB) error {
@@ -96,6 +103,14 @@ func (s *Store) CreateDeployment(ctx context.Context, d *release.Deployment) (*r
 			}
 			if err := supersede(tx, row); err != nil {
 				return err
+			}
+		}
+		if row.RollbackOf != nil {
+			var n int64
+			if err := tx.Model(&deploymentRow{}).Where("id = ?", *row.RollbackOf).Count(&n).Error; err != nil {
+				return dbErr(err, "reading deployment "+*row.RollbackOf)
+			} else if n == 0 {
+				return fault.New(fault.NotFound, "deployment %s (rolled back from) not found", *row.RollbackOf)
 			}
 		}
 		return dbErr(tx.Create(&row).Error, what)
@@ -229,6 +244,23 @@ func (s *Store) UpdateDeployment(ctx context.Context, id string, fn func(*releas
 	})
 	if err != nil {
 		return nil, err
+	}
+	return out, nil
+}
+
+// PendingDeployments returns up to limit pending deployments deployed at
+// or before before, oldest first, through the partial index on pending
+// rows.
+func (s *Store) PendingDeployments(ctx context.Context, before time.Time, limit int) ([]release.Deployment, error) {
+	limit = ports.Page{Limit: limit}.Normalize().Limit
+	var rows []deploymentRow
+	if err := s.read(ctx).Where("status = ? AND deployed_at <= ?", string(release.DeploymentPending), dbTime(before)).
+		Order("deployed_at, seq").Limit(limit).Find(&rows).Error; err != nil {
+		return nil, dbErr(err, "listing pending deployments")
+	}
+	out := make([]release.Deployment, len(rows))
+	for i, r := range rows {
+		out[i] = r.domain()
 	}
 	return out, nil
 }

@@ -228,6 +228,7 @@ type deploymentRow struct {
 	GitOpsCommitSHA string    `gorm:"column:gitops_commit_sha"`
 	ApprovalID      *string   `gorm:"column:approval_id"`
 	Reason          string    `gorm:"column:reason"`
+	RollbackOf      *string   `gorm:"column:rollback_of"`
 }
 
 func (deploymentRow) TableName() string { return "deployments" }
@@ -236,14 +237,14 @@ func deploymentToRow(d *release.Deployment) deploymentRow {
 	return deploymentRow{ID: d.ID, ReleaseID: d.ReleaseID, Repository: d.Repository, Project: d.Project,
 		ReleaseNumber: d.ReleaseNumber, Environment: d.Environment, Status: string(d.Status),
 		DeployedAt: dbTime(d.DeployedAt), DeployedBy: d.DeployedBy, GitOpsCommitSHA: d.GitOpsCommitSHA,
-		ApprovalID: copyString(d.ApprovalID), Reason: d.Reason}
+		ApprovalID: copyString(d.ApprovalID), Reason: d.Reason, RollbackOf: copyString(d.RollbackOf)}
 }
 
 func (r deploymentRow) domain() release.Deployment {
 	return release.Deployment{ID: r.ID, ReleaseID: r.ReleaseID, Repository: r.Repository, Project: r.Project,
 		ReleaseNumber: r.ReleaseNumber, Environment: r.Environment, Status: release.DeploymentStatus(r.Status),
 		DeployedAt: r.DeployedAt.UTC(), DeployedBy: r.DeployedBy, GitOpsCommitSHA: r.GitOpsCommitSHA,
-		ApprovalID: copyString(r.ApprovalID), Reason: r.Reason}
+		ApprovalID: copyString(r.ApprovalID), Reason: r.Reason, RollbackOf: copyString(r.RollbackOf)}
 }
 
 type approvalRow struct {
