@@ -117,6 +117,9 @@ func (s *Service) deploy(ctx context.Context, who *identity.Principal, r *releas
 	if approval != nil {
 		d.ApprovalID = &approval.ID
 	}
+	if from != nil {
+		d.RollbackOf = &from.ID
+	}
 	d, err := s.Store.CreateDeployment(ctx, d)
 	if err != nil {
 		return nil, err
@@ -156,11 +159,8 @@ func (s *Service) push(ctx context.Context, d *release.Deployment, r *release.Re
 	if err != nil {
 		return nil, fault.Wrap(fault.Internal, err, "writing the deployment job")
 	}
-	timeout := s.DeployTimeout
-	if timeout <= 0 {
-		timeout = DefaultDeployTimeout
-	}
-	jctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout+10*time.Second)
+	timeout := s.timeout()
+	jctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout+dispatchGrace)
 	defer cancel()
 	res, err := s.Jobs.Dispatch(jctx, job.Job{ID: "deployment-" + d.ID, Type: job.TypeDeployment, Payload: payload, Timeout: timeout})
 	var out DeploymentResult
@@ -175,10 +175,23 @@ func (s *Service) push(ctx context.Context, d *release.Deployment, r *release.Re
 	return s.settle(jctx, d.ID, out.Commit, "")
 }
 
+// dispatchGrace is how much longer than its job's timeout push waits
+// for a deployment job's result.
+const dispatchGrace = 10 * time.Second
+
+func (s *Service) timeout() time.Duration {
+	if s.DeployTimeout <= 0 {
+		return DefaultDeployTimeout
+	}
+	return s.DeployTimeout
+}
+
 // settle records a deployment's outcome: active at commit, or failed
-// with reason.
+// with reason. When another process recorded an outcome first (a resumed
+// deployment racing the one it resumed), that outcome stands and is
+// returned.
 func (s *Service) settle(ctx context.Context, id, commit, reason string) (*release.Deployment, error) {
-	return s.Store.UpdateDeployment(ctx, id, func(d *release.Deployment) error {
+	d, err := s.Store.UpdateDeployment(ctx, id, func(d *release.Deployment) error {
 		if reason != "" {
 			d.Status, d.Reason = release.DeploymentFailed, reason
 			return nil
@@ -186,6 +199,12 @@ func (s *Service) settle(ctx context.Context, id, commit, reason string) (*relea
 		d.Status, d.GitOpsCommitSHA = release.DeploymentActive, commit
 		return nil
 	})
+	if fault.Is(err, fault.Conflict) {
+		if got, gerr := s.Store.GetDeployment(ctx, id); gerr == nil && got.Status != release.DeploymentPending {
+			return got, nil
+		}
+	}
+	return d, err
 }
 
 // usableApproval finds the approval a deployment relies on and checks it
@@ -320,7 +339,9 @@ var AutoDeployer = &identity.Principal{Subject: "forge (auto-deploy)", Roles: []
 // order, and returns the deployments it made: active, or failed with the
 // reason. The policy's auto_deploy is the authorisation: its deploy roles
 // are not asked. An environment where the release is already active, or
-// that requires an approval, is left alone. Errors: those of the store
+// that requires an approval, is left alone; one where an earlier attempt
+// left the release's deployment pending (a retried release stage whose
+// first process died) gets that deployment finished, not a second one. Errors: those of the store
 // (a failed push is a failed deployment, not an error).
 func (s *Service) AutoDeploy(ctx context.Context, releaseID string) ([]release.Deployment, error) {
 	r, err := s.Store.GetRelease(ctx, releaseID)
@@ -342,7 +363,18 @@ func (s *Service) AutoDeploy(ctx context.Context, releaseID string) ([]release.D
 		} else if err != nil && !fault.Is(err, fault.NotFound) {
 			return out, err
 		}
-		d, err := s.deploy(ctx, AutoDeployer, r, env, policy, "", nil)
+		newest, _, err := s.Store.ListDeployments(ctx, env, r.Repository, r.Project, ports.Page{Limit: 1})
+		if err != nil {
+			return out, err
+		}
+		var d *release.Deployment
+		if len(newest) == 1 && newest[0].ReleaseID == r.ID && newest[0].Status == release.DeploymentPending && s.Jobs != nil {
+			// An earlier attempt made this deployment and died before
+			// its outcome: finish it rather than deploy again.
+			d, err = s.resume(ctx, &newest[0])
+		} else {
+			d, err = s.deploy(ctx, AutoDeployer, r, env, policy, "", nil)
+		}
 		if err != nil {
 			return out, err
 		}

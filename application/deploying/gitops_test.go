@@ -144,3 +144,88 @@ func TestAutoDeploy(t *testing.T) {
 		t.Errorf("auto-deploying again = %+v, %v; want nothing: it is active in dev", again, err)
 	}
 }
+
+// abandoned saves a pending deployment as a process that died before
+// dispatching its job leaves it.
+func (f *fixture) abandoned(t *testing.T, r *release.Release, env string, at time.Time, rollbackOf *string) *release.Deployment {
+	t.Helper()
+	d, err := f.store.CreateDeployment(context.Background(), &release.Deployment{ReleaseID: r.ID, Repository: r.Repository, Project: r.Project,
+		ReleaseNumber: r.Number, Environment: env, Status: release.DeploymentPending, DeployedAt: at, DeployedBy: "alice", RollbackOf: rollbackOf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// TestResumeFinishesAbandonedDeployments: deployments left pending by a
+// dead process are pushed again (a rollback with its rollback message,
+// the pointer with its first deployer and time) or, when a later
+// deployment of the same place exists, failed as superseded; a pending
+// deployment younger than AbandonedAfter is left to the live process.
+func TestResumeFinishesAbandonedDeployments(t *testing.T) {
+	g := &repo{}
+	f := gitopsFixture(t, g)
+	ctx := context.Background()
+	main := release.Trigger{Type: release.TriggerBranchPush, Branch: "main"}
+	r1, r2 := f.imaged(t, f.release(t, "api", 1, main)), f.imaged(t, f.release(t, "api", 2, main))
+	w1 := f.imaged(t, f.release(t, "web", 1, main))
+	f.now = f.now.Add(-time.Hour)
+	if _, err := f.svc.Deploy(ctx, alice, deploying.DeployRequest{ReleaseID: r1.ID, Environment: "dev"}); err != nil {
+		t.Fatal(err)
+	}
+	d2, err := f.svc.Deploy(ctx, alice, deploying.DeployRequest{ReleaseID: r2.ID, Environment: "dev"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.now = f.now.Add(time.Hour)
+	back := f.abandoned(t, r1, "dev", f.now.Add(-10*time.Minute), &d2.ID)
+	older := f.abandoned(t, r1, "staging", f.now.Add(-9*time.Minute), nil)
+	newer := f.abandoned(t, r2, "staging", f.now.Add(-8*time.Minute), nil)
+	young := f.abandoned(t, w1, "dev", f.now.Add(-time.Second), nil)
+
+	got, err := f.svc.Resume(ctx, f.now.Add(-f.svc.AbandonedAfter()))
+	if err != nil || len(got) != 3 {
+		t.Fatalf("resume = %+v, %v; want three", got, err)
+	}
+	if got[0].ID != back.ID || got[0].Status != release.DeploymentActive || len(got[0].GitOpsCommitSHA) != 40 {
+		t.Errorf("the rollback resumed as %+v", got[0])
+	}
+	if !strings.HasPrefix(g.messages[1], "Rollback api in dev to release 1 (1)\n\nPrevious release: 2 (2)\nRolled back by: alice\n") {
+		t.Errorf("the resumed rollback committed %q", g.messages[1])
+	}
+	p, err := deploying.ParsePointer(g.files["environments/dev/acme/mono/api/release.yaml"], "environments/dev/acme/mono/api")
+	if err != nil || p.Spec.Release != r1.CommitSHA || p.Spec.DeployedBy != "alice" || !p.Spec.DeployedAt.Equal(back.DeployedAt) {
+		t.Errorf("pointer after the resumed rollback = %+v, %v", p, err)
+	}
+	if got[1].ID != older.ID || got[1].Status != release.DeploymentFailed ||
+		got[1].Reason != "superseded before its outcome was recorded: deployment "+newer.ID+" of release 2 (pending) came after it" {
+		t.Errorf("the superseded one = %+v", got[1])
+	}
+	if got[2].ID != newer.ID || got[2].Status != release.DeploymentActive {
+		t.Errorf("the newer one = %+v", got[2])
+	}
+	if d, _ := f.store.GetDeployment(ctx, young.ID); d.Status != release.DeploymentPending {
+		t.Errorf("a deployment younger than AbandonedAfter became %s", d.Status)
+	}
+	if again, err := f.svc.Resume(ctx, f.now.Add(-f.svc.AbandonedAfter())); err != nil || len(again) != 0 {
+		t.Errorf("resuming again = %+v, %v; want nothing", again, err)
+	}
+}
+
+// TestAutoDeployFinishesAnEarlierAttempt: a retried release stage whose
+// first process died after recording its auto-deployment finishes that
+// deployment instead of making another.
+func TestAutoDeployFinishesAnEarlierAttempt(t *testing.T) {
+	g := &repo{}
+	f := gitopsFixture(t, g)
+	ctx := context.Background()
+	r := f.imaged(t, f.release(t, "api", 1, release.Trigger{Type: release.TriggerBranchPush, Branch: "main"}))
+	left := f.abandoned(t, r, "dev", f.now.Add(-time.Minute), nil)
+	ds, err := f.svc.AutoDeploy(ctx, r.ID)
+	if err != nil || len(ds) != 1 || ds[0].ID != left.ID || ds[0].Status != release.DeploymentActive {
+		t.Fatalf("auto-deploy = %+v, %v; want the earlier deployment finished", ds, err)
+	}
+	if all, total, _ := f.store.ListDeployments(ctx, "dev", "acme/mono", "api", ports.Page{}); total != 1 || len(g.messages) != 1 {
+		t.Errorf("deployments %+v and commits %q; want one of each", all, g.messages)
+	}
+}

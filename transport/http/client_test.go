@@ -173,11 +173,12 @@ func TestClient(t *testing.T) {
 		t.Fatal(err)
 	}
 	rb, err := dev.Rollback(ctx, httptransport.RollbackRequest{Environment: "dev", Repository: "acme/mono", Project: "api"})
-	if err != nil || rb.ReleaseID != rel.ID || rb.Previous == nil || rb.Previous.DeploymentID != d2.ID || rb.Previous.ReleaseNumber != 2 {
+	if err != nil || rb.ReleaseID != rel.ID || rb.Previous == nil || rb.Previous.DeploymentID != d2.ID || rb.Previous.ReleaseNumber != 2 ||
+		rb.RollbackOf == nil || *rb.RollbackOf != d2.ID {
 		t.Fatalf("Rollback = %+v, %v", rb, err)
 	}
 	cur, _ = dev.CurrentDeployment(ctx, "dev", "acme/mono", "api")
-	if cur.ID != rb.ID {
+	if cur.ID != rb.ID || cur.RollbackOf == nil || *cur.RollbackOf != d2.ID {
 		t.Errorf("current after Rollback = %+v", cur)
 	}
 }

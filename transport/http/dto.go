@@ -134,8 +134,10 @@ type DeploymentResponse struct {
 	GitOpsCommitSHA string    `json:"gitops_commit_sha"`
 	ApprovalID      *string   `json:"approval_id,omitempty"`
 	// Reason says why a failed deployment failed.
-	Reason   string    `json:"reason,omitempty"`
-	Previous *Previous `json:"previous,omitempty"`
+	Reason string `json:"reason,omitempty"`
+	// RollbackOf names the deployment a rollback rolled back from.
+	RollbackOf *string   `json:"rollback_of,omitempty"`
+	Previous   *Previous `json:"previous,omitempty"`
 }
 
 // Previous names the deployment a rollback replaced.
@@ -150,7 +152,7 @@ func deploymentResponse(d *release.Deployment) DeploymentResponse {
 		ID: d.ID, DeploymentID: d.ID, ReleaseID: d.ReleaseID, ReleaseNumber: d.ReleaseNumber,
 		Repository: d.Repository, Project: d.Project, Environment: d.Environment, Status: string(d.Status),
 		DeployedAt: d.DeployedAt, DeployedBy: d.DeployedBy, GitOpsCommitSHA: d.GitOpsCommitSHA, ApprovalID: d.ApprovalID,
-		Reason: d.Reason,
+		Reason: d.Reason, RollbackOf: d.RollbackOf,
 	}
 }
 
