@@ -84,6 +84,11 @@ type Options struct {
 	// DeploymentJobs sends deployment jobs over the NATS JetStream server
 	// at NATSURL, to forge-worker --types deployment.
 	DeploymentJobs bool
+	// ResumeDeploymentsEvery, with deployment jobs, is how often the
+	// deployments a dead process left pending for longer than the
+	// deployment timeout are finished (deploying.Service.Resume; 0:
+	// never).
+	ResumeDeploymentsEvery time.Duration
 	// ReconcileEvery, with an Engine, is how often runs whose workflow is
 	// no longer active are ended as failed (0: never); runs younger than
 	// ReconcileGrace are left alone.
@@ -101,6 +106,7 @@ type App struct {
 	listener net.Listener
 	server   *http.Server
 	orch     *orchestrating.Orchestrator // reconciles runs; nil: off
+	resumer  *deploying.Service          // resumes deployments; nil: off
 }
 
 // New opens everything the server needs and checks the schema is current.
@@ -196,6 +202,9 @@ func New(ctx context.Context, o Options) (*App, error) {
 		services.Objects = a.objects.SignedHandler()
 		services.Runs.Objects = a.objects
 	}
+	if jobs != nil && o.ResumeDeploymentsEvery > 0 {
+		a.resumer = services.Deployments
+	}
 	if o.Engine != nil && o.ReconcileEvery > 0 {
 		a.orch = &orchestrating.Orchestrator{Store: store, Events: events, Clock: o.Now, Status: logstatus.New(log),
 			Log: slog.New(slog.NewJSONHandler(log.Out, nil))}
@@ -258,6 +267,12 @@ func (a *App) Run(ctx context.Context) error {
 		go func() { defer close(done); a.reconcile(rctx) }()
 		defer func() { stop(); <-done }()
 	}
+	if a.resumer != nil {
+		rctx, stop := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() { defer close(done); a.resumeDeployments(rctx) }()
+		defer func() { stop(); <-done }()
+	}
 	select {
 	case err := <-errc:
 		if errors.Is(err, http.ErrServerClosed) {
@@ -285,6 +300,29 @@ func (a *App) reconcile(ctx context.Context) {
 			a.log.WithError(err).Warn("reconciling runs with their workflows")
 		case n > 0:
 			a.log.WithField("runs", n).Warn("ended runs whose workflow had ended before them")
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// resumeDeployments finishes, every ResumeDeploymentsEvery until ctx
+// ends, the deployments a dead process left pending.
+func (a *App) resumeDeployments(ctx context.Context) {
+	t := time.NewTicker(a.opts.ResumeDeploymentsEvery)
+	defer t.Stop()
+	for {
+		ds, err := a.resumer.Resume(ctx, a.opts.Now.Now().Add(-a.resumer.AbandonedAfter()))
+		for _, d := range ds {
+			a.log.WithFields(logrus.Fields{"deployment_id": d.ID, "environment": d.Environment, "repository": d.Repository,
+				"project": d.Project, "release_number": d.ReleaseNumber, "status": d.Status, "reason": d.Reason}).
+				Warn("finished a deployment a dead process left pending")
+		}
+		if err != nil && ctx.Err() == nil {
+			a.log.WithError(err).Warn("resuming deployments left pending")
 		}
 		select {
 		case <-ctx.Done():

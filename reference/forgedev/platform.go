@@ -28,6 +28,7 @@ import (
 	"github.com/catalyst-forge/forge/application/running"
 	"github.com/catalyst-forge/forge/application/working"
 	"github.com/catalyst-forge/forge/domain/job"
+	"github.com/catalyst-forge/forge/domain/release"
 	"github.com/catalyst-forge/forge/ports"
 	"github.com/catalyst-forge/forge/reference/internal/discoverchild"
 	"github.com/catalyst-forge/forge/reference/publishflags"
@@ -64,7 +65,9 @@ type platform struct {
 	// releases registers the releases the in-process workers make, in
 	// the registry the workers push to.
 	releases *releasing.Service
-	print    *printer
+	// deployments commits deployments through the in-process workers.
+	deployments *deploying.Service
+	print       *printer
 
 	stopWorkers context.CancelFunc
 	workers     sync.WaitGroup
@@ -124,7 +127,8 @@ func open(ctx context.Context, data string, print *printer) (*platform, error) {
 	p.orch = &orchestrating.Orchestrator{Store: p.store, Jobs: p.queue, Status: print, Objects: p.objects, ReportSecret: p.reportSecret}
 	// New releases go to the environments whose policy auto-deploys them
 	// (dev), committed to the GitOps repository by the workers.
-	p.orch.AutoDeploy = (&deploying.Service{Store: p.store, Jobs: p.queue}).AutoDeploy
+	p.deployments = &deploying.Service{Store: p.store, Jobs: p.queue}
+	p.orch.AutoDeploy = p.deployments.AutoDeploy
 	ok = true
 	return p, nil
 }
@@ -191,6 +195,25 @@ func (p *platform) startWorkers(remote func(string) (string, error), secrets *re
 		defer p.workers.Done()
 		_ = p.queue.Consume(ctx, []job.Type{job.TypeDiscovery, job.TypeCI, job.TypeArtifact, job.TypeRelease, job.TypeDeployment}, workerConcurrency, w.Handle)
 	}()
+	return nil
+}
+
+// resumeDeployments finishes the deployments an earlier process on this
+// data directory left pending: the directory's lock says that process is
+// gone, so none of them has anyone waiting for its outcome. Call it once
+// the workers consume.
+func (p *platform) resumeDeployments(ctx context.Context) error {
+	ds, err := p.deployments.Resume(ctx, time.Now())
+	for _, d := range ds {
+		what := "active at GitOps commit " + d.GitOpsCommitSHA
+		if d.Status != release.DeploymentActive {
+			what = string(d.Status) + ": " + d.Reason
+		}
+		p.print.printf("finished a deployment a previous process left pending: %s release %d in %s, %s", d.Project, d.ReleaseNumber, d.Environment, what)
+	}
+	if err != nil {
+		return fmt.Errorf("cannot finish the deployments a previous process left pending: %s", oneLine(err))
+	}
 	return nil
 }
 

@@ -116,6 +116,9 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 	if err := pf.startWorkers(func(string) (string, error) { return fileURL(src.remote) }, secrets, o.Registry, ""); err != nil {
 		return nil, err
 	}
+	if err := pf.resumeDeployments(ctx); err != nil {
+		return nil, err
+	}
 
 	run, _, err := pf.runs.Create(ctx, worker, running.CreateRequest{Repository: repo, Branch: src.branch, CommitSHA: src.commit, TriggerType: pipeline.TriggerManual})
 	if err != nil {

@@ -82,6 +82,9 @@ func Up(ctx context.Context, o UpOptions) error {
 	if err := pf.startWorkers(remote, secrets, o.Registry, o.GitOps); err != nil {
 		return err
 	}
+	if err := pf.resumeDeployments(ctx); err != nil {
+		return err
+	}
 	p.printf("artifacts go to the registry at %s; tracking images are signed (cosign verify --key %s)", pf.registry, filepath.Join(o.Data, publicKeyFile))
 	engine := orchestrating.NewLocalEngine(pf.orch, func(runID string, err error) {
 		p.printf("run %s: %v (retrying)", runID, err)

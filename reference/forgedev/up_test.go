@@ -11,9 +11,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/catalyst-forge/forge/adapters/onprem/gormstore"
 	"github.com/catalyst-forge/forge/adapters/onprem/oidcauth"
 	"github.com/catalyst-forge/forge/domain/identity"
 	"github.com/catalyst-forge/forge/domain/pipeline"
+	"github.com/catalyst-forge/forge/domain/release"
 	"github.com/catalyst-forge/forge/reference/internal/gittest"
 	"github.com/catalyst-forge/forge/reference/internal/proctest"
 	httptransport "github.com/catalyst-forge/forge/transport/http"
@@ -306,5 +308,49 @@ func TestKilledDevUpLeavesNoStepBehind(t *testing.T) {
 	}
 	if !strings.Contains(u.progress.String(), "stopped 2 process(es) of steps a previous run left running") {
 		t.Errorf("progress of the second start:\n%s\nfirst start:\n%s", u.progress.String(), childLog.String())
+	}
+}
+
+// TestDevUpFinishesDeploymentsLeftPending: a deployment a killed process
+// recorded but never committed is committed by the next 'forge dev up'
+// on the data directory before it serves, and is then the project's
+// active deployment with the GitOps commit of its pointer.
+func TestDevUpFinishesDeploymentsLeftPending(t *testing.T) {
+	data := t.TempDir()
+	ctx := context.Background()
+	store, err := gormstore.Open(ctx, "sqlite://"+filepath.Join(data, "forge.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	long := time.Now().UTC().Add(-time.Hour).Truncate(time.Second)
+	r, _, err := store.CreateRelease(ctx, &release.Release{Repository: "acme/mono", Project: "api", CommitSHA: strings.Repeat("c", 40), CreatedAt: long, CreatedBy: "ci",
+		Trigger: &release.Trigger{Type: release.TriggerBranchPush, Branch: "main", TriggeredAt: long, TriggeredBy: "ci"}})
+	if err == nil {
+		_, err = store.SetReleaseImage(ctx, r.ID, "sha256:"+strings.Repeat("e", 64))
+	}
+	var left *release.Deployment
+	if err == nil {
+		left, err = store.CreateDeployment(ctx, &release.Deployment{ReleaseID: r.ID, Environment: "dev", Status: release.DeploymentPending, DeployedAt: long, DeployedBy: "alice"})
+	}
+	store.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	key := filepath.Join(data, "dev-key.pem")
+	u := startUp(t, UpOptions{Data: data, DevKey: key, Remote: "file://" + t.TempDir() + "/{repository}"})
+	cur, err := u.client(t, key, identity.RoleDeveloper).CurrentDeployment(ctx, "dev", "acme/mono", "api")
+	if err != nil || cur.ID != left.ID || cur.Status != "active" || len(cur.GitOpsCommitSHA) != 40 {
+		t.Fatalf("current deployment = %+v, %v; want the one left pending, active", cur, err)
+	}
+	if !strings.Contains(u.progress.String(), "finished a deployment a previous process left pending: api release 1 in dev, active at GitOps commit "+cur.GitOpsCommitSHA) {
+		t.Errorf("progress:\n%s", u.progress.String())
+	}
+	out, err := exec.Command("git", "--git-dir", filepath.Join(data, "gitops.git"), "show", cur.GitOpsCommitSHA+":environments/dev/acme/mono/api/release.yaml").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "release: "+strings.Repeat("c", 40)) || !strings.Contains(string(out), "deployedBy: alice") {
+		t.Errorf("the pointer at the deployment's commit: %s (%v)", out, err)
 	}
 }

@@ -27,6 +27,7 @@ import (
 	"github.com/catalyst-forge/forge/domain/identity"
 	"github.com/catalyst-forge/forge/domain/job"
 	"github.com/catalyst-forge/forge/domain/pipeline"
+	"github.com/catalyst-forge/forge/domain/release"
 	"github.com/catalyst-forge/forge/reference/forgeapi"
 	"github.com/catalyst-forge/forge/reference/forgeworker"
 	"github.com/catalyst-forge/forge/reference/internal/discoverchild"
@@ -497,5 +498,75 @@ func TestAPIDeploysThroughWorkers(t *testing.T) {
 	out, err := exec.Command("git", "--git-dir", bare, "show", "main:environments/dev/acme/mono/api/release.yaml").Output()
 	if err != nil || !strings.Contains(string(out), "release: "+p.commit) {
 		t.Errorf("the pointer at %s: %s (%v)", d.GitOpsCommitSHA, out, err)
+	}
+}
+
+// TestAPIFinishesDeploymentsADeadProcessLeft: two deployments an API
+// process left pending when it died, one whose job a worker had already
+// committed and one whose job it never sent. forge-api with
+// --deployment-jobs finishes both through a forge-worker process: the
+// first with the commit its job made (the GitOps repository gains no
+// second commit for it), the second with a new commit of its pointer.
+func TestAPIFinishesDeploymentsADeadProcessLeft(t *testing.T) {
+	p := newPlatform(t, "true")
+	ctx := context.Background()
+	bare := bareGitOps(t)
+	p.worker(t, "deployer", func(o *forgeworker.Options) { o.Types, o.GitOps.URL = []string{"deployment"}, "file://"+bare })
+	long := time.Now().UTC().Add(-time.Hour).Truncate(time.Second)
+	var left []string
+	for _, project := range []string{"api", "web"} {
+		r, _, err := p.store.CreateRelease(ctx, &release.Release{Repository: "acme/mono", Project: project, CommitSHA: p.commit, CreatedAt: long, CreatedBy: "ci",
+			Trigger: &release.Trigger{Type: release.TriggerBranchPush, Branch: "main", TriggeredAt: long, TriggeredBy: "ci"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := p.store.SetReleaseImage(ctx, r.ID, "sha256:"+strings.Repeat("e", 64)); err != nil {
+			t.Fatal(err)
+		}
+		d, err := p.store.CreateDeployment(ctx, &release.Deployment{ReleaseID: r.ID, Environment: "dev", Status: release.DeploymentPending,
+			DeployedAt: long, DeployedBy: "alice"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		left = append(left, d.ID)
+	}
+	// The dead process had sent the first deployment's job, and a worker
+	// had committed it.
+	payload, _ := json.Marshal(deploying.DeploymentJob{DeploymentID: left[0], Path: "environments/dev/acme/mono/api/release.yaml",
+		Content: []byte("kind: ReleasePointer\n"), Message: "Deploy api to dev: release 1 (1)", Author: "alice", When: long})
+	jctx, cancel := context.WithTimeout(ctx, time.Minute)
+	res, err := p.queue.Dispatch(jctx, job.Job{ID: "deployment-" + left[0], Type: job.TypeDeployment, Payload: payload, Timeout: 30 * time.Second})
+	cancel()
+	var first deploying.DeploymentResult
+	if err != nil || res.Error != "" || json.Unmarshal(res.Payload, &first) != nil {
+		t.Fatalf("the first attempt's job: %v %q", err, res.Error)
+	}
+
+	p.startAPI(t, forgeapi.Options{NATSURL: p.nats.URL(), DeploymentJobs: true, ResumeDeploymentsEvery: 50 * time.Millisecond})
+	deadline := time.Now().Add(time.Minute)
+	for {
+		a, aerr := p.store.GetDeployment(ctx, left[0])
+		w, werr := p.store.GetDeployment(ctx, left[1])
+		if aerr == nil && werr == nil && a.Status != release.DeploymentPending && w.Status != release.DeploymentPending {
+			if a.Status != release.DeploymentActive || a.GitOpsCommitSHA != first.Commit {
+				t.Errorf("the deployment whose job had run = %+v; want active at %s", a, first.Commit)
+			}
+			if w.Status != release.DeploymentActive || len(w.GitOpsCommitSHA) != 40 {
+				t.Errorf("the deployment whose job was never sent = %+v", w)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("still pending: %+v (%v), %+v (%v)", a, aerr, w, werr)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	log, err := exec.Command("git", "--git-dir", bare, "log", "--format=%s", "main").Output()
+	if err != nil || strings.TrimSpace(string(log)) != "Deploy web to dev: release 1 (1)\nDeploy api to dev: release 1 (1)" {
+		t.Errorf("GitOps history = %q, %v; want one commit per deployment", log, err)
+	}
+	out, err := exec.Command("git", "--git-dir", bare, "show", "main:environments/dev/acme/mono/web/release.yaml").Output()
+	if err != nil || !strings.Contains(string(out), "release: "+p.commit) || !strings.Contains(string(out), "deployedBy: alice") {
+		t.Errorf("the resumed pointer: %s (%v)", out, err)
 	}
 }
