@@ -190,11 +190,17 @@ func (p *platform) startWorkers(remote func(string) (string, error), secrets *re
 	}
 	ctx, stop := context.WithCancel(context.Background())
 	p.stopWorkers = stop
-	p.workers.Add(1)
-	go func() {
-		defer p.workers.Done()
-		_ = p.queue.Consume(ctx, []job.Type{job.TypeDiscovery, job.TypeCI, job.TypeArtifact, job.TypeRelease, job.TypeDeployment}, workerConcurrency, w.Handle)
-	}()
+	// CI jobs are consumed apart from the other types, as the worker
+	// StatefulSets of a cluster consume them: in one Consume, each of the
+	// five types would keep a pull open on one of the four slots, and a
+	// phase group's tasks would run one at a time.
+	for _, types := range [][]job.Type{{job.TypeCI}, {job.TypeDiscovery, job.TypeArtifact, job.TypeRelease, job.TypeDeployment}} {
+		p.workers.Add(1)
+		go func() {
+			defer p.workers.Done()
+			_ = p.queue.Consume(ctx, types, workerConcurrency, w.Handle)
+		}()
+	}
 	return nil
 }
 
