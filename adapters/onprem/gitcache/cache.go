@@ -8,7 +8,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
+	"time"
 
 	"github.com/catalyst-forge/forge/domain/fault"
 	"github.com/catalyst-forge/forge/ports"
@@ -18,7 +20,7 @@ import (
 const DefaultBudget int64 = 20 << 30 // 20 GiB
 
 // Cache is a persistent git cache: bare repositories kept in a directory,
-// from which it adds a worktree per checkout. It is safe for concurrent
+// from which each checkout makes a workspace that borrows their objects. It is safe for concurrent
 // use, and several Cache values (in one process or several) may share a
 // directory.
 type Cache struct {
@@ -36,9 +38,14 @@ type Cache struct {
 
 	mu    sync.Mutex
 	locks map[string]*repoLock // by git dir
-	users map[string]int       // checkouts in progress and live workspaces, by git dir
-	sizes map[string]int64     // bytes of each repository, as last measured, by git dir
-	stats Stats
+	// commits remembers the commits checked out before, by git dir and
+	// commit, with what a workspace tells of them.
+	commits map[string]commitInfo
+	idle    map[string][]*idleWorkspace // removed workspaces kept for reuse, by git dir
+	maxIdle int
+	users   map[string]int   // checkouts in progress and live workspaces, by git dir
+	sizes   map[string]int64 // bytes of each repository, as last measured, by git dir
+	stats   Stats
 
 	evictMu sync.Mutex // one eviction pass at a time
 }
@@ -67,6 +74,7 @@ type options struct {
 	workspaces string
 	git        string
 	clock      ports.Clock
+	idle       int
 }
 
 // WithBudget sets how many bytes the bare repositories may take before the
@@ -76,6 +84,13 @@ func WithBudget(bytes int64) Option { return func(o *options) { o.budget = bytes
 // WithWorkspaces puts the workspaces in dir instead of <cache>/workspaces,
 // for example on a faster or larger volume. The cache owns the directory.
 func WithWorkspaces(dir string) Option { return func(o *options) { o.workspaces = dir } }
+
+// WithIdleWorkspaces sets how many removed workspaces of a repository
+// are kept to be reused by its next checkouts (DefaultIdleWorkspaces
+// otherwise; 0 deletes every removed workspace). Reusing one writes only
+// the files that differ from the commit asked for, instead of every file
+// of the tree.
+func WithIdleWorkspaces(n int) Option { return func(o *options) { o.idle = n } }
 
 // WithGit sets the git binary to run (found on PATH by default).
 func WithGit(path string) Option { return func(o *options) { o.git = path } }
@@ -89,12 +104,15 @@ func WithClock(clock ports.Clock) Option { return func(o *options) { o.clock = c
 // are removed and their worktrees pruned. Errors: Validation for bad
 // options, Internal when the directory or git cannot be used.
 func New(dir string, opts ...Option) (*Cache, error) {
-	o := options{budget: DefaultBudget, git: "git"}
+	o := options{budget: DefaultBudget, git: "git", idle: DefaultIdleWorkspaces}
 	for _, opt := range opts {
 		opt(&o)
 	}
 	if dir == "" {
 		return nil, fault.New(fault.Validation, "gitcache: the cache directory is empty")
+	}
+	if o.idle < 0 {
+		return nil, fault.New(fault.Validation, "gitcache: the number of idle workspaces must not be negative, not %d", o.idle)
 	}
 	if o.budget <= 0 {
 		return nil, fault.New(fault.Validation, "gitcache: the size budget must be positive, not %d", o.budget)
@@ -130,6 +148,9 @@ func New(dir string, opts ...Option) (*Cache, error) {
 		locks:           map[string]*repoLock{},
 		users:           map[string]int{},
 		sizes:           map[string]int64{},
+		commits:         map[string]commitInfo{},
+		idle:            map[string][]*idleWorkspace{},
+		maxIdle:         o.idle,
 	}
 	for _, d := range []string{c.reposDir, c.leasesDir, c.trashDir, c.workspaces} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
@@ -148,8 +169,8 @@ func (c *Cache) Stats() Stats {
 	return c.stats
 }
 
-// Checkout adds a worktree of req.Commit as a new workspace, fetching the
-// commit first unless the cache has it. See ports.SourceCache.
+// Checkout makes a workspace of req.Commit, fetching the commit first
+// unless the cache has it. See ports.SourceCache.
 func (c *Cache) Checkout(ctx context.Context, req ports.CheckoutRequest) (*ports.Workspace, error) {
 	r, err := c.parse(req)
 	if err != nil {
@@ -166,55 +187,114 @@ func (c *Cache) Checkout(ctx context.Context, req ports.CheckoutRequest) (*ports
 }
 
 func (c *Cache) checkout(ctx context.Context, r request) (*ports.Workspace, error) {
+	info, hit, l, err := c.prepare(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	// The repository's lock is not held from here: the workspace is a
+	// repository of its own that borrows the cache's objects, and its
+	// lease keeps the cache's repository from eviction, so checkouts and
+	// removals of one repository run side by side.
+	dir := filepath.Join(c.workspaces, r.wsName)
+	reused := false
+	if iw := c.takeIdle(r.gitDir); iw != nil {
+		if err := c.reuse(ctx, iw, r.gitDir, dir, r.commit); err == nil {
+			reused = true
+		} else {
+			_ = forceRemoveAll(dir) // and make a fresh one
+		}
+	}
+	if !reused {
+		if err := c.materialize(ctx, r.gitDir, dir, r.commit); err != nil {
+			_ = forceRemoveAll(dir)
+			l.release()
+			return nil, toInternal(err, "checking out %s at %s", r.repository, r.commit)
+		}
+	}
+	w := &workspace{c: c, gitDir: r.gitDir, dir: dir, lease: l}
+	return &ports.Workspace{Dir: dir, Commit: r.commit, CommitTime: info.when, Author: info.author, Message: info.message,
+		CacheHit: hit, Remove: w.remove}, nil
+}
+
+// commitInfo is what a workspace tells of its commit.
+type commitInfo struct {
+	when            time.Time
+	author, message string
+}
+
+// prepare makes sure the cache holds r.commit, fetching it if need be,
+// and takes the workspace's lease, all under the repository's lock. A
+// commit this Cache has checked out before costs no git command.
+func (c *Cache) prepare(ctx context.Context, r request) (commitInfo, bool, *lease, error) {
 	lk := c.lockFor(r.gitDir, r.lockPath)
 	if err := lk.lock(ctx); err != nil {
-		return nil, err
+		return commitInfo{}, false, nil, err
 	}
 	defer lk.unlock()
 
-	created, err := c.ensureRepo(ctx, r.gitDir)
-	if err != nil {
-		return nil, err
-	}
+	key := r.gitDir + "\x00" + r.commit
+	c.mu.Lock()
+	info, known := c.commits[key]
+	c.mu.Unlock()
 	hit := false
-	if !created {
-		if hit, err = c.hasCommit(ctx, r.gitDir, r.commit); err != nil {
-			return nil, err
+	if known {
+		// Known to this Cache, but another process may have evicted
+		// the repository since.
+		if fi, err := os.Stat(r.gitDir); err == nil && fi.IsDir() {
+			hit = true
+		} else {
+			c.forget(r.gitDir)
 		}
+	}
+	if !hit {
+		created, err := c.ensureRepo(ctx, r.gitDir)
+		if err != nil {
+			return commitInfo{}, false, nil, err
+		}
+		if !created {
+			if hit, err = c.hasCommit(ctx, r.gitDir, r.commit); err != nil {
+				return commitInfo{}, false, nil, err
+			}
+		}
+		if !hit {
+			if err := c.fetch(ctx, r); err != nil {
+				if created {
+					c.discard(r.gitDir)
+				}
+				c.count(false)
+				return commitInfo{}, false, nil, err
+			}
+			c.measure(r.gitDir)
+		}
+		if info.when, info.author, info.message, err = c.readCommit(ctx, r.gitDir, r.commit); err != nil {
+			c.count(hit)
+			return commitInfo{}, false, nil, err
+		}
+		c.mu.Lock()
+		c.commits[key] = info
+		c.mu.Unlock()
 	}
 	c.count(hit)
-	if !hit {
-		if err := c.fetch(ctx, r); err != nil {
-			if created {
-				c.discard(r.gitDir)
-			}
-			return nil, err
-		}
-	}
-
-	dir := filepath.Join(c.workspaces, r.wsName)
 	l, err := c.newLease(r.wsName, leaseRecord{
-		Workspace: dir, GitDir: r.gitDir, Repository: r.repository, JobID: r.jobID, Created: c.clock.Now(),
+		Workspace: filepath.Join(c.workspaces, r.wsName), GitDir: r.gitDir, Repository: r.repository, JobID: r.jobID, Created: c.clock.Now(),
 	})
 	if err != nil {
-		return nil, err
-	}
-	if _, err := c.git(ctx, "--git-dir="+r.gitDir, "-c", c.checkoutWorkers, "worktree", "add", "--detach", "--quiet", dir, r.commit); err != nil {
-		_ = forceRemoveAll(dir)
-		_, _ = c.git(context.WithoutCancel(ctx), "--git-dir="+r.gitDir, "worktree", "prune")
-		l.release()
-		return nil, toInternal(err, "adding a worktree of %s at %s", r.repository, r.commit)
+		return commitInfo{}, false, nil, err
 	}
 	c.touch(r.lockPath)
-	c.measure(r.gitDir)
+	return info, hit, l, nil
+}
 
-	w := &workspace{c: c, gitDir: r.gitDir, lockPath: r.lockPath, dir: dir, lease: l}
-	when, author, message, err := c.commitInfo(ctx, r.gitDir, r.commit)
-	if err != nil {
-		_ = w.remove(context.WithoutCancel(ctx))
-		return nil, err
+// forget drops what this Cache remembers of the commits of the
+// repository in gitDir (it was evicted).
+func (c *Cache) forget(gitDir string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for k := range c.commits {
+		if strings.HasPrefix(k, gitDir+"\x00") {
+			delete(c.commits, k)
+		}
 	}
-	return &ports.Workspace{Dir: dir, Commit: r.commit, CommitTime: when, Author: author, Message: message, CacheHit: hit, Remove: w.remove}, nil
 }
 
 // lockFor returns the lock of the repository in gitDir.
@@ -276,35 +356,28 @@ func toInternal(err error, format string, args ...any) error {
 
 // workspace is the state behind a Workspace's Remove.
 type workspace struct {
-	c        *Cache
-	gitDir   string
-	lockPath string
-	dir      string
-	lease    *lease
+	c      *Cache
+	gitDir string
+	dir    string
+	lease  *lease
 
 	mu      sync.Mutex
 	removed bool
 }
 
-// remove deletes the worktree and its registration, then lets the lease
-// go. It finishes even when ctx is cancelled, a job's cleanup often runs
-// after its context ended, but gives up after removeTimeout.
-func (w *workspace) remove(ctx context.Context) error {
+// remove moves the workspace aside for the next checkout of its
+// repository (see keep) or deletes it, then lets its lease go. It takes
+// no lock of the repository: nothing of the workspace is in it.
+func (w *workspace) remove(context.Context) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.removed {
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), removeTimeout)
-	defer cancel()
-	lk := w.c.lockFor(w.gitDir, w.lockPath)
-	if err := lk.lock(ctx); err != nil {
-		return err
-	}
-	err := w.c.removeWorktree(ctx, w.gitDir, w.dir)
-	lk.unlock()
-	if err != nil {
-		return err
+	if !w.c.keep(w) {
+		if err := forceRemoveAll(w.dir); err != nil {
+			return fault.Wrap(fault.Internal, err, "removing the workspace %s", w.dir)
+		}
 	}
 	w.lease.release()
 	w.c.use(w.gitDir, -1)

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -215,30 +216,38 @@ func TestNewCleansUpAfterACrashedProcess(t *testing.T) {
 		t.Fatalf("helper process: %v: %s", err, out)
 	}
 
-	// A worktree added by hand, with no lease at all.
+	// A workspace made by hand, with no lease at all, and a worktree as
+	// caches before this one made them, with none either.
 	orphan := filepath.Join(dir, "workspaces", "orphan-0123456789ab")
-	runGit(t, dir, "--git-dir="+gitDir, "worktree", "add", "--detach", "--quiet", orphan, c1)
+	if err := os.MkdirAll(filepath.Join(orphan, ".git", "objects", "info"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(orphan, ".git", "objects", "info", "alternates"), []byte(filepath.Join(gitDir, "objects")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	oldOrphan := filepath.Join(dir, "workspaces", "old-orphan-0123456789ab")
+	runGit(t, dir, "--git-dir="+gitDir, "worktree", "add", "--detach", "--quiet", oldOrphan, c1)
 
 	list := runGit(t, dir, "--git-dir="+gitDir, "worktree", "list", "--porcelain")
-	if !exists(crashed) || !strings.Contains(list, crashed) || !strings.Contains(list, orphan) {
-		t.Fatalf("the setup left no crashed workspace %s and orphan %s:\n%s", crashed, orphan, list)
+	if !exists(crashed) || !exists(orphan) || !strings.Contains(list, oldOrphan) {
+		t.Fatalf("the setup left no crashed workspace %s, orphan %s and old orphan %s:\n%s", crashed, orphan, oldOrphan, list)
 	}
 
 	c, err := gitcache.New(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, ws := range []string{crashed, orphan} {
+	for _, ws := range []string{crashed, orphan, oldOrphan} {
 		if exists(ws) {
 			t.Errorf("New left the workspace %s of a dead job", ws)
 		}
 	}
 	list = runGit(t, dir, "--git-dir="+gitDir, "worktree", "list", "--porcelain")
-	if strings.Contains(list, crashed) || strings.Contains(list, orphan) {
-		t.Errorf("New left the worktree registrations of dead jobs:\n%s", list)
+	if strings.Contains(list, oldOrphan) {
+		t.Errorf("New left the worktree registration of a dead job:\n%s", list)
 	}
-	if !strings.Contains(list, liveWS.Dir) || !exists(filepath.Join(liveWS.Dir, "a.txt")) {
-		t.Errorf("New removed the live workspace %s of another Cache:\n%s", liveWS.Dir, list)
+	if !exists(filepath.Join(liveWS.Dir, "a.txt")) {
+		t.Errorf("New removed the live workspace %s of another Cache", liveWS.Dir)
 	}
 	leases, _ := os.ReadDir(filepath.Join(dir, "leases"))
 	if len(leases) != 1 {
@@ -346,8 +355,15 @@ func TestTwoCachesShareADirectory(t *testing.T) {
 	for err := range errs {
 		t.Error(err)
 	}
-	if entries, _ := os.ReadDir(filepath.Join(dir, "workspaces")); len(entries) != 0 {
-		t.Errorf("%d workspaces left after every Remove", len(entries))
+	// What is left are the removed workspaces each Cache keeps for reuse.
+	entries, _ := os.ReadDir(filepath.Join(dir, "workspaces"))
+	for _, e := range entries {
+		if !strings.HasPrefix(e.Name(), "idle-") {
+			t.Errorf("workspace %s left after every Remove", e.Name())
+		}
+	}
+	if len(entries) > 2*gitcache.DefaultIdleWorkspaces {
+		t.Errorf("%d idle workspaces left; each Cache keeps at most %d", len(entries), gitcache.DefaultIdleWorkspaces)
 	}
 }
 
@@ -460,6 +476,7 @@ func TestNewRejectsBadOptions(t *testing.T) {
 		{"empty directory", "", nil, fault.Validation},
 		{"zero budget", t.TempDir(), []gitcache.Option{gitcache.WithBudget(0)}, fault.Validation},
 		{"negative budget", t.TempDir(), []gitcache.Option{gitcache.WithBudget(-1)}, fault.Validation},
+		{"negative idle workspaces", t.TempDir(), []gitcache.Option{gitcache.WithIdleWorkspaces(-1)}, fault.Validation},
 		{"no such git", t.TempDir(), []gitcache.Option{gitcache.WithGit("/no/such/git")}, fault.Internal},
 	}
 	for _, tt := range tests {
@@ -485,5 +502,191 @@ func TestWorkspacesGoWhereTheOptionSays(t *testing.T) {
 	}
 	if base := filepath.Base(ws.Dir); strings.ContainsAny(base, " /") || !strings.HasPrefix(base, "build_42") {
 		t.Errorf("workspace name %q is not the job ID made safe", base)
+	}
+}
+
+// TestALiveWorkspaceOfAnotherCacheKeepsItsRepository: a Cache that runs
+// over its budget does not evict the repository whose objects a live
+// workspace of another Cache (another process) borrows; its lease says so.
+func TestALiveWorkspaceOfAnotherCacheKeepsItsRepository(t *testing.T) {
+	const blob = 256 << 10
+	a, b, cr := newTestRepo(t), newTestRepo(t), newTestRepo(t)
+	ca := a.commit(t, "a", map[string][]byte{"blob.bin": randomBytes(blob)})
+	cb := b.commit(t, "b", map[string][]byte{"blob.bin": randomBytes(blob)})
+	cc := cr.commit(t, "c", map[string][]byte{"blob.bin": randomBytes(blob)})
+	dir := t.TempDir()
+	clock := &testClock{now: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}
+	other, err := gitcache.New(dir, gitcache.WithClock(clock.Now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock.advance(time.Minute)
+	wsA := checkout(t, other, "acme/a", a, ca, "a")
+
+	c, err := gitcache.New(dir, gitcache.WithBudget(500<<10), gitcache.WithClock(clock.Now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock.advance(time.Minute)
+	remove(t, checkout(t, c, "acme/b", b, cb, "b"))
+	clock.advance(time.Minute)
+	remove(t, checkout(t, c, "acme/c", cr, cc, "c"))
+	gitDir := func(name string) string { return filepath.Join(dir, "repos", "acme", name+".git") }
+	if !exists(gitDir("a")) {
+		t.Fatalf("acme/a was evicted while another Cache's workspace borrowed its objects")
+	}
+	if exists(gitDir("b")) {
+		t.Errorf("acme/b, the least recently used repository without a workspace, was not evicted")
+	}
+	if out := strings.TrimSpace(runGit(t, wsA.Dir, "cat-file", "-s", "HEAD:blob.bin")); out != fmt.Sprint(blob) {
+		t.Errorf("the live workspace reads a blob.bin of %s bytes from its objects, want %d", out, blob)
+	}
+	remove(t, wsA)
+}
+
+// TestAWorkspaceIsAGitCheckoutOfItsCommit: tools in a step see an
+// ordinary repository, clean and detached at the commit, with its history.
+func TestAWorkspaceIsAGitCheckoutOfItsCommit(t *testing.T) {
+	r := newTestRepo(t)
+	c1 := r.commit(t, "one", map[string][]byte{"a.txt": []byte("one\n")})
+	c2 := r.commit(t, "two", map[string][]byte{"a.txt": []byte("two\n"), "dir/b.txt": []byte("b\n")})
+	c, err := gitcache.New(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws := checkout(t, c, "acme/app", r, c2, "job")
+	defer remove(t, ws)
+	if got := strings.TrimSpace(runGit(t, ws.Dir, "rev-parse", "HEAD")); got != c2 {
+		t.Errorf("HEAD = %s, want %s", got, c2)
+	}
+	if got := runGit(t, ws.Dir, "status", "--porcelain"); got != "" {
+		t.Errorf("git status of a fresh workspace:\n%s", got)
+	}
+	if got := strings.TrimSpace(runGit(t, ws.Dir, "rev-parse", "HEAD~1")); got != c1 {
+		t.Errorf("HEAD~1 = %s, want %s (the history is there)", got, c1)
+	}
+	if b, err := os.ReadFile(filepath.Join(ws.Dir, "dir", "b.txt")); err != nil || string(b) != "b\n" {
+		t.Errorf("dir/b.txt = %q, %v", b, err)
+	}
+	// A step's change shows in its own workspace only.
+	if err := os.WriteFile(filepath.Join(ws.Dir, "a.txt"), []byte("changed\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	second := checkout(t, c, "acme/app", r, c2, "other")
+	defer remove(t, second)
+	if b, _ := os.ReadFile(filepath.Join(second.Dir, "a.txt")); string(b) != "two\n" || !second.CacheHit {
+		t.Errorf("another workspace of the commit reads a.txt = %q (hit %v)", b, second.CacheHit)
+	}
+	if got := runGit(t, ws.Dir, "status", "--porcelain"); strings.TrimSpace(got) != "M a.txt" {
+		t.Errorf("git status after the change = %q", got)
+	}
+}
+
+// TestRemovalWaitsForNoLock: a workspace is removed while another
+// process holds its repository's lock (a long fetch), since nothing of
+// the workspace is in the repository.
+func TestRemovalWaitsForNoLock(t *testing.T) {
+	r := newTestRepo(t)
+	c1 := r.commit(t, "one", map[string][]byte{"a.txt": []byte("one\n")})
+	dir := t.TempDir()
+	c, err := gitcache.New(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws := checkout(t, c, "acme/app", r, c1, "job")
+	f, err := os.OpenFile(filepath.Join(dir, "repos", "acme", "app.lock"), os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		t.Fatalf("taking the repository's lock as another process would: %v", err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- ws.Remove(context.Background()) }()
+	select {
+	case err := <-done:
+		if err != nil || exists(ws.Dir) {
+			t.Errorf("Remove = %v; the workspace exists: %v", err, exists(ws.Dir))
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("Remove waited for the repository's lock")
+	}
+}
+
+// TestARemovedWorkspaceIsReusedPristine: a removed workspace is kept and
+// made the next checkout of its repository, of the same commit or
+// another: whatever the job before changed, added, committed or branched
+// is gone, and a workspace whose .git a job replaced is made afresh.
+func TestARemovedWorkspaceIsReusedPristine(t *testing.T) {
+	r := newTestRepo(t)
+	c1 := r.commit(t, "one", map[string][]byte{"a.txt": []byte("one\n"), ".gitignore": []byte("*.log\n")})
+	c2 := r.commit(t, "two", map[string][]byte{"a.txt": []byte("two\n"), "dir/b.txt": []byte("b\n")})
+	c, err := gitcache.New(t.TempDir(), gitcache.WithIdleWorkspaces(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	inode := func(dir string) uint64 {
+		fi, err := os.Stat(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.Sys().(*syscall.Stat_t).Ino
+	}
+	ws := checkout(t, c, "acme/app", r, c2, "first")
+	first := inode(ws.Dir)
+	for name, content := range map[string]string{"a.txt": "changed\n", "new.txt": "new\n", "build.log": "ignored\n", "dir/c/d.txt": "deep\n"} {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(ws.Dir, name)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(ws.Dir, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Chmod(filepath.Join(ws.Dir, "dir", "b.txt"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	runGit(t, ws.Dir, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qam", "a job's commit")
+	runGit(t, ws.Dir, "branch", "job-branch")
+	remove(t, ws)
+	if exists(ws.Dir) {
+		t.Fatalf("%s exists after Remove", ws.Dir)
+	}
+
+	next := checkout(t, c, "acme/app", r, c1, "second")
+	if inode(next.Dir) != first {
+		t.Fatalf("the removed workspace was not reused")
+	}
+	if got := strings.TrimSpace(runGit(t, next.Dir, "rev-parse", "HEAD")); got != c1 {
+		t.Errorf("HEAD = %s, want %s", got, c1)
+	}
+	if got := runGit(t, next.Dir, "status", "--porcelain", "--ignored", "--untracked-files=all"); got != "" {
+		t.Errorf("git status of the reused workspace:\n%s", got)
+	}
+	if got := runGit(t, next.Dir, "for-each-ref"); got != "" {
+		t.Errorf("refs a job made are still there:\n%s", got)
+	}
+	if b, _ := os.ReadFile(filepath.Join(next.Dir, "a.txt")); string(b) != "one\n" || exists(filepath.Join(next.Dir, "dir")) || exists(filepath.Join(next.Dir, "build.log")) {
+		t.Errorf("the reused workspace holds a.txt = %q, dir: %v, build.log: %v", b, exists(filepath.Join(next.Dir, "dir")), exists(filepath.Join(next.Dir, "build.log")))
+	}
+
+	// A job that replaced .git leaves a workspace that is made afresh.
+	if err := os.RemoveAll(filepath.Join(next.Dir, ".git")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(next.Dir, ".git"), []byte("gitdir: /elsewhere\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	remove(t, next)
+	third := checkout(t, c, "acme/app", r, c2, "third")
+	defer remove(t, third)
+	if got := strings.TrimSpace(runGit(t, third.Dir, "rev-parse", "HEAD")); got != c2 {
+		t.Errorf("HEAD = %s, want %s", got, c2)
+	}
+	if b, _ := os.ReadFile(filepath.Join(third.Dir, "dir", "b.txt")); string(b) != "b\n" {
+		t.Errorf("dir/b.txt = %q", b)
+	}
+	if fi, err := os.Stat(filepath.Join(third.Dir, "dir", "b.txt")); err != nil || fi.Mode().Perm() != 0o644 {
+		t.Errorf("dir/b.txt mode = %v, %v", fi.Mode(), err)
 	}
 }

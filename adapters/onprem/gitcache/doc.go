@@ -13,20 +13,26 @@
 //
 // A checkout fetches only the commit it needs (git fetch --no-tags <remote>
 // <commit>, falling back to every branch and tag when the server refuses to
-// serve an unadvertised commit) and adds a linked worktree of the bare
-// repository, detached at the commit, as the job's workspace. Workspaces of
-// one repository share its objects, so a warm checkout copies no history.
+// serve an unadvertised commit) and makes the job's workspace a repository
+// of its own, detached at the commit, whose objects are the cache's (an
+// alternate): a warm checkout copies no history, writes only the tree's
+// files and its index, and leaves the cache's repository untouched. A
+// commit a Cache has checked out before costs one git command (git
+// read-tree -u).
 //
 // Concurrency: every operation on a bare repository holds its lock, an
 // in-process semaphore plus a flock(2) on its lock file, so several Cache
-// values, in one process or several, may share a cache directory. Each live
-// workspace holds a flock on its lease; New removes the workspaces whose
-// lease nobody holds any more (their process crashed) and prunes their
-// worktree registrations.
+// values, in one process or several, may share a cache directory. The lock
+// covers fetching and taking a workspace's lease, not writing its files
+// nor removing them, so the checkouts of one repository run side by side.
+// Each live workspace holds a flock on its lease, which names the
+// repository it borrows from; New removes the workspaces whose lease
+// nobody holds any more (their process crashed).
 //
 // Eviction: after every checkout, least recently used repositories are
 // deleted until the cache fits its size budget (20 GiB unless WithBudget
-// says otherwise); a repository with a live workspace is never deleted.
+// says otherwise); a repository with a live workspace (a held lease naming
+// it) is never deleted, and gc never drops objects a workspace may borrow.
 //
 // git runs with a clean environment (no system or user configuration, no
 // terminal prompts, no hooks, C locale) in its own process group, which is

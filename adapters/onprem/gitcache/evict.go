@@ -1,11 +1,13 @@
 package gitcache
 
 import (
+	"encoding/json"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -142,7 +144,11 @@ func (c *Cache) evictOne(r repoInfo) bool {
 		return false
 	}
 	defer lk.unlock()
-	if c.inUse(r.gitDir) || hasWorktrees(r.gitDir) {
+	if c.inUse(r.gitDir) {
+		return false
+	}
+	c.dropIdle(r.gitDir)
+	if hasWorktrees(r.gitDir) || c.leased(r.gitDir) {
 		return false
 	}
 	if !c.trash(r.gitDir) {
@@ -155,8 +161,34 @@ func (c *Cache) evictOne(r repoInfo) bool {
 	return true
 }
 
+// leased reports whether a live workspace, whichever process made it,
+// borrows the objects of the repository in gitDir: a lease that names it
+// and that its holder still locks. Leases are written under the
+// repository's lock, which the caller holds.
+func (c *Cache) leased(gitDir string) bool {
+	entries, _ := os.ReadDir(c.leasesDir)
+	for _, e := range entries {
+		if !strings.HasSuffix(e.Name(), ".lock") {
+			continue
+		}
+		f, err := os.Open(filepath.Join(c.leasesDir, e.Name()))
+		if err != nil {
+			continue
+		}
+		var rec leaseRecord
+		named := json.NewDecoder(f).Decode(&rec) == nil && rec.GitDir == gitDir
+		held := named && syscall.Flock(int(f.Fd()), syscall.LOCK_SH|syscall.LOCK_NB) != nil
+		f.Close()
+		if held {
+			return true
+		}
+	}
+	return false
+}
+
 // hasWorktrees reports whether the repository in gitDir has registered
-// worktrees, whichever process added them.
+// worktrees, which caches before this one made (and a process of such a
+// version may still be using).
 func hasWorktrees(gitDir string) bool {
 	entries, err := os.ReadDir(filepath.Join(gitDir, "worktrees"))
 	return err == nil && len(entries) > 0

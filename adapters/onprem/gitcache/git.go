@@ -235,7 +235,7 @@ func toFault(err error, format string, args ...any) error {
 
 // commitInfo returns the committer time of commit (in UTC), its author
 // ("Name <email>") and its message.
-func (c *Cache) commitInfo(ctx context.Context, gitDir, commit string) (when time.Time, author, message string, err error) {
+func (c *Cache) readCommit(ctx context.Context, gitDir, commit string) (when time.Time, author, message string, err error) {
 	out, err := c.git(ctx, "--git-dir="+gitDir, "show", "-s", "--format=%ct%x00%an <%ae>%x00%B", commit)
 	if err != nil {
 		return time.Time{}, "", "", toInternal(err, "reading commit %s", commit)

@@ -87,9 +87,10 @@ func (c *Cache) reapLease(path, name string) {
 }
 
 // reapOrphans removes the directories in the workspaces directory that are
-// worktrees of the cache's repositories but have no lease. A lease is
-// written before its worktree is added and deleted after it is removed, so
-// such a worktree belongs to no live job.
+// workspaces of the cache's repositories (or worktrees, as caches before
+// this one made) but have no lease. A lease is written before its
+// workspace is made and deleted after it is removed, so such a workspace
+// belongs to no live job.
 func (c *Cache) reapOrphans() {
 	entries, _ := os.ReadDir(c.workspaces)
 	for _, e := range entries {
@@ -98,6 +99,9 @@ func (c *Cache) reapOrphans() {
 		}
 		dir := filepath.Join(c.workspaces, e.Name())
 		gitdir := readGitdir(filepath.Join(dir, ".git"))
+		if gitdir == "" {
+			gitdir = readAlternate(filepath.Join(dir, ".git", "objects", "info", "alternates"))
+		}
 		if !strings.HasPrefix(gitdir, c.reposDir+string(filepath.Separator)) {
 			continue
 		}
@@ -120,4 +124,18 @@ func readGitdir(path string) string {
 		return ""
 	}
 	return filepath.Clean(dir)
+}
+
+// readAlternate returns the directory of the objects a workspace borrows
+// (its only alternate), or "" when path holds no alternate.
+func readAlternate(path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	line, _, _ := strings.Cut(strings.TrimSpace(string(b)), "\n")
+	if line == "" || !filepath.IsAbs(line) {
+		return ""
+	}
+	return filepath.Clean(line)
 }

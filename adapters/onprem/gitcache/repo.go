@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/catalyst-forge/forge/domain/fault"
 )
@@ -26,17 +25,18 @@ const (
 // by commit date) once it has twice as many.
 const keepCommitRefs = 64
 
-// removeTimeout bounds the removal of one workspace.
-const removeTimeout = 2 * time.Minute
-
 // repoConfig is added to the configuration of every bare repository.
 // Fetched objects always stay packed (a pack appears whole or not at all,
 // so a killed fetch never leaves half a commit), and automatic gc runs in
-// the foreground, under the repository's lock.
+// the foreground, under the repository's lock. gc never drops an
+// unreachable object: a workspace borrows the objects of its commit
+// without the repository knowing, and its commit's ref may have been
+// trimmed (keepCommitRefs) while it lives; eviction bounds the size.
 const repoConfig = `[fetch]
 	unpackLimit = 1
 [gc]
 	autoDetach = false
+	pruneExpire = never
 [maintenance]
 	autoDetach = false
 `
@@ -172,19 +172,37 @@ func (c *Cache) trimRefs(ctx context.Context, gitDir string) {
 	_, _ = c.gitInput(ctx, strings.NewReader(b.String()), "--git-dir="+gitDir, "update-ref", "--stdin")
 }
 
-// removeWorktree deletes the worktree in dir and its registration in the
-// repository. Call with the repository's lock held.
-func (c *Cache) removeWorktree(ctx context.Context, gitDir, dir string) error {
-	if _, err := c.git(ctx, "--git-dir="+gitDir, "worktree", "remove", "--force", dir); err != nil {
-		// The repository may be damaged or the tree unusual (read-only
-		// directories): delete the files, then let prune drop the entry.
-		if rmErr := forceRemoveAll(dir); rmErr != nil {
-			return fault.Wrap(fault.Internal, rmErr, "removing the workspace %s", dir)
+// materialize makes dir a repository of its own at commit, with its
+// files checked out: its .git borrows the objects of the repository in
+// gitDir (objects/info/alternates) and holds its own HEAD (detached at
+// the commit) and index, so nothing is written to the cache's repository
+// and no lock of it is needed. Tools in a step see an ordinary checkout.
+func (c *Cache) materialize(ctx context.Context, gitDir, dir, commit string) error {
+	if err := c.initDotGit(filepath.Join(dir, ".git"), gitDir, commit); err != nil {
+		return err
+	}
+	_, err := c.git(ctx, "--git-dir="+filepath.Join(dir, ".git"), "--work-tree="+dir, "-c", c.checkoutWorkers, "read-tree", "--reset", "-u", "HEAD")
+	return err
+}
+
+// initDotGit writes the repository of a workspace in dotGit: HEAD at
+// commit, the objects of gitDir as its alternate, no refs.
+func (c *Cache) initDotGit(dotGit, gitDir, commit string) error {
+	for _, d := range []string{"objects/info", "refs/heads", "refs/tags"} {
+		if err := os.MkdirAll(filepath.Join(dotGit, filepath.FromSlash(d)), 0o755); err != nil {
+			return err
 		}
 	}
-	// A registration left behind only delays eviction; the next prune
-	// (another removal, or New) drops it.
-	_, _ = c.git(ctx, "--git-dir="+gitDir, "worktree", "prune")
+	files := map[string]string{
+		"HEAD":                    commit + "\n",
+		"config":                  "[core]\n\trepositoryformatversion = 0\n\tfilemode = true\n\tbare = false\n",
+		"objects/info/alternates": filepath.Join(gitDir, "objects") + "\n",
+	}
+	for name, content := range files {
+		if err := os.WriteFile(filepath.Join(dotGit, filepath.FromSlash(name)), []byte(content), 0o644); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 

@@ -1,0 +1,130 @@
+package gitcache
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// DefaultIdleWorkspaces is how many removed workspaces of a repository a
+// Cache keeps for reuse when New is given no WithIdleWorkspaces.
+const DefaultIdleWorkspaces = 4
+
+// idleWorkspace is a removed workspace kept for the next checkout of its
+// repository, under a name and a lease of its own.
+type idleWorkspace struct {
+	dir   string
+	lease *lease
+}
+
+// keep moves a removed workspace aside for reuse, unless its repository
+// has enough idle ones already; it reports whether it did. The workspace
+// gets an idle lease before it lets go of its own, so its directory is
+// never taken for an orphan. The idle lease names no repository: an idle
+// workspace does not keep its repository from eviction by another
+// process, since a checkout reuses it only once the repository holds its
+// commit again, at the same path.
+func (c *Cache) keep(w *workspace) bool {
+	c.mu.Lock()
+	full := len(c.idle[w.gitDir]) >= c.maxIdle
+	c.mu.Unlock()
+	if full {
+		return false
+	}
+	name := "idle-" + randomHex(8)
+	dir := filepath.Join(c.workspaces, name)
+	l, err := c.newLease(name, leaseRecord{Workspace: dir, Created: c.clock.Now()})
+	if err != nil {
+		return false
+	}
+	if err := os.Rename(w.dir, dir); err != nil {
+		l.release()
+		return false
+	}
+	c.mu.Lock()
+	c.idle[w.gitDir] = append(c.idle[w.gitDir], &idleWorkspace{dir: dir, lease: l})
+	c.mu.Unlock()
+	return true
+}
+
+// takeIdle returns an idle workspace of the repository in gitDir, if any.
+func (c *Cache) takeIdle(gitDir string) *idleWorkspace {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	list := c.idle[gitDir]
+	if len(list) == 0 {
+		return nil
+	}
+	iw := list[len(list)-1]
+	c.idle[gitDir] = list[:len(list)-1]
+	return iw
+}
+
+// dropIdle deletes the idle workspaces of the repository in gitDir
+// (before it is evicted).
+func (c *Cache) dropIdle(gitDir string) {
+	c.mu.Lock()
+	list := c.idle[gitDir]
+	delete(c.idle, gitDir)
+	c.mu.Unlock()
+	for _, iw := range list {
+		_ = forceRemoveAll(iw.dir)
+		iw.lease.release()
+	}
+}
+
+// reuse makes the idle workspace iw the workspace dir at commit: renamed,
+// its .git rebuilt (refs, objects and settings a step left are gone, the
+// index kept), its tracked files brought to the commit (only those that
+// differ are written) and everything else deleted (git clean -ffdx), and
+// checked clean (git status), so a task sees exactly what a fresh
+// checkout shows. It costs walks of the tree instead of a write of every
+// file. iw's lease is let go once dir
+// exists. On error the caller makes a fresh workspace.
+func (c *Cache) reuse(ctx context.Context, iw *idleWorkspace, gitDir, dir, commit string) error {
+	defer iw.lease.release()
+	if err := os.Rename(iw.dir, dir); err != nil {
+		_ = forceRemoveAll(iw.dir)
+		return err
+	}
+	dotGit := filepath.Join(dir, ".git")
+	if fi, err := os.Lstat(dotGit); err != nil || !fi.IsDir() {
+		return errors.New(".git is not a directory") // a step replaced it
+	}
+	entries, err := os.ReadDir(dotGit)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if e.Name() != "index" {
+			if err := forceRemoveAll(filepath.Join(dotGit, e.Name())); err != nil {
+				return err
+			}
+		}
+	}
+	if err := c.initDotGit(dotGit, gitDir, commit); err != nil {
+		return err
+	}
+	if _, err := c.git(ctx, "--git-dir="+dotGit, "--work-tree="+dir, "-c", c.checkoutWorkers, "read-tree", "--reset", "-u", "HEAD"); err != nil {
+		return err
+	}
+	// Most jobs leave nothing behind: git status alone says so. What a job
+	// left is deleted (git clean goes on past what it cannot delete), and
+	// then the tree must be exactly the commit's.
+	for attempt := 0; ; attempt++ {
+		out, err := c.git(ctx, "--git-dir="+dotGit, "--work-tree="+dir, "status", "--porcelain", "--ignored", "--untracked-files=all")
+		switch {
+		case err != nil:
+			return err
+		case len(out) == 0:
+			return nil
+		case attempt > 0:
+			return errors.New("not clean: " + strings.TrimSpace(string(out)))
+		}
+		if _, err := c.git(ctx, "--git-dir="+dotGit, "--work-tree="+dir, "clean", "-ffdxq"); err != nil {
+			return err
+		}
+	}
+}
