@@ -130,6 +130,11 @@ type RunStore interface {
 	// RunIDOfTask and RunIDOfStep return the run a task or step belongs to.
 	RunIDOfTask(ctx context.Context, taskID string) (string, error)
 	RunIDOfStep(ctx context.Context, stepID string) (string, error)
+	// PlaceOfTask and PlaceOfStep return where a task or step sits, with
+	// the statuses of its run, phase and task: one indexed read, what a
+	// status report is checked against. Errors: NotFound.
+	PlaceOfTask(ctx context.Context, taskID string) (*pipeline.Place, error)
+	PlaceOfStep(ctx context.Context, stepID string) (*pipeline.Place, error)
 }
 
 // ReleaseStore persists releases with their aliases, trigger and artifacts.

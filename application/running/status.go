@@ -57,22 +57,16 @@ func (s *Service) UpdateTask(ctx context.Context, who *identity.Principal, id st
 	if len(st.Error) > maxErrorLength {
 		st.Error = st.Error[:maxErrorLength]
 	}
-	runID, err := s.Store.RunIDOfTask(ctx, id)
+	where, err := s.Store.PlaceOfTask(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.reporter(runID, st.Key); err != nil {
+	if err := s.reporter(where.RunID, st.Key); err != nil {
 		return nil, err
 	}
-	if st.Status == pipeline.StatusRunning {
-		where, err := s.locate(ctx, runID, id, "")
-		if err != nil {
+	if st.Status == pipeline.StatusRunning && where.TaskStatus == pipeline.StatusPending {
+		if err := canStart(where, "task of "+where.TaskProject); err != nil {
 			return nil, err
-		}
-		if where.task.Status == pipeline.StatusPending {
-			if err := where.canStart("task of " + where.task.ProjectName); err != nil {
-				return nil, err
-			}
 		}
 	}
 	now := s.Clock.Now()
@@ -105,26 +99,20 @@ func (s *Service) UpdateStep(ctx context.Context, who *identity.Principal, id st
 	if strings.Contains(st.LogsKey, "..") || len(st.LogsKey) > 1024 {
 		return nil, &fault.Error{Kind: fault.Validation, Details: map[string]any{"field": "logs_s3_key"}, Message: "logs_s3_key is not a valid object key"}
 	}
-	runID, err := s.Store.RunIDOfStep(ctx, id)
+	where, err := s.Store.PlaceOfStep(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.reporter(runID, st.Key); err != nil {
+	if err := s.reporter(where.RunID, st.Key); err != nil {
 		return nil, err
 	}
-	if st.Status == pipeline.StatusRunning {
-		where, err := s.locate(ctx, runID, "", id)
-		if err != nil {
+	if st.Status == pipeline.StatusRunning && where.StepStatus == pipeline.StatusPending {
+		what := "step " + where.StepName + " of " + where.TaskProject
+		if err := canStart(where, what); err != nil {
 			return nil, err
 		}
-		if where.step.Status == pipeline.StatusPending {
-			what := "step " + where.step.Name + " of " + where.task.ProjectName
-			if err := where.canStart(what); err != nil {
-				return nil, err
-			}
-			if where.task.Status != pipeline.StatusRunning {
-				return nil, fault.New(fault.Conflict, "%s cannot start: its task is %s, not running", what, where.task.Status)
-			}
+		if where.TaskStatus != pipeline.StatusRunning {
+			return nil, fault.New(fault.Conflict, "%s cannot start: its task is %s, not running", what, where.TaskStatus)
 		}
 	}
 	now := s.Clock.Now()
@@ -148,46 +136,16 @@ func (s *Service) UpdateStep(ctx context.Context, who *identity.Principal, id st
 	})
 }
 
-// place is where a task or step sits in its run.
-type place struct {
-	run   *pipeline.Run
-	phase *pipeline.Phase
-	task  *pipeline.Task
-	step  *pipeline.Step
-}
-
-// locate finds task taskID, or the task of step stepID, in run runID.
-func (s *Service) locate(ctx context.Context, runID, taskID, stepID string) (*place, error) {
-	run, err := s.Store.GetRun(ctx, runID)
-	if err != nil {
-		return nil, err
-	}
-	for i := range run.Phases {
-		ph := &run.Phases[i]
-		for j := range ph.Tasks {
-			t := &ph.Tasks[j]
-			if taskID != "" && t.ID == taskID {
-				return &place{run: run, phase: ph, task: t}, nil
-			}
-			for k := range t.Steps {
-				if stepID != "" && t.Steps[k].ID == stepID {
-					return &place{run: run, phase: ph, task: t, step: &t.Steps[k]}, nil
-				}
-			}
-		}
-	}
-	return nil, fault.New(fault.NotFound, "run %s holds no such task or step", runID)
-}
-
 // canStart refuses to start work in a run or phase that is not running:
 // work reported for a run that has ended, or ahead of its phase group,
-// is not work a worker was given.
-func (p *place) canStart(what string) error {
-	if p.run.Status != pipeline.StatusRunning {
-		return fault.New(fault.Conflict, "%s cannot start: the run is %s", what, p.run.Status)
+// is not work a worker was given. The place is read without loading the
+// run (Store.PlaceOfTask, PlaceOfStep).
+func canStart(p *pipeline.Place, what string) error {
+	if p.RunStatus != pipeline.StatusRunning {
+		return fault.New(fault.Conflict, "%s cannot start: the run is %s", what, p.RunStatus)
 	}
-	if p.phase.Status != pipeline.StatusRunning {
-		return fault.New(fault.Conflict, "%s cannot start: phase %s is %s", what, p.phase.Name, p.phase.Status)
+	if p.PhaseStatus != pipeline.StatusRunning {
+		return fault.New(fault.Conflict, "%s cannot start: phase %s is %s", what, p.PhaseName, p.PhaseStatus)
 	}
 	return nil
 }

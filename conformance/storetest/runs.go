@@ -399,6 +399,39 @@ func describeRuns(h *harness) {
 				Expect(id).To(Equal(other.ID))
 			})
 
+			ginkgo.It("says where a task or step sits, with the statuses of its run, phase and task, as they change", func() {
+				phase := findPhase(run.Phases, "test")
+				step := findStep(task, "lint-go")
+				got, err := h.store.PlaceOfTask(h.ctx, task.ID)
+				Expect(err).NotTo(HaveOccurred())
+				Expect(*got).To(Equal(pipeline.Place{RunID: run.ID, RunStatus: run.Status, PhaseName: "test", PhaseStatus: pipeline.StatusPending,
+					TaskID: task.ID, TaskProject: apiProject, TaskStatus: pipeline.StatusPending}))
+
+				h.setRunStatus(run.ID, pipeline.StatusRunning)
+				_, err = h.store.UpdatePhase(h.ctx, phase.ID, func(p *pipeline.Phase) error { p.Status = pipeline.StatusRunning; return nil })
+				Expect(err).NotTo(HaveOccurred())
+				_, err = h.store.UpdateTask(h.ctx, task.ID, func(t *pipeline.Task) error { t.Status = pipeline.StatusRunning; return nil })
+				Expect(err).NotTo(HaveOccurred())
+				got, err = h.store.PlaceOfStep(h.ctx, step.ID)
+				Expect(err).NotTo(HaveOccurred())
+				Expect(*got).To(Equal(pipeline.Place{RunID: run.ID, RunStatus: pipeline.StatusRunning, PhaseName: "test", PhaseStatus: pipeline.StatusRunning,
+					TaskID: task.ID, TaskProject: apiProject, TaskStatus: pipeline.StatusRunning,
+					StepID: step.ID, StepName: "lint-go", StepStatus: pipeline.StatusPending}))
+
+				other := h.mustPlannedRun(commitSHA("run 2"))
+				otherStep := findStep(findTask(findPhase(other.Phases, "build"), webProject), "image")
+				got, err = h.store.PlaceOfStep(h.ctx, otherStep.ID)
+				Expect(err).NotTo(HaveOccurred())
+				Expect(got.RunID).To(Equal(other.ID))
+				Expect(got.PhaseName).To(Equal("build"))
+				Expect(got.TaskProject).To(Equal(webProject))
+
+				_, err = h.store.PlaceOfTask(h.ctx, uuid.NewString())
+				Expect(err).To(haveKind(fault.NotFound))
+				_, err = h.store.PlaceOfStep(h.ctx, "not-a-step-id")
+				Expect(err).To(haveKind(fault.NotFound))
+			})
+
 			ginkgo.It("reads a run's status alone, as it changes", func() {
 				st, err := h.store.RunStatus(h.ctx, run.ID)
 				Expect(err).NotTo(HaveOccurred())

@@ -104,3 +104,19 @@ func Apply(status Status, at time.Time, started, completed **time.Time) {
 		}
 	}
 }
+
+// Place is where a task or a step sits in its run, with the statuses a
+// worker's report is checked against: what a status report needs, read
+// without loading the run. The Step fields are empty for a task.
+type Place struct {
+	RunID       string
+	RunStatus   Status
+	PhaseName   string
+	PhaseStatus Status
+	TaskID      string
+	TaskProject string
+	TaskStatus  Status
+	StepID      string
+	StepName    string
+	StepStatus  Status
+}

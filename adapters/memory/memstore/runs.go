@@ -286,6 +286,55 @@ func (v view) RunIDOfStep(_ context.Context, stepID string) (runID string, err e
 	return runID, err
 }
 
+// PlaceOfTask implements ports.RunStore.
+func (v view) PlaceOfTask(_ context.Context, taskID string) (got *pipeline.Place, err error) {
+	err = v.do(func(st *state) error {
+		got = st.place(st.taskRuns[taskID], taskID, "")
+		if got == nil {
+			return notFound("task", taskID)
+		}
+		return nil
+	})
+	return got, err
+}
+
+// PlaceOfStep implements ports.RunStore.
+func (v view) PlaceOfStep(_ context.Context, stepID string) (got *pipeline.Place, err error) {
+	err = v.do(func(st *state) error {
+		got = st.place(st.stepRuns[stepID], "", stepID)
+		if got == nil {
+			return notFound("step", stepID)
+		}
+		return nil
+	})
+	return got, err
+}
+
+// place finds task taskID, or the step stepID, in run runID; nil when it
+// is not there.
+func (st *state) place(runID, taskID, stepID string) *pipeline.Place {
+	rec, ok := st.runs[runID]
+	if !ok {
+		return nil
+	}
+	for _, ph := range rec.run.Phases {
+		for _, t := range ph.Tasks {
+			p := &pipeline.Place{RunID: runID, RunStatus: rec.run.Status, PhaseName: ph.Name, PhaseStatus: ph.Status,
+				TaskID: t.ID, TaskProject: t.ProjectName, TaskStatus: t.Status}
+			if taskID != "" && t.ID == taskID {
+				return p
+			}
+			for _, s := range t.Steps {
+				if stepID != "" && s.ID == stepID {
+					p.StepID, p.StepName, p.StepStatus = s.ID, s.Name, s.Status
+					return p
+				}
+			}
+		}
+	}
+	return nil
+}
+
 // transition checks a status change with pipeline.Transition and says
 // which entity it was about.
 func transition(k pipeline.Kind, id string, from, to pipeline.Status) error {

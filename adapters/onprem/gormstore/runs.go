@@ -622,3 +622,66 @@ func (s *Store) RunIDOfStep(ctx context.Context, stepID string) (string, error) 
 	}
 	return ids[0], nil
 }
+
+// placeQuery reads a task's place; placeOfStep adds its step.
+const placeQuery = `SELECT r.id AS run_id, r.status AS run_status, p.phase_name, p.status AS phase_status,
+	t.id AS task_id, t.project_name AS task_project, t.status AS task_status`
+
+// placeRow is a row of placeQuery.
+type placeRow struct {
+	RunID       string
+	RunStatus   string
+	PhaseName   string
+	PhaseStatus string
+	TaskID      string
+	TaskProject string
+	TaskStatus  string
+	StepID      string
+	StepName    string
+	StepStatus  string
+}
+
+func (r placeRow) domain() *pipeline.Place {
+	return &pipeline.Place{RunID: r.RunID, RunStatus: pipeline.Status(r.RunStatus), PhaseName: r.PhaseName, PhaseStatus: pipeline.Status(r.PhaseStatus),
+		TaskID: r.TaskID, TaskProject: r.TaskProject, TaskStatus: pipeline.Status(r.TaskStatus),
+		StepID: r.StepID, StepName: r.StepName, StepStatus: pipeline.Status(r.StepStatus)}
+}
+
+// PlaceOfTask returns where a task sits, with one join over primary keys.
+func (s *Store) PlaceOfTask(ctx context.Context, taskID string) (*pipeline.Place, error) {
+	key, ok := lookupID(taskID)
+	if !ok {
+		return nil, fault.New(fault.NotFound, "task %q not found", taskID)
+	}
+	var rows []placeRow
+	err := s.read(ctx).Raw(placeQuery+` FROM task_executions t
+		JOIN phase_executions p ON p.id = t.phase_execution_id
+		JOIN pipeline_runs r ON r.id = p.pipeline_run_id WHERE t.id = ?`, key).Scan(&rows).Error
+	if err != nil {
+		return nil, dbErr(err, "finding the place of task "+taskID)
+	}
+	if len(rows) == 0 {
+		return nil, fault.New(fault.NotFound, "task %s not found", taskID)
+	}
+	return rows[0].domain(), nil
+}
+
+// PlaceOfStep returns where a step sits, with one join over primary keys.
+func (s *Store) PlaceOfStep(ctx context.Context, stepID string) (*pipeline.Place, error) {
+	key, ok := lookupID(stepID)
+	if !ok {
+		return nil, fault.New(fault.NotFound, "step %q not found", stepID)
+	}
+	var rows []placeRow
+	err := s.read(ctx).Raw(placeQuery+`, st.id AS step_id, st.step_name, st.status AS step_status FROM step_executions st
+		JOIN task_executions t ON t.id = st.task_execution_id
+		JOIN phase_executions p ON p.id = t.phase_execution_id
+		JOIN pipeline_runs r ON r.id = p.pipeline_run_id WHERE st.id = ?`, key).Scan(&rows).Error
+	if err != nil {
+		return nil, dbErr(err, "finding the place of step "+stepID)
+	}
+	if len(rows) == 0 {
+		return nil, fault.New(fault.NotFound, "step %s not found", stepID)
+	}
+	return rows[0].domain(), nil
+}
