@@ -45,13 +45,22 @@ func exists(path string) bool {
 	return err == nil
 }
 
+// blob is the size of the one file of threeRepos' repositories.
+const blob = 256 << 10
+
+// threeRepos makes three repositories of one commit each, a random file
+// of blob bytes, and returns them and their commits.
+func threeRepos(t *testing.T) (a, b, c *testRepo, ca, cb, cc string) {
+	a, b, c = newTestRepo(t), newTestRepo(t), newTestRepo(t)
+	ca = a.commit(t, "a", map[string][]byte{"blob.bin": randomBytes(blob)})
+	cb = b.commit(t, "b", map[string][]byte{"blob.bin": randomBytes(blob)})
+	cc = c.commit(t, "c", map[string][]byte{"blob.bin": randomBytes(blob)})
+	return a, b, c, ca, cb, cc
+}
+
 func TestEvictsLeastRecentlyUsedRepositoryButNotOneInUse(t *testing.T) {
 	// Three repositories of about 260 KiB each; the budget holds two.
-	const blob = 256 << 10
-	a, b, cr := newTestRepo(t), newTestRepo(t), newTestRepo(t)
-	ca := a.commit(t, "a", map[string][]byte{"blob.bin": randomBytes(blob)})
-	cb := b.commit(t, "b", map[string][]byte{"blob.bin": randomBytes(blob)})
-	cc := cr.commit(t, "c", map[string][]byte{"blob.bin": randomBytes(blob)})
+	a, b, cr, ca, cb, cc := threeRepos(t)
 
 	dir := t.TempDir()
 	clock := &testClock{now: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}
@@ -106,7 +115,6 @@ func TestEvictsLeastRecentlyUsedRepositoryButNotOneInUse(t *testing.T) {
 func TestEvictionOrderSurvivesARestart(t *testing.T) {
 	// Last use is kept on disk, so a new Cache on the directory evicts in
 	// the same order.
-	const blob = 256 << 10
 	a, b := newTestRepo(t), newTestRepo(t)
 	ca := a.commit(t, "a", map[string][]byte{"blob.bin": randomBytes(blob)})
 	cb := b.commit(t, "b", map[string][]byte{"blob.bin": randomBytes(blob)})
@@ -509,11 +517,7 @@ func TestWorkspacesGoWhereTheOptionSays(t *testing.T) {
 // over its budget does not evict the repository whose objects a live
 // workspace of another Cache (another process) borrows; its lease says so.
 func TestALiveWorkspaceOfAnotherCacheKeepsItsRepository(t *testing.T) {
-	const blob = 256 << 10
-	a, b, cr := newTestRepo(t), newTestRepo(t), newTestRepo(t)
-	ca := a.commit(t, "a", map[string][]byte{"blob.bin": randomBytes(blob)})
-	cb := b.commit(t, "b", map[string][]byte{"blob.bin": randomBytes(blob)})
-	cc := cr.commit(t, "c", map[string][]byte{"blob.bin": randomBytes(blob)})
+	a, b, cr, ca, cb, cc := threeRepos(t)
 	dir := t.TempDir()
 	clock := &testClock{now: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}
 	other, err := gitcache.New(dir, gitcache.WithClock(clock.Now))

@@ -649,39 +649,31 @@ func (r placeRow) domain() *pipeline.Place {
 
 // PlaceOfTask returns where a task sits, with one join over primary keys.
 func (s *Store) PlaceOfTask(ctx context.Context, taskID string) (*pipeline.Place, error) {
-	key, ok := lookupID(taskID)
-	if !ok {
-		return nil, fault.New(fault.NotFound, "task %q not found", taskID)
-	}
-	var rows []placeRow
-	err := s.read(ctx).Raw(placeQuery+` FROM task_executions t
+	return s.place(ctx, "task", taskID, placeQuery+` FROM task_executions t
 		JOIN phase_executions p ON p.id = t.phase_execution_id
-		JOIN pipeline_runs r ON r.id = p.pipeline_run_id WHERE t.id = ?`, key).Scan(&rows).Error
-	if err != nil {
-		return nil, dbErr(err, "finding the place of task "+taskID)
-	}
-	if len(rows) == 0 {
-		return nil, fault.New(fault.NotFound, "task %s not found", taskID)
-	}
-	return rows[0].domain(), nil
+		JOIN pipeline_runs r ON r.id = p.pipeline_run_id WHERE t.id = ?`)
 }
 
 // PlaceOfStep returns where a step sits, with one join over primary keys.
 func (s *Store) PlaceOfStep(ctx context.Context, stepID string) (*pipeline.Place, error) {
-	key, ok := lookupID(stepID)
-	if !ok {
-		return nil, fault.New(fault.NotFound, "step %q not found", stepID)
-	}
-	var rows []placeRow
-	err := s.read(ctx).Raw(placeQuery+`, st.id AS step_id, st.step_name, st.status AS step_status FROM step_executions st
+	return s.place(ctx, "step", stepID, placeQuery+`, st.id AS step_id, st.step_name, st.status AS step_status FROM step_executions st
 		JOIN task_executions t ON t.id = st.task_execution_id
 		JOIN phase_executions p ON p.id = t.phase_execution_id
-		JOIN pipeline_runs r ON r.id = p.pipeline_run_id WHERE st.id = ?`, key).Scan(&rows).Error
-	if err != nil {
-		return nil, dbErr(err, "finding the place of step "+stepID)
+		JOIN pipeline_runs r ON r.id = p.pipeline_run_id WHERE st.id = ?`)
+}
+
+// place runs query, a placeQuery of the task or step what with id.
+func (s *Store) place(ctx context.Context, what, id, query string) (*pipeline.Place, error) {
+	key, ok := lookupID(id)
+	if !ok {
+		return nil, fault.New(fault.NotFound, "%s %q not found", what, id)
+	}
+	var rows []placeRow
+	if err := s.read(ctx).Raw(query, key).Scan(&rows).Error; err != nil {
+		return nil, dbErr(err, "finding the place of "+what+" "+id)
 	}
 	if len(rows) == 0 {
-		return nil, fault.New(fault.NotFound, "step %s not found", stepID)
+		return nil, fault.New(fault.NotFound, "%s %s not found", what, id)
 	}
 	return rows[0].domain(), nil
 }
