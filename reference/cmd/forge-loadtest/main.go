@@ -3,8 +3,12 @@
 // seeds a repository and releases, then drives release lookups
 // (GET /v1/releases/{repo}/{project}/{alias}) and run creation
 // (POST /v1/runs) from concurrent clients for a fixed time, and prints
-// throughput and latency percentiles. Traffic never leaves 127.0.0.1, and
-// every loop ends with its time budget.
+// throughput and latency percentiles, each scenario beside its ceiling (a
+// minimal server answering the same body from memory, driven the same
+// way right after it) and the share of the ceiling it reaches: on a
+// shared machine that ratio, not the absolute figure, is what compares.
+// Traffic never leaves 127.0.0.1, and every loop ends with its time
+// budget.
 package main
 
 import (
@@ -16,6 +20,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -113,7 +118,7 @@ func run(database string, duration time.Duration, workers, releases int) error {
 	}
 
 	devToken := token(identity.RoleDeveloper)
-	lookup := func(i int) (*http.Request, error) {
+	lookup := func(base string, i int) (*http.Request, error) {
 		alias := fmt.Sprintf("v1.0.%d", i%releases)
 		req, err := http.NewRequest(http.MethodGet, base+"/v1/releases/load/monorepo/api/"+alias, nil)
 		if err == nil {
@@ -123,7 +128,7 @@ func run(database string, duration time.Duration, workers, releases int) error {
 	}
 	ciToken := token(identity.RoleServiceAccount)
 	var seq atomic.Int64
-	create := func(int) (*http.Request, error) {
+	create := func(base string, _ int) (*http.Request, error) {
 		body, _ := json.Marshal(httptransport.CreateRunRequest{Repository: "load/monorepo", Branch: "main", CommitSHA: commit("run", int(seq.Add(1)))})
 		req, err := http.NewRequest(http.MethodPost, base+"/v1/runs", bytes.NewReader(body))
 		if err == nil {
@@ -134,17 +139,66 @@ func run(database string, duration time.Duration, workers, releases int) error {
 	}
 	for _, sc := range []struct {
 		name string
-		make func(int) (*http.Request, error)
+		make func(string, int) (*http.Request, error)
 		want int
 	}{
 		{"GET /v1/releases/{repo}/{project}/{alias}", lookup, http.StatusOK},
 		{"POST /v1/runs", create, http.StatusCreated},
 	} {
-		res := drive(hc, sc.make, sc.want, workers, duration)
+		ceiling, err := newCeiling(hc, func() (*http.Request, error) { return sc.make(base, 0) }, sc.want)
+		if err != nil {
+			return err
+		}
+		res := drive(hc, func(i int) (*http.Request, error) { return sc.make(base, i) }, sc.want, workers, duration)
+		top := drive(hc, func(i int) (*http.Request, error) { return sc.make(ceiling.url, i) }, sc.want, workers, duration)
+		ceiling.close()
 		fmt.Printf("%-44s %8.0f req/s  p50 %6.2f ms  p99 %6.2f ms  errors %d  (%d requests, %d workers, %s)\n",
 			sc.name, res.rate, ms(res.p50), ms(res.p99), res.errors, res.n, workers, duration)
+		fmt.Printf("%-44s %8.0f req/s  p50 %6.2f ms  p99 %6.2f ms  errors %d; the scenario reaches %.0f%% of it\n",
+			"  ceiling (same body from memory)", top.rate, ms(top.p50), ms(top.p99), top.errors, 100*res.rate/top.rate)
 	}
 	return nil
+}
+
+// ceiling is a minimal net/http server on the same machine that answers
+// every request with the body, status and content type one real answer
+// had, from memory and with no work: what the machine and the client can
+// do at best, the peer every scenario is measured beside.
+type ceiling struct {
+	url   string
+	close func()
+}
+
+func newCeiling(hc *http.Client, make func() (*http.Request, error), want int) (*ceiling, error) {
+	req, err := make()
+	if err != nil {
+		return nil, err
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != want {
+		return nil, fmt.Errorf("%s %s answered %d, not %d: %s", req.Method, req.URL.Path, resp.StatusCode, want, body)
+	}
+	contentType := resp.Header.Get("Content-Type")
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", contentType)
+		w.WriteHeader(want)
+		_, _ = w.Write(body)
+	}), ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(l) }()
+	return &ceiling{url: "http://" + l.Addr().String(), close: func() { _ = srv.Close() }}, nil
 }
 
 type result struct {
