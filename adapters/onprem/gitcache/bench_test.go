@@ -45,7 +45,9 @@ var benchSizesMiB = []int{5, 25, 100}
 //
 //	size=<n>MB/warm-cache   Checkout of the head commit once the cache has
 //	                        the repository (the usual case on a worker), Remove
-//	                        not timed;
+//	                        not timed: the workspace removed before is reused;
+//	size=<n>MB/warm-fresh   the same with no workspace kept for reuse
+//	                        (WithIdleWorkspaces(0)): every file written;
 //	size=<n>MB/fresh-clone  git clone of the repository into a new directory,
 //	                        what a worker without a cache does for every job.
 //
@@ -83,37 +85,15 @@ func BenchmarkCheckout(b *testing.B) {
 		url := server.URL + "/" + repo.name
 		historyMiB := float64(repo.bytes) / (1 << 20)
 
-		b.Run(fmt.Sprintf("size=%dMB/warm-cache", mib), func(b *testing.B) {
-			c, err := gitcache.New(b.TempDir())
-			if err != nil {
-				b.Fatal(err)
-			}
-			req := ports.CheckoutRequest{Repository: fmt.Sprintf("bench/size-%dmb", mib), Remote: url, Commit: repo.head}
-			ws, err := c.Checkout(ctx, req) // the one fetch: the cache is warm from now on
-			if err != nil {
-				b.Fatal(err)
-			}
-			if err := ws.Remove(ctx); err != nil {
-				b.Fatal(err)
-			}
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				req.JobID = fmt.Sprintf("bench-%d", i)
-				ws, err := c.Checkout(ctx, req)
-				if err != nil {
-					b.Fatal(err)
-				}
-				b.StopTimer()
-				if !ws.CacheHit {
-					b.Fatal("a checkout of a warm cache missed it")
-				}
-				if err := ws.Remove(ctx); err != nil {
-					b.Fatal(err)
-				}
-				b.StartTimer()
-			}
-			b.ReportMetric(historyMiB, "history-MiB")
-		})
+		for _, v := range []struct {
+			name string
+			idle int
+		}{{"warm-cache", gitcache.DefaultIdleWorkspaces}, {"warm-fresh", 0}} {
+			b.Run(fmt.Sprintf("size=%dMB/%s", mib, v.name), func(b *testing.B) {
+				benchWarm(b, gitcache.WithIdleWorkspaces(v.idle), ports.CheckoutRequest{Repository: fmt.Sprintf("bench/size-%dmb", mib), Remote: url, Commit: repo.head})
+				b.ReportMetric(historyMiB, "history-MiB")
+			})
+		}
 
 		b.Run(fmt.Sprintf("size=%dMB/fresh-clone", mib), func(b *testing.B) {
 			dir := b.TempDir()
@@ -249,4 +229,37 @@ func treeSize(dir string) int64 {
 		return nil
 	})
 	return total
+}
+
+// benchWarm times checkouts of req from a cache made with opt that has
+// fetched it once.
+func benchWarm(b *testing.B, opt gitcache.Option, req ports.CheckoutRequest) {
+	ctx := context.Background()
+	c, err := gitcache.New(b.TempDir(), opt)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ws, err := c.Checkout(ctx, req) // the one fetch: the cache is warm from now on
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := ws.Remove(ctx); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		req.JobID = fmt.Sprintf("bench-%d", i)
+		ws, err := c.Checkout(ctx, req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		if !ws.CacheHit {
+			b.Fatal("a checkout of a warm cache missed it")
+		}
+		if err := ws.Remove(ctx); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+	}
 }
