@@ -8,6 +8,7 @@ import (
 	"context"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/catalyst-forge/forge/application/announcing"
 	"github.com/catalyst-forge/forge/application/limiting"
@@ -38,6 +39,11 @@ type Service struct {
 	// LookupsPerMinute overrides DefaultLookupsPerMinute; negative disables
 	// the limit.
 	LookupsPerMinute int
+	// LookupCacheTTL is how long a release found by a number or a tag is
+	// answered from memory (zero: DefaultLookupCacheTTL; negative: never).
+	LookupCacheTTL time.Duration
+
+	lookups lookupCache
 }
 
 // ArtifactInput describes one built artifact of a new release.
@@ -243,7 +249,10 @@ func artifacts(in []ArtifactInput) ([]release.Artifact, error) {
 }
 
 // Get returns the release of a project that identifier names: an alias,
-// a release number or a commit prefix (release.Resolve's order).
+// a release number or a commit prefix (release.Resolve's order). A
+// release found by a name it holds for good (a number or a tag) is kept
+// for LookupCacheTTL and answered from memory meanwhile; the caller must
+// not change what it gets.
 func (s *Service) Get(ctx context.Context, who *identity.Principal, repo, project, identifier string) (*release.Release, error) {
 	if err := identity.Require(who, identity.PermRead); err != nil {
 		return nil, err
@@ -257,7 +266,23 @@ func (s *Service) Get(ctx context.Context, who *identity.Principal, repo, projec
 			return nil, err
 		}
 	}
-	return release.Resolve(ctx, s.Store.FindRelease(repository.Canonical(repo), project), identifier)
+	repo = repository.Canonical(repo)
+	ttl := s.LookupCacheTTL
+	if ttl == 0 {
+		ttl = DefaultLookupCacheTTL
+	}
+	key := lookupKey{repo, project, identifier}
+	now := s.Clock.Now()
+	if ttl > 0 {
+		if r := s.lookups.get(key, now); r != nil {
+			return r, nil
+		}
+	}
+	r, err := release.Resolve(ctx, s.Store.FindRelease(repo, project), identifier)
+	if err == nil && ttl > 0 && release.NamedForGood(r, identifier) {
+		s.lookups.put(key, r, now.Add(ttl))
+	}
+	return r, err
 }
 
 // List lists a project's releases, newest first.
@@ -286,7 +311,11 @@ func (s *Service) SetImage(ctx context.Context, who *identity.Principal, id, dig
 	if err := identity.Require(who, identity.PermCreateRelease); err != nil {
 		return nil, err
 	}
-	return s.Store.SetReleaseImage(ctx, id, digest)
+	r, err := s.Store.SetReleaseImage(ctx, id, digest)
+	if err == nil {
+		s.lookups.drop(id)
+	}
+	return r, err
 }
 
 // RunReleases lists the releases a pipeline run created, by project.

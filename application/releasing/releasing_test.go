@@ -196,3 +196,82 @@ func TestTriggerNamesAndTheirAliases(t *testing.T) {
 		t.Errorf("tag api/v1#rc1 = %+v, %v", r, err)
 	}
 }
+
+// TestLookupsByNumberOrTagAreKeptBriefly: a release found by its number or
+// a tag is answered from memory for LookupCacheTTL, so a change made
+// elsewhere (another replica setting its image) shows once that has
+// passed, and at once when made through this service; a lookup by a
+// branch alias or a commit prefix, which a later release could answer,
+// always reads the store.
+func TestLookupsByNumberOrTagAreKeptBriefly(t *testing.T) {
+	store := registered(t)
+	now := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
+	svc := &releasing.Service{Store: store, Clock: func() time.Time { return now }}
+	ctx := context.Background()
+	r1, _, err := svc.Create(ctx, ci, releasing.CreateRequest{Repository: "acme/mono", Project: "api", CommitSHA: sha('a'),
+		Trigger: &releasing.TriggerInput{Type: release.TriggerTag, Tag: "api/v1.0.0"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r2, _, err := svc.Create(ctx, ci, releasing.CreateRequest{Repository: "acme/mono", Project: "api", CommitSHA: sha('b'),
+		Trigger: &releasing.TriggerInput{Type: release.TriggerBranchPush, Branch: "main"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	digest := func(id string) string {
+		t.Helper()
+		got, err := svc.Get(ctx, dev, "acme/mono", "api", id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got.OCIDigest
+	}
+	for _, id := range []string{"v1.0.0", "1", "main-2", sha('b')[:8]} {
+		if d := digest(id); d != "" {
+			t.Fatalf("Get(%q) has digest %q before any image", id, d)
+		}
+	}
+	d1, d2 := "sha256:"+strings.Repeat("1", 64), "sha256:"+strings.Repeat("2", 64)
+	// Another replica records the images: the store changes, this
+	// service's memory does not.
+	for id, d := range map[string]string{r1.ID: d1, r2.ID: d2} {
+		if _, err := store.SetReleaseImage(ctx, id, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if d := digest("v1.0.0"); d != "" {
+		t.Errorf("Get(v1.0.0) = %q within the time to live; want the kept answer", d)
+	}
+	if d := digest("main-2"); d != d2 {
+		t.Errorf("Get(main-2), a branch alias, = %q; want %q from the store", d, d2)
+	}
+	if d := digest(sha('b')[:8]); d != d2 {
+		t.Errorf("Get(commit prefix) = %q; want %q from the store", d, d2)
+	}
+	now = now.Add(releasing.DefaultLookupCacheTTL)
+	if d := digest("v1.0.0"); d != d1 {
+		t.Errorf("Get(v1.0.0) = %q once the time to live passed; want %q", d, d1)
+	}
+
+	// Through this service, a change drops the kept answer at once.
+	r3, _, err := svc.Create(ctx, ci, releasing.CreateRequest{Repository: "acme/mono", Project: "api", CommitSHA: sha('c'),
+		Trigger: &releasing.TriggerInput{Type: release.TriggerTag, Tag: "api/v1.1.0"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := digest("3"); d != "" {
+		t.Fatalf("Get(3) = %q before its image", d)
+	}
+	d3 := "sha256:" + strings.Repeat("3", 64)
+	if _, err := svc.SetImage(ctx, ci, r3.ID, d3); err != nil {
+		t.Fatal(err)
+	}
+	if d := digest("3"); d != d3 {
+		t.Errorf("Get(3) = %q right after SetImage; want %q", d, d3)
+	}
+
+	off := &releasing.Service{Store: store, Clock: func() time.Time { return now }, LookupCacheTTL: -1}
+	if got, err := off.Get(ctx, dev, "acme/mono", "api", "v1.1.0"); err != nil || got.OCIDigest != d3 {
+		t.Errorf("with the cache off: %+v, %v", got, err)
+	}
+}

@@ -54,6 +54,19 @@ func aliasRank(r *Release, alias string) int {
 	return len(AliasPrecedence)
 }
 
+// NamedForGood reports whether alias is a numeric or tag alias of r: the
+// two kinds that come first in AliasPrecedence (no other kind is only
+// digits), so that no later release can take the name from r, and an
+// identifier that resolved to r this way always will.
+func NamedForGood(r *Release, alias string) bool {
+	for _, a := range r.Aliases {
+		if a.Alias == alias && (a.Type == AliasNumeric || a.Type == AliasTag) {
+			return true
+		}
+	}
+	return false
+}
+
 // Resolve finds the release an identifier names, in the spec's order:
 // an exact alias (of the first kind in AliasPrecedence when the releases of
 // several kinds have it), then a release number, then a commit SHA prefix
