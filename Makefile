@@ -8,7 +8,7 @@ LDFLAGS  := -X github.com/catalyst-forge/forge/reference/forgecli.Version=$(VERS
 EXAMPLE  := reference/examples/monorepo
 COMMANDS := $(notdir $(wildcard reference/cmd/*))
 
-.PHONY: all build test run lint bench fuzz clean
+.PHONY: all build test run lint bench bench-report fuzz clean
 
 all: build
 
@@ -36,6 +36,11 @@ lint:
 ## bench: run the benchmarks once each
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+## bench-report: every comparison of docs/benchmarks.md beside its peer,
+## with medians, ranges and ratios (COUNT runs a side, ONLY=sections; long)
+bench-report:
+	scripts/bench-report.sh
 
 ## fuzz: fuzz the configuration loader for FUZZTIME (default 30s)
 FUZZTIME ?= 30s

@@ -8,7 +8,7 @@ END {
     c = split(v[k], s, " "); asort(s)
     m = (c % 2) ? s[(c + 1) / 2] : (s[c / 2] + s[c / 2 + 1]) / 2
     med[k] = m
-    printf "%-40s median %.1f ms (range %.1f-%.1f ms, %d runs)\n", k, m / 1e6, s[1] / 1e6, s[c] / 1e6, c
+    printf "%-40s median %.3f ms (range %.3f-%.3f ms, %d runs)\n", k, m / 1e6, s[1] / 1e6, s[c] / 1e6, c
   }
   if (a != "" && med[a] && med[b]) printf "%s: %.2f\n", ratio, med[a] / med[b]
 }
