@@ -17,8 +17,12 @@ import (
 )
 
 const (
-	// pullWait is how long one pull request waits for jobs on the server.
-	pullWait = 2 * time.Second
+	// pullWait is how long one pull request waits for jobs on the server;
+	// contendedPullWait, while types contend for slots (pool.pullWaitFor),
+	// for contentionMemory after the last time one lacked a slot.
+	pullWait          = 2 * time.Second
+	contendedPullWait = 200 * time.Millisecond
+	contentionMemory  = 5 * time.Second
 	// replyTimeout bounds storing and publishing one result.
 	replyTimeout = time.Minute
 	// maxBackoff bounds the pause after failed pulls.
@@ -240,7 +244,7 @@ func (c *consumption) pull(p *puller) {
 		if n == 0 {
 			return
 		}
-		fctx, cancel := context.WithTimeout(c.fetchCtx, pullWait)
+		fctx, cancel := context.WithTimeout(c.fetchCtx, c.pool.pullWaitFor(time.Now()))
 		batch, err := p.cons.Fetch(n, jetstream.FetchContext(fctx))
 		if err != nil {
 			cancel()

@@ -1,6 +1,9 @@
 package natsqueue
 
-import "sync"
+import (
+	"sync"
+	"time"
+)
 
 // pool shares a worker's handler slots among the pullers of its job types.
 // A slot is free, reserved by an outstanding fetch of one type, or busy
@@ -11,6 +14,10 @@ type pool struct {
 	cond    sync.Cond
 	free    int
 	stopped bool
+	// starved is when a puller last waited for a slot with none reserved
+	// while every slot was taken: another type's idle pull may hold the
+	// slot it needs (see pullWaitFor).
+	starved time.Time
 }
 
 func newPool(slots int) *pool {
@@ -35,6 +42,9 @@ func (p *pool) take(reserved *int, share, batch int) int {
 			p.free -= n
 			*reserved += n
 			return n
+		}
+		if *reserved == 0 && p.free == 0 {
+			p.starved = time.Now()
 		}
 		p.cond.Wait()
 	}
@@ -81,4 +91,20 @@ func (p *pool) isStopped() bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.stopped
+}
+
+// pullWaitFor is how long the next pull may wait on the server: pullWait,
+// or contendedPullWait while a puller has been starved in the last
+// contentionMemory. An idle pull holds its slots until it expires, so
+// while some type lacks a slot the others pull briefly and give theirs
+// back often, and a busy type gets the slots idle types held within
+// contendedPullWait instead of pullWait. The server ends each pull at its
+// expiry, so no job is ever delivered to a pull given up.
+func (p *pool) pullWaitFor(now time.Time) time.Duration {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.starved.IsZero() && now.Sub(p.starved) < contentionMemory {
+		return contendedPullWait
+	}
+	return pullWait
 }
