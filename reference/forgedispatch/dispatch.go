@@ -84,6 +84,9 @@ type Options struct {
 	// QueueOptions configure the job queue; they must describe the same
 	// streams as the workers' queue (the defaults do).
 	QueueOptions []natsqueue.Option
+	// StoreOptions configure the database connection (a statement
+	// logger, a connection limit).
+	StoreOptions []gormstore.Option
 	Log          io.Writer // JSON log lines (default stderr)
 }
 
@@ -214,7 +217,7 @@ func (d *dispatcher) open(ctx context.Context, o Options, logger *logrus.Logger)
 		}
 	}()
 	db := gormstore.RedactDSN(o.Database)
-	if d.store, err = gormstore.Open(ctx, o.Database); err != nil {
+	if d.store, err = gormstore.Open(ctx, o.Database, o.StoreOptions...); err != nil {
 		return fmt.Errorf("opening the database: %w", err) // it names the database
 	}
 	if err = d.store.CheckSchema(ctx); err != nil {
