@@ -8,8 +8,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/catalyst-forge/forge/domain/fault"
@@ -216,10 +216,12 @@ func (c *Cache) checkout(ctx context.Context, r request) (*ports.Workspace, erro
 		CacheHit: hit, Remove: w.remove}, nil
 }
 
-// commitInfo is what a workspace tells of its commit.
+// commitInfo is what a workspace tells of its commit, and which
+// repository (repoID) it was read from.
 type commitInfo struct {
 	when            time.Time
 	author, message string
+	repo            [2]int64
 }
 
 // prepare makes sure the cache holds r.commit, fetching it if need be,
@@ -233,20 +235,16 @@ func (c *Cache) prepare(ctx context.Context, r request) (commitInfo, bool, *leas
 	defer lk.unlock()
 
 	key := r.gitDir + "\x00" + r.commit
+	repo, exists := repoID(r.gitDir)
 	c.mu.Lock()
 	info, known := c.commits[key]
 	c.mu.Unlock()
-	hit := false
-	if known {
-		// Known to this Cache, but another process may have evicted
-		// the repository since.
-		if fi, err := os.Stat(r.gitDir); err == nil && fi.IsDir() {
-			hit = true
-		} else {
-			c.forget(r.gitDir)
-		}
-	}
-	if !hit {
+	// A commit this Cache checked out before is still there, unless its
+	// repository was evicted since (and perhaps made again: another one).
+	hit := known && exists && info.repo == repo
+	if hit {
+		c.count(true)
+	} else {
 		created, err := c.ensureRepo(ctx, r.gitDir)
 		if err != nil {
 			return commitInfo{}, false, nil, err
@@ -256,25 +254,22 @@ func (c *Cache) prepare(ctx context.Context, r request) (commitInfo, bool, *leas
 				return commitInfo{}, false, nil, err
 			}
 		}
+		c.count(hit)
 		if !hit {
 			if err := c.fetch(ctx, r); err != nil {
 				if created {
 					c.discard(r.gitDir)
 				}
-				c.count(false)
 				return commitInfo{}, false, nil, err
 			}
 			c.measure(r.gitDir)
 		}
 		if info.when, info.author, info.message, err = c.readCommit(ctx, r.gitDir, r.commit); err != nil {
-			c.count(hit)
 			return commitInfo{}, false, nil, err
 		}
-		c.mu.Lock()
-		c.commits[key] = info
-		c.mu.Unlock()
+		info.repo, _ = repoID(r.gitDir)
+		c.remember(key, info)
 	}
-	c.count(hit)
 	l, err := c.newLease(r.wsName, leaseRecord{
 		Workspace: filepath.Join(c.workspaces, r.wsName), GitDir: r.gitDir, Repository: r.repository, JobID: r.jobID, Created: c.clock.Now(),
 	})
@@ -285,16 +280,32 @@ func (c *Cache) prepare(ctx context.Context, r request) (commitInfo, bool, *leas
 	return info, hit, l, nil
 }
 
-// forget drops what this Cache remembers of the commits of the
-// repository in gitDir (it was evicted).
-func (c *Cache) forget(gitDir string) {
+// maxKnownCommits bounds the commits a Cache remembers; past it, it
+// starts again from none.
+const maxKnownCommits = 4096
+
+// remember keeps what a workspace tells of a commit, under key.
+func (c *Cache) remember(key string, info commitInfo) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for k := range c.commits {
-		if strings.HasPrefix(k, gitDir+"\x00") {
-			delete(c.commits, k)
-		}
+	if len(c.commits) >= maxKnownCommits {
+		clear(c.commits)
 	}
+	c.commits[key] = info
+}
+
+// repoID tells the repository directory gitDir apart from any other that
+// was or will be at that path (its inode and its change time): an evicted
+// repository made again is another. exists is false when there is none.
+func repoID(gitDir string) (id [2]int64, exists bool) {
+	fi, err := os.Stat(gitDir)
+	if err != nil || !fi.IsDir() {
+		return id, false
+	}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		id = [2]int64{int64(st.Ino), st.Ctim.Nano()}
+	}
+	return id, true
 }
 
 // lockFor returns the lock of the repository in gitDir.

@@ -694,3 +694,42 @@ func TestARemovedWorkspaceIsReusedPristine(t *testing.T) {
 		t.Errorf("dir/b.txt mode = %v, %v", fi.Mode(), err)
 	}
 }
+
+// TestACommitKnownBeforeIsFetchedAgainWhenItsRepositoryWasRemade: a Cache
+// that checked a commit out before answers it again without asking git,
+// unless the repository was evicted and made again since (here by
+// another Cache, from a remote without that commit): then it fetches it.
+func TestACommitKnownBeforeIsFetchedAgainWhenItsRepositoryWasRemade(t *testing.T) {
+	first, other := newTestRepo(t), newTestRepo(t)
+	c1 := first.commit(t, "one", map[string][]byte{"a.txt": []byte("one\n")})
+	cx := other.commit(t, "x", map[string][]byte{"x.txt": []byte("x\n")})
+	dir := t.TempDir()
+	c, err := gitcache.New(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	remove(t, checkout(t, c, "acme/app", first, c1, "one"))
+	if ws := checkout(t, c, "acme/app", first, c1, "again"); !ws.CacheHit {
+		t.Errorf("a commit checked out before missed the cache")
+	} else {
+		remove(t, ws)
+	}
+
+	if err := os.RemoveAll(filepath.Join(dir, "repos", "acme", "app.git")); err != nil {
+		t.Fatal(err)
+	}
+	another, err := gitcache.New(dir, gitcache.WithIdleWorkspaces(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	remove(t, checkout(t, another, "acme/app", other, cx, "x"))
+
+	ws := checkout(t, c, "acme/app", first, c1, "after")
+	defer remove(t, ws)
+	if ws.CacheHit {
+		t.Errorf("the commit was taken for cached in a repository made again without it")
+	}
+	if b, err := os.ReadFile(filepath.Join(ws.Dir, "a.txt")); err != nil || string(b) != "one\n" {
+		t.Errorf("a.txt = %q, %v", b, err)
+	}
+}

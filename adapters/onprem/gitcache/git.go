@@ -121,8 +121,11 @@ func (c *Cache) gitInput(ctx context.Context, stdin io.Reader, args ...string) (
 
 // subcommand names the git subcommand in args, for messages.
 func subcommand(args []string) string {
-	for _, a := range args {
-		if !strings.HasPrefix(a, "-") {
+	for i := 0; i < len(args); i++ {
+		switch a := args[i]; {
+		case a == "-c":
+			i++ // its value, a setting
+		case !strings.HasPrefix(a, "-"):
 			return a
 		}
 	}

@@ -177,17 +177,10 @@ func (c *Cache) trimRefs(ctx context.Context, gitDir string) {
 // gitDir (objects/info/alternates) and holds its own HEAD (detached at
 // the commit) and index, so nothing is written to the cache's repository
 // and no lock of it is needed. Tools in a step see an ordinary checkout.
+// An index already in dir/.git is kept: read-tree then writes only the
+// files that differ from the commit (see reuse).
 func (c *Cache) materialize(ctx context.Context, gitDir, dir, commit string) error {
-	if err := c.initDotGit(filepath.Join(dir, ".git"), gitDir, commit); err != nil {
-		return err
-	}
-	_, err := c.git(ctx, "--git-dir="+filepath.Join(dir, ".git"), "--work-tree="+dir, "-c", c.checkoutWorkers, "read-tree", "--reset", "-u", "HEAD")
-	return err
-}
-
-// initDotGit writes the repository of a workspace in dotGit: HEAD at
-// commit, the objects of gitDir as its alternate, no refs.
-func (c *Cache) initDotGit(dotGit, gitDir, commit string) error {
+	dotGit := filepath.Join(dir, ".git")
 	for _, d := range []string{"objects/info", "refs/heads", "refs/tags"} {
 		if err := os.MkdirAll(filepath.Join(dotGit, filepath.FromSlash(d)), 0o755); err != nil {
 			return err
@@ -203,7 +196,8 @@ func (c *Cache) initDotGit(dotGit, gitDir, commit string) error {
 			return err
 		}
 	}
-	return nil
+	_, err := c.git(ctx, "--git-dir="+dotGit, "--work-tree="+dir, "-c", c.checkoutWorkers, "read-tree", "--reset", "-u", "HEAD")
+	return err
 }
 
 // discard deletes a repository the cache just created and could not fill.

@@ -104,10 +104,7 @@ func (c *Cache) reuse(ctx context.Context, iw *idleWorkspace, gitDir, dir, commi
 			}
 		}
 	}
-	if err := c.initDotGit(dotGit, gitDir, commit); err != nil {
-		return err
-	}
-	if _, err := c.git(ctx, "--git-dir="+dotGit, "--work-tree="+dir, "-c", c.checkoutWorkers, "read-tree", "--reset", "-u", "HEAD"); err != nil {
+	if err := c.materialize(ctx, gitDir, dir, commit); err != nil {
 		return err
 	}
 	// Most jobs leave nothing behind: git status alone says so. What a job
