@@ -341,8 +341,9 @@ var AutoDeployer = &identity.Principal{Subject: "forge (auto-deploy)", Roles: []
 // are not asked. An environment where the release is already active, or
 // that requires an approval, is left alone; one where an earlier attempt
 // left the release's deployment pending (a retried release stage whose
-// first process died) gets that deployment finished, not a second one. Errors: those of the store
-// (a failed push is a failed deployment, not an error).
+// first process died) gets that deployment finished, not a second one.
+// Errors: those of the store (a failed push is a failed deployment, not
+// an error).
 func (s *Service) AutoDeploy(ctx context.Context, releaseID string) ([]release.Deployment, error) {
 	r, err := s.Store.GetRelease(ctx, releaseID)
 	if err != nil {

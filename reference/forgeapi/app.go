@@ -262,16 +262,10 @@ func (a *App) Run(ctx context.Context) error {
 	errc := make(chan error, 1)
 	go func() { errc <- a.server.Serve(a.listener) }()
 	if a.orch != nil {
-		rctx, stop := context.WithCancel(ctx)
-		done := make(chan struct{})
-		go func() { defer close(done); a.reconcile(rctx) }()
-		defer func() { stop(); <-done }()
+		defer a.every(ctx, a.opts.ReconcileEvery, a.reconcile)()
 	}
 	if a.resumer != nil {
-		rctx, stop := context.WithCancel(ctx)
-		done := make(chan struct{})
-		go func() { defer close(done); a.resumeDeployments(rctx) }()
-		defer func() { stop(); <-done }()
+		defer a.every(ctx, a.opts.ResumeDeploymentsEvery, a.resumeDeployments)()
 	}
 	select {
 	case err := <-errc:
@@ -289,46 +283,49 @@ func (a *App) Run(ctx context.Context) error {
 	return nil
 }
 
-// reconcile ends abandoned runs every ReconcileEvery until ctx ends.
+// every runs fn at once and then every d in the background until ctx
+// ends or the returned stop is called; stop waits for fn to return.
+func (a *App) every(ctx context.Context, d time.Duration, fn func(context.Context)) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(d)
+		defer t.Stop()
+		for {
+			fn(ctx)
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() { cancel(); <-done }
+}
+
+// reconcile ends abandoned runs (every ReconcileEvery).
 func (a *App) reconcile(ctx context.Context) {
-	t := time.NewTicker(a.opts.ReconcileEvery)
-	defer t.Stop()
-	for {
-		n, err := a.orch.Reconcile(ctx, a.opts.Engine, a.opts.ReconcileGrace)
-		switch {
-		case err != nil && ctx.Err() == nil:
-			a.log.WithError(err).Warn("reconciling runs with their workflows")
-		case n > 0:
-			a.log.WithField("runs", n).Warn("ended runs whose workflow had ended before them")
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+	n, err := a.orch.Reconcile(ctx, a.opts.Engine, a.opts.ReconcileGrace)
+	switch {
+	case err != nil && ctx.Err() == nil:
+		a.log.WithError(err).Warn("reconciling runs with their workflows")
+	case n > 0:
+		a.log.WithField("runs", n).Warn("ended runs whose workflow had ended before them")
 	}
 }
 
-// resumeDeployments finishes, every ResumeDeploymentsEvery until ctx
-// ends, the deployments a dead process left pending.
+// resumeDeployments finishes the deployments a dead process left pending
+// (every ResumeDeploymentsEvery).
 func (a *App) resumeDeployments(ctx context.Context) {
-	t := time.NewTicker(a.opts.ResumeDeploymentsEvery)
-	defer t.Stop()
-	for {
-		ds, err := a.resumer.Resume(ctx, a.opts.Now.Now().Add(-a.resumer.AbandonedAfter()))
-		for _, d := range ds {
-			a.log.WithFields(logrus.Fields{"deployment_id": d.ID, "environment": d.Environment, "repository": d.Repository,
-				"project": d.Project, "release_number": d.ReleaseNumber, "status": d.Status, "reason": d.Reason}).
-				Warn("finished a deployment a dead process left pending")
-		}
-		if err != nil && ctx.Err() == nil {
-			a.log.WithError(err).Warn("resuming deployments left pending")
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+	ds, err := a.resumer.Resume(ctx, a.opts.Now.Now().Add(-a.resumer.AbandonedAfter()))
+	for _, d := range ds {
+		a.log.WithFields(logrus.Fields{"deployment_id": d.ID, "environment": d.Environment, "repository": d.Repository,
+			"project": d.Project, "release_number": d.ReleaseNumber, "status": d.Status, "reason": d.Reason}).
+			Warn("finished a deployment a dead process left pending")
+	}
+	if err != nil && ctx.Err() == nil {
+		a.log.WithError(err).Warn("resuming deployments left pending")
 	}
 }
 
