@@ -34,7 +34,8 @@ import (
 	"github.com/catalyst-forge/forge/reference/publishflags"
 )
 
-// workerConcurrency is how many jobs the in-process workers run at once;
+// workerConcurrency is how many CI jobs the in-process workers run at
+// once, and how many jobs of the other types beside them;
 // shutdownGrace how long running steps get to finish when the process
 // stops before their jobs go back to the queue (to run again on the next
 // start).

@@ -17,8 +17,10 @@
 // of its own, detached at the commit, whose objects are the cache's (an
 // alternate): a warm checkout copies no history, writes only the tree's
 // files and its index, and leaves the cache's repository untouched. A
-// commit a Cache has checked out before costs one git command (git
-// read-tree -u).
+// commit a Cache has checked out before (in the same repository) needs no
+// git command to find: a fresh workspace costs one (git read-tree -u), a
+// reused one (WithIdleWorkspaces) that and git status, plus git clean
+// when the job before left files behind.
 //
 // Concurrency: every operation on a bare repository holds its lock, an
 // in-process semaphore plus a flock(2) on its lock file, so several Cache
