@@ -242,8 +242,14 @@ func (s *Service) usableApproval(ctx context.Context, who *identity.Principal, r
 }
 
 // Rollback deploys again the release that ran before the current one in
-// an environment: a forward deployment under the same policy checks.
-func (s *Service) Rollback(ctx context.Context, who *identity.Principal, env, repository, project string) (*release.Deployment, *release.Deployment, error) {
+// an environment, or the older release that to names (an alias, a
+// number or a commit prefix, as release.Resolve reads it): a forward
+// deployment under the same policy checks, committed with spec 05's
+// rollback message. It returns the new deployment and the one rolled
+// back from. Errors: NotFound (nothing active, no such release),
+// Conflict (no other release ran there; to names the active release or
+// a newer one, which 'forge deploy' deploys), and those of Deploy.
+func (s *Service) Rollback(ctx context.Context, who *identity.Principal, env, repository, project, to string) (*release.Deployment, *release.Deployment, error) {
 	if who == nil {
 		return nil, nil, fault.New(fault.Unauthenticated, "authentication required")
 	}
@@ -261,11 +267,12 @@ func (s *Service) Rollback(ctx context.Context, who *identity.Principal, env, re
 	if err != nil {
 		return nil, nil, err
 	}
-	previous, err := s.previousRelease(ctx, env, repository, project, current)
-	if err != nil {
-		return nil, nil, err
+	var r *release.Release
+	if to != "" {
+		r, err = s.olderRelease(ctx, env, repository, project, to, current)
+	} else {
+		r, err = s.previousRelease(ctx, env, repository, project, current)
 	}
-	r, err := s.Store.GetRelease(ctx, previous)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -273,21 +280,38 @@ func (s *Service) Rollback(ctx context.Context, who *identity.Principal, env, re
 	return d, current, err
 }
 
+// olderRelease is the release to names, which must be older than the
+// current one.
+func (s *Service) olderRelease(ctx context.Context, env, repository, project, to string, current *release.Deployment) (*release.Release, error) {
+	r, err := release.Resolve(ctx, s.Store.FindRelease(repository, project), to)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case r.ID == current.ReleaseID:
+		return nil, fault.New(fault.Conflict, "%s release %d is the one active in %s: there is nothing to roll back", project, r.Number, env)
+	case r.Number > current.ReleaseNumber:
+		return nil, fault.New(fault.Conflict, "%s release %d is newer than release %d, active in %s: deploy it with 'forge deploy %s %s %s'",
+			project, r.Number, current.ReleaseNumber, env, env, project, to)
+	}
+	return r, nil
+}
+
 // previousRelease walks the deployment history, newest first, for the
 // first release other than the current one.
-func (s *Service) previousRelease(ctx context.Context, env, repository, project string, current *release.Deployment) (string, error) {
+func (s *Service) previousRelease(ctx context.Context, env, repository, project string, current *release.Deployment) (*release.Release, error) {
 	for offset := 0; ; offset += ports.MaxPageLimit {
 		ds, total, err := s.Store.ListDeployments(ctx, env, repository, project, ports.Page{Limit: ports.MaxPageLimit, Offset: offset})
 		if err != nil {
-			return "", err
+			return nil, err
 		}
 		for _, d := range ds {
 			if d.ReleaseID != current.ReleaseID {
-				return d.ReleaseID, nil
+				return s.Store.GetRelease(ctx, d.ReleaseID)
 			}
 		}
 		if offset+len(ds) >= total || len(ds) == 0 {
-			return "", fault.New(fault.Conflict, "%s/%s has had no other release in %s to roll back to", repository, project, env)
+			return nil, fault.New(fault.Conflict, "%s/%s has had no other release in %s to roll back to", repository, project, env)
 		}
 	}
 }

@@ -69,7 +69,7 @@ func TestDeployToDevAndSupersede(t *testing.T) {
 		t.Errorf("first deployment is %s, want superseded", old.Status)
 	}
 
-	back, prev, err := f.svc.Rollback(ctx, alice, "dev", "acme/mono", "api")
+	back, prev, err := f.svc.Rollback(ctx, alice, "dev", "acme/mono", "api", "")
 	if err != nil || back.ReleaseID != r1.ID || prev.ID != d2.ID {
 		t.Fatalf("rollback = %+v (prev %+v), %v; want release 1 again", back, prev, err)
 	}
@@ -182,14 +182,46 @@ func TestDeploymentRateLimit(t *testing.T) {
 func TestRollbackWithoutHistory(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	if _, _, err := f.svc.Rollback(ctx, alice, "dev", "acme/mono", "api"); !fault.Is(err, fault.NotFound) {
+	if _, _, err := f.svc.Rollback(ctx, alice, "dev", "acme/mono", "api", ""); !fault.Is(err, fault.NotFound) {
 		t.Errorf("rollback with nothing deployed = %v", err)
 	}
 	r := f.release(t, "api", 1, release.Trigger{Type: release.TriggerManual})
 	if _, err := f.svc.Deploy(ctx, alice, deploying.DeployRequest{ReleaseID: r.ID, Environment: "dev"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := f.svc.Rollback(ctx, alice, "dev", "acme/mono", "api"); !fault.Is(err, fault.Conflict) {
+	if _, _, err := f.svc.Rollback(ctx, alice, "dev", "acme/mono", "api", ""); !fault.Is(err, fault.Conflict) {
 		t.Errorf("rollback with one release = %v", err)
+	}
+}
+
+// TestRollbackToANamedRelease: --to rolls back to an older release named
+// by an alias, a number or a commit prefix; the active release, a newer
+// one or an unknown one is refused.
+func TestRollbackToANamedRelease(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	var ds []*release.Deployment
+	for n := 1; n <= 3; n++ {
+		r := f.release(t, "api", n, release.Trigger{Type: release.TriggerBranchPush, Branch: "main"})
+		d, err := f.svc.Deploy(ctx, alice, deploying.DeployRequest{ReleaseID: r.ID, Environment: "dev"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ds = append(ds, d)
+	}
+	back, from, err := f.svc.Rollback(ctx, alice, "dev", "acme/mono", "api", strings.Repeat("b", 12))
+	if err != nil || back.ReleaseNumber != 1 || from.ID != ds[2].ID || back.RollbackOf == nil || *back.RollbackOf != ds[2].ID {
+		t.Fatalf("rollback to release 1 by its commit prefix = %+v (from %+v), %v", back, from, err)
+	}
+	if cur, err := f.svc.Current(ctx, alice, "dev", "acme/mono", "api"); err != nil || cur.ID != back.ID {
+		t.Errorf("current = %+v, %v; want the rollback", cur, err)
+	}
+	for to, kind := range map[string]fault.Kind{"1": fault.Conflict, "3": fault.Conflict, "9": fault.NotFound} {
+		if _, _, err := f.svc.Rollback(ctx, alice, "dev", "acme/mono", "api", to); !fault.Is(err, kind) {
+			t.Errorf("rollback --to %s = %v; want %s", to, err, kind)
+		}
+	}
+	if _, _, err := f.svc.Rollback(ctx, alice, "dev", "acme/mono", "api", "3"); err == nil || !strings.Contains(err.Error(), "forge deploy dev api 3") {
+		t.Errorf("rollback to a newer release = %v; want a pointer to forge deploy", err)
 	}
 }

@@ -98,7 +98,7 @@ func TestDeploymentsCommitPointers(t *testing.T) {
 	if old, _ := f.store.GetDeployment(ctx, d1.ID); old.Status != release.DeploymentSuperseded {
 		t.Errorf("the first deployment is %s", old.Status)
 	}
-	back, _, err := f.svc.Rollback(ctx, alice, "dev", "acme/mono", "api")
+	back, _, err := f.svc.Rollback(ctx, alice, "dev", "acme/mono", "api", "")
 	if err != nil || back.Status != release.DeploymentActive {
 		t.Fatalf("rollback = %+v, %v", back, err)
 	}

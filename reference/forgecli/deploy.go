@@ -54,20 +54,22 @@ someone other than the deployer).`,
 
 func newRollback(s streams) *cobra.Command {
 	o := &apiOptions{}
-	var repo string
+	var repo, to string
 	cmd := &cobra.Command{
 		Use:   "rollback ENV PROJECT",
-		Short: "Deploy again the release that ran before the current one",
+		Short: "Deploy again the release that ran before the current one, or an older one",
 		Long: `Rollback is a forward deployment of the release that was active in ENV
-before the current one, under the same policy checks as 'forge deploy'.`,
-		Example: "  forge rollback production auth-service -r acme/monorepo",
+before the current one, or with --to of an older release (an alias, a
+number or a commit prefix), under the same policy checks as 'forge
+deploy', committed with a rollback message.`,
+		Example: "  forge rollback production auth-service -r acme/monorepo\n  forge rollback production auth-service --to v1.2.2 -r acme/monorepo",
 		Args:    cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := o.repoClient(repo)
 			if err != nil {
 				return err
 			}
-			d, err := c.Rollback(cmd.Context(), httptransport.RollbackRequest{Environment: args[0], Repository: repo, Project: args[1]})
+			d, err := c.Rollback(cmd.Context(), httptransport.RollbackRequest{Environment: args[0], Repository: repo, Project: args[1], To: to})
 			if err != nil {
 				return apiError(err)
 			}
@@ -84,6 +86,7 @@ before the current one, under the same policy checks as 'forge deploy'.`,
 		},
 	}
 	o.flags(cmd.Flags())
+	cmd.Flags().StringVar(&to, "to", "", "an older release to roll back to (default: the one before the current)")
 	repositoryFlag(cmd, &repo)
 	return cmd
 }

@@ -145,4 +145,20 @@ func TestDeployThroughGitOps(t *testing.T) {
 	if len(lines) != 6 || lines[0] != "Rollback hello-api in dev to release 2 (main-2)" || lines[1] != "Deploy hello-api to dev: release 1 (main-1)" {
 		t.Errorf("GitOps history:\n%s", log)
 	}
+
+	// --to names the release to roll back to; a newer one is refused.
+	r = forge(t, "rollback", "dev", "hello-api", "--to", "main-1", "-r", "acme/mono")
+	r.wantCode(t, ExitOK)
+	if !strings.Contains(r.stdout, "rolled hello-api back in dev from release 2 to release 1") {
+		t.Errorf("rollback --to main-1:\n%s", r.stdout)
+	}
+	out, msg = generate()
+	if out != resources("main-1") || !strings.HasPrefix(msg, "Rollback hello-api in dev to release 1 (main-1)\n\nPrevious release: 2 (main-2)\n") {
+		t.Errorf("after rollback --to main-1 the plugin printed:\n%s\ncommit message:\n%s", out, msg)
+	}
+	r = forge(t, "rollback", "dev", "hello-api", "--to", "main-2", "-r", "acme/mono")
+	r.wantCode(t, ExitFailure)
+	if !strings.Contains(r.stderr, "release 2 is newer than release 1") {
+		t.Errorf("rollback --to a newer release:\n%s", r.stderr)
+	}
 }

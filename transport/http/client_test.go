@@ -181,6 +181,19 @@ func TestClient(t *testing.T) {
 	if cur.ID != rb.ID || cur.RollbackOf == nil || *cur.RollbackOf != d2.ID {
 		t.Errorf("current after Rollback = %+v", cur)
 	}
+	// Back on release 2, "to" names the release to roll back to; a newer
+	// one is a conflict.
+	d3, err := dev.Deploy(ctx, httptransport.DeployRequest{ReleaseID: tag.ID, Environment: "dev"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	to, err := dev.Rollback(ctx, httptransport.RollbackRequest{Environment: "dev", Repository: "acme/mono", Project: "api", To: "1"})
+	if err != nil || to.ReleaseID != rel.ID || to.Previous == nil || to.Previous.DeploymentID != d3.ID {
+		t.Fatalf("Rollback to 1 = %+v, %v", to, err)
+	}
+	if _, err := dev.Rollback(ctx, httptransport.RollbackRequest{Environment: "dev", Repository: "acme/mono", Project: "api", To: "2"}); !fault.Is(err, fault.Conflict) {
+		t.Errorf("Rollback to the newer release 2 = %v; want a conflict", err)
+	}
 }
 
 // TestClientErrors checks that an API error comes back as a *fault.Error

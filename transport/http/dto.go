@@ -117,6 +117,9 @@ type RollbackRequest struct {
 	Environment string `json:"environment"`
 	Repository  string `json:"repository"`
 	Project     string `json:"project"`
+	// To names an older release to roll back to (an alias, a number or a
+	// commit prefix); empty: the release that ran before the current one.
+	To string `json:"to,omitempty"`
 }
 
 // DeploymentResponse is a deployment as the API returns it.

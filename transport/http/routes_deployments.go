@@ -24,7 +24,7 @@ func deploymentRoutes(svc *deploying.Service, handle handleFunc) {
 	})
 
 	handle("POST /v1/rollbacks", call(func(ctx context.Context, who *identity.Principal, req RollbackRequest) (response, error) {
-		d, prev, err := svc.Rollback(ctx, who, req.Environment, req.Repository, req.Project)
+		d, prev, err := svc.Rollback(ctx, who, req.Environment, req.Repository, req.Project, req.To)
 		if err != nil {
 			return response{}, err
 		}
