@@ -31,6 +31,7 @@ import (
 	"github.com/catalyst-forge/forge/domain/fault"
 	"github.com/catalyst-forge/forge/ports"
 	"github.com/catalyst-forge/forge/reference/secretflags"
+	"github.com/catalyst-forge/forge/transport/endpoints"
 	httptransport "github.com/catalyst-forge/forge/transport/http"
 )
 
@@ -181,14 +182,14 @@ func New(ctx context.Context, o Options) (*App, error) {
 	if o.Now != nil {
 		limiter = limiting.New(o.Now.Now)
 	}
-	services := httptransport.Services{
+	services := httptransport.Services{Services: endpoints.Services{
 		Runs: &running.Service{Store: store, Clock: o.Now, Events: events, Limiter: limiter, Engine: o.Engine, ReportSecret: reportSecret},
 		Releases: &releasing.Service{Store: store, Clock: o.Now, Events: events, Registry: o.Registry,
 			Limiter: limiter, LookupsPerMinute: o.LookupsPerMinute},
 		Deployments: &deploying.Service{Store: store, Clock: o.Now, Events: events, Environments: envs, ApprovalTTL: ttl,
 			Limiter: limiter, DeploymentsPerMinute: o.DeploymentsPerMinute, Jobs: jobs},
 		Repositories: &registering.Service{Store: store, Clock: o.Now},
-		Ready:        store.CheckSchema,
+	}, Ready: store.CheckSchema,
 	}
 	if o.ObjectsDir != "" {
 		public := o.PublicURL

@@ -17,6 +17,7 @@ import (
 	"github.com/catalyst-forge/forge/domain/identity"
 	"github.com/catalyst-forge/forge/domain/pipeline"
 	"github.com/catalyst-forge/forge/ports"
+	"github.com/catalyst-forge/forge/transport/endpoints"
 	httptransport "github.com/catalyst-forge/forge/transport/http"
 )
 
@@ -66,7 +67,7 @@ func TestAppEndToEnd(t *testing.T) {
 	if err := c.Health(ctx); err != nil {
 		t.Fatal(err)
 	}
-	r, created, err := c.RegisterRepository(ctx, httptransport.RegisterRepositoryRequest{Repository: "acme/mono"})
+	r, created, err := c.RegisterRepository(ctx, endpoints.RegisterRepositoryRequest{Repository: "acme/mono"})
 	if err != nil || !created || r.Name != "acme/mono" {
 		t.Fatalf("register = %+v, %v, %v", r, created, err)
 	}

@@ -32,6 +32,7 @@ import (
 	"github.com/catalyst-forge/forge/domain/release"
 	"github.com/catalyst-forge/forge/domain/repository"
 	"github.com/catalyst-forge/forge/ports"
+	"github.com/catalyst-forge/forge/transport/endpoints"
 	httptransport "github.com/catalyst-forge/forge/transport/http"
 )
 
@@ -84,13 +85,13 @@ func startAPI(t *testing.T) *apiServer {
 	now := ports.Clock(clock.Now)
 	events := &announcing.Announcer{Publisher: dropEvents{}, Clock: now}
 	limiter := limiting.New(clock.Now)
-	services := httptransport.Services{
+	services := httptransport.Services{Services: endpoints.Services{
 		Runs:     &running.Service{Store: s.store, Clock: now, Events: events, Limiter: limiter, Objects: s.objects},
 		Releases: &releasing.Service{Store: s.store, Clock: now, Events: events, Limiter: limiter},
 		Deployments: &deploying.Service{Store: s.store, Clock: now, Events: events, Limiter: limiter,
 			Environments: release.DefaultEnvironments(), ApprovalTTL: release.DefaultApprovalTTL},
 		Repositories: &registering.Service{Store: s.store, Clock: now},
-	}
+	}}
 	log := logrus.New()
 	log.SetOutput(io.Discard)
 	srv := httptest.NewServer(httptransport.NewServer(services, issuer.Verifier(), log))
@@ -127,21 +128,21 @@ func (s *apiServer) client(t *testing.T, subject string, roles ...identity.Role)
 
 // setup registers acme/mono and creates two releases of api: 1 from a
 // push to main (alias main-1) and 2 from the tag api/v1.2.3.
-func (s *apiServer) setup(t *testing.T) (main1, tag2 *httptransport.ReleaseResponse) {
+func (s *apiServer) setup(t *testing.T) (main1, tag2 *endpoints.ReleaseResponse) {
 	t.Helper()
 	ctx := context.Background()
-	if _, _, err := s.client(t, "carol", identity.RoleOperator).RegisterRepository(ctx, httptransport.RegisterRepositoryRequest{Repository: "acme/mono"}); err != nil {
+	if _, _, err := s.client(t, "carol", identity.RoleOperator).RegisterRepository(ctx, endpoints.RegisterRepositoryRequest{Repository: "acme/mono"}); err != nil {
 		t.Fatal(err)
 	}
 	ci := s.client(t, "ci-bot", identity.RoleServiceAccount)
-	main1, _, err := ci.CreateRelease(ctx, httptransport.CreateReleaseRequest{Repository: "acme/mono", Project: "api", CommitSHA: apiSHA("1111111"),
-		Trigger: &httptransport.ReleaseTriggerRequest{Type: "branch_push", Branch: "main"}})
+	main1, _, err := ci.CreateRelease(ctx, endpoints.CreateReleaseRequest{Repository: "acme/mono", Project: "api", CommitSHA: apiSHA("1111111"),
+		Trigger: &endpoints.ReleaseTriggerRequest{Type: "branch_push", Branch: "main"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	tag2, _, err = ci.CreateRelease(ctx, httptransport.CreateReleaseRequest{Repository: "acme/mono", Project: "api", CommitSHA: apiSHA("2222222"),
-		Trigger:   &httptransport.ReleaseTriggerRequest{Type: "tag", Tag: "api/v1.2.3"},
-		Artifacts: []httptransport.ReleaseArtifactRequest{{Name: "api-server", Type: "container", TrackingOCIURI: "t/api", PrimaryPublishedURI: "ecr.aws/acme/api:v1.2.3"}}})
+	tag2, _, err = ci.CreateRelease(ctx, endpoints.CreateReleaseRequest{Repository: "acme/mono", Project: "api", CommitSHA: apiSHA("2222222"),
+		Trigger:   &endpoints.ReleaseTriggerRequest{Type: "tag", Tag: "api/v1.2.3"},
+		Artifacts: []endpoints.ReleaseArtifactRequest{{Name: "api-server", Type: "container", TrackingOCIURI: "t/api", PrimaryPublishedURI: "ecr.aws/acme/api:v1.2.3"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -207,7 +208,7 @@ func TestAPIRepoRegisterAndList(t *testing.T) {
 	})
 	r = forge(t, "repo", "list", "--output", "json", "--limit", "1")
 	r.wantCode(t, ExitOK)
-	list := decodeOut[httptransport.RepositoryList](t, r)
+	list := decodeOut[endpoints.RepositoryList](t, r)
 	if list.Total != 2 || list.Limit != 1 || len(list.Repositories) != 1 || list.Repositories[0].Name != "acme/mono" {
 		t.Errorf("repo list -o json = %+v", list)
 	}
@@ -285,7 +286,7 @@ func TestAPIRuns(t *testing.T) {
 	}
 	r = forge(t, "run", "get", id, "-o", "json")
 	r.wantCode(t, ExitOK)
-	if run := decodeOut[httptransport.RunResponse](t, r); run.ID != id || len(run.Phases) != 1 || run.Phases[0].Tasks[0].Steps[0].Name != "unit" ||
+	if run := decodeOut[endpoints.RunResponse](t, r); run.ID != id || len(run.Phases) != 1 || run.Phases[0].Tasks[0].Steps[0].Name != "unit" ||
 		len(run.Releases) != 1 || run.Releases[0].Number != 1 {
 		t.Errorf("run get -o json = %+v", run)
 	}
@@ -302,7 +303,7 @@ func TestAPIRuns(t *testing.T) {
 	})
 	r = forge(t, "run", "list", "--status", "cancelled", "-o", "json")
 	r.wantCode(t, ExitOK)
-	if l := decodeOut[httptransport.RunList](t, r); l.Total != 0 || len(l.Runs) != 0 {
+	if l := decodeOut[endpoints.RunList](t, r); l.Total != 0 || len(l.Runs) != 0 {
 		t.Errorf("cancelled runs before cancelling = %+v", l)
 	}
 	r = forge(t, "run", "list", "--status", "bogus")
@@ -314,7 +315,7 @@ func TestAPIRuns(t *testing.T) {
 	r.wantLine(t, "run "+id+" cancelled")
 	r = forge(t, "run", "list", "--status", "cancelled", "-o", "json")
 	r.wantCode(t, ExitOK)
-	if l := decodeOut[httptransport.RunList](t, r); l.Total != 1 || l.Runs[0].ID != id || l.Runs[0].Status != pipeline.StatusCancelled {
+	if l := decodeOut[endpoints.RunList](t, r); l.Total != 1 || l.Runs[0].ID != id || l.Runs[0].Status != pipeline.StatusCancelled {
 		t.Errorf("cancelled runs = %+v", l)
 	}
 	r = forge(t, "run", "cancel", id)
@@ -348,7 +349,7 @@ func TestAPIReleases(t *testing.T) {
 	for _, id := range []string{"1", "main-1", "1111111"} {
 		r = forge(t, "release", "get", "api", id, "--repository", "acme/mono", "--output", "json")
 		r.wantCode(t, ExitOK)
-		if got := decodeOut[httptransport.ReleaseResponse](t, r); got.ID != main1.ID || got.CanonicalID != "acme/mono/api/"+apiSHA("1111111") {
+		if got := decodeOut[endpoints.ReleaseResponse](t, r); got.ID != main1.ID || got.CanonicalID != "acme/mono/api/"+apiSHA("1111111") {
 			t.Errorf("release get api %s = %+v", id, got)
 		}
 	}
@@ -368,14 +369,14 @@ func TestAPIReleases(t *testing.T) {
 	})
 	r = forge(t, "release", "list", "api", "--limit", "1", "--offset", "1", "-o", "json")
 	r.wantCode(t, ExitOK)
-	if l := decodeOut[httptransport.ReleaseList](t, r); l.Total != 2 || len(l.Releases) != 1 || l.Releases[0].ID != main1.ID || l.Limit != 1 || l.Offset != 1 {
+	if l := decodeOut[endpoints.ReleaseList](t, r); l.Total != 2 || len(l.Releases) != 1 || l.Releases[0].ID != main1.ID || l.Limit != 1 || l.Offset != 1 {
 		t.Errorf("release list page = %+v", l)
 	}
 
 	// An ambiguous commit prefix lists the candidates.
 	ci := s.client(t, "ci-bot", identity.RoleServiceAccount)
 	for _, c := range []string{"abcdef1aaa", "abcdef1bbb"} {
-		if _, _, err := ci.CreateRelease(context.Background(), httptransport.CreateReleaseRequest{Repository: "acme/mono", Project: "api", CommitSHA: apiSHA(c)}); err != nil {
+		if _, _, err := ci.CreateRelease(context.Background(), endpoints.CreateReleaseRequest{Repository: "acme/mono", Project: "api", CommitSHA: apiSHA(c)}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -436,7 +437,7 @@ func TestAPIDeployApproveRollback(t *testing.T) {
 	s.as(t, "alice", identity.RoleDeveloper)
 	r = forge(t, "deploy", "production", "api", "v1.2.3", "-r", "acme/mono", "-o", "json")
 	r.wantCode(t, ExitOK)
-	d := decodeOut[httptransport.DeploymentResponse](t, r)
+	d := decodeOut[endpoints.DeploymentResponse](t, r)
 	if d.ReleaseID != tag2.ID || d.Environment != "production" || d.DeployedBy != "alice" || d.ApprovalID == nil {
 		t.Errorf("production deployment = %+v", d)
 	}
@@ -560,11 +561,11 @@ func TestAPIRunLogs(t *testing.T) {
 	s := startAPI(t)
 	ctx := context.Background()
 	ops := s.client(t, "ops", identity.RoleOperator)
-	if _, _, err := ops.RegisterRepository(ctx, httptransport.RegisterRepositoryRequest{Repository: "acme/mono"}); err != nil {
+	if _, _, err := ops.RegisterRepository(ctx, endpoints.RegisterRepositoryRequest{Repository: "acme/mono"}); err != nil {
 		t.Fatal(err)
 	}
 	ci := s.client(t, "ci", identity.RoleServiceAccount)
-	run, _, err := ci.CreateRun(ctx, httptransport.CreateRunRequest{Repository: "acme/mono", CommitSHA: strings.Repeat("ab", 20)})
+	run, _, err := ci.CreateRun(ctx, endpoints.CreateRunRequest{Repository: "acme/mono", CommitSHA: strings.Repeat("ab", 20)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -586,7 +587,7 @@ func TestAPIRunLogs(t *testing.T) {
 		t.Fatal(err)
 	}
 	zero := 0
-	if _, err := ci.UpdateStepStatus(ctx, phases[0].Tasks[0].Steps[0].ID, httptransport.StepStatusRequest{Status: "success", ExitCode: &zero, LogsS3Key: key}); err != nil {
+	if _, err := ci.UpdateStepStatus(ctx, phases[0].Tasks[0].Steps[0].ID, endpoints.StepStatusRequest{Status: "success", ExitCode: &zero, LogsS3Key: key}); err != nil {
 		t.Fatal(err)
 	}
 	r = forge(t, "run", "logs", run.ID, "--follow")

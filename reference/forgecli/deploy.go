@@ -9,7 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/catalyst-forge/forge/domain/release"
-	httptransport "github.com/catalyst-forge/forge/transport/http"
+	"github.com/catalyst-forge/forge/transport/endpoints"
 )
 
 func newDeploy(s streams) *cobra.Command {
@@ -34,7 +34,7 @@ someone other than the deployer).`,
 			if err != nil {
 				return apiError(err)
 			}
-			d, err := c.Deploy(cmd.Context(), httptransport.DeployRequest{ReleaseID: r.ID, Environment: args[0], ApprovalID: approval})
+			d, err := c.Deploy(cmd.Context(), endpoints.DeployRequest{ReleaseID: r.ID, Environment: args[0], ApprovalID: approval})
 			if err != nil {
 				return apiError(err)
 			}
@@ -69,7 +69,7 @@ deploy', committed with a rollback message.`,
 			if err != nil {
 				return err
 			}
-			d, err := c.Rollback(cmd.Context(), httptransport.RollbackRequest{Environment: args[0], Repository: repo, Project: args[1], To: to})
+			d, err := c.Rollback(cmd.Context(), endpoints.RollbackRequest{Environment: args[0], Repository: repo, Project: args[1], To: to})
 			if err != nil {
 				return apiError(err)
 			}
@@ -101,7 +101,7 @@ func gitopsCommit(sha string) string {
 
 // deploymentFailed fails the command when the deployment failed, with
 // its reason.
-func deploymentFailed(d *httptransport.DeploymentResponse) error {
+func deploymentFailed(d *endpoints.DeploymentResponse) error {
 	if d.Status == string(release.DeploymentFailed) {
 		return failed("deployment %s failed: %s", d.ID, d.Reason)
 	}
@@ -142,7 +142,7 @@ approvers approve, and the approver cannot be the one who deploys.`,
 			if err != nil {
 				return apiError(err)
 			}
-			a, err := c.Approve(cmd.Context(), httptransport.ApproveRequest{ReleaseID: r.ID, Environment: args[1], Justification: justification})
+			a, err := c.Approve(cmd.Context(), endpoints.ApproveRequest{ReleaseID: r.ID, Environment: args[1], Justification: justification})
 			if err != nil {
 				return apiError(err)
 			}

@@ -23,7 +23,7 @@ import (
 	"github.com/catalyst-forge/forge/ports"
 	"github.com/catalyst-forge/forge/reference/publishflags"
 	"github.com/catalyst-forge/forge/reference/secretflags"
-	httptransport "github.com/catalyst-forge/forge/transport/http"
+	"github.com/catalyst-forge/forge/transport/endpoints"
 )
 
 // releaseCreateOptions are the flags of forge release create.
@@ -147,7 +147,7 @@ func (o *releaseCreateOptions) run(ctx context.Context, s streams, dir string) e
 	if err != nil {
 		return failed("%v", err)
 	}
-	releaser, err := publishflags.Releaser(o.publish, httptransport.Releases{Client: c})
+	releaser, err := publishflags.Releaser(o.publish, endpoints.Releases{Client: c})
 	if err != nil {
 		return failed("%v", err)
 	}

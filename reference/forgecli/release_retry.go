@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/catalyst-forge/forge/domain/pipeline"
+	"github.com/catalyst-forge/forge/transport/endpoints"
 	httptransport "github.com/catalyst-forge/forge/transport/http"
 )
 
@@ -75,7 +76,7 @@ exits 1 if it failed again.`,
 
 // awaitRun polls a run's status (one indexed read) until it has ended,
 // then returns the whole run.
-func awaitRun(ctx context.Context, c *httptransport.Client, id string, every time.Duration) (*httptransport.RunResponse, error) {
+func awaitRun(ctx context.Context, c *httptransport.Client, id string, every time.Duration) (*endpoints.RunResponse, error) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {

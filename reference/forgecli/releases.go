@@ -9,7 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/catalyst-forge/forge/ports"
-	httptransport "github.com/catalyst-forge/forge/transport/http"
+	"github.com/catalyst-forge/forge/transport/endpoints"
 )
 
 func newRelease(s streams) *cobra.Command {
@@ -49,7 +49,7 @@ func newReleaseGet(s streams) *cobra.Command {
 	return cmd
 }
 
-func printRelease(tw *tabwriter.Writer, r *httptransport.ReleaseResponse) {
+func printRelease(tw *tabwriter.Writer, r *endpoints.ReleaseResponse) {
 	fmt.Fprintf(tw, "Release\t%s %d (%s)\n", r.Project, r.Number, r.ID)
 	fmt.Fprintf(tw, "Canonical\t%s\n", r.CanonicalID)
 	fmt.Fprintf(tw, "OCI\t%s\n", r.OCIURI)

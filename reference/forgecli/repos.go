@@ -8,7 +8,7 @@ import (
 
 	"github.com/catalyst-forge/forge/domain/repository"
 	"github.com/catalyst-forge/forge/ports"
-	httptransport "github.com/catalyst-forge/forge/transport/http"
+	"github.com/catalyst-forge/forge/transport/endpoints"
 )
 
 func newRepo(s streams) *cobra.Command {
@@ -34,7 +34,7 @@ func newRepoRegister(s streams) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			req := httptransport.RegisterRepositoryRequest{Repository: args[0]}
+			req := endpoints.RegisterRepositoryRequest{Repository: args[0]}
 			if limits != (repository.Limits{}) {
 				req.Limits = &limits
 			}

@@ -11,7 +11,7 @@ import (
 	"github.com/catalyst-forge/forge/domain/pipeline"
 	"github.com/catalyst-forge/forge/domain/release"
 	"github.com/catalyst-forge/forge/ports"
-	httptransport "github.com/catalyst-forge/forge/transport/http"
+	"github.com/catalyst-forge/forge/transport/endpoints"
 )
 
 func newRun(s streams) *cobra.Command {
@@ -27,7 +27,7 @@ func newRun(s streams) *cobra.Command {
 
 func newRunCreate(s streams) *cobra.Command {
 	o := &apiOptions{}
-	var req httptransport.CreateRunRequest
+	var req endpoints.CreateRunRequest
 	cmd := &cobra.Command{
 		Use:     "create",
 		Short:   "Start the pipeline of a commit (returns the existing run if there is one)",
@@ -83,7 +83,7 @@ func newRunGet(s streams) *cobra.Command {
 	return cmd
 }
 
-func printRun(tw *tabwriter.Writer, resp *httptransport.RunResponse) {
+func printRun(tw *tabwriter.Writer, resp *endpoints.RunResponse) {
 	run := &resp.Run
 	fmt.Fprintf(tw, "Run\t%s\n", run.ID)
 	fmt.Fprintf(tw, "Repository\t%s @ %s (%s)\n", run.Repository, run.CommitSHA, orNone(run.Branch))
@@ -116,7 +116,7 @@ func printRun(tw *tabwriter.Writer, resp *httptransport.RunResponse) {
 }
 
 // printRunReleases lists the releases a run created, with their image.
-func printRunReleases(tw *tabwriter.Writer, rels []httptransport.ReleaseResponse) {
+func printRunReleases(tw *tabwriter.Writer, rels []endpoints.ReleaseResponse) {
 	if len(rels) == 0 {
 		return
 	}

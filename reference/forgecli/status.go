@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/catalyst-forge/forge/domain/fault"
+	"github.com/catalyst-forge/forge/transport/endpoints"
 	httptransport "github.com/catalyst-forge/forge/transport/http"
 )
 
@@ -17,10 +18,10 @@ import (
 type envStatus struct {
 	Environment string `json:"environment"`
 	// Deployment is the active deployment; nil when there is none.
-	Deployment *httptransport.DeploymentResponse `json:"deployment"`
-	Aliases    []string                          `json:"aliases,omitempty"`
-	ApprovedBy string                            `json:"approved_by,omitempty"`
-	ApprovedAt *time.Time                        `json:"approved_at,omitempty"`
+	Deployment *endpoints.DeploymentResponse `json:"deployment"`
+	Aliases    []string                      `json:"aliases,omitempty"`
+	ApprovedBy string                        `json:"approved_by,omitempty"`
+	ApprovedAt *time.Time                    `json:"approved_at,omitempty"`
 }
 
 func newStatus(s streams) *cobra.Command {

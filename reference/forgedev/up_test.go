@@ -18,6 +18,7 @@ import (
 	"github.com/catalyst-forge/forge/domain/release"
 	"github.com/catalyst-forge/forge/reference/internal/gittest"
 	"github.com/catalyst-forge/forge/reference/internal/proctest"
+	"github.com/catalyst-forge/forge/transport/endpoints"
 	httptransport "github.com/catalyst-forge/forge/transport/http"
 )
 
@@ -135,11 +136,11 @@ func TestDevUpRunsAndCancels(t *testing.T) {
 	u := startUp(t, UpOptions{Data: data, DevKey: key, Remote: "file://" + root + "/{repository}"})
 	ctx := context.Background()
 	op := u.client(t, key, identity.RoleOperator)
-	if _, _, err := op.RegisterRepository(ctx, httptransport.RegisterRepositoryRequest{Repository: "acme/mono"}); err != nil {
+	if _, _, err := op.RegisterRepository(ctx, endpoints.RegisterRepositoryRequest{Repository: "acme/mono"}); err != nil {
 		t.Fatal(err)
 	}
 	ci := u.client(t, key, identity.RoleServiceAccount)
-	run, created, err := ci.CreateRun(ctx, httptransport.CreateRunRequest{Repository: "acme/mono", Branch: "main", CommitSHA: commit})
+	run, created, err := ci.CreateRun(ctx, endpoints.CreateRunRequest{Repository: "acme/mono", Branch: "main", CommitSHA: commit})
 	if err != nil || !created {
 		t.Fatalf("create = %v, %v", created, err)
 	}
@@ -202,10 +203,10 @@ func TestDevUpResumesRunsAfterARestart(t *testing.T) {
 	u := startUp(t, opts)
 	ctx := context.Background()
 	op := u.client(t, key, identity.RoleOperator)
-	if _, _, err := op.RegisterRepository(ctx, httptransport.RegisterRepositoryRequest{Repository: "acme/mono"}); err != nil {
+	if _, _, err := op.RegisterRepository(ctx, endpoints.RegisterRepositoryRequest{Repository: "acme/mono"}); err != nil {
 		t.Fatal(err)
 	}
-	run, _, err := u.client(t, key, identity.RoleServiceAccount).CreateRun(ctx, httptransport.CreateRunRequest{Repository: "acme/mono", Branch: "main", CommitSHA: commit})
+	run, _, err := u.client(t, key, identity.RoleServiceAccount).CreateRun(ctx, endpoints.CreateRunRequest{Repository: "acme/mono", Branch: "main", CommitSHA: commit})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -278,10 +279,10 @@ func TestKilledDevUpLeavesNoStepBehind(t *testing.T) {
 	key := filepath.Join(data, "dev-key.pem")
 	ctx := context.Background()
 	op := u.client(t, key, identity.RoleOperator)
-	if _, _, err := op.RegisterRepository(ctx, httptransport.RegisterRepositoryRequest{Repository: "acme/mono"}); err != nil {
+	if _, _, err := op.RegisterRepository(ctx, endpoints.RegisterRepositoryRequest{Repository: "acme/mono"}); err != nil {
 		t.Fatal(err)
 	}
-	run, _, err := u.client(t, key, identity.RoleServiceAccount).CreateRun(ctx, httptransport.CreateRunRequest{Repository: "acme/mono", Branch: "main", CommitSHA: commit})
+	run, _, err := u.client(t, key, identity.RoleServiceAccount).CreateRun(ctx, endpoints.CreateRunRequest{Repository: "acme/mono", Branch: "main", CommitSHA: commit})
 	if err != nil {
 		t.Fatal(err)
 	}

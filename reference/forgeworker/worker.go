@@ -36,6 +36,7 @@ import (
 	"github.com/catalyst-forge/forge/reference/publishflags"
 	"github.com/catalyst-forge/forge/reference/redact"
 	"github.com/catalyst-forge/forge/reference/secretflags"
+	"github.com/catalyst-forge/forge/transport/endpoints"
 	httptransport "github.com/catalyst-forge/forge/transport/http"
 )
 
@@ -199,7 +200,7 @@ func Run(ctx context.Context, o Options) error {
 	client := &httptransport.Client{BaseURL: o.Server, Token: o.Token, TokenFile: o.TokenFile}
 	var releaser *working.Releaser
 	if slices.Contains(types, job.TypeRelease) {
-		if releaser, err = publishflags.Releaser(o.Publish, httptransport.Releases{Client: client}); err != nil {
+		if releaser, err = publishflags.Releaser(o.Publish, endpoints.Releases{Client: client}); err != nil {
 			return err
 		}
 	}
@@ -211,7 +212,7 @@ func Run(ctx context.Context, o Options) error {
 		Sources:   cache,
 		Steps:     steps,
 		Objects:   objects,
-		Reporter:  httptransport.Reporter{Client: client},
+		Reporter:  endpoints.Reporter{Client: client},
 		Remote:    remote,
 		Secrets:   secrets.Resolve,
 		// Causes of the failures whose reasons say only what failed.

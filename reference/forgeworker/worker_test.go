@@ -36,6 +36,7 @@ import (
 	"github.com/catalyst-forge/forge/reference/internal/proctest"
 	"github.com/catalyst-forge/forge/reference/objstore"
 	"github.com/catalyst-forge/forge/reference/publishflags"
+	"github.com/catalyst-forge/forge/transport/endpoints"
 	httptransport "github.com/catalyst-forge/forge/transport/http"
 )
 
@@ -220,11 +221,11 @@ func (p *platform) createRun(t *testing.T) *pipeline.Run {
 	t.Helper()
 	ctx := context.Background()
 	op := &httptransport.Client{BaseURL: p.api, Token: p.token(t, identity.RoleOperator)}
-	if _, _, err := op.RegisterRepository(ctx, httptransport.RegisterRepositoryRequest{Repository: "acme/mono"}); err != nil {
+	if _, _, err := op.RegisterRepository(ctx, endpoints.RegisterRepositoryRequest{Repository: "acme/mono"}); err != nil {
 		t.Fatal(err)
 	}
 	ci := &httptransport.Client{BaseURL: p.api, Token: p.token(t, identity.RoleServiceAccount)}
-	run, _, err := ci.CreateRun(ctx, httptransport.CreateRunRequest{Repository: "acme/mono", Branch: "main", CommitSHA: p.commit})
+	run, _, err := ci.CreateRun(ctx, endpoints.CreateRunRequest{Repository: "acme/mono", Branch: "main", CommitSHA: p.commit})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -478,12 +479,12 @@ func TestAPIDeploysThroughWorkers(t *testing.T) {
 	p.worker(t, "deployer", func(o *forgeworker.Options) { o.Types, o.GitOps.URL = []string{"deployment"}, "file://"+bare })
 
 	op := &httptransport.Client{BaseURL: api, Token: p.token(t, identity.RoleOperator)}
-	if _, _, err := op.RegisterRepository(ctx, httptransport.RegisterRepositoryRequest{Repository: "acme/mono"}); err != nil {
+	if _, _, err := op.RegisterRepository(ctx, endpoints.RegisterRepositoryRequest{Repository: "acme/mono"}); err != nil {
 		t.Fatal(err)
 	}
 	ci := &httptransport.Client{BaseURL: api, Token: p.token(t, identity.RoleServiceAccount)}
-	rel, _, err := ci.CreateRelease(ctx, httptransport.CreateReleaseRequest{Repository: "acme/mono", Project: "api", CommitSHA: p.commit,
-		Artifacts: []httptransport.ReleaseArtifactRequest{}, Trigger: &httptransport.ReleaseTriggerRequest{Type: "branch_push", Branch: "main"}})
+	rel, _, err := ci.CreateRelease(ctx, endpoints.CreateReleaseRequest{Repository: "acme/mono", Project: "api", CommitSHA: p.commit,
+		Artifacts: []endpoints.ReleaseArtifactRequest{}, Trigger: &endpoints.ReleaseTriggerRequest{Type: "branch_push", Branch: "main"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -491,7 +492,7 @@ func TestAPIDeploysThroughWorkers(t *testing.T) {
 		t.Fatal(err)
 	}
 	dev := &httptransport.Client{BaseURL: api, Token: p.token(t, identity.RoleDeveloper)}
-	d, err := dev.Deploy(ctx, httptransport.DeployRequest{ReleaseID: rel.ID, Environment: "dev"})
+	d, err := dev.Deploy(ctx, endpoints.DeployRequest{ReleaseID: rel.ID, Environment: "dev"})
 	if err != nil || d.Status != "active" || len(d.GitOpsCommitSHA) != 40 {
 		t.Fatalf("deploy = %+v, %v", d, err)
 	}

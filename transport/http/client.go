@@ -8,10 +8,8 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/catalyst-forge/forge/domain/fault"
@@ -19,6 +17,7 @@ import (
 	"github.com/catalyst-forge/forge/domain/release"
 	"github.com/catalyst-forge/forge/domain/repository"
 	"github.com/catalyst-forge/forge/ports"
+	"github.com/catalyst-forge/forge/transport/endpoints"
 )
 
 // Client calls the platform API. Errors are *fault.Error with the kind the
@@ -35,30 +34,17 @@ type Client struct {
 	// HTTP is the client to use; nil means one with a 30 s timeout.
 	HTTP *http.Client
 
-	tokenMu   sync.Mutex
-	fileToken string
-	fileMod   time.Time
+	tokenFile endpoints.TokenFile
 }
+
+var _ endpoints.API = (*Client)(nil)
 
 // bearer returns the token to send: Token, or TokenFile's content.
 func (c *Client) bearer() (string, error) {
 	if c.TokenFile == "" {
 		return c.Token, nil
 	}
-	info, err := os.Stat(c.TokenFile)
-	if err != nil {
-		return "", fault.Wrap(fault.Unauthenticated, err, "reading the token file")
-	}
-	c.tokenMu.Lock()
-	defer c.tokenMu.Unlock()
-	if c.fileToken == "" || !info.ModTime().Equal(c.fileMod) {
-		b, err := os.ReadFile(c.TokenFile)
-		if err != nil {
-			return "", fault.Wrap(fault.Unauthenticated, err, "reading the token file")
-		}
-		c.fileToken, c.fileMod = strings.TrimSpace(string(b)), info.ModTime()
-	}
-	return c.fileToken, nil
+	return c.tokenFile.Read(c.TokenFile)
 }
 
 // maxResponseBytes bounds an answer read into memory.
@@ -93,7 +79,7 @@ func (c *Client) do(ctx context.Context, method, path string, body, out any) (in
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	if key := ports.ReportKeyFrom(ctx); key != "" {
-		req.Header.Set(ReportKeyHeader, key)
+		req.Header.Set(endpoints.ReportKeyHeader, key)
 	}
 	hc := c.HTTP
 	if hc == nil {
@@ -149,7 +135,7 @@ func projectPath(repository, project string) (string, error) {
 }
 
 // CreateRun creates the run of a commit; created is false when it existed.
-func (c *Client) CreateRun(ctx context.Context, req CreateRunRequest) (*pipeline.Run, bool, error) {
+func (c *Client) CreateRun(ctx context.Context, req endpoints.CreateRunRequest) (*pipeline.Run, bool, error) {
 	var run pipeline.Run
 	status, err := c.do(ctx, http.MethodPost, "/v1/runs", req, &run)
 	if err != nil {
@@ -160,28 +146,28 @@ func (c *Client) CreateRun(ctx context.Context, req CreateRunRequest) (*pipeline
 
 // GetRun returns a run with its phases, tasks and steps, and the
 // releases it created.
-func (c *Client) GetRun(ctx context.Context, id string) (*RunResponse, error) {
-	var run RunResponse
+func (c *Client) GetRun(ctx context.Context, id string) (*endpoints.RunResponse, error) {
+	var run endpoints.RunResponse
 	_, err := c.do(ctx, http.MethodGet, "/v1/runs/"+url.PathEscape(id), nil, &run)
 	return &run, err
 }
 
 // RunStatus reads a run's status alone (GET /v1/runs/{id}/status).
 func (c *Client) RunStatus(ctx context.Context, id string) (pipeline.Status, error) {
-	var st RunStatusResponse
+	var st endpoints.RunStatusResponse
 	_, err := c.do(ctx, http.MethodGet, "/v1/runs/"+url.PathEscape(id)+"/status", nil, &st)
 	return st.Status, err
 }
 
 // ListRuns lists runs, newest first.
-func (c *Client) ListRuns(ctx context.Context, f ports.RunFilter, p ports.Page) (*RunList, error) {
+func (c *Client) ListRuns(ctx context.Context, f ports.RunFilter, p ports.Page) (*endpoints.RunList, error) {
 	q := pageQuery(nil, p)
 	for k, v := range map[string]string{"repository": f.Repository, "branch": f.Branch, "commit_sha": f.CommitSHA, "status": string(f.Status)} {
 		if v != "" {
 			q.Set(k, v)
 		}
 	}
-	var out RunList
+	var out endpoints.RunList
 	_, err := c.do(ctx, http.MethodGet, withQuery("/v1/runs", q), nil, &out)
 	return &out, err
 }
@@ -202,22 +188,22 @@ func (c *Client) RetryRun(ctx context.Context, id string) (*pipeline.Run, error)
 }
 
 // UpdateTaskStatus reports a task's status (service accounts).
-func (c *Client) UpdateTaskStatus(ctx context.Context, id string, req TaskStatusRequest) (*pipeline.Task, error) {
+func (c *Client) UpdateTaskStatus(ctx context.Context, id string, req endpoints.TaskStatusRequest) (*pipeline.Task, error) {
 	var t pipeline.Task
 	_, err := c.do(ctx, http.MethodPut, "/v1/tasks/"+url.PathEscape(id)+"/status", req, &t)
 	return &t, err
 }
 
 // UpdateStepStatus reports a step's status (service accounts).
-func (c *Client) UpdateStepStatus(ctx context.Context, id string, req StepStatusRequest) (*pipeline.Step, error) {
+func (c *Client) UpdateStepStatus(ctx context.Context, id string, req endpoints.StepStatusRequest) (*pipeline.Step, error) {
 	var s pipeline.Step
 	_, err := c.do(ctx, http.MethodPut, "/v1/steps/"+url.PathEscape(id)+"/status", req, &s)
 	return &s, err
 }
 
 // CreateRelease registers a release; created is false when it existed.
-func (c *Client) CreateRelease(ctx context.Context, req CreateReleaseRequest) (*ReleaseResponse, bool, error) {
-	var r ReleaseResponse
+func (c *Client) CreateRelease(ctx context.Context, req endpoints.CreateReleaseRequest) (*endpoints.ReleaseResponse, bool, error) {
+	var r endpoints.ReleaseResponse
 	status, err := c.do(ctx, http.MethodPost, "/v1/releases", req, &r)
 	if err != nil {
 		return nil, false, err
@@ -227,70 +213,70 @@ func (c *Client) CreateRelease(ctx context.Context, req CreateReleaseRequest) (*
 
 // SetReleaseImage records the digest of a release's pushed image (PUT
 // /v1/releases/{id}/image); once set, only the same digest is accepted.
-func (c *Client) SetReleaseImage(ctx context.Context, id, digest string) (*ReleaseResponse, error) {
-	var out ReleaseResponse
-	_, err := c.do(ctx, http.MethodPut, "/v1/releases/"+url.PathEscape(id)+"/image", SetReleaseImageRequest{OCIDigest: digest}, &out)
+func (c *Client) SetReleaseImage(ctx context.Context, id, digest string) (*endpoints.ReleaseResponse, error) {
+	var out endpoints.ReleaseResponse
+	_, err := c.do(ctx, http.MethodPut, "/v1/releases/"+url.PathEscape(id)+"/image", endpoints.SetReleaseImageRequest{OCIDigest: digest}, &out)
 	return &out, err
 }
 
 // GetRelease returns the release of a project named by an alias, a
 // number or a commit prefix.
-func (c *Client) GetRelease(ctx context.Context, repository, project, id string) (*ReleaseResponse, error) {
+func (c *Client) GetRelease(ctx context.Context, repository, project, id string) (*endpoints.ReleaseResponse, error) {
 	p, err := projectPath(repository, project)
 	if err != nil {
 		return nil, err
 	}
-	var r ReleaseResponse
+	var r endpoints.ReleaseResponse
 	_, err = c.do(ctx, http.MethodGet, "/v1/releases/"+p+"/"+url.PathEscape(id), nil, &r)
 	return &r, err
 }
 
 // ListReleases lists a project's releases, newest first.
-func (c *Client) ListReleases(ctx context.Context, repository, project string, page ports.Page) (*ReleaseList, error) {
+func (c *Client) ListReleases(ctx context.Context, repository, project string, page ports.Page) (*endpoints.ReleaseList, error) {
 	p, err := projectPath(repository, project)
 	if err != nil {
 		return nil, err
 	}
-	var out ReleaseList
+	var out endpoints.ReleaseList
 	_, err = c.do(ctx, http.MethodGet, withQuery("/v1/releases/"+p, pageQuery(nil, page)), nil, &out)
 	return &out, err
 }
 
 // Deploy deploys a release to an environment.
-func (c *Client) Deploy(ctx context.Context, req DeployRequest) (*DeploymentResponse, error) {
-	var d DeploymentResponse
+func (c *Client) Deploy(ctx context.Context, req endpoints.DeployRequest) (*endpoints.DeploymentResponse, error) {
+	var d endpoints.DeploymentResponse
 	_, err := c.do(ctx, http.MethodPost, "/v1/deployments", req, &d)
 	return &d, err
 }
 
 // Rollback deploys again the release before the current one.
-func (c *Client) Rollback(ctx context.Context, req RollbackRequest) (*DeploymentResponse, error) {
-	var d DeploymentResponse
+func (c *Client) Rollback(ctx context.Context, req endpoints.RollbackRequest) (*endpoints.DeploymentResponse, error) {
+	var d endpoints.DeploymentResponse
 	_, err := c.do(ctx, http.MethodPost, "/v1/rollbacks", req, &d)
 	return &d, err
 }
 
 // CurrentDeployment returns what a project runs in an environment.
-func (c *Client) CurrentDeployment(ctx context.Context, environment, repository, project string) (*DeploymentResponse, error) {
+func (c *Client) CurrentDeployment(ctx context.Context, environment, repository, project string) (*endpoints.DeploymentResponse, error) {
 	p, err := projectPath(repository, project)
 	if err != nil {
 		return nil, err
 	}
-	var d DeploymentResponse
+	var d endpoints.DeploymentResponse
 	_, err = c.do(ctx, http.MethodGet, "/v1/deployments/"+url.PathEscape(environment)+"/"+p, nil, &d)
 	return &d, err
 }
 
 // Approve approves a release for an environment.
-func (c *Client) Approve(ctx context.Context, req ApproveRequest) (*release.Approval, error) {
+func (c *Client) Approve(ctx context.Context, req endpoints.ApproveRequest) (*release.Approval, error) {
 	var a release.Approval
 	_, err := c.do(ctx, http.MethodPost, "/v1/approvals", req, &a)
 	return &a, err
 }
 
 // Environments lists the environments and their promotion policies.
-func (c *Client) Environments(ctx context.Context) (*EnvironmentList, error) {
-	var out EnvironmentList
+func (c *Client) Environments(ctx context.Context) (*endpoints.EnvironmentList, error) {
+	var out endpoints.EnvironmentList
 	_, err := c.do(ctx, http.MethodGet, "/v1/environments", nil, &out)
 	return &out, err
 }
@@ -310,7 +296,7 @@ func (c *Client) RevokeApproval(ctx context.Context, id string) (*release.Approv
 }
 
 // RegisterRepository registers a repository; created is false when it was.
-func (c *Client) RegisterRepository(ctx context.Context, req RegisterRepositoryRequest) (*repository.Repository, bool, error) {
+func (c *Client) RegisterRepository(ctx context.Context, req endpoints.RegisterRepositoryRequest) (*repository.Repository, bool, error) {
 	var r repository.Repository
 	status, err := c.do(ctx, http.MethodPost, "/v1/repositories", req, &r)
 	if err != nil {
@@ -320,8 +306,8 @@ func (c *Client) RegisterRepository(ctx context.Context, req RegisterRepositoryR
 }
 
 // ListRepositories lists registered repositories.
-func (c *Client) ListRepositories(ctx context.Context, page ports.Page) (*RepositoryList, error) {
-	var out RepositoryList
+func (c *Client) ListRepositories(ctx context.Context, page ports.Page) (*endpoints.RepositoryList, error) {
+	var out endpoints.RepositoryList
 	_, err := c.do(ctx, http.MethodGet, withQuery("/v1/repositories", pageQuery(nil, page)), nil, &out)
 	return &out, err
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/catalyst-forge/forge/domain/release"
 	"github.com/catalyst-forge/forge/domain/repository"
 	"github.com/catalyst-forge/forge/ports"
+	"github.com/catalyst-forge/forge/transport/endpoints"
 	httptransport "github.com/catalyst-forge/forge/transport/http"
 )
 
@@ -49,11 +50,11 @@ func TestClient(t *testing.T) {
 		t.Fatalf("Health: %v", err)
 	}
 
-	repo, created, err := op.RegisterRepository(ctx, httptransport.RegisterRepositoryRequest{Repository: "acme/mono"})
+	repo, created, err := op.RegisterRepository(ctx, endpoints.RegisterRepositoryRequest{Repository: "acme/mono"})
 	if err != nil || !created || repo.Name != "acme/mono" || repo.CreatedBy != carol {
 		t.Fatalf("RegisterRepository = %+v, %v, %v", repo, created, err)
 	}
-	again, created, err := op.RegisterRepository(ctx, httptransport.RegisterRepositoryRequest{Repository: "acme/mono"})
+	again, created, err := op.RegisterRepository(ctx, endpoints.RegisterRepositoryRequest{Repository: "acme/mono"})
 	if err != nil || created || again.ID != repo.ID {
 		t.Fatalf("RegisterRepository again = %+v, %v, %v", again, created, err)
 	}
@@ -63,11 +64,11 @@ func TestClient(t *testing.T) {
 	}
 	same(t, e, alice, "/v1/repositories?limit=5", *repos)
 
-	run, created, err := ciC.CreateRun(ctx, httptransport.CreateRunRequest{Repository: "acme/mono", Branch: "main", CommitSHA: sha("c1")})
+	run, created, err := ciC.CreateRun(ctx, endpoints.CreateRunRequest{Repository: "acme/mono", Branch: "main", CommitSHA: sha("c1")})
 	if err != nil || !created || run.Status != pipeline.StatusPending || run.TriggeredBy != ci {
 		t.Fatalf("CreateRun = %+v, %v, %v", run, created, err)
 	}
-	runAgain, created, err := ciC.CreateRun(ctx, httptransport.CreateRunRequest{Repository: "acme/mono", Branch: "main", CommitSHA: sha("c1")})
+	runAgain, created, err := ciC.CreateRun(ctx, endpoints.CreateRunRequest{Repository: "acme/mono", Branch: "main", CommitSHA: sha("c1")})
 	if err != nil || created || runAgain.ID != run.ID {
 		t.Fatalf("CreateRun again = %+v, %v, %v", runAgain, created, err)
 	}
@@ -79,15 +80,15 @@ func TestClient(t *testing.T) {
 	}
 	same(t, e, alice, "/v1/runs/"+run.ID, *got)
 
-	task, err := ciC.UpdateTaskStatus(ctx, phases[0].Tasks[0].ID, httptransport.TaskStatusRequest{Status: "running"})
+	task, err := ciC.UpdateTaskStatus(ctx, phases[0].Tasks[0].ID, endpoints.TaskStatusRequest{Status: "running"})
 	if err != nil || task.Status != pipeline.StatusRunning || task.ID != phases[0].Tasks[0].ID {
 		t.Fatalf("UpdateTaskStatus = %+v, %v", task, err)
 	}
-	if _, err := ciC.UpdateStepStatus(ctx, phases[0].Tasks[0].Steps[0].ID, httptransport.StepStatusRequest{Status: "running"}); err != nil {
+	if _, err := ciC.UpdateStepStatus(ctx, phases[0].Tasks[0].Steps[0].ID, endpoints.StepStatusRequest{Status: "running"}); err != nil {
 		t.Fatal(err)
 	}
 	zero := 0
-	step, err := ciC.UpdateStepStatus(ctx, phases[0].Tasks[0].Steps[0].ID, httptransport.StepStatusRequest{Status: "success", ExitCode: &zero, LogsS3Key: "logs/unit.log"})
+	step, err := ciC.UpdateStepStatus(ctx, phases[0].Tasks[0].Steps[0].ID, endpoints.StepStatusRequest{Status: "success", ExitCode: &zero, LogsS3Key: "logs/unit.log"})
 	if err != nil || step.Status != pipeline.StatusSuccess || step.ExitCode == nil || *step.ExitCode != 0 || step.LogsKey != "logs/unit.log" {
 		t.Fatalf("UpdateStepStatus = %+v, %v", step, err)
 	}
@@ -112,12 +113,12 @@ func TestClient(t *testing.T) {
 		t.Errorf("after CancelRun: %s", got.Status)
 	}
 
-	rel, created, err := ciC.CreateRelease(ctx, httptransport.CreateReleaseRequest{PipelineRunID: run.ID, Repository: "acme/mono", Project: "api", CommitSHA: sha("c1"),
-		Artifacts: []httptransport.ReleaseArtifactRequest{{Name: "api", Type: "container", TrackingOCIURI: "t/api", PrimaryPublishedURI: "p/api"}}})
+	rel, created, err := ciC.CreateRelease(ctx, endpoints.CreateReleaseRequest{PipelineRunID: run.ID, Repository: "acme/mono", Project: "api", CommitSHA: sha("c1"),
+		Artifacts: []endpoints.ReleaseArtifactRequest{{Name: "api", Type: "container", TrackingOCIURI: "t/api", PrimaryPublishedURI: "p/api"}}})
 	if err != nil || !created || rel.Number != 1 || rel.CanonicalID != "acme/mono/api/"+sha("c1") {
 		t.Fatalf("CreateRelease = %+v, %v, %v", rel, created, err)
 	}
-	relAgain, created, err := ciC.CreateRelease(ctx, httptransport.CreateReleaseRequest{Repository: "acme/mono", Project: "api", CommitSHA: sha("c1")})
+	relAgain, created, err := ciC.CreateRelease(ctx, endpoints.CreateReleaseRequest{Repository: "acme/mono", Project: "api", CommitSHA: sha("c1")})
 	if err != nil || created || relAgain.ID != rel.ID {
 		t.Fatalf("CreateRelease again = %+v, %v, %v", relAgain, created, err)
 	}
@@ -130,12 +131,12 @@ func TestClient(t *testing.T) {
 	r, _ := dev.GetRelease(ctx, "acme/mono", "api", "main-1")
 	same(t, e, alice, "/v1/releases/acme/mono/api/main-1", *r)
 	rels, err := dev.ListReleases(ctx, "acme/mono", "api", ports.Page{Limit: 10, Offset: 0})
-	if err != nil || rels.Total != 1 || !reflect.DeepEqual(rels.Releases, []httptransport.ReleaseResponse{*rel}) {
+	if err != nil || rels.Total != 1 || !reflect.DeepEqual(rels.Releases, []endpoints.ReleaseResponse{*rel}) {
 		t.Fatalf("ListReleases = %+v, %v", rels, err)
 	}
 	same(t, e, alice, "/v1/releases/acme/mono/api?limit=10", *rels)
 
-	d1, err := dev.Deploy(ctx, httptransport.DeployRequest{ReleaseID: rel.ID, Environment: "dev"})
+	d1, err := dev.Deploy(ctx, endpoints.DeployRequest{ReleaseID: rel.ID, Environment: "dev"})
 	if err != nil || d1.ReleaseID != rel.ID || d1.DeploymentID != d1.ID || d1.DeployedBy != alice {
 		t.Fatalf("Deploy = %+v, %v", d1, err)
 	}
@@ -145,12 +146,12 @@ func TestClient(t *testing.T) {
 	}
 	same(t, e, bob, "/v1/deployments/dev/acme/mono/api", *cur)
 
-	tag, _, err := ciC.CreateRelease(ctx, httptransport.CreateReleaseRequest{Repository: "acme/mono", Project: "api", CommitSHA: sha("c2"),
-		Trigger: &httptransport.ReleaseTriggerRequest{Type: "tag", Tag: "api/v1.0.0"}})
+	tag, _, err := ciC.CreateRelease(ctx, endpoints.CreateReleaseRequest{Repository: "acme/mono", Project: "api", CommitSHA: sha("c2"),
+		Trigger: &endpoints.ReleaseTriggerRequest{Type: "tag", Tag: "api/v1.0.0"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ap, err := appr.Approve(ctx, httptransport.ApproveRequest{ReleaseID: tag.ID, Environment: "production", Justification: "CHG-1"})
+	ap, err := appr.Approve(ctx, endpoints.ApproveRequest{ReleaseID: tag.ID, Environment: "production", Justification: "CHG-1"})
 	if err != nil || ap.ID == "" || ap.Approver != bob || ap.Status != release.ApprovalActive || ap.ExpiresAt == nil || !ap.ExpiresAt.Equal(start.Add(release.DefaultApprovalTTL)) {
 		t.Fatalf("Approve = %+v, %v", ap, err)
 	}
@@ -159,7 +160,7 @@ func TestClient(t *testing.T) {
 		t.Fatalf("GetApproval = %+v, %v; want %+v", gotAp, err, ap)
 	}
 	same(t, e, alice, "/v1/approvals/"+tag.ID+"/production", *gotAp)
-	prod, err := dev.Deploy(ctx, httptransport.DeployRequest{ReleaseID: tag.ID, Environment: "production"})
+	prod, err := dev.Deploy(ctx, endpoints.DeployRequest{ReleaseID: tag.ID, Environment: "production"})
 	if err != nil || prod.ApprovalID == nil || *prod.ApprovalID != ap.ID {
 		t.Fatalf("production Deploy = %+v, %v", prod, err)
 	}
@@ -168,11 +169,11 @@ func TestClient(t *testing.T) {
 		t.Fatalf("RevokeApproval = %+v, %v", revoked, err)
 	}
 
-	d2, err := dev.Deploy(ctx, httptransport.DeployRequest{ReleaseID: tag.ID, Environment: "dev"})
+	d2, err := dev.Deploy(ctx, endpoints.DeployRequest{ReleaseID: tag.ID, Environment: "dev"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	rb, err := dev.Rollback(ctx, httptransport.RollbackRequest{Environment: "dev", Repository: "acme/mono", Project: "api"})
+	rb, err := dev.Rollback(ctx, endpoints.RollbackRequest{Environment: "dev", Repository: "acme/mono", Project: "api"})
 	if err != nil || rb.ReleaseID != rel.ID || rb.Previous == nil || rb.Previous.DeploymentID != d2.ID || rb.Previous.ReleaseNumber != 2 ||
 		rb.RollbackOf == nil || *rb.RollbackOf != d2.ID {
 		t.Fatalf("Rollback = %+v, %v", rb, err)
@@ -183,15 +184,15 @@ func TestClient(t *testing.T) {
 	}
 	// Back on release 2, "to" names the release to roll back to; a newer
 	// one is a conflict.
-	d3, err := dev.Deploy(ctx, httptransport.DeployRequest{ReleaseID: tag.ID, Environment: "dev"})
+	d3, err := dev.Deploy(ctx, endpoints.DeployRequest{ReleaseID: tag.ID, Environment: "dev"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	to, err := dev.Rollback(ctx, httptransport.RollbackRequest{Environment: "dev", Repository: "acme/mono", Project: "api", To: "1"})
+	to, err := dev.Rollback(ctx, endpoints.RollbackRequest{Environment: "dev", Repository: "acme/mono", Project: "api", To: "1"})
 	if err != nil || to.ReleaseID != rel.ID || to.Previous == nil || to.Previous.DeploymentID != d3.ID {
 		t.Fatalf("Rollback to 1 = %+v, %v", to, err)
 	}
-	if _, err := dev.Rollback(ctx, httptransport.RollbackRequest{Environment: "dev", Repository: "acme/mono", Project: "api", To: "2"}); !fault.Is(err, fault.Conflict) {
+	if _, err := dev.Rollback(ctx, endpoints.RollbackRequest{Environment: "dev", Repository: "acme/mono", Project: "api", To: "2"}); !fault.Is(err, fault.Conflict) {
 		t.Errorf("Rollback to the newer release 2 = %v; want a conflict", err)
 	}
 }
@@ -210,18 +211,18 @@ func TestClientErrors(t *testing.T) {
 		t.Errorf("GetRun of nothing = %+v, want not_found %q", fe, raw.Message)
 	}
 
-	_, _, err = dev.CreateRun(ctx, httptransport.CreateRunRequest{Repository: "acme/mono", CommitSHA: sha("e1")})
+	_, _, err = dev.CreateRun(ctx, endpoints.CreateRunRequest{Repository: "acme/mono", CommitSHA: sha("e1")})
 	if fe := faultOf(t, err); fe.Kind != fault.PermissionDenied || fe.Message != "create-run needs one of the roles service-account" ||
 		fe.Details["permission"] != "create-run" {
 		t.Errorf("CreateRun as a developer = %+v", fe)
 	}
 
-	_, _, err = ciC.CreateRun(ctx, httptransport.CreateRunRequest{Repository: "acme/mono", CommitSHA: "abc"})
+	_, _, err = ciC.CreateRun(ctx, endpoints.CreateRunRequest{Repository: "acme/mono", CommitSHA: "abc"})
 	if fe := faultOf(t, err); fe.Kind != fault.Validation || fe.Details["field"] != "commit_sha" || !strings.Contains(fe.Message, "commit_sha must be a full commit SHA") {
 		t.Errorf("CreateRun with a short SHA = %+v", fe)
 	}
 
-	run, _, err := ciC.CreateRun(ctx, httptransport.CreateRunRequest{Repository: "acme/mono", CommitSHA: sha("e2")})
+	run, _, err := ciC.CreateRun(ctx, endpoints.CreateRunRequest{Repository: "acme/mono", CommitSHA: sha("e2")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -244,15 +245,15 @@ func TestClientErrors(t *testing.T) {
 
 	rel := e.branchRelease("api", sha("e3"), "main")
 	for range 10 {
-		if _, err := dev.Deploy(ctx, httptransport.DeployRequest{ReleaseID: rel.ID, Environment: "dev"}); err != nil {
+		if _, err := dev.Deploy(ctx, endpoints.DeployRequest{ReleaseID: rel.ID, Environment: "dev"}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	_, err = dev.Deploy(ctx, httptransport.DeployRequest{ReleaseID: rel.ID, Environment: "dev"})
+	_, err = dev.Deploy(ctx, endpoints.DeployRequest{ReleaseID: rel.ID, Environment: "dev"})
 	if fe := faultOf(t, err); fe.Kind != fault.RateLimited || fe.Details["retry_after_seconds"] != float64(6) {
 		t.Errorf("the 11th deployment = %+v", fe)
 	}
-	_, err = dev.Deploy(ctx, httptransport.DeployRequest{ReleaseID: rel.ID, Environment: "production"})
+	_, err = dev.Deploy(ctx, endpoints.DeployRequest{ReleaseID: rel.ID, Environment: "production"})
 	if fe := faultOf(t, err); fe.Kind != fault.PermissionDenied || !strings.Contains(fe.Message, "does not accept releases triggered by branch_push") {
 		t.Errorf("production from a branch = %+v", fe)
 	}

@@ -1,91 +1,34 @@
 package httptransport
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"mime"
 	"net/http"
-	"reflect"
 	"strconv"
-	"strings"
 
 	"github.com/catalyst-forge/forge/domain/fault"
+	"github.com/catalyst-forge/forge/transport/endpoints"
 )
 
-// MaxBodyBytes bounds a request body.
-const MaxBodyBytes = 1 << 20
-
-// decodeJSON reads one JSON object from r's body into v, strictly: unknown
-// fields, wrong types, trailing data, and bodies over MaxBodyBytes are
-// validation errors that name the field.
+// decodeJSON reads one JSON object from r's body into v, strictly (see
+// endpoints.DecodeJSON); a Content-Type other than JSON and a body over
+// endpoints.MaxBodyBytes are validation errors.
 func decodeJSON(r *http.Request, v any) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
 			return &fault.Error{Kind: fault.Validation, Message: "Content-Type must be application/json, got " + strconv.Quote(ct)}
 		}
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, MaxBodyBytes))
-	if err != nil {
-		return jsonError(err)
-	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return jsonError(err)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return &fault.Error{Kind: fault.Validation, Message: "the body must hold exactly one JSON object"}
-	}
-	return checkBodyText(body, deref(reflect.TypeOf(v)))
-}
-
-func jsonError(err error) error {
-	var typeErr *json.UnmarshalTypeError
-	var syntaxErr *json.SyntaxError
+	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, endpoints.MaxBodyBytes))
 	var tooBig *http.MaxBytesError
-	switch {
-	case errors.As(err, &tooBig):
-		return &fault.Error{Kind: fault.Validation, Message: fmt.Sprintf("the body is larger than %d bytes", MaxBodyBytes)}
-	case errors.As(err, &typeErr):
-		field := typeErr.Field
-		if field == "" {
-			return &fault.Error{Kind: fault.Validation, Message: "the body must be a JSON object, not " + typeErr.Value}
-		}
-		return &fault.Error{Kind: fault.Validation, Details: map[string]any{"field": field},
-			Message: fmt.Sprintf("field %s must be %s, not %s", field, jsonKind(typeErr.Type.Kind().String()), typeErr.Value)}
-	case errors.As(err, &syntaxErr):
-		return &fault.Error{Kind: fault.Validation, Message: "the body is not valid JSON (at byte " + strconv.FormatInt(syntaxErr.Offset, 10) + ")"}
-	case errors.Is(err, io.EOF):
-		return &fault.Error{Kind: fault.Validation, Message: "the body is empty; a JSON object is required"}
-	case errors.Is(err, io.ErrUnexpectedEOF):
-		return &fault.Error{Kind: fault.Validation, Message: "the body ends in the middle of its JSON"}
+	if errors.As(err, &tooBig) {
+		return endpoints.TooLarge()
 	}
-	if f, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-		name, _ := strconv.Unquote(f)
-		return &fault.Error{Kind: fault.Validation, Details: map[string]any{"field": name}, Message: "unknown field " + f}
+	if err != nil {
+		return &fault.Error{Kind: fault.Validation, Message: "the body cannot be read: " + err.Error()}
 	}
-	return &fault.Error{Kind: fault.Validation, Message: "the body cannot be read as JSON: " + err.Error()}
-}
-
-func jsonKind(goKind string) string {
-	switch goKind {
-	case "string":
-		return "a string"
-	case "int", "int64", "int32", "uint", "uint64":
-		return "an integer"
-	case "float64", "float32":
-		return "a number"
-	case "bool":
-		return "true or false"
-	case "slice", "array":
-		return "a list"
-	case "struct", "map":
-		return "an object"
-	}
-	return "a " + goKind
+	return endpoints.DecodeJSON(body, v)
 }
 
 // pageOf reads limit and offset query parameters.

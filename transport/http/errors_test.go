@@ -12,7 +12,7 @@ import (
 	"github.com/catalyst-forge/forge/domain/fault"
 	"github.com/catalyst-forge/forge/domain/repository"
 	"github.com/catalyst-forge/forge/ports"
-	httptransport "github.com/catalyst-forge/forge/transport/http"
+	"github.com/catalyst-forge/forge/transport/endpoints"
 )
 
 // TestBodyDecodingErrors: every way a request body can be wrong is a 422
@@ -20,7 +20,7 @@ import (
 func TestBodyDecodingErrors(t *testing.T) {
 	e := newEnv(t)
 	e.registerRepo("acme/mono")
-	huge := `{"repository":"` + strings.Repeat("a", httptransport.MaxBodyBytes) + `"}`
+	huge := `{"repository":"` + strings.Repeat("a", endpoints.MaxBodyBytes) + `"}`
 	cases := []struct {
 		name, path, contentType, body string
 		field, message                string
@@ -69,7 +69,7 @@ func TestBodyDecodingErrors(t *testing.T) {
 	}
 	// application/json with parameters, and no Content-Type at all, are fine.
 	for _, ct := range []string{"application/json; charset=utf-8", ""} {
-		req := e.request(http.MethodPost, "/v1/runs", e.as(ci), httptransport.CreateRunRequest{Repository: "acme/mono", CommitSHA: sha("ab")})
+		req := e.request(http.MethodPost, "/v1/runs", e.as(ci), endpoints.CreateRunRequest{Repository: "acme/mono", CommitSHA: sha("ab")})
 		req.Header.Del("Content-Type")
 		if ct != "" {
 			req.Header.Set("Content-Type", ct)
@@ -92,13 +92,13 @@ func TestPermissionDenied(t *testing.T) {
 		permission              string
 		roles                   []any
 	}{
-		{"developer creates a run", alice, http.MethodPost, "/v1/runs", httptransport.CreateRunRequest{Repository: "acme/mono", CommitSHA: sha("7f")},
+		{"developer creates a run", alice, http.MethodPost, "/v1/runs", endpoints.CreateRunRequest{Repository: "acme/mono", CommitSHA: sha("7f")},
 			"create-run", []any{"service-account"}},
-		{"operator creates a release", carol, http.MethodPost, "/v1/releases", httptransport.CreateReleaseRequest{Repository: "acme/mono", Project: "api", CommitSHA: sha("7f")},
+		{"operator creates a release", carol, http.MethodPost, "/v1/releases", endpoints.CreateReleaseRequest{Repository: "acme/mono", Project: "api", CommitSHA: sha("7f")},
 			"create-release", []any{"service-account"}},
-		{"developer approves", alice, http.MethodPost, "/v1/approvals", httptransport.ApproveRequest{ReleaseID: tag.ID, Environment: "production", Justification: "x"},
+		{"developer approves", alice, http.MethodPost, "/v1/approvals", endpoints.ApproveRequest{ReleaseID: tag.ID, Environment: "production", Justification: "x"},
 			"approve", []any{"approver"}},
-		{"service account registers", ci, http.MethodPost, "/v1/repositories", httptransport.RegisterRepositoryRequest{Repository: "acme/z"},
+		{"service account registers", ci, http.MethodPost, "/v1/repositories", endpoints.RegisterRepositoryRequest{Repository: "acme/z"},
 			"register-repository", []any{"operator"}},
 	}
 	for _, c := range cases {
@@ -118,24 +118,24 @@ func TestPermissionDenied(t *testing.T) {
 
 func TestRunRateLimits(t *testing.T) {
 	e := newEnv(t)
-	e.do(http.MethodPost, "/v1/repositories", carol, httptransport.RegisterRepositoryRequest{Repository: "acme/mono",
+	e.do(http.MethodPost, "/v1/repositories", carol, endpoints.RegisterRepositoryRequest{Repository: "acme/mono",
 		Limits: &repository.Limits{RunsPerMinute: 2, MaxConcurrentRuns: 3}}).want(t, http.StatusCreated)
 	e.createRun("acme/mono", sha("1"), "main")
 	e.createRun("acme/mono", sha("2"), "main")
-	r := e.do(http.MethodPost, "/v1/runs", ci, httptransport.CreateRunRequest{Repository: "acme/mono", CommitSHA: sha("3")})
+	r := e.do(http.MethodPost, "/v1/runs", ci, endpoints.CreateRunRequest{Repository: "acme/mono", CommitSHA: sha("3")})
 	a := r.wantError(t, http.StatusTooManyRequests, fault.RateLimited)
 	a.wantMessage(t, "rate limit of 2 runs of acme/mono per minute reached")
 	if r.header.Get("Retry-After") != "30" {
 		t.Errorf("Retry-After = %q, want 30", r.header.Get("Retry-After"))
 	}
 	// An existing run is still returned.
-	e.do(http.MethodPost, "/v1/runs", ci, httptransport.CreateRunRequest{Repository: "acme/mono", CommitSHA: sha("1")}).want(t, http.StatusOK)
+	e.do(http.MethodPost, "/v1/runs", ci, endpoints.CreateRunRequest{Repository: "acme/mono", CommitSHA: sha("1")}).want(t, http.StatusOK)
 
 	// Runs in progress: three is the limit.
 	e.clock.Advance(time.Minute)
 	e.createRun("acme/mono", sha("3"), "main")
 	e.clock.Advance(time.Minute)
-	r = e.do(http.MethodPost, "/v1/runs", ci, httptransport.CreateRunRequest{Repository: "acme/mono", CommitSHA: sha("4")})
+	r = e.do(http.MethodPost, "/v1/runs", ci, endpoints.CreateRunRequest{Repository: "acme/mono", CommitSHA: sha("4")})
 	r.wantError(t, http.StatusTooManyRequests, fault.RateLimited).wantMessage(t, "acme/mono already has 3 runs in progress, its limit")
 	if r.header.Get("Retry-After") != "30" {
 		t.Errorf("Retry-After = %q, want 30", r.header.Get("Retry-After"))

@@ -12,6 +12,7 @@ import (
 	"github.com/catalyst-forge/forge/domain/fault"
 	"github.com/catalyst-forge/forge/domain/repository"
 	"github.com/catalyst-forge/forge/ports"
+	"github.com/catalyst-forge/forge/transport/endpoints"
 	httptransport "github.com/catalyst-forge/forge/transport/http"
 )
 
@@ -62,10 +63,10 @@ func TestReleasesFromBranchesWithSlashes(t *testing.T) {
 		t.Fatalf("aliases = %v", aliases)
 	}
 	e.do(http.MethodGet, "/v1/releases/acme/mono/api/release-2.0-1", alice, nil).want(t, http.StatusOK)
-	e.do(http.MethodPost, "/v1/deployments", alice, httptransport.DeployRequest{ReleaseID: rel.ID, Environment: "staging"}).want(t, http.StatusCreated)
+	e.do(http.MethodPost, "/v1/deployments", alice, endpoints.DeployRequest{ReleaseID: rel.ID, Environment: "staging"}).want(t, http.StatusCreated)
 
-	a := e.do(http.MethodPost, "/v1/releases", ci, httptransport.CreateReleaseRequest{Repository: "acme/mono", Project: "api", CommitSHA: sha("a2"),
-		Trigger: &httptransport.ReleaseTriggerRequest{Type: "branch_push"}}).wantError(t, http.StatusUnprocessableEntity, fault.Validation)
+	a := e.do(http.MethodPost, "/v1/releases", ci, endpoints.CreateReleaseRequest{Repository: "acme/mono", Project: "api", CommitSHA: sha("a2"),
+		Trigger: &endpoints.ReleaseTriggerRequest{Type: "branch_push"}}).wantError(t, http.StatusUnprocessableEntity, fault.Validation)
 	a.wantField(t, "trigger.branch")
 }
 
@@ -76,7 +77,7 @@ func TestContentTypeIsParsed(t *testing.T) {
 		"Application/JSON; charset=utf-8": http.StatusCreated,
 		"application/jsonp":               http.StatusUnprocessableEntity,
 	} {
-		req := e.request(http.MethodPost, "/v1/runs", e.as(ci), httptransport.CreateRunRequest{Repository: "acme/mono", CommitSHA: sha(map[bool]string{true: "c1", false: "c2"}[strings.HasPrefix(ct, "A")])})
+		req := e.request(http.MethodPost, "/v1/runs", e.as(ci), endpoints.CreateRunRequest{Repository: "acme/mono", CommitSHA: sha(map[bool]string{true: "c1", false: "c2"}[strings.HasPrefix(ct, "A")])})
 		req.Header.Set("Content-Type", ct)
 		if r := e.send(req); r.status != want {
 			t.Errorf("Content-Type %q: %s, want %d", ct, r, want)
@@ -140,43 +141,43 @@ func TestEveryAnswerIsTheErrorFormat(t *testing.T) {
 func TestRepositoryNamesIgnoreCase(t *testing.T) {
 	e := newEnv(t)
 	first := decode[repository.Repository](t, e.do(http.MethodPost, "/v1/repositories", carol,
-		httptransport.RegisterRepositoryRequest{Repository: "ACME/Mono"}).want(t, http.StatusCreated))
+		endpoints.RegisterRepositoryRequest{Repository: "ACME/Mono"}).want(t, http.StatusCreated))
 	if first.Name != "acme/mono" {
 		t.Errorf("registered as %q, want acme/mono", first.Name)
 	}
 	again := decode[repository.Repository](t, e.do(http.MethodPost, "/v1/repositories", carol,
-		httptransport.RegisterRepositoryRequest{Repository: "acme/mono"}).want(t, http.StatusOK))
+		endpoints.RegisterRepositoryRequest{Repository: "acme/mono"}).want(t, http.StatusOK))
 	if again.ID != first.ID {
 		t.Errorf("acme/mono registered separately from ACME/Mono: %+v, %+v", again, first)
 	}
-	if l := decode[httptransport.RepositoryList](t, e.do(http.MethodGet, "/v1/repositories", alice, nil).want(t, http.StatusOK)); l.Total != 1 {
+	if l := decode[endpoints.RepositoryList](t, e.do(http.MethodGet, "/v1/repositories", alice, nil).want(t, http.StatusOK)); l.Total != 1 {
 		t.Errorf("repositories = %+v", l)
 	}
 
-	run := e.do(http.MethodPost, "/v1/runs", ci, httptransport.CreateRunRequest{Repository: "Acme/MONO", CommitSHA: sha("d1"), Branch: "main"}).want(t, http.StatusCreated)
+	run := e.do(http.MethodPost, "/v1/runs", ci, endpoints.CreateRunRequest{Repository: "Acme/MONO", CommitSHA: sha("d1"), Branch: "main"}).want(t, http.StatusCreated)
 	if obj := object(t, run); obj["repository"] != "acme/mono" {
 		t.Errorf("run repository = %v", obj["repository"])
 	}
-	e.do(http.MethodPost, "/v1/runs", ci, httptransport.CreateRunRequest{Repository: "acme/mono", CommitSHA: sha("d1"), Branch: "main"}).want(t, http.StatusOK)
-	if l := decode[httptransport.RunList](t, e.do(http.MethodGet, "/v1/runs?repository=ACME/mono", alice, nil).want(t, http.StatusOK)); l.Total != 1 {
+	e.do(http.MethodPost, "/v1/runs", ci, endpoints.CreateRunRequest{Repository: "acme/mono", CommitSHA: sha("d1"), Branch: "main"}).want(t, http.StatusOK)
+	if l := decode[endpoints.RunList](t, e.do(http.MethodGet, "/v1/runs?repository=ACME/mono", alice, nil).want(t, http.StatusOK)); l.Total != 1 {
 		t.Errorf("runs of ACME/mono = %d, want 1", l.Total)
 	}
 
-	rel := decode[httptransport.ReleaseResponse](t, e.do(http.MethodPost, "/v1/releases", ci, httptransport.CreateReleaseRequest{
+	rel := decode[endpoints.ReleaseResponse](t, e.do(http.MethodPost, "/v1/releases", ci, endpoints.CreateReleaseRequest{
 		Repository: "ACME/Mono", Project: "api", CommitSHA: sha("d2")}).want(t, http.StatusCreated))
 	if rel.Repository != "acme/mono" || rel.CanonicalID != "acme/mono/api/"+sha("d2") {
 		t.Errorf("release = %+v", rel)
 	}
-	e.do(http.MethodPost, "/v1/releases", ci, httptransport.CreateReleaseRequest{Repository: "acme/mono", Project: "api", CommitSHA: sha("d2")}).want(t, http.StatusOK)
+	e.do(http.MethodPost, "/v1/releases", ci, endpoints.CreateReleaseRequest{Repository: "acme/mono", Project: "api", CommitSHA: sha("d2")}).want(t, http.StatusOK)
 	e.do(http.MethodGet, "/v1/releases/ACME/Mono/api/1", alice, nil).want(t, http.StatusOK)
-	if l := decode[httptransport.ReleaseList](t, e.do(http.MethodGet, "/v1/releases/Acme/Mono/api", alice, nil).want(t, http.StatusOK)); l.Total != 1 {
+	if l := decode[endpoints.ReleaseList](t, e.do(http.MethodGet, "/v1/releases/Acme/Mono/api", alice, nil).want(t, http.StatusOK)); l.Total != 1 {
 		t.Errorf("releases of Acme/Mono = %d", l.Total)
 	}
 
-	e.do(http.MethodPost, "/v1/deployments", alice, httptransport.DeployRequest{ReleaseID: rel.ID, Environment: "dev"}).want(t, http.StatusCreated)
+	e.do(http.MethodPost, "/v1/deployments", alice, endpoints.DeployRequest{ReleaseID: rel.ID, Environment: "dev"}).want(t, http.StatusCreated)
 	e.do(http.MethodGet, "/v1/deployments/dev/ACME/MONO/api", alice, nil).want(t, http.StatusOK)
 	// A rollback needs an earlier release: the answer must be about that, not an unknown repository.
-	e.do(http.MethodPost, "/v1/rollbacks", alice, httptransport.RollbackRequest{Environment: "dev", Repository: "ACME/Mono", Project: "api"}).
+	e.do(http.MethodPost, "/v1/rollbacks", alice, endpoints.RollbackRequest{Environment: "dev", Repository: "ACME/Mono", Project: "api"}).
 		wantError(t, http.StatusConflict, fault.Conflict).wantMessage(t, "acme/mono/api has had no other release in dev to roll back to")
 }
 
@@ -204,7 +205,7 @@ func TestQueryParametersAreChecked(t *testing.T) {
 	}
 	e.do(http.MethodGet, "/v1/runs?repo=acme/other", alice, nil).wantError(t, http.StatusUnprocessableEntity, fault.Validation).
 		wantMessage(t, `unknown query parameter "repo"; this route takes repository, branch, commit_sha, status, limit, offset`)
-	if l := decode[httptransport.RunList](t, e.do(http.MethodGet, "/v1/runs?repository=acme/mono&branch=main&limit=5&offset=0", alice, nil).want(t, http.StatusOK)); l.Total != 1 {
+	if l := decode[endpoints.RunList](t, e.do(http.MethodGet, "/v1/runs?repository=acme/mono&branch=main&limit=5&offset=0", alice, nil).want(t, http.StatusOK)); l.Total != 1 {
 		t.Errorf("runs = %+v", l)
 	}
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/catalyst-forge/forge/application/running"
 	"github.com/catalyst-forge/forge/domain/fault"
+	"github.com/catalyst-forge/forge/transport/endpoints"
 )
 
 // followPoll is how often a followed log is checked for more bytes.
@@ -39,7 +40,7 @@ func stepLogs(svc *running.Service) http.HandlerFunc {
 				Message: "follow must be true or false, got " + strconv.Quote(v)}, w)
 			return
 		}
-		who := PrincipalFrom(r.Context())
+		who := endpoints.PrincipalFrom(r.Context())
 		id := r.PathValue("id")
 
 		log, err := openLog(r.Context(), svc, id, offset, follow)
@@ -79,7 +80,7 @@ func stepLogs(svc *running.Service) http.HandlerFunc {
 // openLog opens the log; when following a step that has no log yet, it
 // waits for one (until the request ends).
 func openLog(ctx context.Context, svc *running.Service, id string, offset int64, follow bool) (*running.StepLog, error) {
-	p := PrincipalFrom(ctx)
+	p := endpoints.PrincipalFrom(ctx)
 	for {
 		log, err := svc.Log(ctx, p, id, offset)
 		if err == nil || !follow || !fault.Is(err, fault.NotFound) {

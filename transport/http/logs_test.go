@@ -12,7 +12,7 @@ import (
 	"github.com/catalyst-forge/forge/domain/fault"
 	"github.com/catalyst-forge/forge/domain/pipeline"
 	"github.com/catalyst-forge/forge/ports"
-	httptransport "github.com/catalyst-forge/forge/transport/http"
+	"github.com/catalyst-forge/forge/transport/endpoints"
 )
 
 // logEnv is a server whose runs service reads logs from a filesystem
@@ -50,7 +50,7 @@ func TestStepLogs(t *testing.T) {
 	if _, err := objects.Put(ctx, key, strings.NewReader("line 1\nline 2\n"), ports.PutOptions{ContentType: "text/plain"}); err != nil {
 		t.Fatal(err)
 	}
-	e.do(http.MethodPut, "/v1/steps/"+step.ID+"/status", ci, httptransport.StepStatusRequest{Status: "running", LogsS3Key: key}).want(t, http.StatusOK)
+	e.do(http.MethodPut, "/v1/steps/"+step.ID+"/status", ci, endpoints.StepStatusRequest{Status: "running", LogsS3Key: key}).want(t, http.StatusOK)
 
 	r := e.do(http.MethodGet, path, alice, nil)
 	if r.status != http.StatusOK || string(r.body) != "line 1\nline 2\n" || !strings.HasPrefix(r.header.Get("Content-Type"), "text/plain") {
@@ -76,7 +76,7 @@ func TestStepLogs(t *testing.T) {
 		t.Fatal(err)
 	}
 	zero := 0
-	e.do(http.MethodPut, "/v1/steps/"+step.ID+"/status", ci, httptransport.StepStatusRequest{Status: "success", ExitCode: &zero}).want(t, http.StatusOK)
+	e.do(http.MethodPut, "/v1/steps/"+step.ID+"/status", ci, endpoints.StepStatusRequest{Status: "success", ExitCode: &zero}).want(t, http.StatusOK)
 	select {
 	case err := <-done:
 		if err != nil {

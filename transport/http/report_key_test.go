@@ -6,7 +6,7 @@ import (
 
 	"github.com/catalyst-forge/forge/domain/fault"
 	"github.com/catalyst-forge/forge/domain/pipeline"
-	httptransport "github.com/catalyst-forge/forge/transport/http"
+	"github.com/catalyst-forge/forge/transport/endpoints"
 )
 
 // TestStatusesNeedTheirRunsReportKey: with a report secret, a service
@@ -29,7 +29,7 @@ func TestStatusesNeedTheirRunsReportKey(t *testing.T) {
 	report := func(path, key, body string) reply {
 		req := e.request(http.MethodPut, path, e.as(ci), body)
 		if key != "" {
-			req.Header.Set(httptransport.ReportKeyHeader, key)
+			req.Header.Set(endpoints.ReportKeyHeader, key)
 		}
 		return e.send(req)
 	}

@@ -9,19 +9,19 @@ import (
 	"github.com/catalyst-forge/forge/domain/fault"
 	"github.com/catalyst-forge/forge/domain/identity"
 	"github.com/catalyst-forge/forge/domain/release"
-	httptransport "github.com/catalyst-forge/forge/transport/http"
+	"github.com/catalyst-forge/forge/transport/endpoints"
 )
 
 // deploy asks for a deployment as who.
 func (e *env) deploy(who, releaseID, environment string) reply {
 	e.t.Helper()
-	return e.do(http.MethodPost, "/v1/deployments", who, httptransport.DeployRequest{ReleaseID: releaseID, Environment: environment})
+	return e.do(http.MethodPost, "/v1/deployments", who, endpoints.DeployRequest{ReleaseID: releaseID, Environment: environment})
 }
 
 // approve approves a release for an environment as who.
 func (e *env) approve(who, releaseID, environment string) reply {
 	e.t.Helper()
-	return e.do(http.MethodPost, "/v1/approvals", who, httptransport.ApproveRequest{ReleaseID: releaseID, Environment: environment, Justification: "CHG-1234 reviewed"})
+	return e.do(http.MethodPost, "/v1/approvals", who, endpoints.ApproveRequest{ReleaseID: releaseID, Environment: environment, Justification: "CHG-1234 reviewed"})
 }
 
 func TestDeployAndCurrentDeployment(t *testing.T) {
@@ -33,7 +33,7 @@ func TestDeployAndCurrentDeployment(t *testing.T) {
 
 	r := e.deploy(alice, rel.ID, "dev").want(t, http.StatusCreated)
 	obj := object(t, r)
-	d := decode[httptransport.DeploymentResponse](t, r)
+	d := decode[endpoints.DeploymentResponse](t, r)
 	if d.ID == "" || d.DeploymentID != d.ID || obj["deployment_id"] != d.ID {
 		t.Errorf("id %q, deployment_id %q", d.ID, d.DeploymentID)
 	}
@@ -48,7 +48,7 @@ func TestDeployAndCurrentDeployment(t *testing.T) {
 		t.Errorf("deployment = %s", r.body)
 	}
 
-	cur := decode[httptransport.DeploymentResponse](t, e.do(http.MethodGet, "/v1/deployments/dev/acme/mono/api", bob, nil).want(t, http.StatusOK))
+	cur := decode[endpoints.DeploymentResponse](t, e.do(http.MethodGet, "/v1/deployments/dev/acme/mono/api", bob, nil).want(t, http.StatusOK))
 	if cur != d {
 		t.Errorf("current = %+v, want %+v", cur, d)
 	}
@@ -56,8 +56,8 @@ func TestDeployAndCurrentDeployment(t *testing.T) {
 	// A newer deployment supersedes it.
 	e.clock.Advance(time.Minute)
 	rel2 := e.branchRelease("api", sha("a2"), "main")
-	d2 := decode[httptransport.DeploymentResponse](t, e.deploy(ci, rel2.ID, "dev").want(t, http.StatusCreated))
-	cur = decode[httptransport.DeploymentResponse](t, e.do(http.MethodGet, "/v1/deployments/dev/acme/mono/api", alice, nil).want(t, http.StatusOK))
+	d2 := decode[endpoints.DeploymentResponse](t, e.deploy(ci, rel2.ID, "dev").want(t, http.StatusCreated))
+	cur = decode[endpoints.DeploymentResponse](t, e.do(http.MethodGet, "/v1/deployments/dev/acme/mono/api", alice, nil).want(t, http.StatusOK))
 	if cur.ID != d2.ID || cur.ReleaseNumber != 2 || cur.DeployedBy != ci {
 		t.Errorf("current after a second deployment = %+v", cur)
 	}
@@ -133,9 +133,9 @@ func TestPolicyRefusals(t *testing.T) {
 	t.Run("the approver deploys their own approval", func(t *testing.T) {
 		own := e.tagRelease("api", sha("c4"), "api/v1.1.0")
 		erin := e.token("erin", identity.RoleDeveloper, identity.RoleApprover)
-		e.send(e.request(http.MethodPost, "/v1/approvals", erin, httptransport.ApproveRequest{ReleaseID: own.ID, Environment: "production", Justification: "mine"})).
+		e.send(e.request(http.MethodPost, "/v1/approvals", erin, endpoints.ApproveRequest{ReleaseID: own.ID, Environment: "production", Justification: "mine"})).
 			want(t, http.StatusCreated)
-		a := e.send(e.request(http.MethodPost, "/v1/deployments", erin, httptransport.DeployRequest{ReleaseID: own.ID, Environment: "production"})).
+		a := e.send(e.request(http.MethodPost, "/v1/deployments", erin, endpoints.DeployRequest{ReleaseID: own.ID, Environment: "production"})).
 			wantError(t, http.StatusForbidden, fault.PermissionDenied)
 		a.wantMessage(t, "erin approved this release for production and cannot also deploy it")
 		if a.Details["rule"] != "separation_of_duties" {
@@ -152,22 +152,22 @@ func TestProductionDeploymentWithApproval(t *testing.T) {
 	other := e.tagRelease("api", sha("d2"), "api/v2.0.1")
 
 	ap := decode[release.Approval](t, e.approve(bob, tag.ID, "production").want(t, http.StatusCreated))
-	d := decode[httptransport.DeploymentResponse](t, e.deploy(alice, tag.ID, "production").want(t, http.StatusCreated))
+	d := decode[endpoints.DeploymentResponse](t, e.deploy(alice, tag.ID, "production").want(t, http.StatusCreated))
 	if d.ApprovalID == nil || *d.ApprovalID != ap.ID {
 		t.Errorf("deployment approval_id = %v, want %s", d.ApprovalID, ap.ID)
 	}
 	// An explicit approval must be for this release and environment.
-	e.do(http.MethodPost, "/v1/deployments", alice, httptransport.DeployRequest{ReleaseID: other.ID, Environment: "production", ApprovalID: ap.ID}).
+	e.do(http.MethodPost, "/v1/deployments", alice, endpoints.DeployRequest{ReleaseID: other.ID, Environment: "production", ApprovalID: ap.ID}).
 		wantError(t, http.StatusForbidden, fault.PermissionDenied).wantMessage(t, "is for another release or environment")
-	explicit := decode[httptransport.DeploymentResponse](t, e.do(http.MethodPost, "/v1/deployments", carol,
-		httptransport.DeployRequest{ReleaseID: tag.ID, Environment: "production", ApprovalID: ap.ID}).want(t, http.StatusCreated))
+	explicit := decode[endpoints.DeploymentResponse](t, e.do(http.MethodPost, "/v1/deployments", carol,
+		endpoints.DeployRequest{ReleaseID: tag.ID, Environment: "production", ApprovalID: ap.ID}).want(t, http.StatusCreated))
 	if explicit.ApprovalID == nil || *explicit.ApprovalID != ap.ID {
 		t.Errorf("explicit approval_id = %v", explicit.ApprovalID)
 	}
 	// Once expired, the approval no longer allows deployments.
 	e.clock.Advance(24 * time.Hour)
 	e.deploy(alice, tag.ID, "production").wantError(t, http.StatusForbidden, fault.PermissionDenied).wantMessage(t, "requires an active approval")
-	e.do(http.MethodPost, "/v1/deployments", alice, httptransport.DeployRequest{ReleaseID: tag.ID, Environment: "production", ApprovalID: ap.ID}).
+	e.do(http.MethodPost, "/v1/deployments", alice, endpoints.DeployRequest{ReleaseID: tag.ID, Environment: "production", ApprovalID: ap.ID}).
 		wantError(t, http.StatusForbidden, fault.PermissionDenied).wantMessage(t, "approval "+ap.ID+" is expired")
 }
 
@@ -211,7 +211,7 @@ func TestApprovals(t *testing.T) {
 		e.approve(who, tag.ID, "production").wantError(t, http.StatusForbidden, fault.PermissionDenied).
 			wantMessage(t, "approve needs one of the roles approver")
 	}
-	e.do(http.MethodPost, "/v1/approvals", bob, httptransport.ApproveRequest{ReleaseID: tag.ID, Environment: "production", Justification: "  "}).
+	e.do(http.MethodPost, "/v1/approvals", bob, endpoints.ApproveRequest{ReleaseID: tag.ID, Environment: "production", Justification: "  "}).
 		wantError(t, http.StatusUnprocessableEntity, fault.Validation).wantField(t, "justification")
 	e.approve(bob, tag.ID, "qa").wantError(t, http.StatusUnprocessableEntity, fault.Validation).wantField(t, "environment")
 	e.approve(bob, "no-such-release", "production").wantError(t, http.StatusNotFound, fault.NotFound)
@@ -242,39 +242,39 @@ func TestRevokeApproval(t *testing.T) {
 
 func TestRollback(t *testing.T) {
 	e := newEnv(t)
-	body := httptransport.RollbackRequest{Environment: "dev", Repository: "acme/mono", Project: "api"}
+	body := endpoints.RollbackRequest{Environment: "dev", Repository: "acme/mono", Project: "api"}
 	e.do(http.MethodPost, "/v1/rollbacks", alice, body).wantError(t, http.StatusNotFound, fault.NotFound).
 		wantMessage(t, "acme/mono/api has no active deployment in dev to roll back")
 
 	one := e.branchRelease("api", sha("a9"), "main")
 	two := e.branchRelease("api", sha("b9"), "main")
-	first := decode[httptransport.DeploymentResponse](t, e.deploy(alice, one.ID, "dev").want(t, http.StatusCreated))
+	first := decode[endpoints.DeploymentResponse](t, e.deploy(alice, one.ID, "dev").want(t, http.StatusCreated))
 	e.do(http.MethodPost, "/v1/rollbacks", alice, body).wantError(t, http.StatusConflict, fault.Conflict).
 		wantMessage(t, "has had no other release in dev to roll back to")
 
 	e.clock.Advance(time.Minute)
-	second := decode[httptransport.DeploymentResponse](t, e.deploy(alice, two.ID, "dev").want(t, http.StatusCreated))
+	second := decode[endpoints.DeploymentResponse](t, e.deploy(alice, two.ID, "dev").want(t, http.StatusCreated))
 	e.clock.Advance(time.Minute)
 	r := e.do(http.MethodPost, "/v1/rollbacks", carol, body).want(t, http.StatusCreated)
-	rb := decode[httptransport.DeploymentResponse](t, r)
+	rb := decode[endpoints.DeploymentResponse](t, r)
 	if rb.ReleaseID != one.ID || rb.ReleaseNumber != 1 || rb.DeployedBy != carol || rb.ID == first.ID || rb.ID != rb.DeploymentID {
 		t.Errorf("rollback = %s", r.body)
 	}
 	if rb.Previous == nil || rb.Previous.DeploymentID != second.ID || rb.Previous.ReleaseID != two.ID || rb.Previous.ReleaseNumber != 2 {
 		t.Errorf("previous = %+v, want deployment %s of release 2", rb.Previous, second.ID)
 	}
-	cur := decode[httptransport.DeploymentResponse](t, e.do(http.MethodGet, "/v1/deployments/dev/acme/mono/api", alice, nil).want(t, http.StatusOK))
+	cur := decode[endpoints.DeploymentResponse](t, e.do(http.MethodGet, "/v1/deployments/dev/acme/mono/api", alice, nil).want(t, http.StatusOK))
 	if cur.ID != rb.ID || cur.ReleaseNumber != 1 {
 		t.Errorf("current after rollback = %+v", cur)
 	}
 
 	// Rollbacks follow the same policy: a service account may not roll
 	// back production, nor an approver staging.
-	e.do(http.MethodPost, "/v1/rollbacks", ci, httptransport.RollbackRequest{Environment: "production", Repository: "acme/mono", Project: "api"}).
+	e.do(http.MethodPost, "/v1/rollbacks", ci, endpoints.RollbackRequest{Environment: "production", Repository: "acme/mono", Project: "api"}).
 		wantError(t, http.StatusForbidden, fault.PermissionDenied)
-	e.do(http.MethodPost, "/v1/rollbacks", bob, httptransport.RollbackRequest{Environment: "staging", Repository: "acme/mono", Project: "api"}).
+	e.do(http.MethodPost, "/v1/rollbacks", bob, endpoints.RollbackRequest{Environment: "staging", Repository: "acme/mono", Project: "api"}).
 		wantError(t, http.StatusForbidden, fault.PermissionDenied)
-	e.do(http.MethodPost, "/v1/rollbacks", alice, httptransport.RollbackRequest{Environment: "qa", Repository: "acme/mono", Project: "api"}).
+	e.do(http.MethodPost, "/v1/rollbacks", alice, endpoints.RollbackRequest{Environment: "qa", Repository: "acme/mono", Project: "api"}).
 		wantError(t, http.StatusUnprocessableEntity, fault.Validation).wantField(t, "environment")
 }
 
@@ -305,7 +305,7 @@ func TestDeploymentRateLimit(t *testing.T) {
 
 func TestListEnvironments(t *testing.T) {
 	e := newEnv(t)
-	got := decode[httptransport.EnvironmentList](t, e.do(http.MethodGet, "/v1/environments", alice, nil).want(t, http.StatusOK))
+	got := decode[endpoints.EnvironmentList](t, e.do(http.MethodGet, "/v1/environments", alice, nil).want(t, http.StatusOK))
 	var names []string
 	for _, env := range got.Environments {
 		names = append(names, env.Name)

@@ -8,10 +8,10 @@ import (
 
 	"github.com/catalyst-forge/forge/domain/fault"
 	"github.com/catalyst-forge/forge/domain/release"
-	httptransport "github.com/catalyst-forge/forge/transport/http"
+	"github.com/catalyst-forge/forge/transport/endpoints"
 )
 
-func aliasesOf(r httptransport.ReleaseResponse) map[string]release.AliasType {
+func aliasesOf(r endpoints.ReleaseResponse) map[string]release.AliasType {
 	out := map[string]release.AliasType{}
 	for _, a := range r.Aliases {
 		out[a.Alias] = a.Type
@@ -22,14 +22,14 @@ func aliasesOf(r httptransport.ReleaseResponse) map[string]release.AliasType {
 func TestCreateRelease(t *testing.T) {
 	e := newEnv(t)
 	e.registerRepo("acme/mono")
-	req := httptransport.CreateReleaseRequest{
+	req := endpoints.CreateReleaseRequest{
 		Repository: "acme/mono", Project: "api", CommitSHA: sha("1a"), OCIDigest: "sha256:" + sha("99") + sha("99")[:24],
-		Artifacts: []httptransport.ReleaseArtifactRequest{{Name: "api-server", Type: "container",
+		Artifacts: []endpoints.ReleaseArtifactRequest{{Name: "api-server", Type: "container",
 			TrackingOCIURI: "tracking.io/acme/mono/api/api-server:sha-" + sha("1a"), PrimaryPublishedURI: "ecr.aws/acme/api:v1"}},
 	}
 	r := e.do(http.MethodPost, "/v1/releases", ci, req).want(t, http.StatusCreated)
 	obj := object(t, r)
-	rel := decode[httptransport.ReleaseResponse](t, r)
+	rel := decode[endpoints.ReleaseResponse](t, r)
 	if rel.ID == "" || rel.Number != 1 || obj["release_number"] != float64(1) {
 		t.Errorf("release = %s", r.body)
 	}
@@ -60,7 +60,7 @@ func TestCreateRelease(t *testing.T) {
 	// The same triplet again: 200 with the same release, whatever else the body says.
 	e.clock.Advance(time.Hour)
 	req.Artifacts = nil
-	again := decode[httptransport.ReleaseResponse](t, e.do(http.MethodPost, "/v1/releases", ci, req).want(t, http.StatusOK))
+	again := decode[endpoints.ReleaseResponse](t, e.do(http.MethodPost, "/v1/releases", ci, req).want(t, http.StatusOK))
 	if again.ID != rel.ID || again.Number != 1 || len(again.Artifacts) != 1 || !again.CreatedAt.Equal(start) {
 		t.Errorf("second create = %+v, want release %s", again, rel.ID)
 	}
@@ -88,7 +88,7 @@ func TestCreateReleaseFromRun(t *testing.T) {
 	e := newEnv(t)
 	e.registerRepo("acme/mono")
 	runID := e.createRun("acme/mono", sha("4a"), "develop")["id"].(string)
-	rel := e.createRelease(httptransport.CreateReleaseRequest{PipelineRunID: runID, Repository: "acme/mono", Project: "api", CommitSHA: sha("4a")})
+	rel := e.createRelease(endpoints.CreateReleaseRequest{PipelineRunID: runID, Repository: "acme/mono", Project: "api", CommitSHA: sha("4a")})
 	if rel.PipelineRunID == nil || *rel.PipelineRunID != runID {
 		t.Errorf("pipeline_run_id = %v, want %s", rel.PipelineRunID, runID)
 	}
@@ -98,9 +98,9 @@ func TestCreateReleaseFromRun(t *testing.T) {
 	if aliasesOf(rel)["develop-1"] != release.AliasBranch {
 		t.Errorf("aliases = %+v", rel.Aliases)
 	}
-	e.do(http.MethodPost, "/v1/releases", ci, httptransport.CreateReleaseRequest{PipelineRunID: "no-such-run", Repository: "acme/mono", Project: "api", CommitSHA: sha("4b")}).
+	e.do(http.MethodPost, "/v1/releases", ci, endpoints.CreateReleaseRequest{PipelineRunID: "no-such-run", Repository: "acme/mono", Project: "api", CommitSHA: sha("4b")}).
 		wantError(t, http.StatusUnprocessableEntity, fault.Validation).wantField(t, "pipeline_run_id")
-	e.do(http.MethodPost, "/v1/releases", ci, httptransport.CreateReleaseRequest{PipelineRunID: runID, Repository: "acme/mono", Project: "api", CommitSHA: sha("4b")}).
+	e.do(http.MethodPost, "/v1/releases", ci, endpoints.CreateReleaseRequest{PipelineRunID: runID, Repository: "acme/mono", Project: "api", CommitSHA: sha("4b")}).
 		wantError(t, http.StatusUnprocessableEntity, fault.Validation).wantField(t, "pipeline_run_id")
 }
 
@@ -110,28 +110,28 @@ func TestReleaseImageIsRecordedOnceAndTheRunListsIt(t *testing.T) {
 	e := newEnv(t)
 	e.registerRepo("acme/mono")
 	runID := e.createRun("acme/mono", sha("6a"), "main")["id"].(string)
-	rel := e.createRelease(httptransport.CreateReleaseRequest{PipelineRunID: runID, Repository: "acme/mono", Project: "api", CommitSHA: sha("6a")})
+	rel := e.createRelease(endpoints.CreateReleaseRequest{PipelineRunID: runID, Repository: "acme/mono", Project: "api", CommitSHA: sha("6a")})
 	if rel.OCIDigest != "" {
 		t.Fatalf("a release registered without an image has digest %q", rel.OCIDigest)
 	}
 	digest := "sha256:" + sha("d1") + sha("d1")[:24]
 	path := "/v1/releases/" + rel.ID + "/image"
-	got := decode[httptransport.ReleaseResponse](t, e.do(http.MethodPut, path, ci, httptransport.SetReleaseImageRequest{OCIDigest: digest}).want(t, http.StatusOK))
+	got := decode[endpoints.ReleaseResponse](t, e.do(http.MethodPut, path, ci, endpoints.SetReleaseImageRequest{OCIDigest: digest}).want(t, http.StatusOK))
 	if got.ID != rel.ID || got.OCIDigest != digest || got.Number != 1 {
 		t.Errorf("after PUT: %+v", got)
 	}
 	// The same digest again (a retried job) is accepted; another is not.
-	e.do(http.MethodPut, path, ci, httptransport.SetReleaseImageRequest{OCIDigest: digest}).want(t, http.StatusOK)
-	e.do(http.MethodPut, path, ci, httptransport.SetReleaseImageRequest{OCIDigest: "sha256:" + sha("d2") + sha("d2")[:24]}).
+	e.do(http.MethodPut, path, ci, endpoints.SetReleaseImageRequest{OCIDigest: digest}).want(t, http.StatusOK)
+	e.do(http.MethodPut, path, ci, endpoints.SetReleaseImageRequest{OCIDigest: "sha256:" + sha("d2") + sha("d2")[:24]}).
 		wantError(t, http.StatusConflict, fault.Conflict)
-	e.do(http.MethodPut, path, ci, httptransport.SetReleaseImageRequest{OCIDigest: "latest"}).
+	e.do(http.MethodPut, path, ci, endpoints.SetReleaseImageRequest{OCIDigest: "latest"}).
 		wantError(t, http.StatusUnprocessableEntity, fault.Validation).wantField(t, "oci_digest")
-	e.do(http.MethodPut, path, alice, httptransport.SetReleaseImageRequest{OCIDigest: digest}).
+	e.do(http.MethodPut, path, alice, endpoints.SetReleaseImageRequest{OCIDigest: digest}).
 		wantError(t, http.StatusForbidden, fault.PermissionDenied)
-	e.do(http.MethodPut, "/v1/releases/"+sha("00")[:8]+"-0000-4000-8000-000000000000/image", ci, httptransport.SetReleaseImageRequest{OCIDigest: digest}).
+	e.do(http.MethodPut, "/v1/releases/"+sha("00")[:8]+"-0000-4000-8000-000000000000/image", ci, endpoints.SetReleaseImageRequest{OCIDigest: digest}).
 		wantError(t, http.StatusNotFound, fault.NotFound)
 
-	run := decode[httptransport.RunResponse](t, e.do(http.MethodGet, "/v1/runs/"+runID, alice, nil).want(t, http.StatusOK))
+	run := decode[endpoints.RunResponse](t, e.do(http.MethodGet, "/v1/runs/"+runID, alice, nil).want(t, http.StatusOK))
 	if run.ID != runID || len(run.Releases) != 1 || run.Releases[0].ID != rel.ID || run.Releases[0].OCIDigest != digest ||
 		run.Releases[0].CanonicalID != "acme/mono/api/"+sha("6a") {
 		t.Errorf("GET run lists releases %+v", run.Releases)
@@ -145,32 +145,32 @@ func TestReleaseImageIsRecordedOnceAndTheRunListsIt(t *testing.T) {
 func TestCreateReleaseRefusals(t *testing.T) {
 	e := newEnv(t)
 	e.registerRepo("acme/mono")
-	good := httptransport.CreateReleaseRequest{Repository: "acme/mono", Project: "api", CommitSHA: sha("5a")}
+	good := endpoints.CreateReleaseRequest{Repository: "acme/mono", Project: "api", CommitSHA: sha("5a")}
 	cases := []struct {
 		name  string
-		edit  func(*httptransport.CreateReleaseRequest)
+		edit  func(*endpoints.CreateReleaseRequest)
 		field string
 	}{
-		{"bad repository", func(r *httptransport.CreateReleaseRequest) { r.Repository = "acme" }, "repository"},
-		{"bad project", func(r *httptransport.CreateReleaseRequest) { r.Project = "Not_Kebab" }, "project"},
-		{"bad sha", func(r *httptransport.CreateReleaseRequest) { r.CommitSHA = "ABC" }, "commit_sha"},
-		{"artifact without a name", func(r *httptransport.CreateReleaseRequest) {
-			r.Artifacts = []httptransport.ReleaseArtifactRequest{{Type: "container", TrackingOCIURI: "x"}}
+		{"bad repository", func(r *endpoints.CreateReleaseRequest) { r.Repository = "acme" }, "repository"},
+		{"bad project", func(r *endpoints.CreateReleaseRequest) { r.Project = "Not_Kebab" }, "project"},
+		{"bad sha", func(r *endpoints.CreateReleaseRequest) { r.CommitSHA = "ABC" }, "commit_sha"},
+		{"artifact without a name", func(r *endpoints.CreateReleaseRequest) {
+			r.Artifacts = []endpoints.ReleaseArtifactRequest{{Type: "container", TrackingOCIURI: "x"}}
 		}, "artifacts[0].name"},
-		{"artifact of a bad type", func(r *httptransport.CreateReleaseRequest) {
-			r.Artifacts = []httptransport.ReleaseArtifactRequest{{Name: "a", Type: "tarball", TrackingOCIURI: "x"}}
+		{"artifact of a bad type", func(r *endpoints.CreateReleaseRequest) {
+			r.Artifacts = []endpoints.ReleaseArtifactRequest{{Name: "a", Type: "tarball", TrackingOCIURI: "x"}}
 		}, "artifacts[0].type"},
-		{"artifact listed twice", func(r *httptransport.CreateReleaseRequest) {
-			a := httptransport.ReleaseArtifactRequest{Name: "a", Type: "binary", TrackingOCIURI: "x"}
-			r.Artifacts = []httptransport.ReleaseArtifactRequest{a, a}
+		{"artifact listed twice", func(r *endpoints.CreateReleaseRequest) {
+			a := endpoints.ReleaseArtifactRequest{Name: "a", Type: "binary", TrackingOCIURI: "x"}
+			r.Artifacts = []endpoints.ReleaseArtifactRequest{a, a}
 		}, "artifacts[1].name"},
-		{"bad trigger", func(r *httptransport.CreateReleaseRequest) {
-			r.Trigger = &httptransport.ReleaseTriggerRequest{Type: "cron"}
+		{"bad trigger", func(r *endpoints.CreateReleaseRequest) {
+			r.Trigger = &endpoints.ReleaseTriggerRequest{Type: "cron"}
 		}, "trigger.type"},
-		{"tag trigger without a tag", func(r *httptransport.CreateReleaseRequest) {
-			r.Trigger = &httptransport.ReleaseTriggerRequest{Type: "tag"}
+		{"tag trigger without a tag", func(r *endpoints.CreateReleaseRequest) {
+			r.Trigger = &endpoints.ReleaseTriggerRequest{Type: "tag"}
 		}, "trigger.tag"},
-		{"unregistered repository", func(r *httptransport.CreateReleaseRequest) { r.Repository = "acme/never-registered" }, "repository"},
+		{"unregistered repository", func(r *endpoints.CreateReleaseRequest) { r.Repository = "acme/never-registered" }, "repository"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -185,8 +185,8 @@ func TestCreateReleaseRefusals(t *testing.T) {
 	}
 	// A tag alias taken by another release of the project is a conflict.
 	e.tagRelease("api", sha("6a"), "v2.0.0")
-	e.do(http.MethodPost, "/v1/releases", ci, httptransport.CreateReleaseRequest{Repository: "acme/mono", Project: "api", CommitSHA: sha("6b"),
-		Trigger: &httptransport.ReleaseTriggerRequest{Type: "tag", Tag: "v2.0.0"}}).wantError(t, http.StatusConflict, fault.Conflict).
+	e.do(http.MethodPost, "/v1/releases", ci, endpoints.CreateReleaseRequest{Repository: "acme/mono", Project: "api", CommitSHA: sha("6b"),
+		Trigger: &endpoints.ReleaseTriggerRequest{Type: "tag", Tag: "v2.0.0"}}).wantError(t, http.StatusConflict, fault.Conflict).
 		wantMessage(t, `alias "v2.0.0" already names release 1`)
 }
 
@@ -199,7 +199,7 @@ func TestGetRelease(t *testing.T) {
 
 	cases := []struct {
 		id   string
-		want httptransport.ReleaseResponse
+		want endpoints.ReleaseResponse
 	}{
 		{"v1.0.0", first},
 		{"main-2", second},
@@ -215,13 +215,13 @@ func TestGetRelease(t *testing.T) {
 	for _, c := range cases {
 		for _, who := range []string{alice, ci} {
 			r := e.do(http.MethodGet, "/v1/releases/acme/mono/api/"+c.id, who, nil).want(t, http.StatusOK)
-			got := decode[httptransport.ReleaseResponse](t, r)
+			got := decode[endpoints.ReleaseResponse](t, r)
 			if !reflect.DeepEqual(got, c.want) {
 				t.Errorf("GET .../api/%s = release %d %s, want %d %s", c.id, got.Number, got.ID, c.want.Number, c.want.ID)
 			}
 		}
 	}
-	if got := decode[httptransport.ReleaseResponse](t, e.do(http.MethodGet, "/v1/releases/acme/mono/web/1", bob, nil).want(t, http.StatusOK)); got.ID != web.ID {
+	if got := decode[endpoints.ReleaseResponse](t, e.do(http.MethodGet, "/v1/releases/acme/mono/web/1", bob, nil).want(t, http.StatusOK)); got.ID != web.ID {
 		t.Errorf("web 1 = %+v", got)
 	}
 
@@ -242,14 +242,14 @@ func TestGetRelease(t *testing.T) {
 
 func TestListReleases(t *testing.T) {
 	e := newEnv(t)
-	var all []httptransport.ReleaseResponse
+	var all []endpoints.ReleaseResponse
 	for i, c := range []string{"a", "b", "c", "d", "e"} {
 		all = append(all, e.tagRelease("api", sha(c+"7"), "v1."+string(rune('0'+i))+".0"))
 		e.clock.Advance(time.Minute)
 	}
 	e.tagRelease("web", sha("f7"), "v1")
 
-	numbers := func(l httptransport.ReleaseList) []int {
+	numbers := func(l endpoints.ReleaseList) []int {
 		out := []int{}
 		for _, r := range l.Releases {
 			out = append(out, r.Number)
@@ -270,13 +270,13 @@ func TestListReleases(t *testing.T) {
 	}
 	for _, c := range cases {
 		r := e.do(http.MethodGet, "/v1/releases/acme/mono/api"+c.query, alice, nil).want(t, http.StatusOK)
-		l := decode[httptransport.ReleaseList](t, r)
+		l := decode[endpoints.ReleaseList](t, r)
 		if !reflect.DeepEqual(numbers(l), c.want) || l.Total != c.total || l.Limit != c.limit || l.Offset != c.offset {
 			t.Errorf("list%s = %v total %d limit %d offset %d, want %v total %d limit %d offset %d",
 				c.query, numbers(l), l.Total, l.Limit, l.Offset, c.want, c.total, c.limit, c.offset)
 		}
 	}
-	l := decode[httptransport.ReleaseList](t, e.do(http.MethodGet, "/v1/releases/acme/mono/api?limit=1", alice, nil).want(t, http.StatusOK))
+	l := decode[endpoints.ReleaseList](t, e.do(http.MethodGet, "/v1/releases/acme/mono/api?limit=1", alice, nil).want(t, http.StatusOK))
 	if !reflect.DeepEqual(l.Releases[0], all[4]) {
 		t.Errorf("listed release %+v, want %+v", l.Releases[0], all[4])
 	}
@@ -303,11 +303,11 @@ func TestTagLikeABranchAliasBlocksNothing(t *testing.T) {
 		t.Fatalf("third release = %+v", third)
 	}
 	e.branchRelease("api", sha("74"), "main")
-	got := decode[httptransport.ReleaseResponse](t, e.do(http.MethodGet, "/v1/releases/acme/mono/api/main-3", alice, nil).want(t, http.StatusOK))
+	got := decode[endpoints.ReleaseResponse](t, e.do(http.MethodGet, "/v1/releases/acme/mono/api/main-3", alice, nil).want(t, http.StatusOK))
 	if got.ID != tag.ID {
 		t.Errorf("main-3 = release %d, want the tag's release %d", got.Number, tag.Number)
 	}
-	got = decode[httptransport.ReleaseResponse](t, e.do(http.MethodGet, "/v1/releases/acme/mono/api/3", alice, nil).want(t, http.StatusOK))
+	got = decode[endpoints.ReleaseResponse](t, e.do(http.MethodGet, "/v1/releases/acme/mono/api/3", alice, nil).want(t, http.StatusOK))
 	if got.ID != third.ID {
 		t.Errorf("3 = release %d", got.Number)
 	}

@@ -8,12 +8,12 @@ import (
 
 	"github.com/catalyst-forge/forge/domain/fault"
 	"github.com/catalyst-forge/forge/domain/repository"
-	httptransport "github.com/catalyst-forge/forge/transport/http"
+	"github.com/catalyst-forge/forge/transport/endpoints"
 )
 
 func TestRegisterRepository(t *testing.T) {
 	e := newEnv(t)
-	r := e.do(http.MethodPost, "/v1/repositories", carol, httptransport.RegisterRepositoryRequest{Repository: "acme/mono"}).want(t, http.StatusCreated)
+	r := e.do(http.MethodPost, "/v1/repositories", carol, endpoints.RegisterRepositoryRequest{Repository: "acme/mono"}).want(t, http.StatusCreated)
 	obj := object(t, r)
 	want := map[string]any{"id": obj["id"], "repository": "acme/mono", "created_at": at(start), "created_by": carol,
 		"limits": map[string]any{"max_concurrent_runs": float64(1000), "runs_per_minute": float64(100)}}
@@ -23,7 +23,7 @@ func TestRegisterRepository(t *testing.T) {
 
 	// Registering again returns the registration, 200, unchanged.
 	e.clock.Advance(time.Hour)
-	again := e.do(http.MethodPost, "/v1/repositories", carol, httptransport.RegisterRepositoryRequest{Repository: "acme/mono",
+	again := e.do(http.MethodPost, "/v1/repositories", carol, endpoints.RegisterRepositoryRequest{Repository: "acme/mono",
 		Limits: &repository.Limits{RunsPerMinute: 5}}).want(t, http.StatusOK)
 	if got := object(t, again); !reflect.DeepEqual(got, want) {
 		t.Errorf("second registration = %s", again.body)
@@ -36,10 +36,10 @@ func TestRegisterRepository(t *testing.T) {
 	}
 
 	for _, who := range []string{alice, bob, ci} {
-		e.do(http.MethodPost, "/v1/repositories", who, httptransport.RegisterRepositoryRequest{Repository: "acme/x"}).
+		e.do(http.MethodPost, "/v1/repositories", who, endpoints.RegisterRepositoryRequest{Repository: "acme/x"}).
 			wantError(t, http.StatusForbidden, fault.PermissionDenied).wantMessage(t, "register-repository needs one of the roles operator")
 	}
-	e.do(http.MethodPost, "/v1/repositories", carol, httptransport.RegisterRepositoryRequest{Repository: "no-slash"}).
+	e.do(http.MethodPost, "/v1/repositories", carol, endpoints.RegisterRepositoryRequest{Repository: "no-slash"}).
 		wantError(t, http.StatusUnprocessableEntity, fault.Validation).wantField(t, "repository")
 	e.do(http.MethodPost, "/v1/repositories", carol, `{"repository":"acme/y","limits":{"runs_per_minute":-1}}`).
 		wantError(t, http.StatusUnprocessableEntity, fault.Validation).wantField(t, "limits.runs_per_minute")
@@ -56,7 +56,7 @@ func TestListRepositories(t *testing.T) {
 	for _, name := range []string{"zeta/one", "acme/mono", "acme/tools", "beta/app"} {
 		e.registerRepo(name)
 	}
-	names := func(l httptransport.RepositoryList) []string {
+	names := func(l endpoints.RepositoryList) []string {
 		out := []string{}
 		for _, r := range l.Repositories {
 			out = append(out, r.Name)
@@ -75,7 +75,7 @@ func TestListRepositories(t *testing.T) {
 	}
 	for _, who := range []string{alice, bob, carol, ci} {
 		for _, c := range cases {
-			l := decode[httptransport.RepositoryList](t, e.do(http.MethodGet, "/v1/repositories"+c.query, who, nil).want(t, http.StatusOK))
+			l := decode[endpoints.RepositoryList](t, e.do(http.MethodGet, "/v1/repositories"+c.query, who, nil).want(t, http.StatusOK))
 			if !reflect.DeepEqual(names(l), c.want) || l.Total != c.total || l.Limit != c.limit || l.Offset != c.offset {
 				t.Errorf("%s: list%s = %v total %d limit %d offset %d", who, c.query, names(l), l.Total, l.Limit, l.Offset)
 			}

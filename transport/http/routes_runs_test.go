@@ -10,13 +10,13 @@ import (
 
 	"github.com/catalyst-forge/forge/domain/fault"
 	"github.com/catalyst-forge/forge/domain/pipeline"
-	httptransport "github.com/catalyst-forge/forge/transport/http"
+	"github.com/catalyst-forge/forge/transport/endpoints"
 )
 
 func TestCreateRun(t *testing.T) {
 	e := newEnv(t)
 	e.registerRepo("acme/mono")
-	body := httptransport.CreateRunRequest{Repository: "acme/mono", Branch: "main", CommitSHA: sha("a1")}
+	body := endpoints.CreateRunRequest{Repository: "acme/mono", Branch: "main", CommitSHA: sha("a1")}
 
 	first := e.do(http.MethodPost, "/v1/runs", ci, body).want(t, http.StatusCreated)
 	run := object(t, first)
@@ -39,7 +39,7 @@ func TestCreateRun(t *testing.T) {
 	}
 
 	// triggered_by and trigger_type are taken from the body when given.
-	manual := object(t, e.do(http.MethodPost, "/v1/runs", ci, httptransport.CreateRunRequest{
+	manual := object(t, e.do(http.MethodPost, "/v1/runs", ci, endpoints.CreateRunRequest{
 		Repository: "acme/mono", CommitSHA: sha("a2"), TriggeredBy: "dave", TriggerType: "manual"}).want(t, http.StatusCreated))
 	if manual["triggered_by"] != "dave" || manual["trigger_type"] != "manual" || manual["id"] == id {
 		t.Errorf("manual run = %v", manual)
@@ -51,23 +51,23 @@ func TestCreateRunRefusals(t *testing.T) {
 	e.registerRepo("acme/mono")
 	cases := []struct {
 		name   string
-		body   httptransport.CreateRunRequest
+		body   endpoints.CreateRunRequest
 		field  string
 		status int
 		code   fault.Kind
 	}{
-		{"unregistered repository", httptransport.CreateRunRequest{Repository: "acme/other", CommitSHA: sha("b1")}, "repository", 422, fault.Validation},
-		{"bad repository", httptransport.CreateRunRequest{Repository: "mono", CommitSHA: sha("b1")}, "repository", 422, fault.Validation},
-		{"short sha", httptransport.CreateRunRequest{Repository: "acme/mono", CommitSHA: "abc1234"}, "commit_sha", 422, fault.Validation},
-		{"bad trigger", httptransport.CreateRunRequest{Repository: "acme/mono", CommitSHA: sha("b1"), TriggerType: "cron"}, "trigger_type", 422, fault.Validation},
-		{"bad branch", httptransport.CreateRunRequest{Repository: "acme/mono", CommitSHA: sha("b1"), Branch: "a b"}, "branch", 422, fault.Validation},
+		{"unregistered repository", endpoints.CreateRunRequest{Repository: "acme/other", CommitSHA: sha("b1")}, "repository", 422, fault.Validation},
+		{"bad repository", endpoints.CreateRunRequest{Repository: "mono", CommitSHA: sha("b1")}, "repository", 422, fault.Validation},
+		{"short sha", endpoints.CreateRunRequest{Repository: "acme/mono", CommitSHA: "abc1234"}, "commit_sha", 422, fault.Validation},
+		{"bad trigger", endpoints.CreateRunRequest{Repository: "acme/mono", CommitSHA: sha("b1"), TriggerType: "cron"}, "trigger_type", 422, fault.Validation},
+		{"bad branch", endpoints.CreateRunRequest{Repository: "acme/mono", CommitSHA: sha("b1"), Branch: "a b"}, "branch", 422, fault.Validation},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			e.do(http.MethodPost, "/v1/runs", ci, c.body).wantError(t, c.status, c.code).wantField(t, c.field)
 		})
 	}
-	a := e.do(http.MethodPost, "/v1/runs", alice, httptransport.CreateRunRequest{Repository: "acme/mono", CommitSHA: sha("b1")}).
+	a := e.do(http.MethodPost, "/v1/runs", alice, endpoints.CreateRunRequest{Repository: "acme/mono", CommitSHA: sha("b1")}).
 		wantError(t, http.StatusForbidden, fault.PermissionDenied)
 	a.wantMessage(t, "create-run needs one of the roles service-account")
 }
@@ -165,7 +165,7 @@ func TestListRuns(t *testing.T) {
 	four := e.createRun("acme/tools", sha("d4"), "main")["id"].(string)
 	e.do(http.MethodDelete, "/v1/runs/"+three, alice, nil).want(t, http.StatusNoContent)
 
-	ids := func(l httptransport.RunList) []string {
+	ids := func(l endpoints.RunList) []string {
 		out := []string{}
 		for _, r := range l.Runs {
 			out = append(out, r.ID)
@@ -195,7 +195,7 @@ func TestListRuns(t *testing.T) {
 		if obj := object(t, r); obj["runs"] == nil {
 			t.Errorf("%s: runs is null, want a list: %s", c.query, r.body)
 		}
-		l := decode[httptransport.RunList](t, r)
+		l := decode[endpoints.RunList](t, r)
 		if !reflect.DeepEqual(ids(l), c.want) || l.Total != c.total || l.Limit != c.limit || l.Offset != c.offs {
 			t.Errorf("GET /v1/runs%s = %v total %d limit %d offset %d, want %v total %d limit %d offset %d",
 				c.query, ids(l), l.Total, l.Limit, l.Offset, c.want, c.total, c.limit, c.offs)
@@ -294,24 +294,24 @@ func TestUpdateTaskStatus(t *testing.T) {
 	startRun(t, e, id)
 	path := "/v1/tasks/" + task.ID + "/status"
 
-	got := decode[pipeline.Task](t, e.do(http.MethodPut, path, ci, httptransport.TaskStatusRequest{Status: "running"}).want(t, http.StatusOK))
+	got := decode[pipeline.Task](t, e.do(http.MethodPut, path, ci, endpoints.TaskStatusRequest{Status: "running"}).want(t, http.StatusOK))
 	if got.ID != task.ID || got.Status != pipeline.StatusRunning || got.StartedAt == nil || !got.StartedAt.Equal(start) || got.CompletedAt != nil {
 		t.Errorf("running task = %+v", got)
 	}
 	e.clock.Advance(time.Minute)
-	got = decode[pipeline.Task](t, e.do(http.MethodPut, path, ci, httptransport.TaskStatusRequest{Status: "failed", Error: "unit tests failed"}).want(t, http.StatusOK))
+	got = decode[pipeline.Task](t, e.do(http.MethodPut, path, ci, endpoints.TaskStatusRequest{Status: "failed", Error: "unit tests failed"}).want(t, http.StatusOK))
 	if got.Status != pipeline.StatusFailed || got.Error != "unit tests failed" || got.CompletedAt == nil || !got.CompletedAt.Equal(start.Add(time.Minute)) {
 		t.Errorf("failed task = %+v", got)
 	}
 	// The same report again changes nothing.
-	e.do(http.MethodPut, path, ci, httptransport.TaskStatusRequest{Status: "failed"}).want(t, http.StatusOK)
+	e.do(http.MethodPut, path, ci, endpoints.TaskStatusRequest{Status: "failed"}).want(t, http.StatusOK)
 	// A finished task never changes.
-	e.do(http.MethodPut, path, ci, httptransport.TaskStatusRequest{Status: "success"}).wantError(t, http.StatusConflict, fault.Conflict)
-	e.do(http.MethodPut, path, ci, httptransport.TaskStatusRequest{Status: "pending"}).wantError(t, http.StatusUnprocessableEntity, fault.Validation).wantField(t, "status")
-	e.do(http.MethodPut, path, ci, httptransport.TaskStatusRequest{Status: "bogus"}).wantError(t, http.StatusUnprocessableEntity, fault.Validation).wantField(t, "status")
-	e.do(http.MethodPut, path, alice, httptransport.TaskStatusRequest{Status: "running"}).wantError(t, http.StatusForbidden, fault.PermissionDenied).
+	e.do(http.MethodPut, path, ci, endpoints.TaskStatusRequest{Status: "success"}).wantError(t, http.StatusConflict, fault.Conflict)
+	e.do(http.MethodPut, path, ci, endpoints.TaskStatusRequest{Status: "pending"}).wantError(t, http.StatusUnprocessableEntity, fault.Validation).wantField(t, "status")
+	e.do(http.MethodPut, path, ci, endpoints.TaskStatusRequest{Status: "bogus"}).wantError(t, http.StatusUnprocessableEntity, fault.Validation).wantField(t, "status")
+	e.do(http.MethodPut, path, alice, endpoints.TaskStatusRequest{Status: "running"}).wantError(t, http.StatusForbidden, fault.PermissionDenied).
 		wantMessage(t, "update-status needs one of the roles service-account")
-	e.do(http.MethodPut, "/v1/tasks/no-such-task/status", ci, httptransport.TaskStatusRequest{Status: "running"}).wantError(t, http.StatusNotFound, fault.NotFound)
+	e.do(http.MethodPut, "/v1/tasks/no-such-task/status", ci, endpoints.TaskStatusRequest{Status: "running"}).wantError(t, http.StatusNotFound, fault.NotFound)
 	e.do(http.MethodPut, path, ci, `{"status":"running","extra":1}`).wantError(t, http.StatusUnprocessableEntity, fault.Validation).wantField(t, "extra")
 
 	// The run shows what was reported.
@@ -327,7 +327,7 @@ func TestUpdateStepStatus(t *testing.T) {
 	id := e.createRun("acme/mono", sha("f2"), "main")["id"].(string)
 	step := addPlan(t, e, id)[0].Tasks[0].Steps[0]
 	startRun(t, e, id)
-	e.do(http.MethodPut, "/v1/tasks/"+step.TaskID+"/status", ci, httptransport.TaskStatusRequest{Status: "running"}).want(t, http.StatusOK)
+	e.do(http.MethodPut, "/v1/tasks/"+step.TaskID+"/status", ci, endpoints.TaskStatusRequest{Status: "running"}).want(t, http.StatusOK)
 	path := "/v1/steps/" + step.ID + "/status"
 
 	got := decode[pipeline.Step](t, e.do(http.MethodPut, path, ci, `{"status":"running"}`).want(t, http.StatusOK))

@@ -7,6 +7,7 @@ import (
 
 	"github.com/catalyst-forge/forge/domain/fault"
 	"github.com/catalyst-forge/forge/domain/pipeline"
+	"github.com/catalyst-forge/forge/transport/endpoints"
 	httptransport "github.com/catalyst-forge/forge/transport/http"
 )
 
@@ -16,12 +17,12 @@ func TestRunStatusAlone(t *testing.T) {
 	e := newEnv(t)
 	e.registerRepo("acme/mono")
 	id := e.createRun("acme/mono", sha("c3"), "main")["id"].(string)
-	got := decode[httptransport.RunStatusResponse](t, e.do(http.MethodGet, "/v1/runs/"+id+"/status", ci, nil).want(t, http.StatusOK))
+	got := decode[endpoints.RunStatusResponse](t, e.do(http.MethodGet, "/v1/runs/"+id+"/status", ci, nil).want(t, http.StatusOK))
 	if got.ID != id || got.Status != pipeline.StatusPending {
 		t.Errorf("status = %+v", got)
 	}
 	e.do(http.MethodDelete, "/v1/runs/"+id, alice, nil).want(t, http.StatusNoContent)
-	reporter := httptransport.Reporter{Client: &httptransport.Client{BaseURL: e.URL, Token: e.as(ci)}}
+	reporter := endpoints.Reporter{Client: &httptransport.Client{BaseURL: e.URL, Token: e.as(ci)}}
 	if st, err := reporter.RunStatus(context.Background(), id); err != nil || st != pipeline.StatusCancelled {
 		t.Errorf("the reporter's RunStatus = %s, %v", st, err)
 	}

@@ -9,25 +9,17 @@ import (
 	"strings"
 	"time"
 
-	"github.com/go-kit/kit/endpoint"
 	kithttp "github.com/go-kit/kit/transport/http"
 	"github.com/sirupsen/logrus"
 
-	"github.com/catalyst-forge/forge/application/deploying"
-	"github.com/catalyst-forge/forge/application/registering"
-	"github.com/catalyst-forge/forge/application/releasing"
-	"github.com/catalyst-forge/forge/application/running"
 	"github.com/catalyst-forge/forge/domain/fault"
-	"github.com/catalyst-forge/forge/domain/identity"
 	"github.com/catalyst-forge/forge/ports"
+	"github.com/catalyst-forge/forge/transport/endpoints"
 )
 
-// Services are the use cases the API exposes.
+// Services are the use cases the API exposes, and what only HTTP serves.
 type Services struct {
-	Runs         *running.Service
-	Releases     *releasing.Service
-	Deployments  *deploying.Service
-	Repositories *registering.Service
+	endpoints.Services
 	// Ready reports whether the server can serve (database reachable,
 	// schema current); /readyz answers 503 with its error otherwise.
 	Ready func(ctx context.Context) error
@@ -37,33 +29,31 @@ type Services struct {
 	Objects http.Handler
 }
 
-// response is what an endpoint returns: a status and a body (nil for 204).
-type response struct {
-	status int
-	body   any
-}
-
-// call adapts a use case to a go-kit endpoint: the request value is the
-// decoded body, the caller comes from the context.
-func call[Req any](f func(ctx context.Context, who *identity.Principal, req Req) (response, error)) endpoint.Endpoint {
-	return func(ctx context.Context, request any) (any, error) {
-		resp, err := f(ctx, PrincipalFrom(ctx), request.(Req))
-		if err != nil {
-			return nil, err
-		}
-		return resp, nil
-	}
+// statusOfOutcome is the HTTP status of each outcome of a successful call.
+var statusOfOutcome = map[endpoints.Outcome]int{
+	endpoints.OK: http.StatusOK, endpoints.Created: http.StatusCreated,
+	endpoints.Accepted: http.StatusAccepted, endpoints.NoContent: http.StatusNoContent,
 }
 
 func encodeResponse(_ context.Context, w http.ResponseWriter, v any) error {
-	resp := v.(response)
-	if resp.status == http.StatusNoContent {
-		w.WriteHeader(resp.status)
+	resp := v.(endpoints.Reply)
+	status := statusOfOutcome[resp.Outcome]
+	if resp.Outcome == endpoints.NoContent {
+		w.WriteHeader(status)
 		return nil
 	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(resp.status)
-	return json.NewEncoder(w).Encode(resp.body)
+	w.WriteHeader(status)
+	return json.NewEncoder(w).Encode(resp.Value)
+}
+
+// reportKey puts the run's report key a worker sent with a status into
+// the context, where the endpoints read it.
+func reportKey(ctx context.Context, r *http.Request) context.Context {
+	if key := r.Header.Get(endpoints.ReportKeyHeader); key != "" {
+		return ports.WithReportKey(ctx, key)
+	}
+	return ctx
 }
 
 // NewServer returns the API's handler: every /v1 route behind bearer-token
@@ -76,15 +66,11 @@ func NewServer(s Services, verifier ports.TokenVerifier, log logrus.FieldLogger)
 	opts := []kithttp.ServerOption{kithttp.ServerErrorEncoder(func(ctx context.Context, err error, w http.ResponseWriter) {
 		logError(ctx, log, err)
 		encodeError(ctx, err, w)
-	})}
-	handle := func(pattern string, ep endpoint.Endpoint, dec kithttp.DecodeRequestFunc) {
-		api.Handle(pattern, kithttp.NewServer(ep, dec, encodeResponse, opts...))
-	}
-	runRoutes(s.Runs, s.Releases, handle)
+	}), kithttp.ServerBefore(reportKey)}
+	routes(endpoints.New(s.Services), func(pattern string, ep endpoints.Endpoint, dec kithttp.DecodeRequestFunc) {
+		api.Handle(pattern, kithttp.NewServer(ep.Serve, dec, encodeResponse, opts...))
+	})
 	api.Handle("GET /v1/steps/{id}/logs", stepLogs(s.Runs))
-	releaseRoutes(s.Releases, handle)
-	deploymentRoutes(s.Deployments, handle)
-	repositoryRoutes(s.Repositories, handle)
 
 	root := http.NewServeMux()
 	root.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
@@ -151,11 +137,11 @@ func nonCanonicalSegment(escaped string) (string, bool) {
 }
 
 // handleFunc registers an endpoint with its decoder for a route pattern.
-type handleFunc func(pattern string, ep endpoint.Endpoint, dec kithttp.DecodeRequestFunc)
+type handleFunc func(pattern string, ep endpoints.Endpoint, dec kithttp.DecodeRequestFunc)
 
 func logError(ctx context.Context, log logrus.FieldLogger, err error) {
 	entry := log.WithError(err)
-	if p := PrincipalFrom(ctx); p != nil {
+	if p := endpoints.PrincipalFrom(ctx); p != nil {
 		entry = entry.WithField("subject", p.Subject)
 	}
 	entry.Warn("request failed")

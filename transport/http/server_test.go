@@ -35,6 +35,7 @@ import (
 	"github.com/catalyst-forge/forge/domain/identity"
 	"github.com/catalyst-forge/forge/domain/release"
 	"github.com/catalyst-forge/forge/ports"
+	"github.com/catalyst-forge/forge/transport/endpoints"
 	httptransport "github.com/catalyst-forge/forge/transport/http"
 )
 
@@ -152,13 +153,13 @@ func buildHandler(issuer *oidcauth.DevIssuer, o options, log io.Writer) (http.Ha
 	clock := ports.Clock(clk.Now)
 	events := &announcing.Announcer{Publisher: discardPublisher{}, Clock: clock}
 	limiter := limiting.New(clk.Now)
-	services := httptransport.Services{
+	services := httptransport.Services{Services: endpoints.Services{
 		Runs:     &running.Service{Store: store, Clock: clock, Events: events, Limiter: limiter, Objects: o.objects, ReportSecret: o.reportSecret},
 		Releases: &releasing.Service{Store: store, Clock: clock, Events: events, Limiter: limiter},
 		Deployments: &deploying.Service{Store: store, Clock: clock, Events: events, Limiter: limiter,
 			Environments: release.DefaultEnvironments(), ApprovalTTL: release.DefaultApprovalTTL},
 		Repositories: &registering.Service{Store: store, Clock: clock},
-		Ready:        o.ready,
+	}, Ready: o.ready,
 	}
 	logger := logrus.New()
 	logger.SetFormatter(&logrus.JSONFormatter{})
@@ -357,7 +358,7 @@ func sha(prefix string) string {
 // registerRepo registers acme/mono (or name) as the operator.
 func (e *env) registerRepo(name string) {
 	e.t.Helper()
-	r := e.do(http.MethodPost, "/v1/repositories", carol, httptransport.RegisterRepositoryRequest{Repository: name})
+	r := e.do(http.MethodPost, "/v1/repositories", carol, endpoints.RegisterRepositoryRequest{Repository: name})
 	if r.status != http.StatusCreated && r.status != http.StatusOK {
 		e.t.Fatalf("registering %s: %s", name, r)
 	}
@@ -366,31 +367,31 @@ func (e *env) registerRepo(name string) {
 // createRun creates the run of a commit as the CI service account.
 func (e *env) createRun(repo, commit, branch string) map[string]any {
 	e.t.Helper()
-	r := e.do(http.MethodPost, "/v1/runs", ci, httptransport.CreateRunRequest{Repository: repo, CommitSHA: commit, Branch: branch})
+	r := e.do(http.MethodPost, "/v1/runs", ci, endpoints.CreateRunRequest{Repository: repo, CommitSHA: commit, Branch: branch})
 	return object(e.t, r.want(e.t, http.StatusCreated))
 }
 
 // createRelease creates a release as the CI service account, registering
 // its repository first (releases need a registered repository).
-func (e *env) createRelease(req httptransport.CreateReleaseRequest) httptransport.ReleaseResponse {
+func (e *env) createRelease(req endpoints.CreateReleaseRequest) endpoints.ReleaseResponse {
 	e.t.Helper()
 	e.registerRepo(req.Repository)
 	r := e.do(http.MethodPost, "/v1/releases", ci, req)
-	return decode[httptransport.ReleaseResponse](e.t, r.want(e.t, http.StatusCreated))
+	return decode[endpoints.ReleaseResponse](e.t, r.want(e.t, http.StatusCreated))
 }
 
 // tagRelease creates a release of acme/mono project made from a tag.
-func (e *env) tagRelease(project, commit, tag string) httptransport.ReleaseResponse {
+func (e *env) tagRelease(project, commit, tag string) endpoints.ReleaseResponse {
 	e.t.Helper()
-	return e.createRelease(httptransport.CreateReleaseRequest{Repository: "acme/mono", Project: project, CommitSHA: commit,
-		Trigger: &httptransport.ReleaseTriggerRequest{Type: "tag", Tag: tag}})
+	return e.createRelease(endpoints.CreateReleaseRequest{Repository: "acme/mono", Project: project, CommitSHA: commit,
+		Trigger: &endpoints.ReleaseTriggerRequest{Type: "tag", Tag: tag}})
 }
 
 // branchRelease creates a release of acme/mono project from a branch push.
-func (e *env) branchRelease(project, commit, branch string) httptransport.ReleaseResponse {
+func (e *env) branchRelease(project, commit, branch string) endpoints.ReleaseResponse {
 	e.t.Helper()
-	return e.createRelease(httptransport.CreateReleaseRequest{Repository: "acme/mono", Project: project, CommitSHA: commit,
-		Trigger: &httptransport.ReleaseTriggerRequest{Type: "branch_push", Branch: branch}})
+	return e.createRelease(endpoints.CreateReleaseRequest{Repository: "acme/mono", Project: project, CommitSHA: commit,
+		Trigger: &endpoints.ReleaseTriggerRequest{Type: "branch_push", Branch: branch}})
 }
 
 // at formats a time as the API does.

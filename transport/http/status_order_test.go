@@ -6,7 +6,7 @@ import (
 
 	"github.com/catalyst-forge/forge/domain/fault"
 	"github.com/catalyst-forge/forge/domain/pipeline"
-	httptransport "github.com/catalyst-forge/forge/transport/http"
+	"github.com/catalyst-forge/forge/transport/endpoints"
 )
 
 // TestStatusReportsMoveOnlyForward drives the status routes with a
@@ -57,7 +57,7 @@ func TestStatusReportsMoveOnlyForward(t *testing.T) {
 	e.do(http.MethodPut, stepPath(unit), ci, `{"status":"failed","exit_code":2}`).want(t, http.StatusOK)
 	e.do(http.MethodPut, stepPath(unit), ci, `{"status":"success","exit_code":0}`).wantError(t, http.StatusConflict, fault.Conflict)
 	e.do(http.MethodPut, stepPath(unit), ci, `{"status":"running"}`).wantError(t, http.StatusConflict, fault.Conflict)
-	e.do(http.MethodPut, taskPath(api), ci, httptransport.TaskStatusRequest{Status: "failed", Error: "step unit failed with exit code 2"}).want(t, http.StatusOK)
+	e.do(http.MethodPut, taskPath(api), ci, endpoints.TaskStatusRequest{Status: "failed", Error: "step unit failed with exit code 2"}).want(t, http.StatusOK)
 	e.do(http.MethodPut, taskPath(api), ci, `{"status":"success"}`).wantError(t, http.StatusConflict, fault.Conflict)
 	// A pending step of a running task may be skipped, not finished.
 	e.do(http.MethodPut, stepPath(lint), ci, `{"status":"skipped"}`).want(t, http.StatusOK)

@@ -34,6 +34,7 @@ import (
 	"github.com/catalyst-forge/forge/domain/identity"
 	"github.com/catalyst-forge/forge/domain/repository"
 	"github.com/catalyst-forge/forge/reference/forgeapi"
+	"github.com/catalyst-forge/forge/transport/endpoints"
 	httptransport "github.com/catalyst-forge/forge/transport/http"
 )
 
@@ -105,13 +106,13 @@ func run(database string, duration time.Duration, workers, releases int) error {
 	ci := &httptransport.Client{BaseURL: base, Token: token(identity.RoleServiceAccount), HTTP: hc}
 	// Per-repository run limits are lifted the same way, at registration.
 	unlimited := &repository.Limits{MaxConcurrentRuns: 1 << 30, RunsPerMinute: 1 << 30}
-	if _, _, err := ops.RegisterRepository(ctx, httptransport.RegisterRepositoryRequest{Repository: "load/monorepo", Limits: unlimited}); err != nil {
+	if _, _, err := ops.RegisterRepository(ctx, endpoints.RegisterRepositoryRequest{Repository: "load/monorepo", Limits: unlimited}); err != nil {
 		return err
 	}
 	fmt.Printf("database: %s\nseeding %d releases...\n", redact(database), releases)
 	for i := range releases {
-		_, _, err := ci.CreateRelease(ctx, httptransport.CreateReleaseRequest{Repository: "load/monorepo", Project: "api", CommitSHA: commit("seed", i),
-			Trigger: &httptransport.ReleaseTriggerRequest{Type: "tag", Tag: fmt.Sprintf("api/v1.0.%d", i)}})
+		_, _, err := ci.CreateRelease(ctx, endpoints.CreateReleaseRequest{Repository: "load/monorepo", Project: "api", CommitSHA: commit("seed", i),
+			Trigger: &endpoints.ReleaseTriggerRequest{Type: "tag", Tag: fmt.Sprintf("api/v1.0.%d", i)}})
 		if err != nil {
 			return err
 		}
@@ -129,7 +130,7 @@ func run(database string, duration time.Duration, workers, releases int) error {
 	ciToken := token(identity.RoleServiceAccount)
 	var seq atomic.Int64
 	create := func(base string, _ int) (*http.Request, error) {
-		body, _ := json.Marshal(httptransport.CreateRunRequest{Repository: "load/monorepo", Branch: "main", CommitSHA: commit("run", int(seq.Add(1)))})
+		body, _ := json.Marshal(endpoints.CreateRunRequest{Repository: "load/monorepo", Branch: "main", CommitSHA: commit("run", int(seq.Add(1)))})
 		req, err := http.NewRequest(http.MethodPost, base+"/v1/runs", bytes.NewReader(body))
 		if err == nil {
 			req.Header.Set("Authorization", "Bearer "+ciToken)

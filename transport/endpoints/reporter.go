@@ -1,4 +1,4 @@
-package httptransport
+package endpoints
 
 import (
 	"context"
@@ -8,40 +8,42 @@ import (
 	"github.com/catalyst-forge/forge/ports"
 )
 
-// Reporter is the ports.RunReporter of workers: it reports through the
-// API with the worker's service-account token.
+// Reporter is the ports.RunReporter of workers and dispatchers: it
+// reports through the API, over whichever transport Client speaks, with
+// the worker's service-account token.
 type Reporter struct {
-	Client *Client
+	Client API
 }
 
 var _ ports.RunReporter = Reporter{}
 
-// ReportTask calls PUT /v1/tasks/{id}/status.
+// ReportTask reports a task's status (tasks.update_status).
 func (r Reporter) ReportTask(ctx context.Context, taskID string, status pipeline.Status, reason string) error {
 	_, err := r.Client.UpdateTaskStatus(ctx, taskID, TaskStatusRequest{Status: string(status), Error: reason})
 	return err
 }
 
-// ReportStep calls PUT /v1/steps/{id}/status.
+// ReportStep reports a step's status (steps.update_status).
 func (r Reporter) ReportStep(ctx context.Context, stepID string, status pipeline.Status, exitCode *int, logsKey string) error {
 	_, err := r.Client.UpdateStepStatus(ctx, stepID, StepStatusRequest{Status: string(status), ExitCode: exitCode, LogsS3Key: logsKey})
 	return err
 }
 
-// RunStatus reads the run's status alone, with GET /v1/runs/{id}/status.
+// RunStatus reads the run's status alone (runs.status).
 func (r Reporter) RunStatus(ctx context.Context, runID string) (pipeline.Status, error) {
 	return r.Client.RunStatus(ctx, runID)
 }
 
 // Releases is the ports.ReleaseRegistrar of release workers: it registers
-// releases through the API with the worker's service-account token.
+// releases through the API, over whichever transport Client speaks, with
+// the worker's service-account token.
 type Releases struct {
-	Client *Client
+	Client API
 }
 
 var _ ports.ReleaseRegistrar = Releases{}
 
-// RegisterRelease calls POST /v1/releases.
+// RegisterRelease registers a release (releases.create).
 func (r Releases) RegisterRelease(ctx context.Context, reg ports.ReleaseRegistration) (*release.Release, bool, error) {
 	req := CreateReleaseRequest{PipelineRunID: reg.PipelineRunID, Repository: reg.Repository, Project: reg.Project, CommitSHA: reg.CommitSHA,
 		Artifacts: []ReleaseArtifactRequest{}}
@@ -59,7 +61,7 @@ func (r Releases) RegisterRelease(ctx context.Context, reg ports.ReleaseRegistra
 	return &got.Release, created, nil
 }
 
-// SetReleaseImage calls PUT /v1/releases/{id}/image.
+// SetReleaseImage records a release's image (releases.set_image).
 func (r Releases) SetReleaseImage(ctx context.Context, releaseID, digest string) (*release.Release, error) {
 	got, err := r.Client.SetReleaseImage(ctx, releaseID, digest)
 	if err != nil {

@@ -1,4 +1,4 @@
-package httptransport
+package endpoints
 
 import (
 	"time"
