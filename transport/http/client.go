@@ -109,10 +109,11 @@ func pageQuery(q url.Values, p ports.Page) url.Values {
 	if q == nil {
 		q = url.Values{}
 	}
-	if p.Limit > 0 {
+	// A negative value is sent, for the server to refuse with its reason.
+	if p.Limit != 0 {
 		q.Set("limit", strconv.Itoa(p.Limit))
 	}
-	if p.Offset > 0 {
+	if p.Offset != 0 {
 		q.Set("offset", strconv.Itoa(p.Offset))
 	}
 	return q

@@ -3,11 +3,11 @@ package httptransport
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"strconv"
 
 	"github.com/catalyst-forge/forge/domain/fault"
+	"github.com/catalyst-forge/forge/transport/endpoints"
 )
 
 // statusOf is the one table between fault kinds and HTTP statuses, used by
@@ -36,66 +36,29 @@ func kindOfStatus(status int) fault.Kind {
 	return fault.Validation
 }
 
-// ErrorBody is the error format of every API answer (spec 06).
-type ErrorBody struct {
-	Error ErrorDetail `json:"error"`
-}
-
-// ErrorDetail is the inside of an ErrorBody.
-type ErrorDetail struct {
-	Code    string         `json:"code"`
-	Message string         `json:"message"`
-	Details map[string]any `json:"details,omitempty"`
-}
-
-// encodeError writes err as the spec's error body with the status of its
-// kind. Internal errors keep their cause out of the answer: it goes to the
-// log, and the client sees a generic message.
+// encodeError writes err as the spec's error body (endpoints.ErrorOf)
+// with the status of its kind.
 func encodeError(_ context.Context, err error, w http.ResponseWriter) {
-	var fe *fault.Error
-	if !errors.As(err, &fe) {
-		fe = &fault.Error{Kind: fault.Internal, Err: err}
-	}
-	kind := fe.Kind
-	status, ok := statusOf[kind]
-	if !ok {
-		kind, status = fault.Internal, http.StatusInternalServerError
-	}
-	// The answer carries the message only; a wrapped cause may name hosts,
-	// paths or queries, and goes to the log instead.
-	msg := fe.Message
-	if msg == "" {
-		msg = http.StatusText(status)
-	}
-	if kind == fault.Internal {
-		msg = "internal error; the server log has the details"
-	}
+	fe, body := endpoints.ErrorOf(err, func(k fault.Kind) string { return http.StatusText(statusOf[k]) })
+	kind := fault.Kind(body.Error.Code)
 	h := w.Header()
 	h.Set("Content-Type", "application/json; charset=utf-8")
 	switch kind {
 	case fault.RateLimited:
-		retry := 1
-		if v, ok := fe.Details["retry_after_seconds"].(int); ok && v > 0 {
-			retry = v
-		}
-		h.Set("Retry-After", strconv.Itoa(retry))
+		h.Set("Retry-After", strconv.Itoa(endpoints.RetryAfterSeconds(fe)))
 	case fault.Unauthenticated:
 		h.Set("WWW-Authenticate", `Bearer realm="forge"`)
 	}
-	w.WriteHeader(status)
-	details := fe.Details
-	if kind == fault.Internal {
-		details = nil
-	}
+	w.WriteHeader(statusOf[kind])
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
-	_ = enc.Encode(ErrorBody{Error: ErrorDetail{Code: string(kind), Message: msg, Details: details}})
+	_ = enc.Encode(body)
 }
 
 // decodeError turns an error answer into a *fault.Error with the kind of
 // its code (or of its status when the body is not the API's).
 func decodeError(resp *http.Response, body []byte) error {
-	var eb ErrorBody
+	var eb endpoints.ErrorBody
 	if err := json.Unmarshal(body, &eb); err == nil && eb.Error.Code != "" {
 		kind := fault.Kind(eb.Error.Code)
 		if _, ok := statusOf[kind]; !ok {

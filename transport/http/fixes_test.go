@@ -13,7 +13,6 @@ import (
 	"github.com/catalyst-forge/forge/domain/repository"
 	"github.com/catalyst-forge/forge/ports"
 	"github.com/catalyst-forge/forge/transport/endpoints"
-	httptransport "github.com/catalyst-forge/forge/transport/http"
 )
 
 // TestUnknownRoutesAnswerTheErrorBody checks that requests no route takes
@@ -124,7 +123,7 @@ func TestEveryAnswerIsTheErrorFormat(t *testing.T) {
 			if ct := rec.Header().Get("Content-Type"); rec.Code != c.status || !strings.HasPrefix(ct, "application/json") {
 				t.Fatalf("%d %q %s; want %d with the JSON error body", rec.Code, ct, rec.Body, c.status)
 			}
-			var eb httptransport.ErrorBody
+			var eb endpoints.ErrorBody
 			if err := json.Unmarshal(rec.Body.Bytes(), &eb); err != nil || eb.Error.Code != c.code || eb.Error.Message == "" {
 				t.Errorf("body %s; want code %s", rec.Body, c.code)
 			}

@@ -19,7 +19,7 @@ import (
 	"github.com/catalyst-forge/forge/domain/fault"
 	"github.com/catalyst-forge/forge/domain/identity"
 	"github.com/catalyst-forge/forge/domain/repository"
-	httptransport "github.com/catalyst-forge/forge/transport/http"
+	"github.com/catalyst-forge/forge/transport/endpoints"
 )
 
 // fuzzTarget is the API handler a fuzz test posts to, with a service
@@ -91,7 +91,7 @@ func sendToHandler(t *testing.T, h http.Handler, token, method, path string, bod
 		}
 	case rec.Code >= 400 && rec.Code < 500:
 		var eb struct {
-			Error *httptransport.ErrorDetail `json:"error"`
+			Error *endpoints.ErrorDetail `json:"error"`
 		}
 		if err := json.Unmarshal(rec.Body.Bytes(), &eb); err != nil || eb.Error == nil || eb.Error.Code == "" || eb.Error.Message == "" {
 			t.Fatalf("%s %s %q: %d without the spec's error body: %s", method, path, body, rec.Code, rec.Body)
@@ -253,7 +253,7 @@ func FuzzTextInQueries(f *testing.F) {
 // wantFieldError fails unless rec is 422 validation_error naming field.
 func wantFieldError(t *testing.T, rec *httptest.ResponseRecorder, field string) {
 	t.Helper()
-	var eb httptransport.ErrorBody
+	var eb endpoints.ErrorBody
 	if rec.Code != http.StatusUnprocessableEntity || json.Unmarshal(rec.Body.Bytes(), &eb) != nil ||
 		eb.Error.Code != string(fault.Validation) || eb.Error.Details["field"] != field {
 		t.Fatalf("%d %s; want 422 naming field %q", rec.Code, rec.Body, field)

@@ -210,7 +210,7 @@ func routeOrError(mux *http.ServeMux, params map[string][]string) http.Handler {
 			w.WriteHeader(http.StatusMethodNotAllowed)
 			enc := json.NewEncoder(w)
 			enc.SetEscapeHTML(false)
-			_ = enc.Encode(ErrorBody{Error: ErrorDetail{Code: "method_not_allowed",
+			_ = enc.Encode(endpoints.ErrorBody{Error: endpoints.ErrorDetail{Code: "method_not_allowed",
 				Message: r.Method + " is not allowed on " + r.URL.Path + "; allowed: " + strings.Join(allowed, ", ")}})
 			return
 		}
