@@ -18,13 +18,14 @@
 #               (scripts/bench-pipeline.sh; SIZES to change)
 #   api         forge-api under forge-loadtest / a do-nothing server
 #               answering the same bodies (its share of that ceiling)
+#   natsapi     a release lookup over NATS / the same over HTTP (issue 11)
 #
 # It takes long (about half an hour at COUNT=5); every section also runs
 # alone through the command docs/benchmarks.md gives for it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export COUNT="${COUNT:-5}"
-ONLY="${ONLY:-discovery gitcache queue gitops publish render cmp pipeline api}"
+ONLY="${ONLY:-discovery gitcache queue gitops publish render cmp pipeline api natsapi}"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
@@ -63,6 +64,10 @@ if wanted queue; then
   section "Job round trip over NATS JetStream (issue 4)"
   gobench queue ./adapters/onprem/natsqueue/ RoundTrip 200x \
     RoundTrip/embedded/job-round-trip:RoundTrip/embedded/jetstream-floor RoundTrip/embedded/job-round-trip:RoundTrip/embedded/bare-request-reply
+fi
+if wanted natsapi; then
+  section "A release lookup over NATS beside HTTP (issue 11)"
+  gobench natsapi ./transport/nats/ ReleaseLookup 2s ReleaseLookup/nats:ReleaseLookup/http
 fi
 if wanted gitops; then
   section "Twenty deployments at once to one GitOps remote (issue 10)"

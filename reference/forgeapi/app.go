@@ -33,6 +33,7 @@ import (
 	"github.com/catalyst-forge/forge/reference/secretflags"
 	"github.com/catalyst-forge/forge/transport/endpoints"
 	httptransport "github.com/catalyst-forge/forge/transport/http"
+	natstransport "github.com/catalyst-forge/forge/transport/nats"
 )
 
 // Options configure the API server. Every field has a flag and a FORGE_*
@@ -85,6 +86,10 @@ type Options struct {
 	// DeploymentJobs sends deployment jobs over the NATS JetStream server
 	// at NATSURL, to forge-worker --types deployment.
 	DeploymentJobs bool
+	// ServeNATS serves the API's endpoints over the NATS server at
+	// NATSURL too (transport/nats), in the queue group every replica
+	// shares, for workers that report with --report nats://.
+	ServeNATS bool
 	// ResumeDeploymentsEvery, with deployment jobs, is how often the
 	// deployments a dead process left pending for longer than the
 	// deployment timeout are finished (deploying.Service.Resume; 0:
@@ -104,6 +109,7 @@ type App struct {
 	store    *gormstore.Store
 	objects  *fsblob.Store
 	nc       *nats.Conn
+	natsAPI  *natstransport.Server // the endpoints over NATS; nil: off
 	listener net.Listener
 	server   *http.Server
 	orch     *orchestrating.Orchestrator // reconciles runs; nil: off
@@ -126,6 +132,9 @@ func New(ctx context.Context, o Options) (*App, error) {
 		}
 	}()
 
+	if o.ServeNATS && o.NATSURL == "" {
+		return nil, fault.New(fault.Validation, "--serve-nats serves the API over NATS: give --nats too")
+	}
 	verifier, err := a.verifier(ctx)
 	if err != nil {
 		return nil, err
@@ -210,6 +219,11 @@ func New(ctx context.Context, o Options) (*App, error) {
 		a.orch = &orchestrating.Orchestrator{Store: store, Events: events, Clock: o.Now, Status: logstatus.New(log),
 			Log: slog.New(slog.NewJSONHandler(log.Out, nil))}
 	}
+	if o.ServeNATS {
+		if a.natsAPI, err = natstransport.Serve(a.nc, endpoints.New(services.Services), verifier, log, natstransport.Options{}); err != nil {
+			return nil, err
+		}
+	}
 	a.server = &http.Server{
 		Handler:           httptransport.NewServer(services, verifier, log),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -259,7 +273,7 @@ func (a *App) Addr() string { return a.listener.Addr().String() }
 // Run serves until ctx ends, then shuts down gracefully (requests in
 // flight get 10 seconds).
 func (a *App) Run(ctx context.Context) error {
-	a.log.WithFields(logrus.Fields{"addr": a.Addr(), "database": gormstore.RedactDSN(a.opts.Database), "auth": a.opts.Auth}).Info("forge-api serving")
+	a.log.WithFields(logrus.Fields{"addr": a.Addr(), "database": gormstore.RedactDSN(a.opts.Database), "auth": a.opts.Auth, "serve_nats": a.natsAPI != nil}).Info("forge-api serving")
 	errc := make(chan error, 1)
 	go func() { errc <- a.server.Serve(a.listener) }()
 	if a.orch != nil {
@@ -278,6 +292,9 @@ func (a *App) Run(ctx context.Context) error {
 	}
 	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	if a.natsAPI != nil {
+		a.natsAPI.Close()
+	}
 	if err := a.server.Shutdown(shutdown); err != nil {
 		return err
 	}
@@ -335,6 +352,9 @@ func (a *App) Close() error {
 	var errs []error
 	if a.listener != nil && a.server == nil {
 		errs = append(errs, a.listener.Close())
+	}
+	if a.natsAPI != nil {
+		a.natsAPI.Close()
 	}
 	if a.nc != nil {
 		a.nc.Close()

@@ -116,11 +116,12 @@ func TestOptionsErrors(t *testing.T) {
 	dir := t.TempDir()
 	ctx := context.Background()
 	for name, o := range map[string]Options{
-		"no database":       {Auth: "dev", DevKey: filepath.Join(dir, "k.pem")},
-		"unknown auth":      {Auth: "basic", Database: "sqlite://" + filepath.Join(dir, "x.db")},
-		"dev without key":   {Auth: "dev", Database: "sqlite://" + filepath.Join(dir, "x.db")},
-		"oidc without host": {Auth: "oidc", Database: "sqlite://" + filepath.Join(dir, "x.db")},
-		"bad policies":      {Auth: "dev", DevKey: filepath.Join(dir, "k.pem"), Database: "sqlite://" + filepath.Join(dir, "x.db"), Policies: filepath.Join(dir, "missing.yaml")},
+		"no database":             {Auth: "dev", DevKey: filepath.Join(dir, "k.pem")},
+		"unknown auth":            {Auth: "basic", Database: "sqlite://" + filepath.Join(dir, "x.db")},
+		"dev without key":         {Auth: "dev", Database: "sqlite://" + filepath.Join(dir, "x.db")},
+		"oidc without host":       {Auth: "oidc", Database: "sqlite://" + filepath.Join(dir, "x.db")},
+		"serve-nats without nats": {Auth: "dev", DevKey: filepath.Join(dir, "k.pem"), Database: "sqlite://" + filepath.Join(dir, "x.db"), ServeNATS: true},
+		"bad policies":            {Auth: "dev", DevKey: filepath.Join(dir, "k.pem"), Database: "sqlite://" + filepath.Join(dir, "x.db"), Policies: filepath.Join(dir, "missing.yaml")},
 	} {
 		if _, err := New(ctx, o); !fault.Is(err, fault.Validation) {
 			t.Errorf("%s: %v, want a validation error", name, err)

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -38,6 +39,7 @@ import (
 	"github.com/catalyst-forge/forge/reference/secretflags"
 	"github.com/catalyst-forge/forge/transport/endpoints"
 	httptransport "github.com/catalyst-forge/forge/transport/http"
+	natstransport "github.com/catalyst-forge/forge/transport/nats"
 )
 
 // Options configure a worker. Every field has a flag and a FORGE_*
@@ -50,8 +52,14 @@ type Options struct {
 	// NATSURL is the JetStream server (required).
 	NATSURL string
 	// Server is the API the worker reports to, with a service-account
-	// token: Token, or TokenFile read again when it changes (required).
+	// token: Token, or TokenFile read again when it changes.
 	Server, Token, TokenFile string
+	// Report, when set, is where statuses and releases go instead of
+	// Server: an http(s):// API address, or a nats:// server on which
+	// forge-api serves its endpoints (forge-api --serve-nats), so that a
+	// cluster's workers need no route to the API's ingress. One of Server
+	// and Report is required.
+	Report string
 	// CacheDir holds the git cache and the workspaces (required);
 	// CacheBudget bounds the cache's size in bytes (0: the default).
 	CacheDir    string
@@ -117,11 +125,15 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
-	if o.NATSURL == "" || o.Server == "" || o.CacheDir == "" {
-		return fault.New(fault.Validation, "a worker needs --nats, --server and --cache-dir")
+	if o.NATSURL == "" || (o.Server == "" && o.Report == "") || o.CacheDir == "" {
+		return fault.New(fault.Validation, "a worker needs --nats, --cache-dir, and --server or --report")
 	}
 	if o.Token == "" && o.TokenFile == "" {
 		return fault.New(fault.Validation, "a worker needs a service-account token: set FORGE_TOKEN or pass --token-file")
+	}
+	report, err := reportURL(o)
+	if err != nil {
+		return err
 	}
 	if o.Remote == "" {
 		o.Remote = working.DefaultRemote
@@ -197,7 +209,11 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
-	client := &httptransport.Client{BaseURL: o.Server, Token: o.Token, TokenFile: o.TokenFile}
+	client, closeClient, err := apiClient(o, report, nc)
+	if err != nil {
+		return err
+	}
+	defer closeClient()
 	var releaser *working.Releaser
 	if slices.Contains(types, job.TypeRelease) {
 		if releaser, err = publishflags.Releaser(o.Publish, endpoints.Releases{Client: client}); err != nil {
@@ -218,10 +234,42 @@ func Run(ctx context.Context, o Options) error {
 		// Causes of the failures whose reasons say only what failed.
 		Log: slog.New(slog.NewJSONHandler(log.Out, nil)),
 	}
-	log.WithFields(logrus.Fields{"types": o.Types, "concurrency": concurrency, "nats": redact.URLs(o.NATSURL), "server": redact.URLs(o.Server), "remote": redact.URLs(o.Remote)}).Info("forge-worker consuming")
+	log.WithFields(logrus.Fields{"types": o.Types, "concurrency": concurrency, "nats": redact.URLs(o.NATSURL), "server": redact.URLs(o.Server), "report": redact.URLs(o.Report), "remote": redact.URLs(o.Remote)}).Info("forge-worker consuming")
 	err = queue.Consume(ctx, types, concurrency, logged(log, w.Handle))
 	log.Info("forge-worker stopped")
 	return err
+}
+
+// reportURL is where statuses and releases go: Report, or else Server,
+// an http(s):// or nats:// URL.
+func reportURL(o Options) (*url.URL, error) {
+	target := o.Report
+	if target == "" {
+		target = o.Server
+	}
+	u, err := url.Parse(target)
+	if err != nil || u.Host == "" || !slices.Contains([]string{"http", "https", "nats", "tls"}, u.Scheme) {
+		return nil, fault.New(fault.Validation, "--report and --server must be http(s):// or nats:// URLs, got %q", redact.URLs(target))
+	}
+	return u, nil
+}
+
+// apiClient is the client statuses and releases are reported through:
+// over NATS for a nats:// URL (on the queue's connection when it is the
+// same server), over HTTP otherwise.
+func apiClient(o Options, report *url.URL, queueConn *nats.Conn) (endpoints.API, func(), error) {
+	target := report.String()
+	if report.Scheme == "http" || report.Scheme == "https" {
+		return &httptransport.Client{BaseURL: target, Token: o.Token, TokenFile: o.TokenFile}, func() {}, nil
+	}
+	if target == o.NATSURL {
+		return &natstransport.Client{Conn: queueConn, Token: o.Token, TokenFile: o.TokenFile}, func() {}, nil
+	}
+	nc, err := nats.Connect(target, nats.Name("forge-worker-report"), nats.MaxReconnects(-1))
+	if err != nil {
+		return nil, nil, fault.New(fault.Unavailable, "connecting to NATS at %s to report: %s", redact.URLs(target), redact.Scrub(err.Error(), target))
+	}
+	return &natstransport.Client{Conn: nc, Token: o.Token, TokenFile: o.TokenFile}, nc.Close, nil
 }
 
 // logged logs each job's start and end.

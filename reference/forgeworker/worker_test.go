@@ -28,6 +28,7 @@ import (
 	"github.com/catalyst-forge/forge/domain/job"
 	"github.com/catalyst-forge/forge/domain/pipeline"
 	"github.com/catalyst-forge/forge/domain/release"
+	"github.com/catalyst-forge/forge/ports"
 	"github.com/catalyst-forge/forge/reference/forgeapi"
 	"github.com/catalyst-forge/forge/reference/forgeworker"
 	"github.com/catalyst-forge/forge/reference/internal/discoverchild"
@@ -342,6 +343,9 @@ func TestBadOptionsAreRefusedBeforeAnythingStarts(t *testing.T) {
 		"an unknown job type":                   func(o *forgeworker.Options) { o.Types = []string{"ci", "deploy"} },
 		"no token":                              func(o *forgeworker.Options) { o.Token = "" },
 		"no NATS":                               func(o *forgeworker.Options) { o.NATSURL = "" },
+		"nowhere to report":                     func(o *forgeworker.Options) { o.Server = "" },
+		"a report URL of another scheme":        func(o *forgeworker.Options) { o.Report = "grpc://forge-api:9090" },
+		"a server that is no URL":               func(o *forgeworker.Options) { o.Server = "forge-api:8080" },
 		"a remote without a name":               func(o *forgeworker.Options) { o.Remote = "https://git.example.com/mono.git" },
 		"no log store":                          func(o *forgeworker.Options) { o.Objects.Dir = "" },
 		"two log stores":                        func(o *forgeworker.Options) { o.Objects.S3.Bucket = "logs" },
@@ -569,5 +573,38 @@ func TestAPIFinishesDeploymentsADeadProcessLeft(t *testing.T) {
 	out, err := exec.Command("git", "--git-dir", bare, "show", "main:environments/dev/acme/mono/web/release.yaml").Output()
 	if err != nil || !strings.Contains(string(out), "release: "+p.commit) || !strings.Contains(string(out), "deployedBy: alice") {
 		t.Errorf("the resumed pointer: %s (%v)", out, err)
+	}
+}
+
+// TestAWorkerReportsOverNATS runs a whole run with a worker that has no
+// route to the API's HTTP address: it reports every status and registers
+// the releases over NATS (--report nats://...) to two forge-api replicas
+// serving the endpoints there (--serve-nats) in one queue group.
+func TestAWorkerReportsOverNATS(t *testing.T) {
+	p := newPlatform(t, "sh -n greeting.sh")
+	reportSecret := []byte("worker test report secret 32 b..")
+	for range 2 {
+		p.startAPI(t, forgeapi.Options{NATSURL: p.nats.URL(), ServeNATS: true, ReportSecret: reportSecret, Registry: p.registry})
+	}
+	run := p.createRun(t)
+	p.worker(t, "over-nats", func(o *forgeworker.Options) { o.Server, o.Report = "", p.nats.URL() })
+	if err := p.orch.Execute(context.Background(), run.ID); err != nil {
+		t.Fatal(err)
+	}
+	final, err := p.store.GetRun(context.Background(), run.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if final.Status != pipeline.StatusSuccess {
+		t.Fatalf("run = %s (%q)", final.Status, final.Reason)
+	}
+	for _, name := range []string{"check/greeting/syntax", "build/hello-api/compile", "test/hello-web/links"} {
+		if st := stepOf(final, name); st.Status != pipeline.StatusSuccess || st.ExitCode == nil {
+			t.Errorf("%s = %+v", name, st)
+		}
+	}
+	rels, _, err := p.store.ListReleases(context.Background(), "acme/mono", "hello-api", ports.Page{})
+	if err != nil || len(rels) != 1 || rels[0].OCIDigest == "" {
+		t.Errorf("hello-api's releases = %+v, %v; want one, with its image", rels, err)
 	}
 }

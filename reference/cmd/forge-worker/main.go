@@ -41,7 +41,9 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 		Long: `forge-worker pulls jobs from NATS JetStream, checks each commit out
 through its git cache, runs the steps (earthly or script), uploads their
 logs to the object store while they run and reports statuses to the API
-with a service-account token.
+with a service-account token: over HTTP to --server, or with --report
+nats://... over NATS to a forge-api started with --serve-nats (no route to
+the API's ingress needed).
 
 Steps get the secrets they declare from the env provider (variables named
 by --secret-env-allow or starting with a --secret-env-prefix, never the
@@ -92,6 +94,7 @@ others FORGE_ + the flag in upper case with _ for - (FORGE_CACHE_DIR...).`,
 	f.IntVar(&o.Concurrency, "concurrency", envdefault.Int("FORGE_CONCURRENCY", forgeworker.DefaultConcurrency), "jobs run at once")
 	f.StringVar(&o.NATSURL, "nats", envdefault.String("FORGE_NATS_URL", ""), "NATS JetStream server URL")
 	f.StringVar(&o.Server, "server", envdefault.String("FORGE_SERVER", ""), "API the worker reports statuses to")
+	f.StringVar(&o.Report, "report", envdefault.String("FORGE_REPORT", ""), "report statuses and releases here instead of --server: http(s)://API or nats://SERVER where forge-api --serve-nats answers")
 	f.StringVar(&o.TokenFile, "token-file", envdefault.String("FORGE_TOKEN_FILE", ""), "file holding the service-account token, read again when it changes (or set FORGE_TOKEN)")
 	f.StringVar(&o.CacheDir, "cache-dir", envdefault.String("FORGE_CACHE_DIR", ""), "git cache and workspaces")
 	f.Int64Var(&o.CacheBudget, "cache-budget", int64(envdefault.Int("FORGE_CACHE_BUDGET", 0)), "largest size of the git cache in bytes (0: the cache's default)")
