@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -20,6 +21,7 @@ import (
 	"github.com/catalyst-forge/forge/adapters/onprem/natsevents"
 	"github.com/catalyst-forge/forge/adapters/onprem/natsqueue"
 	"github.com/catalyst-forge/forge/adapters/onprem/oidcauth"
+	"github.com/catalyst-forge/forge/adapters/onprem/prommetrics"
 	"github.com/catalyst-forge/forge/application/announcing"
 	"github.com/catalyst-forge/forge/application/deploying"
 	"github.com/catalyst-forge/forge/application/limiting"
@@ -114,6 +116,20 @@ type App struct {
 	server   *http.Server
 	orch     *orchestrating.Orchestrator // reconciles runs; nil: off
 	resumer  *deploying.Service          // resumes deployments; nil: off
+	// checkSchema says whether the database is reachable and current.
+	checkSchema func(context.Context) error
+}
+
+// ready answers /readyz: the database is reachable with a current schema,
+// and the NATS connection, when there is one, is up (not reconnecting).
+func (a *App) ready(ctx context.Context) error {
+	if err := a.checkSchema(ctx); err != nil {
+		return err
+	}
+	if a.nc != nil && !a.nc.IsConnected() {
+		return fault.New(fault.Unavailable, "not connected to NATS (%s): events, deployment jobs and the NATS API wait until it is back", strings.ToLower(a.nc.Status().String()))
+	}
+	return nil
 }
 
 // New opens everything the server needs and checks the schema is current.
@@ -166,6 +182,7 @@ func New(ctx context.Context, o Options) (*App, error) {
 	if err := store.CheckSchema(ctx); err != nil {
 		return nil, err
 	}
+	a.checkSchema = store.CheckSchema
 
 	var publisher ports.EventPublisher = logevents.New(log)
 	if o.NATSURL != "" {
@@ -175,14 +192,19 @@ func New(ctx context.Context, o Options) (*App, error) {
 		}
 		publisher = natsevents.New(a.nc, "")
 	}
+	metrics := prommetrics.New()
+	metrics.Database(store.SQL())
 	jobs := o.Jobs
 	if o.DeploymentJobs && jobs == nil {
 		if a.nc == nil {
 			return nil, fault.New(fault.Validation, "deployment jobs go over NATS: give --nats too")
 		}
-		if jobs, err = natsqueue.New(ctx, a.nc); err != nil {
+		queue, err := natsqueue.New(ctx, a.nc)
+		if err != nil {
 			return nil, err
 		}
+		metrics.QueueDepth(queue.Depth)
+		jobs = queue
 	}
 	events := &announcing.Announcer{Publisher: publisher, Clock: o.Now, OnError: func(e event.Event, err error) {
 		log.WithError(err).WithField("event_type", e.Type).Error("event not published")
@@ -198,7 +220,9 @@ func New(ctx context.Context, o Options) (*App, error) {
 		Deployments: &deploying.Service{Store: store, Clock: o.Now, Events: events, Environments: envs, ApprovalTTL: ttl,
 			Limiter: limiter, DeploymentsPerMinute: o.DeploymentsPerMinute, Jobs: jobs},
 		Repositories: &registering.Service{Store: store, Clock: o.Now},
-	}, Ready: store.CheckSchema,
+	}, Ready: a.ready,
+		Metrics: metrics.Handler(),
+		Observe: func(route, code string, took time.Duration) { metrics.ObserveRequest("http", route, code, took) },
 	}
 	if o.ObjectsDir != "" {
 		public := o.PublicURL
@@ -216,11 +240,12 @@ func New(ctx context.Context, o Options) (*App, error) {
 		a.resumer = services.Deployments
 	}
 	if o.Engine != nil && o.ReconcileEvery > 0 {
-		a.orch = &orchestrating.Orchestrator{Store: store, Events: events, Clock: o.Now, Status: logstatus.New(log),
+		a.orch = &orchestrating.Orchestrator{Store: store, Events: events, Clock: o.Now, Status: metrics.Status(logstatus.New(log)),
 			Log: slog.New(slog.NewJSONHandler(log.Out, nil))}
 	}
 	if o.ServeNATS {
-		if a.natsAPI, err = natstransport.Serve(a.nc, endpoints.New(services.Services), verifier, log, natstransport.Options{}); err != nil {
+		observe := func(route, code string, took time.Duration) { metrics.ObserveRequest("nats", route, code, took) }
+		if a.natsAPI, err = natstransport.Serve(a.nc, endpoints.New(services.Services), verifier, log, natstransport.Options{Observe: observe}); err != nil {
 			return nil, err
 		}
 	}

@@ -100,6 +100,24 @@ func TestAppEndToEnd(t *testing.T) {
 	if resp, err := http.Get(strings.Replace(link, "sig=", "sig=0", 1)); err != nil || resp.StatusCode != http.StatusForbidden {
 		t.Errorf("tampered link = %v, %v", resp, err)
 	}
+	// /metrics, without a token, counts those requests by route and code,
+	// and shows the database pool.
+	resp, err = http.Get("http://" + app.Addr() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{
+		`forge_api_request_duration_seconds_count{code="201",route="POST /v1/repositories",transport="http"} 1`,
+		`forge_api_request_duration_seconds_count{code="200",route="GET /healthz",transport="http"} 1`,
+		`forge_api_request_duration_seconds_count{code="403",route="GET /v1/objects/",transport="http"} 1`,
+		`go_sql_max_open_connections{db_name="forge"}`,
+	} {
+		if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), want) {
+			t.Errorf("/metrics (%d) has no %s", resp.StatusCode, want)
+		}
+	}
 
 	stop()
 	select {

@@ -20,13 +20,16 @@ import (
 	"github.com/catalyst-forge/forge/adapters/onprem/logstatus"
 	"github.com/catalyst-forge/forge/adapters/onprem/natsevents"
 	"github.com/catalyst-forge/forge/adapters/onprem/natsqueue"
+	"github.com/catalyst-forge/forge/adapters/onprem/prommetrics"
 	"github.com/catalyst-forge/forge/application/announcing"
 	"github.com/catalyst-forge/forge/application/deploying"
 	"github.com/catalyst-forge/forge/application/orchestrating"
 	"github.com/catalyst-forge/forge/domain/discovery"
 	"github.com/catalyst-forge/forge/domain/event"
+	"github.com/catalyst-forge/forge/domain/fault"
 	"github.com/catalyst-forge/forge/domain/pipeline"
 	"github.com/catalyst-forge/forge/ports"
+	"github.com/catalyst-forge/forge/reference/internal/opsserver"
 	"github.com/catalyst-forge/forge/reference/objstore"
 	"github.com/catalyst-forge/forge/reference/redact"
 	"github.com/catalyst-forge/forge/reference/secretflags"
@@ -87,7 +90,11 @@ type Options struct {
 	// StoreOptions configure the database connection (a statement
 	// logger, a connection limit).
 	StoreOptions []gormstore.Option
-	Log          io.Writer // JSON log lines (default stderr)
+	// MetricsAddr, when set, is where /metrics (Prometheus: the runs and
+	// phases it finishes, the queue's depth, the database pool), /healthz
+	// and /readyz are served while the stage runs.
+	MetricsAddr string
+	Log         io.Writer // JSON log lines (default stderr)
 }
 
 // UsageError is a wrong command line or missing configuration (exit 2).
@@ -208,6 +215,7 @@ type dispatcher struct {
 	orch   *orchestrating.Orchestrator
 
 	closeObjects func()
+	ops          *opsserver.Server
 }
 
 func (d *dispatcher) open(ctx context.Context, o Options, logger *logrus.Logger) (err error) {
@@ -250,7 +258,15 @@ func (d *dispatcher) open(ctx context.Context, o Options, logger *logrus.Logger)
 	if err != nil {
 		return err
 	}
-	d.orch = &orchestrating.Orchestrator{Store: d.store, Jobs: queue, Status: logstatus.New(logger), Events: events, Objects: objects,
+	metrics := prommetrics.New()
+	metrics.Database(d.store.SQL())
+	metrics.QueueDepth(queue.Depth)
+	if o.MetricsAddr != "" {
+		if d.ops, err = opsserver.Start(o.MetricsAddr, metrics.Handler(), d.ready); err != nil {
+			return err
+		}
+	}
+	d.orch = &orchestrating.Orchestrator{Store: d.store, Jobs: queue, Status: metrics.Status(logstatus.New(logger)), Events: events, Objects: objects,
 		ReportSecret: reportSecret, Log: slog.New(slog.NewJSONHandler(logger.Out, nil))}
 	if o.Stage == StageRelease {
 		policies, err := deploying.LoadPolicies(o.Policies)
@@ -263,7 +279,21 @@ func (d *dispatcher) open(ctx context.Context, o Options, logger *logrus.Logger)
 	return nil
 }
 
+// ready says whether the store and NATS answer.
+func (d *dispatcher) ready(ctx context.Context) error {
+	if err := d.store.CheckSchema(ctx); err != nil {
+		return err
+	}
+	if !d.nc.IsConnected() {
+		return fault.New(fault.Unavailable, "not connected to NATS (%s)", strings.ToLower(d.nc.Status().String()))
+	}
+	return nil
+}
+
 func (d *dispatcher) close() {
+	if d.ops != nil {
+		d.ops.Close()
+	}
 	if d.closeObjects != nil {
 		d.closeObjects()
 	}

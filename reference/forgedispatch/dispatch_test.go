@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -664,4 +665,59 @@ func (e *env) object(key string) string {
 	defer rc.Close()
 	b, _ := io.ReadAll(rc)
 	return string(b)
+}
+
+// TestMetricsWhileAStageRuns: with --metrics-addr, a stage serves
+// /readyz and /metrics while it waits for its jobs: the jobs the queue
+// holds and the database pool.
+func TestMetricsWhileAStageRuns(t *testing.T) {
+	release := make(chan struct{})
+	e := newEnv(t, output(false), func(ctx context.Context, tj orchestrating.TaskJob) (orchestrating.TaskResult, error) {
+		<-release
+		return orchestrating.TaskResult{Status: pipeline.StatusSuccess}, nil
+	})
+	e.stage(StageDiscovery, "")
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	o := e.options(StagePhaseGroup, "1")
+	o.MetricsAddr = addr
+	done := make(chan error, 1)
+	go func() { done <- Run(context.Background(), o) }()
+	get := func(path string) (int, string) {
+		resp, err := http.Get("http://" + addr + path)
+		if err != nil {
+			return 0, err.Error()
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	var text string
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		var code int
+		if code, text = get("/metrics"); code == http.StatusOK && strings.Contains(text, `forge_queue_jobs{stream="pipeline-tasks"} 1`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			close(release)
+			t.Fatalf("the stage's /metrics never showed its task in the queue:\n%s", text)
+		}
+	}
+	if !strings.Contains(text, `go_sql_open_connections{db_name="forge"}`) || !strings.Contains(text, "forge_queue_depth_up 1") {
+		t.Errorf("no database pool or depth state in:\n%s", text)
+	}
+	if code, body := get("/readyz"); code != http.StatusOK {
+		t.Errorf("/readyz = %d %s", code, body)
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if code, _ := get("/metrics"); code != 0 {
+		t.Errorf("the ops server still answers (%d) after the stage ended", code)
+	}
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/catalyst-forge/forge/adapters/onprem/gitcache"
 	"github.com/catalyst-forge/forge/adapters/onprem/gitops"
 	"github.com/catalyst-forge/forge/adapters/onprem/natsqueue"
+	"github.com/catalyst-forge/forge/adapters/onprem/prommetrics"
 	"github.com/catalyst-forge/forge/adapters/onprem/stepexec"
 	"github.com/catalyst-forge/forge/application/discovering"
 	"github.com/catalyst-forge/forge/application/publishing"
@@ -33,6 +34,7 @@ import (
 	"github.com/catalyst-forge/forge/domain/job"
 	"github.com/catalyst-forge/forge/ports"
 	"github.com/catalyst-forge/forge/reference/internal/discoverchild"
+	"github.com/catalyst-forge/forge/reference/internal/opsserver"
 	"github.com/catalyst-forge/forge/reference/objstore"
 	"github.com/catalyst-forge/forge/reference/publishflags"
 	"github.com/catalyst-forge/forge/reference/redact"
@@ -89,6 +91,9 @@ type Options struct {
 	// binary (it must call discoverchild.Serve first); zero fields take
 	// discovering's defaults.
 	Discovery discovering.Limits
+	// MetricsAddr, when set, is where /metrics (Prometheus), /healthz and
+	// /readyz (NATS connected) are served.
+	MetricsAddr string
 	// Log receives JSON log lines (default stderr).
 	Log io.Writer
 }
@@ -234,8 +239,26 @@ func Run(ctx context.Context, o Options) error {
 		// Causes of the failures whose reasons say only what failed.
 		Log: slog.New(slog.NewJSONHandler(log.Out, nil)),
 	}
+	metrics := prommetrics.New()
+	metrics.QueueDepth(queue.Depth)
+	metrics.GitCache(func() prommetrics.GitCacheStats {
+		st := cache.Stats()
+		return prommetrics.GitCacheStats{Hits: uint64(st.Hits), Misses: uint64(st.Misses), Evictions: uint64(st.Evictions), Bytes: st.Bytes}
+	})
+	if o.MetricsAddr != "" {
+		ops, err := opsserver.Start(o.MetricsAddr, metrics.Handler(), func(context.Context) error {
+			if !nc.IsConnected() {
+				return fault.New(fault.Unavailable, "not connected to NATS (%s)", strings.ToLower(nc.Status().String()))
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		defer ops.Close()
+	}
 	log.WithFields(logrus.Fields{"types": o.Types, "concurrency": concurrency, "nats": redact.URLs(o.NATSURL), "server": redact.URLs(o.Server), "report": redact.URLs(o.Report), "remote": redact.URLs(o.Remote)}).Info("forge-worker consuming")
-	err = queue.Consume(ctx, types, concurrency, logged(log, w.Handle))
+	err = queue.Consume(ctx, types, concurrency, logged(log, metrics.Jobs(w.Handle)))
 	log.Info("forge-worker stopped")
 	return err
 }

@@ -4,6 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
@@ -587,7 +590,13 @@ func TestAWorkerReportsOverNATS(t *testing.T) {
 		p.startAPI(t, forgeapi.Options{NATSURL: p.nats.URL(), ServeNATS: true, ReportSecret: reportSecret, Registry: p.registry})
 	}
 	run := p.createRun(t)
-	p.worker(t, "over-nats", func(o *forgeworker.Options) { o.Server, o.Report = "", p.nats.URL() })
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metricsAddr := ln.Addr().String()
+	ln.Close()
+	p.worker(t, "over-nats", func(o *forgeworker.Options) { o.Server, o.Report, o.MetricsAddr = "", p.nats.URL(), metricsAddr })
 	if err := p.orch.Execute(context.Background(), run.ID); err != nil {
 		t.Fatal(err)
 	}
@@ -606,5 +615,26 @@ func TestAWorkerReportsOverNATS(t *testing.T) {
 	rels, _, err := p.store.ListReleases(context.Background(), "acme/mono", "hello-api", ports.Page{})
 	if err != nil || len(rels) != 1 || rels[0].OCIDigest == "" {
 		t.Errorf("hello-api's releases = %+v, %v; want one, with its image", rels, err)
+	}
+	// The worker's --metrics-addr: its jobs, the git cache and the
+	// queue's depth; ready while NATS is.
+	get := func(path string) (int, string) {
+		resp, err := http.Get("http://" + metricsAddr + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	code, text := get("/metrics")
+	for _, want := range []string{`forge_job_duration_seconds_count{outcome="ok",type="ci"}`, `forge_job_duration_seconds_count{outcome="ok",type="release"} 2`,
+		`forge_worker_jobs_in_flight{type="ci"} 0`, "forge_gitcache_misses_total 1", `forge_queue_jobs{stream="pipeline-tasks"} 0`, "forge_queue_depth_up 1"} {
+		if code != http.StatusOK || !strings.Contains(text, want) {
+			t.Errorf("the worker's /metrics (%d) has no %s", code, want)
+		}
+	}
+	if code, text := get("/readyz"); code != http.StatusOK {
+		t.Errorf("/readyz = %d %s", code, text)
 	}
 }

@@ -27,6 +27,13 @@ type Services struct {
 	// (the filesystem object store's signed URLs). The signature is the
 	// credential, so these requests carry no bearer token.
 	Objects http.Handler
+	// Metrics, when set, serves GET /metrics (the Prometheus format)
+	// without a token; keep it off the public ingress.
+	Metrics http.Handler
+	// Observe, when set, is told of every request: its route (the
+	// pattern that took it, "unmatched" when none did), its status and
+	// its duration.
+	Observe func(route, code string, took time.Duration)
 }
 
 // statusOfOutcome is the HTTP status of each outcome of a successful call.
@@ -96,7 +103,25 @@ func NewServer(s Services, verifier ports.TokenVerifier, log logrus.FieldLogger)
 		root.Handle("GET /v1/objects/", s.Objects)
 		root.Handle("HEAD /v1/objects/", s.Objects)
 	}
-	return logRequests(log, canonicalPaths(routeOrError(root, nil)))
+	if s.Metrics != nil {
+		root.Handle("GET /metrics", s.Metrics)
+	}
+	observe := s.Observe
+	if observe == nil {
+		observe = func(string, string, time.Duration) {}
+	}
+	routeOf := func(r *http.Request) string {
+		if _, p := api.Handler(r); p != "" {
+			return p
+		}
+		if _, p := root.Handler(r); p != "" && p != "/v1/" && p != "/v1" {
+			return p
+		}
+		return "unmatched"
+	}
+	return logRequests(log, func(r *http.Request, status int, took time.Duration) {
+		observe(routeOf(r), strconv.Itoa(status), took)
+	}, canonicalPaths(routeOrError(root, nil)))
 }
 
 // canonicalPaths refuses, with the API's error body, a path that is not
@@ -147,17 +172,20 @@ func logError(ctx context.Context, log logrus.FieldLogger, err error) {
 	entry.Warn("request failed")
 }
 
-// logRequests logs one line per request: method, path, status, duration.
-// Headers are never logged (they carry tokens).
-func logRequests(log logrus.FieldLogger, next http.Handler) http.Handler {
+// logRequests logs one line per request (method, path, status,
+// duration) and tells observe of it. Headers are never logged (they carry
+// tokens).
+func logRequests(log logrus.FieldLogger, observe func(r *http.Request, status int, took time.Duration), next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(rec, r)
+		took := time.Since(start)
 		log.WithFields(logrus.Fields{
 			"method": r.Method, "path": r.URL.Path, "status": rec.status,
-			"duration_ms": float64(time.Since(start).Microseconds()) / 1000,
+			"duration_ms": float64(took.Microseconds()) / 1000,
 		}).Info("request")
+		observe(r, rec.status, took)
 	})
 }
 

@@ -31,6 +31,9 @@ type Options struct {
 	// Prefix replaces SubjectPrefix, for several API installations (or
 	// tests) on one NATS server; the clients must use the same.
 	Prefix string
+	// Observe, when set, is told of every request: its endpoint's name,
+	// its code (the outcome, or the error's code) and its duration.
+	Observe func(route, code string, took time.Duration)
 }
 
 // Server serves an endpoint set over NATS until Close.
@@ -83,8 +86,12 @@ func Serve(nc *nats.Conn, set endpoints.Set, verifier ports.TokenVerifier, log l
 				if c == nil {
 					return
 				}
+				took := time.Since(c.start)
 				log.WithFields(logrus.Fields{"subject": msg.Subject, "code": c.code,
-					"duration_ms": float64(time.Since(c.start).Microseconds()) / 1000}).Info("request")
+					"duration_ms": float64(took.Microseconds()) / 1000}).Info("request")
+				if o.Observe != nil {
+					o.Observe(ep.Name, c.code, took)
+				}
 			}))
 		serve := sub.ServeMsg(nc)
 		ns, err := nc.QueueSubscribe(o.Prefix+ep.Name, QueueGroup, func(msg *nats.Msg) {

@@ -2,6 +2,7 @@ package gormstore
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"strconv"
 	"sync"
@@ -185,6 +186,20 @@ func (s *Store) Close() error {
 		return dbErr(err, "closing the database")
 	}
 	return sqlDB.Close()
+}
+
+// SQL returns the store's connection pool, for its statistics
+// (sql.DB.Stats: connections open, in use, waits); nil on a Store bound
+// to a transaction.
+func (s *Store) SQL() *sql.DB {
+	if s.inTx || s.db == nil {
+		return nil
+	}
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return nil
+	}
+	return sqlDB
 }
 
 // clock returns the time now in UTC, at the microsecond precision both

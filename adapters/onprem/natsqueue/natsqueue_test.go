@@ -591,3 +591,50 @@ func TestAJobHandedBackAtShutdownRunsAfterARestart(t *testing.T) {
 		t.Errorf("executions (attempts) = %v, want one", got)
 	}
 }
+
+// TestDepthCountsJobsUntilDone: a stream's depth counts a job from its
+// dispatch until a worker has done it, and no other stream's.
+func TestDepthCountsJobsUntilDone(t *testing.T) {
+	s, _ := embedded(t)
+	nc := connect(t, s)
+	prefix := uniquePrefix()
+	q := newQueue(t, nc, natsqueue.WithPrefix(prefix))
+	ctx := context.Background()
+	depth := func() map[string]uint64 {
+		t.Helper()
+		d, err := q.Depth(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	if d := depth(); len(d) != 4 || d[prefix+"-pipeline-tasks"] != 0 {
+		t.Fatalf("depth of new streams = %v; want 0 in each of the 4 job streams", d)
+	}
+	dispatched := make(chan error, 2)
+	for _, id := range []string{"one", "two"} {
+		go func() {
+			_, err := q.Dispatch(ctx, job.Job{ID: id, Type: job.TypeCI, Timeout: 10 * time.Second})
+			dispatched <- err
+		}()
+	}
+	for deadline := time.Now().Add(5 * time.Second); depth()[prefix+"-pipeline-tasks"] != 2; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("depth = %v; want 2 jobs in pipeline-tasks", depth())
+		}
+	}
+	if d := depth(); d[prefix+"-pipeline-discovery"] != 0 || d[prefix+"-pipeline-releases"] != 0 {
+		t.Errorf("depth = %v; the other streams hold nothing", d)
+	}
+	consume(t, q, []job.Type{job.TypeCI}, 2, func(context.Context, *ports.Delivery) ([]byte, error) { return []byte("done"), nil })
+	for range 2 {
+		if err := <-dispatched; err != nil {
+			t.Fatal(err)
+		}
+	}
+	for deadline := time.Now().Add(5 * time.Second); depth()[prefix+"-pipeline-tasks"] != 0; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("depth after both jobs were done = %v; want 0", depth())
+		}
+	}
+}

@@ -186,6 +186,25 @@ func (q *Queue) StreamNames() []string {
 	return append(names, withSep(q.cfg.prefix, "-")+resultsStream)
 }
 
+// Depth returns, for each job stream, the jobs it holds: queued, or
+// delivered and not yet done (the job streams are work queues, which drop
+// a job once it is acknowledged). Errors: Unavailable.
+func (q *Queue) Depth(ctx context.Context) (map[string]uint64, error) {
+	out := map[string]uint64{}
+	for _, t := range job.Types {
+		name := q.routes[t].stream
+		if _, ok := out[name]; ok {
+			continue
+		}
+		info, err := q.streams[name].Info(ctx)
+		if err != nil {
+			return nil, fault.Wrap(fault.Unavailable, err, "natsqueue: reading stream %s", name)
+		}
+		out[name] = info.State.Msgs
+	}
+	return out, nil
+}
+
 func contains(list []string, s string) bool {
 	for _, x := range list {
 		if x == s {

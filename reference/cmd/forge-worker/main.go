@@ -107,6 +107,7 @@ others FORGE_ + the flag in upper case with _ for - (FORGE_CACHE_DIR...).`,
 	f.StringVar(&o.GitOps.CredentialRef, "gitops-credential-ref", envdefault.String("FORGE_GITOPS_CREDENTIAL_REF", ""), `the GitOps repository's HTTPS token or SSH key, as a secret reference in JSON, e.g. {"provider":"kubernetes","namespace":"forge","secretName":"gitops","key":"token"}`)
 	f.DurationVar(&o.ShutdownGrace, "shutdown-grace", envdefault.Duration("FORGE_SHUTDOWN_GRACE", forgeworker.DefaultShutdownGrace), "on SIGTERM, how long running jobs get before they go back to the queue")
 	discoverchild.Flags(f, &o.Discovery)
+	f.StringVar(&o.MetricsAddr, "metrics-addr", envdefault.String("FORGE_METRICS_ADDR", ""), "serve /metrics (Prometheus), /healthz and /readyz here, e.g. :9090 (empty: off)")
 	f.DurationVar(&o.AckWait, "ack-wait", envdefault.Duration("FORGE_ACK_WAIT", 0), "how soon a dead worker's job is offered again (0: the queue's default, 1m)")
 	if err := cmd.ExecuteContext(ctx); err != nil {
 		fmt.Fprintln(stderr, "error:", err)
