@@ -13,10 +13,11 @@ type JobQueue interface {
 	// Dispatch queues j and waits for its result until j.Timeout (per
 	// attempt, across redeliveries) or ctx ends. Dispatching a job ID that
 	// is already queued does not queue it twice: the retry waits for the
-	// same job. A result whose handler failed is returned with Error set,
-	// not as an error. Errors: Validation (unknown type, empty ID),
-	// Unavailable (the broker cannot be reached; a timeout is Unavailable
-	// too, with a message that says so).
+	// same job. The handler's context carries ctx's trace ID, or else the
+	// run's (TraceIDFrom, RunTraceID). A result whose handler failed is
+	// returned with Error set, not as an error. Errors: Validation
+	// (unknown type, empty ID), Unavailable (the broker cannot be reached;
+	// a timeout is Unavailable too, with a message that says so).
 	Dispatch(ctx context.Context, j job.Job) (job.Result, error)
 	// Consume pulls jobs of the given types and runs handle for each, as
 	// many at once as concurrency, until ctx ends; then it stops pulling,

@@ -37,6 +37,23 @@ func describeRoundTrip(h *harness) {
 			Expect(d.Progress).NotTo(BeNil(), "a delivery needs a Progress func")
 		})
 
+		ginkgo.It("carries the dispatcher's trace ID, or else the run's, to the handler's context", func() {
+			traces := make(chan string, 2)
+			h.consume([]job.Type{job.TypeCI}, 2, func(ctx context.Context, _ *ports.Delivery) ([]byte, error) {
+				traces <- ports.TraceIDFrom(ctx)
+				return nil, nil
+			})
+			caller := ports.NewTraceID()
+			j := newJob(job.TypeCI, "traced", 10*time.Second)
+			result(h.dispatch(ports.WithTraceID(h.ctx, caller), j))
+			Expect(<-traces).To(Equal(caller))
+
+			j = newJob(job.TypeCI, "of its run", 10*time.Second)
+			j.RunID = "6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b"
+			result(h.dispatch(h.ctx, j))
+			Expect(<-traces).To(Equal("6f1c2a3b4d5e4f608a7b9c0d1e2f3a4b"))
+		})
+
 		ginkgo.It("lets a handler report progress", func() {
 			h.consume([]job.Type{job.TypeCI}, 1, func(_ context.Context, d *ports.Delivery) ([]byte, error) {
 				if err := d.Progress(); err != nil {

@@ -141,7 +141,7 @@ func Run(ctx context.Context, o Options) error {
 	if o.Log != nil {
 		logger.SetOutput(o.Log)
 	}
-	fields := logrus.Fields{"run_id": o.RunID, "stage": o.Stage}
+	fields := logrus.Fields{"run_id": o.RunID, "stage": o.Stage, "trace_id": ports.RunTraceID(o.RunID)}
 	if o.Stage == StagePhaseGroup {
 		fields["group"] = group
 	}

@@ -295,10 +295,17 @@ func apiClient(o Options, report *url.URL, queueConn *nats.Conn) (endpoints.API,
 	return &natstransport.Client{Conn: nc, Token: o.Token, TokenFile: o.TokenFile}, nc.Close, nil
 }
 
-// logged logs each job's start and end.
+// logged logs each job's start and end, with its run, its project (for
+// the job types whose payload names one) and its trace ID, the one the
+// dispatcher's and the API's lines of the run carry.
 func logged(log *logrus.Logger, handle ports.JobHandler) ports.JobHandler {
 	return func(ctx context.Context, d *ports.Delivery) ([]byte, error) {
-		entry := log.WithFields(logrus.Fields{"job_id": d.Job.ID, "job_type": d.Job.Type, "run_id": d.Job.RunID, "attempt": d.Attempt})
+		fields := logrus.Fields{"job_id": d.Job.ID, "job_type": d.Job.Type, "run_id": d.Job.RunID, "attempt": d.Attempt,
+			"trace_id": ports.TraceIDFrom(ctx)}
+		if p := projectOf(d.Job.Payload); p != "" {
+			fields["project"] = p
+		}
+		entry := log.WithFields(fields)
 		entry.Info("job started")
 		start := time.Now()
 		out, err := handle(ctx, d)
@@ -310,6 +317,27 @@ func logged(log *logrus.Logger, handle ports.JobHandler) ports.JobHandler {
 		}
 		return out, err
 	}
+}
+
+// projectOf reads the project a job's payload names: a string "project"
+// (CI and artifact jobs) or an object's "name" (release jobs); "" when
+// none.
+func projectOf(payload []byte) string {
+	var p struct {
+		Project json.RawMessage `json:"project"`
+	}
+	if json.Unmarshal(payload, &p) != nil || len(p.Project) == 0 {
+		return ""
+	}
+	var name string
+	if json.Unmarshal(p.Project, &name) == nil {
+		return name
+	}
+	var obj struct {
+		Name string `json:"name"`
+	}
+	_ = json.Unmarshal(p.Project, &obj)
+	return obj.Name
 }
 
 func parseTypes(names []string) ([]job.Type, error) {

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -144,7 +145,10 @@ func newPlatform(t *testing.T, stepRun string) *platform {
 // other options, until the test ends, and returns its URL.
 func (p *platform) startAPI(t *testing.T, o forgeapi.Options) string {
 	t.Helper()
-	o.Addr, o.Auth, o.DevKey, o.Store, o.Log = "127.0.0.1:0", "dev", p.key, p.store, discard{}
+	o.Addr, o.Auth, o.DevKey, o.Store = "127.0.0.1:0", "dev", p.key, p.store
+	if o.Log == nil {
+		o.Log = discard{}
+	}
 	app, err := forgeapi.New(context.Background(), o)
 	if err != nil {
 		t.Fatal(err)
@@ -586,8 +590,9 @@ func TestAPIFinishesDeploymentsADeadProcessLeft(t *testing.T) {
 func TestAWorkerReportsOverNATS(t *testing.T) {
 	p := newPlatform(t, "sh -n greeting.sh")
 	reportSecret := []byte("worker test report secret 32 b..")
+	apiLog := &lockedBuffer{}
 	for range 2 {
-		p.startAPI(t, forgeapi.Options{NATSURL: p.nats.URL(), ServeNATS: true, ReportSecret: reportSecret, Registry: p.registry})
+		p.startAPI(t, forgeapi.Options{NATSURL: p.nats.URL(), ServeNATS: true, ReportSecret: reportSecret, Registry: p.registry, Log: apiLog})
 	}
 	run := p.createRun(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -637,4 +642,66 @@ func TestAWorkerReportsOverNATS(t *testing.T) {
 	if code, text := get("/readyz"); code != http.StatusOK {
 		t.Errorf("/readyz = %d %s", code, text)
 	}
+
+	// One trace ID crosses the queue, the worker and the API: the run's.
+	trace := ports.RunTraceID(run.ID)
+	b, err := os.ReadFile(filepath.Join(p.data, "over-nats.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	jobs, reports := 0, 0
+	for _, line := range jsonLines(t, b) {
+		if line["msg"] == "job started" {
+			jobs++
+			if line["trace_id"] != trace || line["run_id"] != run.ID {
+				t.Errorf("a worker's job line has trace %v, run %v; want %s, %s", line["trace_id"], line["run_id"], trace, run.ID)
+			}
+			if line["job_type"] == "ci" && line["project"] == nil {
+				t.Errorf("a CI job's line names no project: %v", line)
+			}
+		}
+	}
+	for _, line := range jsonLines(t, []byte(apiLog.String())) {
+		if line["msg"] == "request" && line["subject"] == "forge.api.v1.tasks.update_status" {
+			reports++
+			if line["trace_id"] != trace || line["task_id"] == nil {
+				t.Errorf("the API's line of a task report has trace %v, task %v; want %s and the task", line["trace_id"], line["task_id"], trace)
+			}
+		}
+	}
+	if jobs == 0 || reports == 0 {
+		t.Errorf("%d job lines in the worker's log, %d task reports in the API's", jobs, reports)
+	}
+}
+
+// jsonLines decodes a JSON log, one object a line.
+func jsonLines(t *testing.T, b []byte) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			continue // the test binary's own lines
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// lockedBuffer collects a log written from several goroutines.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }

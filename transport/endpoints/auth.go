@@ -30,6 +30,10 @@ const AuthorizationHeader = "Authorization"
 // (see pipeline.ReportKey), over HTTP and NATS alike.
 const ReportKeyHeader = "X-Forge-Report-Key"
 
+// TraceHeader names, in every answer, the trace ID the server logged the
+// request under (the caller's traceparent's, or a new one).
+const TraceHeader = "X-Forge-Trace-Id"
+
 // Authenticate verifies the value of an Authorization header and returns
 // the caller. A missing or malformed header, or a token v refuses, is
 // unauthenticated, with a message that says what to send.

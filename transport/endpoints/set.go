@@ -173,13 +173,18 @@ func releaseResponse(r *release.Release) ReleaseResponse {
 func New(s Services) Set {
 	return Set{
 		CreateRun: use("runs.create", func(ctx context.Context, who *identity.Principal, req CreateRunRequest) (Reply, error) {
+			Annotate(ctx, "repository", repository.Canonical(req.Repository))
 			run, made, err := s.Runs.Create(ctx, who, running.CreateRequest{
 				Repository: repository.Canonical(req.Repository), Branch: req.Branch, CommitSHA: req.CommitSHA,
 				TriggeredBy: req.TriggeredBy, TriggerType: pipeline.TriggerType(req.TriggerType),
 			})
+			if run != nil {
+				Annotate(ctx, "run_id", run.ID)
+			}
 			return Reply{created(made), run}, err
 		}),
 		GetRun: use("runs.get", func(ctx context.Context, who *identity.Principal, req IDRequest) (Reply, error) {
+			Annotate(ctx, "run_id", req.ID)
 			run, err := s.Runs.Get(ctx, who, req.ID)
 			if err != nil {
 				return Reply{}, err
@@ -195,6 +200,7 @@ func New(s Services) Set {
 			return Reply{OK, out}, nil
 		}),
 		RunStatus: use("runs.status", func(ctx context.Context, who *identity.Principal, req IDRequest) (Reply, error) {
+			Annotate(ctx, "run_id", req.ID)
 			st, err := s.Runs.Status(ctx, who, req.ID)
 			return Reply{OK, RunStatusResponse{ID: req.ID, Status: st}}, err
 		}),
@@ -223,17 +229,21 @@ func New(s Services) Set {
 			return Reply{OK, RunList{Runs: runs, Total: total, Limit: p.Limit, Offset: p.Offset}}, err
 		}),
 		CancelRun: use("runs.cancel", func(ctx context.Context, who *identity.Principal, req IDRequest) (Reply, error) {
+			Annotate(ctx, "run_id", req.ID)
 			return Reply{Outcome: NoContent}, s.Runs.Cancel(ctx, who, req.ID)
 		}),
 		RetryRun: use("runs.retry", func(ctx context.Context, who *identity.Principal, req IDRequest) (Reply, error) {
+			Annotate(ctx, "run_id", req.ID)
 			run, err := s.Runs.Retry(ctx, who, req.ID)
 			return Reply{Accepted, run}, err
 		}),
 		UpdateTask: use("tasks.update_status", func(ctx context.Context, who *identity.Principal, req UpdateTaskRequest) (Reply, error) {
+			Annotate(ctx, "task_id", req.ID)
 			t, err := s.Runs.UpdateTask(ctx, who, req.ID, running.TaskStatus{Status: pipeline.Status(req.Status), Error: req.Error, Key: ports.ReportKeyFrom(ctx)})
 			return Reply{OK, t}, err
 		}),
 		UpdateStep: use("steps.update_status", func(ctx context.Context, who *identity.Principal, req UpdateStepRequest) (Reply, error) {
+			Annotate(ctx, "step_id", req.ID)
 			st, err := s.Runs.UpdateStep(ctx, who, req.ID, running.StepStatus{Status: pipeline.Status(req.Status), ExitCode: req.ExitCode,
 				LogsKey: req.LogsS3Key, Key: ports.ReportKeyFrom(ctx)})
 			return Reply{OK, st}, err
@@ -249,6 +259,7 @@ func New(s Services) Set {
 			if t := req.Trigger; t != nil {
 				in.Trigger = &releasing.TriggerInput{Type: release.TriggerType(t.Type), Branch: t.Branch, Tag: t.Tag}
 			}
+			Annotate(ctx, "repository", in.Repository, "project", in.Project, "run_id", in.PipelineRunID)
 			r, made, err := s.Releases.Create(ctx, who, in)
 			if err != nil {
 				return Reply{}, err
@@ -256,6 +267,7 @@ func New(s Services) Set {
 			return Reply{created(made), releaseResponse(r)}, nil
 		}),
 		SetReleaseImage: use("releases.set_image", func(ctx context.Context, who *identity.Principal, req SetImageRequest) (Reply, error) {
+			Annotate(ctx, "release_id", req.ID)
 			r, err := s.Releases.SetImage(ctx, who, req.ID, req.OCIDigest)
 			if err != nil {
 				return Reply{}, err
@@ -267,6 +279,7 @@ func New(s Services) Set {
 			if err != nil {
 				return Reply{}, err
 			}
+			Annotate(ctx, "repository", repo, "project", req.Project)
 			r, err := s.Releases.Get(ctx, who, repo, req.Project, req.ID)
 			if err != nil {
 				return Reply{}, err
@@ -282,6 +295,7 @@ func New(s Services) Set {
 			if err != nil {
 				return Reply{}, err
 			}
+			Annotate(ctx, "repository", repo, "project", req.Project)
 			rs, total, err := s.Releases.List(ctx, who, repo, req.Project, page)
 			if err != nil {
 				return Reply{}, err
@@ -295,13 +309,16 @@ func New(s Services) Set {
 		}),
 
 		Deploy: use("deployments.create", func(ctx context.Context, who *identity.Principal, req DeployRequest) (Reply, error) {
+			Annotate(ctx, "release_id", req.ReleaseID, "environment", req.Environment)
 			d, err := s.Deployments.Deploy(ctx, who, deploying.DeployRequest{ReleaseID: req.ReleaseID, Environment: req.Environment, ApprovalID: req.ApprovalID})
 			if err != nil {
 				return Reply{}, err
 			}
+			Annotate(ctx, "repository", d.Repository, "project", d.Project)
 			return Reply{Created, deploymentResponse(d)}, nil
 		}),
 		Rollback: use("rollbacks.create", func(ctx context.Context, who *identity.Principal, req RollbackRequest) (Reply, error) {
+			Annotate(ctx, "environment", req.Environment, "repository", repository.Canonical(req.Repository), "project", req.Project)
 			d, prev, err := s.Deployments.Rollback(ctx, who, req.Environment, repository.Canonical(req.Repository), req.Project, req.To)
 			if err != nil {
 				return Reply{}, err
@@ -315,6 +332,7 @@ func New(s Services) Set {
 			if err != nil {
 				return Reply{}, err
 			}
+			Annotate(ctx, "environment", req.Environment, "repository", repo, "project", req.Project)
 			d, err := s.Deployments.Current(ctx, who, req.Environment, repo, req.Project)
 			if err != nil {
 				return Reply{}, err
@@ -333,10 +351,12 @@ func New(s Services) Set {
 			return Reply{OK, out}, nil
 		}),
 		Approve: use("approvals.create", func(ctx context.Context, who *identity.Principal, req ApproveRequest) (Reply, error) {
+			Annotate(ctx, "release_id", req.ReleaseID, "environment", req.Environment)
 			a, err := s.Deployments.Approve(ctx, who, deploying.ApproveRequest{ReleaseID: req.ReleaseID, Environment: req.Environment, Justification: req.Justification})
 			return Reply{Created, a}, err
 		}),
 		GetApproval: use("approvals.get", func(ctx context.Context, who *identity.Principal, req ApprovalRequest) (Reply, error) {
+			Annotate(ctx, "release_id", req.ReleaseID, "environment", req.Environment)
 			a, err := s.Deployments.Approval(ctx, who, req.ReleaseID, req.Environment)
 			return Reply{OK, a}, err
 		}),
@@ -350,6 +370,7 @@ func New(s Services) Set {
 			if req.Limits != nil {
 				limits = *req.Limits
 			}
+			Annotate(ctx, "repository", repository.Canonical(req.Repository))
 			r, made, err := s.Repositories.Register(ctx, who, repository.Canonical(req.Repository), limits)
 			return Reply{created(made), r}, err
 		}),

@@ -81,6 +81,9 @@ func (c *Client) do(ctx context.Context, method, path string, body, out any) (in
 	if key := ports.ReportKeyFrom(ctx); key != "" {
 		req.Header.Set(endpoints.ReportKeyHeader, key)
 	}
+	if tp := ports.Traceparent(ports.TraceIDFrom(ctx)); tp != "" {
+		req.Header.Set(ports.TraceparentHeader, tp)
+	}
 	hc := c.HTTP
 	if hc == nil {
 		hc = &http.Client{Timeout: 30 * time.Second}

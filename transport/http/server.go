@@ -173,18 +173,28 @@ func logError(ctx context.Context, log logrus.FieldLogger, err error) {
 }
 
 // logRequests logs one line per request (method, path, status,
-// duration) and tells observe of it. Headers are never logged (they carry
-// tokens).
+// duration, the trace ID and what the endpoint annotated: run, project...)
+// and tells observe of it. The trace ID is the caller's traceparent's, or
+// a new one; the answer names it in X-Forge-Trace-Id. Headers are never
+// logged (they carry tokens).
 func logRequests(log logrus.FieldLogger, observe func(r *http.Request, status int, took time.Duration), next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
+		trace, ok := ports.ParseTraceparent(r.Header.Get(ports.TraceparentHeader))
+		if !ok {
+			trace = ports.NewTraceID()
+		}
+		ctx, fields := endpoints.WithLogFields(ports.WithTraceID(r.Context(), trace))
+		w.Header().Set(endpoints.TraceHeader, trace)
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
-		next.ServeHTTP(rec, r)
+		next.ServeHTTP(rec, r.WithContext(ctx))
 		took := time.Since(start)
-		log.WithFields(logrus.Fields{
-			"method": r.Method, "path": r.URL.Path, "status": rec.status,
+		line := logrus.Fields{
+			"method": r.Method, "path": r.URL.Path, "status": rec.status, "trace_id": trace,
 			"duration_ms": float64(took.Microseconds()) / 1000,
-		}).Info("request")
+		}
+		fields.Each(func(k, v string) { line[k] = v })
+		log.WithFields(line).Info("request")
 		observe(r, rec.status, took)
 	})
 }

@@ -466,12 +466,25 @@ func TestOneTableOverEveryTransport(t *testing.T) {
 			if w.seen == nil {
 				return
 			}
-			seen := w.seen()
+			// The watching subscription gets its copies on its own time.
 			s, _, _, _ := services(t)
-			for _, ep := range endpoints.New(s).All() {
-				if !seen[ep.Name] {
-					t.Errorf("the table never calls %s", ep.Name)
+			all := endpoints.New(s).All()
+			missing := func() []string {
+				seen := w.seen()
+				var out []string
+				for _, ep := range all {
+					if !seen[ep.Name] {
+						out = append(out, ep.Name)
+					}
 				}
+				return out
+			}
+			deadline := time.Now().Add(5 * time.Second)
+			for len(missing()) > 0 && time.Now().Before(deadline) {
+				time.Sleep(10 * time.Millisecond)
+			}
+			if m := missing(); len(m) > 0 {
+				t.Errorf("the table never calls %v", m)
 			}
 		})
 	}

@@ -77,6 +77,9 @@ func (c *Client) invoke(ctx context.Context, name string, req, out any) (endpoin
 	if key := ports.ReportKeyFrom(ctx); key != "" {
 		msg.Header.Set(endpoints.ReportKeyHeader, key)
 	}
+	if tp := ports.Traceparent(ports.TraceIDFrom(ctx)); tp != "" {
+		msg.Header.Set(ports.TraceparentHeader, tp)
+	}
 	if deadline, ok := ctx.Deadline(); ok {
 		msg.Header.Set(TimeoutHeader, strconv.FormatInt(max(time.Until(deadline).Milliseconds(), 1), 10))
 	}

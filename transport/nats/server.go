@@ -45,8 +45,10 @@ type Server struct {
 
 // call is one request in flight: what its log line reports.
 type call struct {
-	start time.Time
-	code  string
+	start  time.Time
+	code   string
+	trace  string
+	fields *endpoints.LogFields
 }
 
 type callKey struct{}
@@ -87,8 +89,10 @@ func Serve(nc *nats.Conn, set endpoints.Set, verifier ports.TokenVerifier, log l
 					return
 				}
 				took := time.Since(c.start)
-				log.WithFields(logrus.Fields{"subject": msg.Subject, "code": c.code,
-					"duration_ms": float64(took.Microseconds()) / 1000}).Info("request")
+				line := logrus.Fields{"subject": msg.Subject, "code": c.code, "trace_id": c.trace,
+					"duration_ms": float64(took.Microseconds()) / 1000}
+				c.fields.Each(func(k, v string) { line[k] = v })
+				log.WithFields(line).Info("request")
 				if o.Observe != nil {
 					o.Observe(ep.Name, c.code, took)
 				}
@@ -124,11 +128,17 @@ func (s *Server) Close() {
 }
 
 // before reads what the headers say into the context: the call's start
-// (for its log line), the caller (or why its token was refused), the
-// run's report key and the caller's timeout.
+// and trace ID (the caller's traceparent's, or a new one) for its log
+// line, the caller (or why its token was refused), the run's report key
+// and the caller's timeout.
 func before(verifier ports.TokenVerifier, maxTimeout time.Duration) kitnats.RequestFunc {
 	return func(ctx context.Context, msg *nats.Msg) context.Context {
-		ctx = context.WithValue(ctx, callKey{}, &call{start: time.Now()})
+		trace, ok := ports.ParseTraceparent(msg.Header.Get(ports.TraceparentHeader))
+		if !ok {
+			trace = ports.NewTraceID()
+		}
+		ctx, fields := endpoints.WithLogFields(ports.WithTraceID(ctx, trace))
+		ctx = context.WithValue(ctx, callKey{}, &call{start: time.Now(), trace: trace, fields: fields})
 		timeout := maxTimeout
 		if ms, err := strconv.ParseInt(msg.Header.Get(TimeoutHeader), 10, 64); err == nil && ms > 0 && time.Duration(ms)*time.Millisecond < timeout {
 			timeout = time.Duration(ms) * time.Millisecond
@@ -181,6 +191,7 @@ func encodeReply(ctx context.Context, reply string, nc *nats.Conn, response any)
 	r := response.(endpoints.Reply)
 	msg := nats.NewMsg(reply)
 	msg.Header.Set(OutcomeHeader, r.Outcome.String())
+	msg.Header.Set(endpoints.TraceHeader, ports.TraceIDFrom(ctx))
 	if r.Outcome != endpoints.NoContent {
 		data, err := json.Marshal(r.Value)
 		if err != nil {
@@ -201,6 +212,7 @@ func encodeError(ctx context.Context, err error, reply string, nc *nats.Conn) {
 	fe, body := endpoints.ErrorOf(err, fallbackMessage)
 	msg := nats.NewMsg(reply)
 	msg.Header.Set(ErrorHeader, body.Error.Code)
+	msg.Header.Set(endpoints.TraceHeader, ports.TraceIDFrom(ctx))
 	if body.Error.Code == string(fault.RateLimited) {
 		msg.Header.Set(RetryAfterHeader, strconv.Itoa(endpoints.RetryAfterSeconds(fe)))
 	}

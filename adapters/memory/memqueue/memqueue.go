@@ -32,6 +32,7 @@ type Queue struct {
 
 type entry struct {
 	job      job.Job
+	trace    string // the trace ID its handler's context carries (ports.TraceIDFrom)
 	attempts int
 	lease    int       // attempt holding the job; 0 while queued
 	expires  time.Time // end of the current lease
@@ -81,7 +82,11 @@ func (q *Queue) Dispatch(ctx context.Context, j job.Job) (job.Result, error) {
 	q.mu.Lock()
 	e, ok := q.byID[j.ID]
 	if !ok {
-		e = &entry{job: j, started: make(chan struct{}), done: make(chan struct{})}
+		trace := ports.TraceIDFrom(ctx)
+		if trace == "" {
+			trace = ports.RunTraceID(j.RunID)
+		}
+		e = &entry{job: j, trace: trace, started: make(chan struct{}), done: make(chan struct{})}
 		q.byID[j.ID] = e
 		q.pending[j.Type] = append(q.pending[j.Type], e)
 		q.notify()
@@ -185,7 +190,7 @@ func (q *Queue) run(e *entry, attempt int, handle ports.JobHandler) {
 		e.expires = time.Now().Add(e.job.Timeout)
 		return nil
 	}}
-	payload, err := safeHandle(hctx, d, handle)
+	payload, err := safeHandle(ports.WithTraceID(hctx, e.trace), d, handle)
 	res := job.Result{JobID: e.job.ID, Payload: payload, Attempt: attempt}
 	if err != nil {
 		res.Payload, res.Error = nil, err.Error()

@@ -22,12 +22,12 @@ var _ ports.StatusReporter = (*Reporter)(nil)
 // New returns a reporter that logs to log.
 func New(log logrus.FieldLogger) *Reporter { return &Reporter{Log: log} }
 
-// Report logs the point with the run's repository, commit and status. It
-// never fails.
+// Report logs the point with the run's repository, commit, status and
+// trace ID (ports.RunTraceID). It never fails.
 func (r *Reporter) Report(_ context.Context, run *pipeline.Run, point ports.StatusPoint, description string) error {
 	r.Log.WithFields(logrus.Fields{
 		"run_id": run.ID, "repository": run.Repository, "commit_sha": run.CommitSHA,
-		"run_status": string(run.Status), "point": string(point),
+		"run_status": string(run.Status), "point": string(point), "trace_id": ports.RunTraceID(run.ID),
 	}).Info(description)
 	return nil
 }

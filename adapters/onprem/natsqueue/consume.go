@@ -365,6 +365,9 @@ func (c *consumption) run(p *puller, m jetstream.Msg) {
 
 	hctx, cancel := context.WithCancel(c.hard)
 	defer cancel()
+	if trace, ok := ports.ParseTraceparent(m.Headers().Get(ports.TraceparentHeader)); ok {
+		hctx = ports.WithTraceID(hctx, trace)
+	}
 	l := startLease(m, c.q.timeout(j), p.route.ackWait, func() {
 		cancel()
 		c.handBack(m, tok, attempt)

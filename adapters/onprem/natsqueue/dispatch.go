@@ -14,6 +14,7 @@ import (
 
 	"github.com/catalyst-forge/forge/domain/fault"
 	"github.com/catalyst-forge/forge/domain/job"
+	"github.com/catalyst-forge/forge/ports"
 )
 
 // Polling of the result store by a retried dispatch (see awaitStored).
@@ -60,6 +61,14 @@ func (q *Queue) Dispatch(ctx context.Context, j job.Job) (job.Result, error) {
 	msg.Header.Set(jetstream.MsgIDHeader, tok)
 	msg.Header.Set(HeaderReplyTo, inbox)
 	msg.Header.Set("Content-Type", "application/json")
+	// The job's trace: the caller's, or else its run's.
+	trace := ports.TraceIDFrom(ctx)
+	if trace == "" {
+		trace = ports.RunTraceID(j.RunID)
+	}
+	if tp := ports.Traceparent(trace); tp != "" {
+		msg.Header.Set(ports.TraceparentHeader, tp)
+	}
 	ack, err := q.js.PublishMsg(ctx, msg)
 	if err != nil {
 		return job.Result{}, publishError(err, j, msg.Subject)

@@ -28,7 +28,9 @@
 // request mux), so a dispatch costs no subscription of its own. Dispatch
 // takes an inbox under it, then publishes the job with Nats-Msg-Id set to
 // the job ID, so the stream drops a second copy within its duplicate
-// window (WithDuplicateWindow), and Forge-Reply-To naming the inbox. A
+// window (WithDuplicateWindow), Forge-Reply-To naming the inbox, and a
+// W3C traceparent with the dispatching context's trace ID (or the run's,
+// ports.RunTraceID), which the handler's context carries again. A
 // worker sends the result to that inbox, then publishes it through
 // JetStream to the job's result subject, pipeline.results.<job id>, where
 // the pipeline-results stream keeps it for the result TTL
