@@ -135,6 +135,17 @@ type RunStore interface {
 	// status report is checked against. Errors: NotFound.
 	PlaceOfTask(ctx context.Context, taskID string) (*pipeline.Place, error)
 	PlaceOfStep(ctx context.Context, stepID string) (*pipeline.Place, error)
+	// ExpiredRuns returns the IDs of at most limit runs created before
+	// before that have ended and that no release names (a release keeps
+	// its run as provenance), oldest first: what data retention deletes.
+	// One indexed read. Errors: Unavailable.
+	ExpiredRuns(ctx context.Context, before time.Time, limit int) ([]string, error)
+	// DeleteRuns deletes the runs ids with their phases, tasks and steps,
+	// each only if it has ended and no release names it (checked as it is
+	// deleted), and returns how many it deleted; unknown IDs are skipped.
+	// Releases, deployments and approvals are never touched. Idempotent.
+	// Errors: Unavailable.
+	DeleteRuns(ctx context.Context, ids []string) (int, error)
 }
 
 // ReleaseStore persists releases with their aliases, trigger and artifacts.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/catalyst-forge/forge/domain/fault"
 	"github.com/catalyst-forge/forge/domain/pipeline"
+	"github.com/catalyst-forge/forge/domain/release"
 	"github.com/catalyst-forge/forge/ports"
 )
 
@@ -451,6 +452,73 @@ func describeRuns(h *harness) {
 				Expect(err).To(haveKind(fault.NotFound))
 				_, err = h.store.RunIDOfStep(h.ctx, uuid.NewString())
 				Expect(err).To(haveKind(fault.NotFound))
+			})
+		})
+
+		ginkgo.Describe("ExpiredRuns and DeleteRuns", func() {
+			var old, failed, running, released, recent *pipeline.Run
+			var rel *release.Release
+			var plan []pipeline.Phase
+			ginkgo.BeforeEach(func() {
+				old = h.mustRun(repoName, "main", commitSHA("e1"), at(0))
+				var err error
+				plan, err = h.store.AddPhases(h.ctx, old.ID, newPlan())
+				Expect(err).NotTo(HaveOccurred())
+				h.setRunStatus(old.ID, pipeline.StatusRunning)
+				h.setRunStatus(old.ID, pipeline.StatusSuccess)
+				failed = h.mustRun(repoName, "main", commitSHA("e2"), at(time.Hour))
+				h.setRunStatus(failed.ID, pipeline.StatusFailed)
+				running = h.mustRun(repoName, "main", commitSHA("e3"), at(2*time.Hour))
+				h.setRunStatus(running.ID, pipeline.StatusRunning)
+				released = h.mustRun(repoName, "main", commitSHA("e4"), at(3*time.Hour))
+				h.setRunStatus(released.ID, pipeline.StatusRunning)
+				h.setRunStatus(released.ID, pipeline.StatusSuccess)
+				r := newRelease(repoName, "api", commitSHA("e4"))
+				r.PipelineRunID = &released.ID
+				rel, _, err = h.store.CreateRelease(h.ctx, r)
+				Expect(err).NotTo(HaveOccurred())
+				recent = h.mustRun(repoName, "main", commitSHA("e5"), at(100*time.Hour))
+				h.setRunStatus(recent.ID, pipeline.StatusCancelled)
+			})
+
+			ginkgo.It("lists the ended runs older than the cut-off that no release names, oldest first, within the limit", func() {
+				ids, err := h.store.ExpiredRuns(h.ctx, at(50*time.Hour), 10)
+				Expect(err).NotTo(HaveOccurred())
+				Expect(ids).To(Equal([]string{old.ID, failed.ID}))
+				ids, err = h.store.ExpiredRuns(h.ctx, at(50*time.Hour), 1)
+				Expect(err).NotTo(HaveOccurred())
+				Expect(ids).To(Equal([]string{old.ID}))
+				ids, err = h.store.ExpiredRuns(h.ctx, at(0), 10)
+				Expect(err).NotTo(HaveOccurred())
+				Expect(ids).To(BeEmpty())
+			})
+
+			ginkgo.It("deletes ended runs with their plan, never a running run or one a release names, and is idempotent", func() {
+				n, err := h.store.DeleteRuns(h.ctx, []string{old.ID, failed.ID, running.ID, released.ID, "not-a-run-id", uuid.NewString()})
+				Expect(err).NotTo(HaveOccurred())
+				Expect(n).To(Equal(2))
+				for _, id := range []string{old.ID, failed.ID} {
+					_, err = h.store.GetRun(h.ctx, id)
+					Expect(err).To(haveKind(fault.NotFound))
+				}
+				task := findTask(findPhase(plan, "test"), "api")
+				_, err = h.store.GetTask(h.ctx, task.ID)
+				Expect(err).To(haveKind(fault.NotFound))
+				_, err = h.store.RunIDOfStep(h.ctx, task.Steps[0].ID)
+				Expect(err).To(haveKind(fault.NotFound))
+				for _, id := range []string{running.ID, released.ID, recent.ID} {
+					_, err = h.store.GetRun(h.ctx, id)
+					Expect(err).NotTo(HaveOccurred())
+				}
+				kept, err := h.store.GetRelease(h.ctx, rel.ID)
+				Expect(err).NotTo(HaveOccurred())
+				Expect(kept.PipelineRunID).To(Equal(&released.ID))
+
+				n, err = h.store.DeleteRuns(h.ctx, []string{old.ID, failed.ID})
+				Expect(err).NotTo(HaveOccurred())
+				Expect(n).To(BeZero())
+				// The same commit can run again once its old run is gone.
+				h.mustRun(repoName, "main", commitSHA("e1"), at(200*time.Hour))
 			})
 		})
 	})

@@ -102,6 +102,14 @@ type Options struct {
 	// ReconcileGrace are left alone.
 	ReconcileEvery time.Duration
 	ReconcileGrace time.Duration
+	// Retention is how long a pipeline run, with its phases, tasks, steps
+	// and logs, is kept (0: for ever; the flag's default is 90 days); every
+	// PruneEvery (0: never) the ended runs older than that which no
+	// release names are deleted (running.Service.Prune), in batches of
+	// PruneBatch (0: running.DefaultPruneBatch).
+	Retention  time.Duration
+	PruneEvery time.Duration
+	PruneBatch int
 }
 
 // App is a running API server.
@@ -116,6 +124,7 @@ type App struct {
 	server   *http.Server
 	orch     *orchestrating.Orchestrator // reconciles runs; nil: off
 	resumer  *deploying.Service          // resumes deployments; nil: off
+	pruner   *running.Service            // prunes expired runs; nil: off
 	// checkSchema says whether the database is reachable and current.
 	checkSchema func(context.Context) error
 }
@@ -236,6 +245,9 @@ func New(ctx context.Context, o Options) (*App, error) {
 		services.Objects = a.objects.SignedHandler()
 		services.Runs.Objects = a.objects
 	}
+	if o.Retention > 0 && o.PruneEvery > 0 {
+		a.pruner = services.Runs
+	}
 	if jobs != nil && o.ResumeDeploymentsEvery > 0 {
 		a.resumer = services.Deployments
 	}
@@ -307,6 +319,9 @@ func (a *App) Run(ctx context.Context) error {
 	if a.resumer != nil {
 		defer a.every(ctx, a.opts.ResumeDeploymentsEvery, a.resumeDeployments)()
 	}
+	if a.pruner != nil {
+		defer a.every(ctx, a.opts.PruneEvery, a.prune)()
+	}
 	select {
 	case err := <-errc:
 		if errors.Is(err, http.ErrServerClosed) {
@@ -369,6 +384,18 @@ func (a *App) resumeDeployments(ctx context.Context) {
 	}
 	if err != nil && ctx.Err() == nil {
 		a.log.WithError(err).Warn("resuming deployments left pending")
+	}
+}
+
+// prune deletes the runs past their retention (every PruneEvery).
+func (a *App) prune(ctx context.Context) {
+	cutoff := a.opts.Now.Now().Add(-a.opts.Retention)
+	n, err := a.pruner.Prune(ctx, cutoff, a.opts.PruneBatch)
+	if n > 0 {
+		a.log.WithFields(logrus.Fields{"runs": n, "created_before": cutoff}).Info("deleted pipeline runs past their retention")
+	}
+	if err != nil && ctx.Err() == nil {
+		a.log.WithError(err).Warn("pruning pipeline runs past their retention")
 	}
 }
 

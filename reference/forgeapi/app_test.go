@@ -16,6 +16,7 @@ import (
 	"github.com/catalyst-forge/forge/domain/fault"
 	"github.com/catalyst-forge/forge/domain/identity"
 	"github.com/catalyst-forge/forge/domain/pipeline"
+	"github.com/catalyst-forge/forge/domain/release"
 	"github.com/catalyst-forge/forge/ports"
 	"github.com/catalyst-forge/forge/transport/endpoints"
 	httptransport "github.com/catalyst-forge/forge/transport/http"
@@ -192,5 +193,84 @@ func TestServerReconcilesAbandonedRuns(t *testing.T) {
 			t.Fatalf("the abandoned run is still %s (%v)", got.Status, err)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestServerPrunesRunsPastTheirRetention: forge-api deletes the ended runs
+// older than --retention with their logs, and keeps a run a release names,
+// a recent run, and the release.
+func TestServerPrunesRunsPastTheirRetention(t *testing.T) {
+	dir := t.TempDir()
+	dsn := "sqlite://" + filepath.Join(dir, "forge.db")
+	ctx := context.Background()
+	if err := Migrate(ctx, dsn, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	objectsDir := filepath.Join(dir, "objects")
+	app, err := New(ctx, Options{Addr: "127.0.0.1:0", Database: dsn, Auth: "dev", DevKey: filepath.Join(dir, "k.pem"), Log: io.Discard,
+		ObjectsDir: objectsDir, Retention: 90 * 24 * time.Hour, PruneEvery: 20 * time.Millisecond, PruneBatch: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer app.Close()
+	objects, err := fsblob.New(objectsDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer objects.Close()
+	logKey := func(r *pipeline.Run) string { return "pipeline-runs/" + r.ID + "/logs/test/api/unit.log" }
+	now := time.Now().UTC()
+	made := func(commit string, age time.Duration) *pipeline.Run {
+		t.Helper()
+		at := now.Add(-age)
+		r, _, err := app.store.CreateRun(ctx, &pipeline.Run{Repository: "acme/mono", CommitSHA: strings.Repeat(commit, 40),
+			Status: pipeline.StatusFailed, CreatedAt: at, StartedAt: at, CompletedAt: &at})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := objects.Put(ctx, logKey(r), strings.NewReader("FAIL\n"), ports.PutOptions{ContentType: "text/plain"}); err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	var expired []*pipeline.Run
+	for _, c := range []string{"a", "b", "c"} {
+		expired = append(expired, made(c, 100*24*time.Hour))
+	}
+	released, recent := made("e", 120*24*time.Hour), made("f", 24*time.Hour)
+	rel, _, err := app.store.CreateRelease(ctx, &release.Release{Repository: "acme/mono", Project: "api", CommitSHA: released.CommitSHA,
+		PipelineRunID: &released.ID, OCIURI: "r.test/acme/mono/api:" + released.CommitSHA, CreatedAt: now, CreatedBy: "ci"})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- app.Run(runCtx) }()
+	defer func() { stop(); <-done }()
+	gone := func(r *pipeline.Run) bool {
+		_, err := app.store.GetRun(ctx, r.ID)
+		return fault.Is(err, fault.NotFound)
+	}
+	for deadline := time.Now().Add(10 * time.Second); !gone(expired[0]) || !gone(expired[1]) || !gone(expired[2]); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the runs past their retention are still there")
+		}
+	}
+	for _, r := range expired {
+		if _, err := objects.Stat(ctx, logKey(r)); !fault.Is(err, fault.NotFound) {
+			t.Errorf("the log of pruned run %s is still there (%v)", r.ID, err)
+		}
+	}
+	for _, r := range []*pipeline.Run{released, recent} {
+		if gone(r) {
+			t.Errorf("run %s was pruned", r.ID)
+		}
+		if _, err := objects.Stat(ctx, logKey(r)); err != nil {
+			t.Errorf("the log of kept run %s: %v", r.ID, err)
+		}
+	}
+	if got, err := app.store.GetRelease(ctx, rel.ID); err != nil || got.PipelineRunID == nil || *got.PipelineRunID != released.ID {
+		t.Errorf("the release = %+v, %v; want it untouched", got, err)
 	}
 }

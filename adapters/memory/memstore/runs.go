@@ -100,6 +100,71 @@ func (v view) CountActiveRuns(_ context.Context, repository string) (n int, err 
 	return n, err
 }
 
+// ExpiredRuns implements ports.RunStore.
+func (v view) ExpiredRuns(_ context.Context, before time.Time, limit int) (ids []string, err error) {
+	limit = ports.Page{Limit: limit}.Normalize().Limit
+	err = v.do(func(st *state) error {
+		var recs []*runRecord
+		for _, rec := range st.runs {
+			if rec.run.CreatedAt.Before(before) && st.deletable(&rec.run) {
+				recs = append(recs, rec)
+			}
+		}
+		sort.Slice(recs, func(i, j int) bool {
+			a, b := recs[i], recs[j]
+			if !a.run.CreatedAt.Equal(b.run.CreatedAt) {
+				return a.run.CreatedAt.Before(b.run.CreatedAt)
+			}
+			return a.seq < b.seq
+		})
+		for i := 0; i < len(recs) && i < limit; i++ {
+			ids = append(ids, recs[i].run.ID)
+		}
+		return nil
+	})
+	return ids, err
+}
+
+// DeleteRuns implements ports.RunStore.
+func (v view) DeleteRuns(_ context.Context, ids []string) (n int, err error) {
+	err = v.do(func(st *state) error {
+		for _, id := range ids {
+			rec, ok := st.runs[id]
+			if !ok || !st.deletable(&rec.run) {
+				continue
+			}
+			for _, ph := range rec.run.Phases {
+				delete(st.phaseRuns, ph.ID)
+				for _, t := range ph.Tasks {
+					delete(st.taskRuns, t.ID)
+					for _, s := range t.Steps {
+						delete(st.stepRuns, s.ID)
+					}
+				}
+			}
+			delete(st.runKeys, runKey{rec.run.Repository, rec.run.CommitSHA})
+			delete(st.runs, id)
+			n++
+		}
+		return nil
+	})
+	return n, err
+}
+
+// deletable reports whether retention may delete r: it has ended and no
+// release names it.
+func (st *state) deletable(r *pipeline.Run) bool {
+	if !r.Status.Terminal() {
+		return false
+	}
+	for _, rec := range st.releases {
+		if rec.rel.PipelineRunID != nil && *rec.rel.PipelineRunID == r.ID {
+			return false
+		}
+	}
+	return true
+}
+
 // UpdateRun implements ports.RunStore.
 func (v view) UpdateRun(_ context.Context, id string, fn func(*pipeline.Run) error) (got *pipeline.Run, err error) {
 	err = v.do(func(st *state) error {

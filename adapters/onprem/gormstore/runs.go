@@ -237,6 +237,45 @@ func (s *Store) CountActiveRuns(ctx context.Context, repository string) (int, er
 	return int(n), nil
 }
 
+// endedStatuses are the statuses of a run that has ended.
+var endedStatuses = []string{string(pipeline.StatusSuccess), string(pipeline.StatusFailed), string(pipeline.StatusCancelled)}
+
+// noRelease keeps, of pipeline_runs, the runs no release names.
+const noRelease = "NOT EXISTS (SELECT 1 FROM releases rel WHERE rel.pipeline_run_id = pipeline_runs.id)"
+
+// ExpiredRuns returns the oldest ended runs created before before that no
+// release names, by the created_at index.
+func (s *Store) ExpiredRuns(ctx context.Context, before time.Time, limit int) ([]string, error) {
+	limit = ports.Page{Limit: limit}.Normalize().Limit
+	var ids []string
+	if err := s.read(ctx).Model(&runRow{}).Where("created_at < ? AND status IN ? AND "+noRelease, dbTime(before), endedStatuses).
+		Order("created_at, seq").Limit(limit).Pluck("id", &ids).Error; err != nil {
+		return nil, dbErr(err, "listing expired runs")
+	}
+	return ids, nil
+}
+
+// DeleteRuns deletes the ended runs among ids that no release names; their
+// phases, tasks and steps go with them (ON DELETE CASCADE).
+func (s *Store) DeleteRuns(ctx context.Context, ids []string) (int, error) {
+	keys := make([]string, 0, len(ids))
+	for _, id := range ids {
+		if k, ok := lookupID(id); ok {
+			keys = append(keys, k)
+		}
+	}
+	if len(keys) == 0 {
+		return 0, nil
+	}
+	var n int64
+	err := s.write(ctx, "deleting expired runs", func(tx *gorm.DB) error {
+		res := tx.Where("id IN ? AND status IN ? AND "+noRelease, keys, endedStatuses).Delete(&runRow{})
+		n = res.RowsAffected
+		return res.Error
+	})
+	return int(n), err
+}
+
 // UpdateRun applies fn to the run (read FOR UPDATE on PostgreSQL), checks
 // the status transition and saves status, completed time, reason,
 // workflow name and discovery output.

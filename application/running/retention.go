@@ -1,0 +1,71 @@
+package running
+
+import (
+	"context"
+	"time"
+)
+
+// DefaultRetention is how long a pipeline run is kept after it was
+// created, when the operator sets nothing (spec 06: 90 days).
+const DefaultRetention = 90 * 24 * time.Hour
+
+// DefaultPruneBatch is how many runs one batch of Prune deletes.
+const DefaultPruneBatch = 100
+
+// RunObjectsPrefix is where everything a run stores in the object store
+// lies: its step logs, its artifacts' and releases' outcomes, large job
+// results.
+func RunObjectsPrefix(runID string) string { return "pipeline-runs/" + runID + "/" }
+
+// Prune deletes the runs created before before that have ended and that no
+// release names (a release keeps its run as provenance), with their
+// phases, tasks and steps and, when Objects is set, everything they stored
+// there (RunObjectsPrefix): logs first, then the rows, so a failure
+// leaves a run without logs rather than logs no run points to. It works
+// in batches of batch runs (0: DefaultPruneBatch), each one indexed read
+// and one bounded delete, and stops when a batch comes back short or ctx
+// ends. Releases, deployments and approvals are never touched. It returns
+// how many runs went.
+func (s *Service) Prune(ctx context.Context, before time.Time, batch int) (int, error) {
+	if batch <= 0 {
+		batch = DefaultPruneBatch
+	}
+	total := 0
+	for ctx.Err() == nil {
+		ids, err := s.Store.ExpiredRuns(ctx, before, batch)
+		if err != nil || len(ids) == 0 {
+			return total, err
+		}
+		if s.Objects != nil {
+			for _, id := range ids {
+				if err := s.deleteObjects(ctx, RunObjectsPrefix(id)); err != nil {
+					return total, err
+				}
+			}
+		}
+		n, err := s.Store.DeleteRuns(ctx, ids)
+		total += n
+		if err != nil || len(ids) < batch {
+			return total, err
+		}
+	}
+	return total, nil
+}
+
+// deleteObjects deletes every object under prefix.
+func (s *Service) deleteObjects(ctx context.Context, prefix string) error {
+	for {
+		objs, more, err := s.Objects.List(ctx, prefix, "", 0)
+		if err != nil {
+			return err
+		}
+		for _, o := range objs {
+			if err := s.Objects.Delete(ctx, o.Key); err != nil {
+				return err
+			}
+		}
+		if !more || len(objs) == 0 {
+			return nil
+		}
+	}
+}
