@@ -629,9 +629,14 @@ func (o *Orchestrator) announceFinished(ctx context.Context, run *pipeline.Run) 
 
 // reportFinished sends the run's finished status point.
 func (o *Orchestrator) reportFinished(ctx context.Context, run *pipeline.Run) {
-	desc := "Pipeline succeeded"
+	outcome := map[pipeline.Status]string{pipeline.StatusSuccess: "succeeded", pipeline.StatusFailed: "failed",
+		pipeline.StatusCancelled: "was cancelled"}[run.Status]
+	if outcome == "" {
+		outcome = string(run.Status)
+	}
+	desc := "Pipeline " + outcome
 	if run.CompletedAt != nil {
-		desc = fmt.Sprintf("Pipeline %s in %s", run.Status, run.CompletedAt.Sub(run.StartedAt).Round(time.Millisecond))
+		desc += " in " + run.CompletedAt.Sub(run.StartedAt).Round(time.Millisecond).String()
 	}
 	if run.Reason != "" {
 		desc += ": " + run.Reason

@@ -159,7 +159,7 @@ func TestGreenRun(t *testing.T) {
 		t.Errorf("tasks = %+v", f.tasks)
 	}
 	if got := strings.Join(f.reports.points, "\n"); !strings.Contains(got, "discovery-complete: Discovered 2 projects") ||
-		!strings.Contains(got, "phase: Running phase group 2 of 2") || !strings.Contains(got, "finished: Pipeline success") {
+		!strings.Contains(got, "phase: Running phase group 2 of 2") || !strings.Contains(got, "finished: Pipeline succeeded") {
 		t.Errorf("status reports:\n%s", got)
 	}
 	// A finished run is left alone.

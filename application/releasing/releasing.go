@@ -86,6 +86,9 @@ func (s *Service) Create(ctx context.Context, who *identity.Principal, req Creat
 		return nil, false, err
 	}
 	req.Repository = repository.Canonical(req.Repository)
+	if err := identity.RequireRepository(who, req.Repository); err != nil {
+		return nil, false, err
+	}
 	tr := release.Triplet{Repository: req.Repository, Project: req.Project, CommitSHA: req.CommitSHA}
 	if err := tr.Validate(); err != nil {
 		return nil, false, err
@@ -310,6 +313,15 @@ func validation(field, msg string) error {
 func (s *Service) SetImage(ctx context.Context, who *identity.Principal, id, digest string) (*release.Release, error) {
 	if err := identity.Require(who, identity.PermCreateRelease); err != nil {
 		return nil, err
+	}
+	if who.Repository != "" {
+		cur, err := s.Store.GetRelease(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if err := identity.RequireRepository(who, cur.Repository); err != nil {
+			return nil, err
+		}
 	}
 	r, err := s.Store.SetReleaseImage(ctx, id, digest)
 	if err == nil {

@@ -37,6 +37,9 @@ type Service struct {
 	// their run's key, which only the orchestrator's jobs carry. Empty
 	// accepts any service account's report (a library without workers).
 	ReportSecret []byte
+	// Status, when set, is told of each new run (the created status point
+	// of spec 03: a pending commit status on GitHub).
+	StatusReporter ports.StatusReporter
 }
 
 // CreateRequest is what a run is created from.
@@ -46,6 +49,9 @@ type CreateRequest struct {
 	CommitSHA   string
 	TriggeredBy string
 	TriggerType pipeline.TriggerType
+	// GitHub, when a GitHub workflow starts the run, says where its
+	// commit statuses and pull request summary go.
+	GitHub *pipeline.GitHubContext
 }
 
 func (r *CreateRequest) validate() error {
@@ -62,6 +68,9 @@ func (r *CreateRequest) validate() error {
 		return &fault.Error{Kind: fault.Validation, Details: map[string]any{"field": "trigger_type"},
 			Message: "trigger_type must be push, pull_request or manual, got " + quote(string(r.TriggerType))}
 	}
+	if field, msg := r.GitHub.Validate(); msg != "" {
+		return &fault.Error{Kind: fault.Validation, Details: map[string]any{"field": field}, Message: msg}
+	}
 	if len(r.Branch) > 255 || strings.ContainsAny(r.Branch, " \t\n~^:?*[\\") {
 		return &fault.Error{Kind: fault.Validation, Details: map[string]any{"field": "branch"},
 			Message: "branch is not a valid git branch name: " + quote(r.Branch)}
@@ -77,6 +86,9 @@ func (s *Service) Create(ctx context.Context, who *identity.Principal, req Creat
 		return nil, false, err
 	}
 	if err := req.validate(); err != nil {
+		return nil, false, err
+	}
+	if err := identity.RequireRepository(who, req.Repository); err != nil {
 		return nil, false, err
 	}
 	if existing, err := s.findByCommit(ctx, req.Repository, req.CommitSHA); err != nil || existing != nil {
@@ -125,6 +137,7 @@ func (s *Service) Create(ctx context.Context, who *identity.Principal, req Creat
 		Status:      pipeline.StatusPending,
 		CreatedAt:   now,
 		StartedAt:   now,
+		GitHub:      req.GitHub,
 	})
 	if err != nil {
 		return nil, false, err
@@ -135,6 +148,9 @@ func (s *Service) Create(ctx context.Context, who *identity.Principal, req Creat
 		})
 	}
 	run, err = s.start(ctx, run)
+	if created && err == nil && s.StatusReporter != nil {
+		_ = s.StatusReporter.Report(ctx, run, ports.StatusCreated, "Pipeline started - discovering projects...")
+	}
 	return run, created, err
 }
 
@@ -206,6 +222,9 @@ func (s *Service) Cancel(ctx context.Context, who *identity.Principal, id string
 	}
 	now := s.Clock.Now()
 	run, err := s.Store.UpdateRun(ctx, id, func(r *pipeline.Run) error {
+		if err := identity.RequireRepository(who, r.Repository); err != nil {
+			return err
+		}
 		if r.Status.Terminal() {
 			return fault.New(fault.Conflict, "run %s has already finished (%s) and cannot be cancelled", r.ID, r.Status)
 		}
@@ -239,6 +258,15 @@ func (s *Service) Retry(ctx context.Context, who *identity.Principal, id string)
 		return nil, err
 	}
 	var previous string
+	if who.Repository != "" {
+		r, err := s.Store.GetRun(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if err := identity.RequireRepository(who, r.Repository); err != nil {
+			return nil, err
+		}
+	}
 	run, err := s.Store.ReopenRun(ctx, id, s.Clock.Now(), func(r *pipeline.Run) error {
 		previous = r.Reason
 		return retryable(r)

@@ -39,6 +39,24 @@ func describeRuns(h *harness) {
 				Expect(stored.Phases).To(BeEmpty())
 			})
 
+			ginkgo.It("keeps the GitHub context, through GetRun, ListRuns and updates", func() {
+				h.mustRepository(repoName)
+				r := newRun(repoName, "feature", commitSHA("c9"), at(0))
+				r.GitHub = &pipeline.GitHubContext{PRNumber: 42, RunID: "5678901234", Context: "ci/forge-staging", CheckRunID: "987"}
+				created, _, err := h.store.CreateRun(h.ctx, r)
+				Expect(err).NotTo(HaveOccurred())
+				Expect(created.GitHub).To(Equal(r.GitHub))
+				h.setRunStatus(created.ID, pipeline.StatusRunning)
+				got := h.getRun(created.ID)
+				Expect(got.GitHub).To(Equal(r.GitHub))
+				listed, _, err := h.store.ListRuns(h.ctx, ports.RunFilter{CommitSHA: commitSHA("c9")}, page(0, 0))
+				Expect(err).NotTo(HaveOccurred())
+				Expect(listed).To(HaveLen(1))
+				Expect(listed[0].GitHub).To(Equal(r.GitHub))
+				plain := h.mustRun(repoName, "main", commitSHA("ca"), at(0))
+				Expect(h.getRun(plain.ID).GitHub).To(BeNil())
+			})
+
 			ginkgo.It("keeps an ID the caller chose", func() {
 				h.mustRepository(repoName)
 				in := newRun(repoName, "main", commitSHA("run 1"), at(0))

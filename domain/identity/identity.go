@@ -3,7 +3,12 @@
 // issuer) vouches for it. It is in the domain layer.
 package identity
 
-import "slices"
+import (
+	"slices"
+	"strings"
+
+	"github.com/catalyst-forge/forge/domain/fault"
+)
 
 // Role is a platform role, granted in the identity provider.
 type Role string
@@ -30,6 +35,10 @@ type Principal struct {
 	Name string
 	// Roles are the platform roles of the caller; other roles are dropped.
 	Roles []Role
+	// Repository, when set, is the one repository (owner/name, lower
+	// case) the caller may act on: the repository claim of a GitHub
+	// Actions token exchanged at the identity provider. Empty: any.
+	Repository string
 }
 
 // Has reports whether the principal holds role r.
@@ -43,4 +52,15 @@ func (p *Principal) HasAny(roles ...Role) bool {
 		}
 	}
 	return false
+}
+
+// RequireRepository refuses a caller bound to another repository than
+// repo (PermissionDenied, naming both); a caller bound to none may act on
+// any.
+func RequireRepository(who *Principal, repo string) error {
+	if who == nil || who.Repository == "" || strings.EqualFold(who.Repository, repo) {
+		return nil
+	}
+	return &fault.Error{Kind: fault.PermissionDenied, Details: map[string]any{"repository": repo, "token_repository": who.Repository},
+		Message: "this token may act on repository " + who.Repository + " only, not " + repo}
 }

@@ -36,7 +36,10 @@ type Run struct {
 	ArgoWorkflowName string          `json:"argo_workflow_name,omitempty"`
 	DiscoveryOutput  json.RawMessage `json:"discovery_output,omitempty"`
 	// Reason says why a run failed or was cancelled, when known.
-	Reason string  `json:"reason,omitempty"`
+	Reason string `json:"reason,omitempty"`
+	// GitHub says where on GitHub the run's statuses and summary go, when
+	// a GitHub workflow started it (spec 03's github_context).
+	GitHub *GitHubContext `json:"github_context,omitempty"`
 	Phases []Phase `json:"phases"`
 }
 

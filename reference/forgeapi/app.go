@@ -15,6 +15,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/catalyst-forge/forge/adapters/onprem/fsblob"
+	"github.com/catalyst-forge/forge/adapters/onprem/githubstatus"
 	"github.com/catalyst-forge/forge/adapters/onprem/gormstore"
 	"github.com/catalyst-forge/forge/adapters/onprem/logevents"
 	"github.com/catalyst-forge/forge/adapters/onprem/logstatus"
@@ -32,6 +33,7 @@ import (
 	"github.com/catalyst-forge/forge/domain/event"
 	"github.com/catalyst-forge/forge/domain/fault"
 	"github.com/catalyst-forge/forge/ports"
+	"github.com/catalyst-forge/forge/reference/githubflags"
 	"github.com/catalyst-forge/forge/reference/secretflags"
 	"github.com/catalyst-forge/forge/transport/endpoints"
 	httptransport "github.com/catalyst-forge/forge/transport/http"
@@ -110,6 +112,10 @@ type Options struct {
 	Retention  time.Duration
 	PruneEvery time.Duration
 	PruneBatch int
+	// GitHub, when it names credentials, is where new runs' pending
+	// commit statuses go (and the reconciler's ends), sent from a queue
+	// so that creating a run never waits for GitHub.
+	GitHub githubflags.Options
 }
 
 // App is a running API server.
@@ -125,6 +131,7 @@ type App struct {
 	orch     *orchestrating.Orchestrator // reconciles runs; nil: off
 	resumer  *deploying.Service          // resumes deployments; nil: off
 	pruner   *running.Service            // prunes expired runs; nil: off
+	github   *githubstatus.Queued        // statuses on their way to GitHub; nil: off
 	// checkSchema says whether the database is reachable and current.
 	checkSchema func(context.Context) error
 }
@@ -233,6 +240,16 @@ func New(ctx context.Context, o Options) (*App, error) {
 		Metrics: metrics.Handler(),
 		Observe: func(route, code string, took time.Duration) { metrics.ObserveRequest("http", route, code, took) },
 	}
+	statuses := ports.StatusReporter(logstatus.New(log))
+	gh, err := githubflags.Reporter(ctx, o.GitHub, slog.New(slog.NewJSONHandler(log.Out, nil)))
+	if err != nil {
+		return nil, err
+	}
+	if gh != nil {
+		a.github = githubstatus.NewQueued(gh, 1000, slog.New(slog.NewJSONHandler(log.Out, nil)))
+		services.Runs.StatusReporter = a.github
+		statuses = githubflags.Alongside(statuses, a.github)
+	}
 	if o.ObjectsDir != "" {
 		public := o.PublicURL
 		if public == "" {
@@ -252,7 +269,7 @@ func New(ctx context.Context, o Options) (*App, error) {
 		a.resumer = services.Deployments
 	}
 	if o.Engine != nil && o.ReconcileEvery > 0 {
-		a.orch = &orchestrating.Orchestrator{Store: store, Events: events, Clock: o.Now, Status: metrics.Status(logstatus.New(log)),
+		a.orch = &orchestrating.Orchestrator{Store: store, Events: events, Clock: o.Now, Status: metrics.Status(statuses),
 			Log: slog.New(slog.NewJSONHandler(log.Out, nil))}
 	}
 	if o.ServeNATS {
@@ -335,6 +352,9 @@ func (a *App) Run(ctx context.Context) error {
 	if a.natsAPI != nil {
 		a.natsAPI.Close()
 	}
+	if a.github != nil {
+		defer a.github.Close(shutdown)
+	}
 	if err := a.server.Shutdown(shutdown); err != nil {
 		return err
 	}
@@ -407,6 +427,11 @@ func (a *App) Close() error {
 	}
 	if a.natsAPI != nil {
 		a.natsAPI.Close()
+	}
+	if a.github != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		a.github.Close(ctx)
+		cancel()
 	}
 	if a.nc != nil {
 		a.nc.Close()

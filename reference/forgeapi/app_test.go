@@ -3,6 +3,8 @@ package forgeapi
 import (
 	"bytes"
 	"context"
+	"github.com/catalyst-forge/forge/adapters/onprem/githubstatus/githubtest"
+	"github.com/catalyst-forge/forge/reference/githubflags"
 	"io"
 	"net/http"
 	"os"
@@ -272,5 +274,68 @@ func TestServerPrunesRunsPastTheirRetention(t *testing.T) {
 	}
 	if got, err := app.store.GetRelease(ctx, rel.ID); err != nil || got.PipelineRunID == nil || *got.PipelineRunID != released.ID {
 		t.Errorf("the release = %+v, %v; want it untouched", got, err)
+	}
+}
+
+// TestNewRunsGetAPendingCommitStatus: with --github-token-ref, a run
+// created with a github_context gets its pending commit status on GitHub
+// (a stand-in speaking GitHub's REST API), and keeps the context.
+func TestNewRunsGetAPendingCommitStatus(t *testing.T) {
+	gh := githubtest.New(t)
+	t.Setenv("FORGE_TEST_GITHUB_TOKEN", "ghp_from_the_secret")
+	dir := t.TempDir()
+	dsn := "sqlite://" + filepath.Join(dir, "forge.db")
+	ctx := context.Background()
+	if err := Migrate(ctx, dsn, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	key := filepath.Join(dir, "k.pem")
+	app, err := New(ctx, Options{Addr: "127.0.0.1:0", Database: dsn, Auth: "dev", DevKey: key, Log: io.Discard,
+		GitHub: githubflags.Options{API: gh.URL, TokenRef: `{"provider":"env","name":"FORGE_TEST_GITHUB_TOKEN"}`,
+			TargetURL: "https://forge.example.com/runs/{run_id}"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer app.Close()
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- app.Run(runCtx) }()
+	defer func() { stop(); <-done }()
+	issuer, err := oidcauth.LoadOrCreateDevKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ops, _ := issuer.Token("ops", []identity.Role{identity.RoleOperator}, time.Minute)
+	ci, _ := issuer.Token("ci", []identity.Role{identity.RoleServiceAccount}, time.Minute)
+	base := "http://" + app.Addr()
+	if _, _, err := (&httptransport.Client{BaseURL: base, Token: ops}).RegisterRepository(ctx, endpoints.RegisterRepositoryRequest{Repository: "acme/mono"}); err != nil {
+		t.Fatal(err)
+	}
+	c := &httptransport.Client{BaseURL: base, Token: ci}
+	gctx := &pipeline.GitHubContext{PRNumber: 7, RunID: "5678901234", Context: "ci/forge"}
+	run, _, err := c.CreateRun(ctx, endpoints.CreateRunRequest{Repository: "acme/mono", Branch: "feature", CommitSHA: strings.Repeat("c", 40),
+		TriggerType: "pull_request", GitHubContext: gctx})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := c.GetRun(ctx, run.ID); err != nil || got.GitHub == nil || *got.GitHub != *gctx {
+		t.Errorf("the run's github_context = %+v, %v", got.GitHub, err)
+	}
+	for deadline := time.Now().Add(5 * time.Second); len(gh.Statuses()) == 0; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("no commit status reached GitHub")
+		}
+	}
+	st := gh.Statuses()[0]
+	if st["state"] != "pending" || st["context"] != "ci/forge" || st["description"] != "Pipeline started - discovering projects..." ||
+		st["target_url"] != "https://forge.example.com/runs/"+run.ID {
+		t.Errorf("status = %v", st)
+	}
+	if auth := gh.Requests()[0].Auth; auth != "Bearer ghp_from_the_secret" {
+		t.Errorf("sent with %q", auth)
+	}
+	if _, _, err := c.CreateRun(ctx, endpoints.CreateRunRequest{Repository: "acme/mono", CommitSHA: strings.Repeat("d", 40),
+		GitHubContext: &pipeline.GitHubContext{PRNumber: -1}}); !fault.Is(err, fault.Validation) || !strings.Contains(err.Error(), "github_context.pr_number") {
+		t.Errorf("a negative pull request number: %v", err)
 	}
 }

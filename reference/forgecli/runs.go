@@ -28,12 +28,21 @@ func newRun(s streams) *cobra.Command {
 func newRunCreate(s streams) *cobra.Command {
 	o := &apiOptions{}
 	var req endpoints.CreateRunRequest
+	var gh pipeline.GitHubContext
 	cmd := &cobra.Command{
-		Use:     "create",
-		Short:   "Start the pipeline of a commit (returns the existing run if there is one)",
-		Example: `  forge run create --repository acme/monorepo --commit 0123456789abcdef0123456789abcdef01234567 --branch main`,
-		Args:    cobra.NoArgs,
+		Use:   "create",
+		Short: "Start the pipeline of a commit (returns the existing run if there is one)",
+		Long: `create starts the pipeline of a commit. From a GitHub workflow, the
+--github-* flags tell the platform where the commit statuses and the pull
+request summary go (spec 03's github_context).`,
+		Example: `  forge run create --repository acme/monorepo --commit 0123456789abcdef0123456789abcdef01234567 --branch main
+  forge run create --repository "$GITHUB_REPOSITORY" --commit "$GITHUB_SHA" --branch "$GITHUB_REF_NAME" \
+    --trigger pull_request --github-pr 123 --github-run-id "$GITHUB_RUN_ID"`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if gh != (pipeline.GitHubContext{}) {
+				req.GitHubContext = &gh
+			}
 			c, err := o.repoClient(req.Repository)
 			if err != nil {
 				return err
@@ -57,6 +66,10 @@ func newRunCreate(s streams) *cobra.Command {
 	cmd.Flags().StringVar(&req.Branch, "branch", "", "branch the commit was pushed to")
 	cmd.Flags().StringVar(&req.TriggerType, "trigger", "manual", "trigger type: push, pull_request or manual")
 	cmd.Flags().StringVar(&req.TriggeredBy, "triggered-by", "", "who triggered it (default: the token's subject)")
+	cmd.Flags().IntVar(&gh.PRNumber, "github-pr", 0, "the pull request the commit belongs to: the run posts its summary there")
+	cmd.Flags().StringVar(&gh.RunID, "github-run-id", "", "the GitHub Actions run that triggered the pipeline")
+	cmd.Flags().StringVar(&gh.Context, "github-context", "", "context of the commit statuses (default "+pipeline.DefaultStatusContext+")")
+	cmd.Flags().StringVar(&gh.CheckRunID, "github-check-run-id", "", "a check run of the workflow")
 	_ = cmd.MarkFlagRequired("commit")
 	return cmd
 }

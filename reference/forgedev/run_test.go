@@ -77,7 +77,7 @@ func TestGreenPipeline(t *testing.T) {
 	if compile.CompletedAt == nil || verify.StartedAt == nil || verify.StartedAt.Before(*compile.CompletedAt) {
 		t.Errorf("compile ended %v, verify started %v", compile.CompletedAt, verify.StartedAt)
 	}
-	for _, want := range []string{"Discovered 3 projects", "Running phase group 2 of 2", "✓ test/hello-api/unit", "Pipeline success"} {
+	for _, want := range []string{"Discovered 3 projects", "Running phase group 2 of 2", "✓ test/hello-api/unit", "Pipeline succeeded"} {
 		if !strings.Contains(progress.String(), want) {
 			t.Errorf("progress lacks %q:\n%s", want, progress.String())
 		}

@@ -29,6 +29,7 @@ import (
 	"github.com/catalyst-forge/forge/domain/fault"
 	"github.com/catalyst-forge/forge/domain/pipeline"
 	"github.com/catalyst-forge/forge/ports"
+	"github.com/catalyst-forge/forge/reference/githubflags"
 	"github.com/catalyst-forge/forge/reference/internal/opsserver"
 	"github.com/catalyst-forge/forge/reference/objstore"
 	"github.com/catalyst-forge/forge/reference/redact"
@@ -94,7 +95,10 @@ type Options struct {
 	// phases it finishes, the queue's depth, the database pool), /healthz
 	// and /readyz are served while the stage runs.
 	MetricsAddr string
-	Log         io.Writer // JSON log lines (default stderr)
+	// GitHub, when it names credentials, gets the run's commit statuses
+	// and, when it ends, its pull request summary.
+	GitHub githubflags.Options
+	Log    io.Writer // JSON log lines (default stderr)
 }
 
 // UsageError is a wrong command line or missing configuration (exit 2).
@@ -258,6 +262,10 @@ func (d *dispatcher) open(ctx context.Context, o Options, logger *logrus.Logger)
 	if err != nil {
 		return err
 	}
+	gh, err := githubflags.Reporter(ctx, o.GitHub, slog.New(slog.NewJSONHandler(logger.Out, nil)))
+	if err != nil {
+		return err
+	}
 	metrics := prommetrics.New()
 	metrics.Database(d.store.SQL())
 	metrics.QueueDepth(queue.Depth)
@@ -266,7 +274,7 @@ func (d *dispatcher) open(ctx context.Context, o Options, logger *logrus.Logger)
 			return err
 		}
 	}
-	d.orch = &orchestrating.Orchestrator{Store: d.store, Jobs: queue, Status: metrics.Status(logstatus.New(logger)), Events: events, Objects: objects,
+	d.orch = &orchestrating.Orchestrator{Store: d.store, Jobs: queue, Status: metrics.Status(githubflags.Alongside(logstatus.New(logger), gh)), Events: events, Objects: objects,
 		ReportSecret: reportSecret, Log: slog.New(slog.NewJSONHandler(logger.Out, nil))}
 	if o.Stage == StageRelease {
 		policies, err := deploying.LoadPolicies(o.Policies)

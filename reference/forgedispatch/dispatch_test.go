@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/catalyst-forge/forge/adapters/onprem/githubstatus/githubtest"
+	"github.com/catalyst-forge/forge/reference/githubflags"
 	"io"
 	"net"
 	"net/http"
@@ -116,7 +118,8 @@ func newEnv(t *testing.T, disc discovery.Output, ci ciFunc) *env {
 	}
 	now := time.Now().UTC()
 	if e.run, _, err = e.store.CreateRun(ctx, &pipeline.Run{Repository: "acme/mono", Branch: "main",
-		CommitSHA: strings.Repeat("a", 40), Status: pipeline.StatusPending, CreatedAt: now, StartedAt: now}); err != nil {
+		CommitSHA: strings.Repeat("a", 40), Status: pipeline.StatusPending, CreatedAt: now, StartedAt: now,
+		GitHub: &pipeline.GitHubContext{PRNumber: 7}}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -719,5 +722,53 @@ func TestMetricsWhileAStageRuns(t *testing.T) {
 	}
 	if code, _ := get("/metrics"); code != 0 {
 		t.Errorf("the ops server still answers (%d) after the stage ended", code)
+	}
+}
+
+// TestGitHubHearsEveryStatusPointAndTheSummary: with GitHub options, the
+// stages set the run's commit status at every point, and the last posts
+// the summary on the pull request (GitHub is a stand-in speaking its REST
+// API).
+func TestGitHubHearsEveryStatusPointAndTheSummary(t *testing.T) {
+	gh := githubtest.New(t)
+	t.Setenv("FORGE_TEST_GITHUB_TOKEN", "ghp_dispatcher")
+	e := newEnv(t, output(false), succeed)
+	stage := func(name, group string) {
+		t.Helper()
+		o := e.options(name, group)
+		o.GitHub = githubflags.Options{API: gh.URL, TokenRef: `{"provider":"env","name":"FORGE_TEST_GITHUB_TOKEN"}`,
+			TargetURL: "https://argo.example.com/workflows/forge/{workflow}"}
+		if err := Run(context.Background(), o); err != nil {
+			t.Fatalf("%s %s: %v", name, group, err)
+		}
+	}
+	stage(StageDiscovery, "")
+	groups, _ := e.readPlan()
+	for _, n := range groups {
+		stage(StagePhaseGroup, strconv.Itoa(n))
+	}
+	var got []string
+	for _, st := range gh.Statuses() {
+		got = append(got, st["state"].(string)+": "+st["description"].(string))
+		if st["context"] != "ci/catalyst-forge" {
+			t.Errorf("context %v", st["context"])
+		}
+	}
+	want := []string{
+		"pending: Discovered 2 projects; running phase group 1 of 2",
+		"pending: Running phase group 1 of 2 (0% complete)",
+		"pending: Running phase group 2 of 2 (50% complete)",
+	}
+	if len(got) != 4 || strings.Join(got[:3], "\n") != strings.Join(want, "\n") || !strings.HasPrefix(got[3], "success: Pipeline succeeded in ") {
+		t.Errorf("statuses:\n%s", strings.Join(got, "\n"))
+	}
+	comments := gh.Comments()
+	if len(comments) != 1 {
+		t.Fatalf("%d comments on the pull request, want the summary", len(comments))
+	}
+	for _, body := range comments {
+		if !strings.Contains(body, "**Status:** success") || !strings.Contains(body, "| build | ✅ success | ✅ api |") {
+			t.Errorf("summary:\n%s", body)
+		}
 	}
 }

@@ -18,6 +18,9 @@ type CreateRunRequest struct {
 	CommitSHA   string `json:"commit_sha"`
 	TriggeredBy string `json:"triggered_by"`
 	TriggerType string `json:"trigger_type"`
+	// GitHubContext, from a GitHub workflow, says where the run's commit
+	// statuses and pull request summary go (spec 03).
+	GitHubContext *pipeline.GitHubContext `json:"github_context,omitempty"`
 }
 
 // RunList is the body of GET /v1/runs.

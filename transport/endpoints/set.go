@@ -176,7 +176,7 @@ func New(s Services) Set {
 			Annotate(ctx, "repository", repository.Canonical(req.Repository))
 			run, made, err := s.Runs.Create(ctx, who, running.CreateRequest{
 				Repository: repository.Canonical(req.Repository), Branch: req.Branch, CommitSHA: req.CommitSHA,
-				TriggeredBy: req.TriggeredBy, TriggerType: pipeline.TriggerType(req.TriggerType),
+				TriggeredBy: req.TriggeredBy, TriggerType: pipeline.TriggerType(req.TriggerType), GitHub: req.GitHubContext,
 			})
 			if run != nil {
 				Annotate(ctx, "run_id", run.ID)

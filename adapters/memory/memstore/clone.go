@@ -47,6 +47,10 @@ func cloneRun(r *pipeline.Run) *pipeline.Run {
 	c.StartedAt = utc(r.StartedAt)
 	c.CompletedAt = cloneTime(r.CompletedAt)
 	c.DiscoveryOutput = slices.Clone(r.DiscoveryOutput)
+	if r.GitHub != nil {
+		g := *r.GitHub
+		c.GitHub = &g
+	}
 	c.Phases = clonePhases(r.Phases)
 	return &c
 }

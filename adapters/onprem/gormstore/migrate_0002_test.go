@@ -47,7 +47,7 @@ func TestMigration0002KeepsAliases(t *testing.T) {
 		}
 
 		s := open(t, dsn)
-		if _, pending, err := s.SchemaStatus(ctx); err != nil || strings.Join(pending, ",") != "0002_alias_kinds,0003_deployment_failures,0004_deployment_resumption" {
+		if _, pending, err := s.SchemaStatus(ctx); err != nil || strings.Join(pending, ",") != "0002_alias_kinds,0003_deployment_failures,0004_deployment_resumption,0005_github_context" {
 			t.Fatalf("pending = %v, %v; want 0002 to 0004", pending, err)
 		}
 		mk := func(c string, aliases ...release.Alias) *release.Release {
@@ -72,7 +72,7 @@ func TestMigration0002KeepsAliases(t *testing.T) {
 			t.Fatal("0001 accepted a tag main-3 next to the branch alias main-3; the test no longer shows the bug")
 		}
 
-		if applied, err := s.Migrate(ctx); err != nil || strings.Join(applied, ",") != "0002_alias_kinds,0003_deployment_failures,0004_deployment_resumption" {
+		if applied, err := s.Migrate(ctx); err != nil || strings.Join(applied, ",") != "0002_alias_kinds,0003_deployment_failures,0004_deployment_resumption,0005_github_context" {
 			t.Fatalf("Migrate = %v, %v", applied, err)
 		}
 		for _, want := range []struct {

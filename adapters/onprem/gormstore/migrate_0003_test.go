@@ -55,7 +55,7 @@ func TestMigration0003KeepsDeployments(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if applied, err := s.Migrate(ctx); err != nil || strings.Join(applied, ",") != "0003_deployment_failures,0004_deployment_resumption" {
+		if applied, err := s.Migrate(ctx); err != nil || strings.Join(applied, ",") != "0003_deployment_failures,0004_deployment_resumption,0005_github_context" {
 			t.Fatalf("Migrate = %v, %v", applied, err)
 		}
 		dev, err := s.GetDeployment(ctx, ids[0])

@@ -13,7 +13,7 @@ import (
 )
 
 // allMigrations are the embedded migrations, in order.
-var allMigrations = []string{"0001_initial", "0002_alias_kinds", "0003_deployment_failures", "0004_deployment_resumption"}
+var allMigrations = []string{"0001_initial", "0002_alias_kinds", "0003_deployment_failures", "0004_deployment_resumption", "0005_github_context"}
 
 func TestMigrateAppliesOnceOnAFreshDatabase(t *testing.T) {
 	dialects(t, func(t *testing.T, dsn string) {

@@ -48,6 +48,7 @@ type runRow struct {
 	ArgoWorkflowName string     `gorm:"column:argo_workflow_name"`
 	DiscoveryOutput  *string    `gorm:"column:discovery_output"`
 	Reason           string     `gorm:"column:reason"`
+	GitHubContext    *string    `gorm:"column:github_context"`
 }
 
 func (runRow) TableName() string { return "pipeline_runs" }
@@ -56,7 +57,18 @@ func runToRow(r *pipeline.Run) runRow {
 	return runRow{ID: r.ID, Repository: r.Repository, Branch: r.Branch, CommitSHA: r.CommitSHA,
 		TriggeredBy: r.TriggeredBy, TriggerType: string(r.TriggerType), Status: string(r.Status),
 		CreatedAt: dbTime(r.CreatedAt), StartedAt: dbTime(r.StartedAt), CompletedAt: dbTimePtr(r.CompletedAt),
-		ArgoWorkflowName: r.ArgoWorkflowName, DiscoveryOutput: jsonText(r.DiscoveryOutput), Reason: r.Reason}
+		ArgoWorkflowName: r.ArgoWorkflowName, DiscoveryOutput: jsonText(r.DiscoveryOutput), Reason: r.Reason,
+		GitHubContext: githubText(r.GitHub)}
+}
+
+// githubText is a run's GitHub context as JSON text; nil without one.
+func githubText(g *pipeline.GitHubContext) *string {
+	if g == nil {
+		return nil
+	}
+	b, _ := json.Marshal(g) // a struct of strings and an int always encodes
+	s := string(b)
+	return &s
 }
 
 func (r runRow) domain() pipeline.Run {
@@ -66,6 +78,12 @@ func (r runRow) domain() pipeline.Run {
 		ArgoWorkflowName: r.ArgoWorkflowName, Reason: r.Reason}
 	if r.DiscoveryOutput != nil {
 		run.DiscoveryOutput = json.RawMessage(*r.DiscoveryOutput)
+	}
+	if r.GitHubContext != nil {
+		var g pipeline.GitHubContext
+		if json.Unmarshal([]byte(*r.GitHubContext), &g) == nil {
+			run.GitHub = &g
+		}
 	}
 	return run
 }

@@ -192,6 +192,7 @@ func (d *DevIssuer) KeyID() string { return d.pub.KeyID }
 // ones, shaped as Keycloak's.
 type devClaims struct {
 	PreferredUsername string `json:"preferred_username"`
+	Repository        string `json:"repository,omitempty"`
 	RealmAccess       struct {
 		Roles []string `json:"roles"`
 	} `json:"realm_access"`
@@ -201,7 +202,7 @@ type devClaims struct {
 // valid from now for ttl, issued by DevIssuerURL for DevAudience. It
 // returns fault.Validation when subject is empty, ttl is not positive or a
 // role is not a platform role.
-func (d *DevIssuer) Token(subject string, roles []identity.Role, ttl time.Duration) (string, error) {
+func (d *DevIssuer) Token(subject string, roles []identity.Role, ttl time.Duration, opts ...TokenOption) (string, error) {
 	if subject == "" {
 		return "", fault.New(fault.Validation, "dev issuer: subject is empty")
 	}
@@ -216,6 +217,9 @@ func (d *DevIssuer) Token(subject string, roles []identity.Role, ttl time.Durati
 			return "", fault.New(fault.Validation, "dev issuer: %q is not a platform role", r)
 		}
 		extra.RealmAccess.Roles = append(extra.RealmAccess.Roles, string(r))
+	}
+	for _, o := range opts {
+		o(&extra)
 	}
 	jti := make([]byte, 16)
 	if _, err := rand.Read(jti); err != nil {
@@ -243,6 +247,16 @@ func (d *DevIssuer) Token(subject string, roles []identity.Role, ttl time.Durati
 		return "", fault.Wrap(fault.Internal, err, "dev issuer: signing token")
 	}
 	return token, nil
+}
+
+// TokenOption adds a claim to a development token.
+type TokenOption func(*devClaims)
+
+// ForRepository gives the token a repository claim, as a GitHub Actions
+// token exchanged at Keycloak carries: the caller may act on that
+// repository only.
+func ForRepository(repo string) TokenOption {
+	return func(c *devClaims) { c.Repository = repo }
 }
 
 // Option adjusts the Verifier that DevIssuer.Verifier returns.

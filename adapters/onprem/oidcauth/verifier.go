@@ -156,7 +156,11 @@ type claims struct {
 	jwt.Claims
 	PreferredUsername string `json:"preferred_username"`
 	Name              string `json:"name"`
-	RealmAccess       struct {
+	// Repository is the repository claim of a GitHub Actions OIDC token,
+	// kept by Keycloak's token exchange: it binds the caller to that
+	// repository.
+	Repository  string `json:"repository"`
+	RealmAccess struct {
 		Roles []string `json:"roles"`
 	} `json:"realm_access"`
 	ResourceAccess map[string]struct {
@@ -195,7 +199,7 @@ func (v *Verifier) Verify(ctx context.Context, token string) (*identity.Principa
 	if name == "" {
 		name = c.Name
 	}
-	return &identity.Principal{Subject: c.Subject, Name: name, Roles: v.roles(c)}, nil
+	return &identity.Principal{Subject: c.Subject, Name: name, Roles: v.roles(c), Repository: strings.ToLower(c.Repository)}, nil
 }
 
 // verifySignature checks the token's structure, algorithm and key, and

@@ -102,6 +102,9 @@ func TestVerifierAgainstHTTPTestOIDCProvider(t *testing.T) {
 			want: &identity.Principal{Subject: ada.Subject, Name: "Ada Lovelace", Roles: ada.Roles}},
 		{name: "no name at all", token: rsaKey.sign(t, claimsFor(p.issuer, del("preferred_username"), del("name"))),
 			want: &identity.Principal{Subject: ada.Subject, Roles: ada.Roles}},
+		{name: "a GitHub token exchanged at Keycloak binds the caller to its repository",
+			token: rsaKey.sign(t, claimsFor(p.issuer, set("repository", "Acme/Mono"), set("realm_access", map[string]any{"roles": []string{"service-account"}}))),
+			want:  &identity.Principal{Subject: ada.Subject, Name: "ada", Roles: []identity.Role{identity.RoleServiceAccount}, Repository: "acme/mono"}},
 
 		// Not a JWS.
 		{name: "empty", token: "", wantErr: "no token"},

@@ -19,6 +19,7 @@ import (
 	"github.com/catalyst-forge/forge/domain/release"
 	"github.com/catalyst-forge/forge/reference/envdefault"
 	"github.com/catalyst-forge/forge/reference/forgeapi"
+	"github.com/catalyst-forge/forge/reference/githubflags"
 )
 
 func main() {
@@ -101,6 +102,7 @@ so on (FORGE_ + the flag in upper case with _ for -).`,
 	f.IntVar(&o.DeploymentsPerMinute, "limit-deployments", envdefault.Int("FORGE_LIMIT_DEPLOYMENTS", 0), "deployments per minute per environment (0: the default 10; negative: no limit)")
 	f.StringVar(&engine, "engine", envdefault.String("FORGE_ENGINE", forgeapi.EngineNone), "how runs are executed: none (they stay pending for an external orchestrator) or argo (an Argo Workflow per run)")
 	f.DurationVar(&o.ResumeDeploymentsEvery, "resume-deployments-every", envdefault.Duration("FORGE_RESUME_DEPLOYMENTS_EVERY", time.Minute), "with --deployment-jobs: how often deployments a dead process left pending past the deployment timeout are finished (0: never)")
+	githubflags.Flags(f, &o.GitHub)
 	f.DurationVar(&o.Retention, "retention", envdefault.Duration("FORGE_RETENTION", running.DefaultRetention), "how long pipeline runs, their tasks, steps and logs are kept; runs a release names are kept with it (0: for ever)")
 	f.DurationVar(&o.PruneEvery, "prune-every", envdefault.Duration("FORGE_PRUNE_EVERY", time.Hour), "how often runs past --retention are deleted, in small batches (0: never)")
 	f.DurationVar(&o.ReconcileEvery, "reconcile-every", envdefault.Duration("FORGE_RECONCILE_EVERY", time.Minute), "with an engine: how often runs whose workflow ended before them are failed (0: never)")

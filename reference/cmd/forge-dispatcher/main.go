@@ -15,6 +15,7 @@ import (
 
 	"github.com/catalyst-forge/forge/reference/envdefault"
 	"github.com/catalyst-forge/forge/reference/forgedispatch"
+	"github.com/catalyst-forge/forge/reference/githubflags"
 	"github.com/catalyst-forge/forge/reference/objstore"
 )
 
@@ -88,6 +89,7 @@ FORGE_GROUP.`,
 	f.StringVar(&o.ReportSecretFile, "report-secret-file", envdefault.String("FORGE_REPORT_SECRET_FILE", ""), "file of the secret CI jobs' report keys are made with, shared with forge-api (or set FORGE_REPORT_SECRET)")
 	f.StringVar(&o.Policies, "policies", envdefault.String("FORGE_POLICIES", ""), "release: environment promotion policies (YAML), forge-api's --policies; default: dev, staging and production of the spec")
 	f.StringVar(&o.OutDir, "out", envdefault.String("FORGE_DISPATCH_OUT", forgedispatch.DefaultOutDir), "discovery: where to write phase-groups.json and release-enabled")
+	githubflags.Flags(f, &o.GitHub)
 	f.StringVar(&o.MetricsAddr, "metrics-addr", envdefault.String("FORGE_METRICS_ADDR", ""), "serve /metrics (Prometheus), /healthz and /readyz here while the stage runs, e.g. :9090 (empty: off)")
 
 	err := cmd.ExecuteContext(ctx)
