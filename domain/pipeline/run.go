@@ -40,7 +40,7 @@ type Run struct {
 	// GitHub says where on GitHub the run's statuses and summary go, when
 	// a GitHub workflow started it (spec 03's github_context).
 	GitHub *GitHubContext `json:"github_context,omitempty"`
-	Phases []Phase `json:"phases"`
+	Phases []Phase        `json:"phases"`
 }
 
 // Phase is the execution of one CI phase within a run.

@@ -70,8 +70,8 @@ func TestTheGitHubWorkflowTriggersARun(t *testing.T) {
 	values := map[string]string{
 		"github.repository": "acme/mono",
 		"github.event_name == 'pull_request' && 'pull_request' || 'push'": "pull_request",
-		"github.event.pull_request.number || 0":                            "7",
-		"github.run_id":                                                    "5678901234",
+		"github.event.pull_request.number || 0":                           "7",
+		"github.run_id":                                                   "5678901234",
 	}
 	expr := regexp.MustCompile(`\$\{\{\s*(.*?)\s*\}\}`)
 	line := expr.ReplaceAllStringFunc(strings.TrimSpace(script), func(m string) string {
