@@ -14,6 +14,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/sirupsen/logrus"
 
+	"github.com/catalyst-forge/forge/adapters/aws/ebevents"
 	"github.com/catalyst-forge/forge/adapters/onprem/fsblob"
 	"github.com/catalyst-forge/forge/adapters/onprem/githubstatus"
 	"github.com/catalyst-forge/forge/adapters/onprem/gormstore"
@@ -55,6 +56,9 @@ type Options struct {
 	Policies string // environment policy file (YAML); empty: the spec's defaults
 	Registry string // prefix of Release OCI URIs
 	NATSURL  string // publish events to NATS when set; otherwise log them
+	// EventBridgeBus, when set, is the Amazon EventBridge bus events go to
+	// instead (the AWS profile).
+	EventBridgeBus string
 	// ObjectsDir, when set, is the filesystem object store of the local
 	// profile; its presigned links are served under /v1/objects/ and
 	// signed for PublicURL (default http://<Addr>).
@@ -207,6 +211,11 @@ func New(ctx context.Context, o Options) (*App, error) {
 			return nil, fault.Wrap(fault.Unavailable, err, "connecting to NATS at %s", o.NATSURL)
 		}
 		publisher = natsevents.New(a.nc, "")
+	}
+	if o.EventBridgeBus != "" {
+		if publisher, err = ebevents.New(ctx, ebevents.Config{Bus: o.EventBridgeBus}); err != nil {
+			return nil, err
+		}
 	}
 	metrics := prommetrics.New()
 	metrics.Database(store.SQL())

@@ -3,13 +3,16 @@ package forgeapi
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"github.com/catalyst-forge/forge/adapters/onprem/githubstatus/githubtest"
 	"github.com/catalyst-forge/forge/reference/githubflags"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -337,5 +340,68 @@ func TestNewRunsGetAPendingCommitStatus(t *testing.T) {
 	if _, _, err := c.CreateRun(ctx, endpoints.CreateRunRequest{Repository: "acme/mono", CommitSHA: strings.Repeat("d", 40),
 		GitHubContext: &pipeline.GitHubContext{PRNumber: -1}}); !fault.Is(err, fault.Validation) || !strings.Contains(err.Error(), "github_context.pr_number") {
 		t.Errorf("a negative pull request number: %v", err)
+	}
+}
+
+// TestEventsGoToEventBridge: with --eventbridge-bus, a new run's event is
+// put on the bus (an httptest stand-in speaking EventBridge's PutEvents,
+// reached through the SDK's AWS_ENDPOINT_URL_EVENTBRIDGE).
+func TestEventsGoToEventBridge(t *testing.T) {
+	var mu sync.Mutex
+	var detailTypes []string
+	bus := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var in struct {
+			Entries []struct{ DetailType, EventBusName string }
+		}
+		if r.Header.Get("X-Amz-Target") != "AWSEvents.PutEvents" || json.NewDecoder(r.Body).Decode(&in) != nil {
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		mu.Lock()
+		for _, e := range in.Entries {
+			detailTypes = append(detailTypes, e.EventBusName+" "+e.DetailType)
+		}
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+		_, _ = w.Write([]byte(`{"FailedEntryCount":0,"Entries":[{"EventId":"e1"}]}`))
+	}))
+	defer bus.Close()
+	t.Setenv("AWS_ENDPOINT_URL_EVENTBRIDGE", bus.URL)
+	t.Setenv("AWS_REGION", "eu-west-1")
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDTEST")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "x")
+	dir := t.TempDir()
+	dsn := "sqlite://" + filepath.Join(dir, "forge.db")
+	ctx := context.Background()
+	if err := Migrate(ctx, dsn, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	key := filepath.Join(dir, "k.pem")
+	app, err := New(ctx, Options{Addr: "127.0.0.1:0", Database: dsn, Auth: "dev", DevKey: key, Log: io.Discard, EventBridgeBus: "forge-events"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer app.Close()
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- app.Run(runCtx) }()
+	defer func() { stop(); <-done }()
+	issuer, err := oidcauth.LoadOrCreateDevKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ops, _ := issuer.Token("ops", []identity.Role{identity.RoleOperator}, time.Minute)
+	ci, _ := issuer.Token("ci", []identity.Role{identity.RoleServiceAccount}, time.Minute)
+	base := "http://" + app.Addr()
+	if _, _, err := (&httptransport.Client{BaseURL: base, Token: ops}).RegisterRepository(ctx, endpoints.RegisterRepositoryRequest{Repository: "acme/mono"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := (&httptransport.Client{BaseURL: base, Token: ci}).CreateRun(ctx, endpoints.CreateRunRequest{Repository: "acme/mono", CommitSHA: strings.Repeat("e", 40)}); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if strings.Join(detailTypes, ",") != "forge-events pipeline.run.created" {
+		t.Errorf("the bus got %v", detailTypes)
 	}
 }

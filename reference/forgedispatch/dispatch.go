@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/catalyst-forge/forge/adapters/aws/ebevents"
 	"io"
 	"log/slog"
 	"os"
@@ -98,7 +99,10 @@ type Options struct {
 	// GitHub, when it names credentials, gets the run's commit statuses
 	// and, when it ends, its pull request summary.
 	GitHub githubflags.Options
-	Log    io.Writer // JSON log lines (default stderr)
+	// EventBridgeBus, when set, is the Amazon EventBridge bus events go to
+	// instead of NATS (the AWS profile).
+	EventBridgeBus string
+	Log            io.Writer // JSON log lines (default stderr)
 }
 
 // UsageError is a wrong command line or missing configuration (exit 2).
@@ -255,7 +259,13 @@ func (d *dispatcher) open(ctx context.Context, o Options, logger *logrus.Logger)
 	if err != nil {
 		return fmt.Errorf("opening the job queue on NATS at %s: %s", server, redact.Scrub(err.Error(), o.NATSURL))
 	}
-	events := &announcing.Announcer{Publisher: natsevents.New(d.nc, ""), OnError: func(e event.Event, err error) {
+	var publisher ports.EventPublisher = natsevents.New(d.nc, "")
+	if o.EventBridgeBus != "" {
+		if publisher, err = ebevents.New(ctx, ebevents.Config{Bus: o.EventBridgeBus}); err != nil {
+			return err
+		}
+	}
+	events := &announcing.Announcer{Publisher: publisher, OnError: func(e event.Event, err error) {
 		d.log.WithError(err).WithField("event_type", e.Type).Error("event not published")
 	}}
 	reportSecret, err := secretflags.ReportSecret(o.ReportSecretFile)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/catalyst-forge/forge/adapters/aws/ecrauth"
 	"github.com/catalyst-forge/forge/adapters/aws/s3blob"
 	"github.com/catalyst-forge/forge/adapters/onprem/githubreleases"
 	"github.com/catalyst-forge/forge/adapters/onprem/ociregistry"
@@ -57,6 +58,10 @@ type Options struct {
 	// DocsDir, when set, is where docs publishers write instead of their
 	// buckets, one directory per bucket (one machine).
 	DocsDir string
+	// ECR gets the credentials of Amazon ECR hosts from ECR's
+	// GetAuthorizationToken (the AWS default chain: IRSA on EKS), kept
+	// until they expire, instead of a docker config.
+	ECR bool
 }
 
 // Flags declares --tracking-registry, --signing-key, --docker-config and
@@ -67,6 +72,7 @@ func Flags(f *pflag.FlagSet, o *Options) {
 	f.StringVar(&o.SigningKeyRef, "signing-key-ref", envdefault.String("FORGE_SIGNING_KEY_REF", ""), `that key as a secret reference in JSON, e.g. {"provider":"kubernetes","namespace":"forge","secretName":"cosign","key":"cosign.key"}`)
 	f.StringVar(&o.DockerConfig, "docker-config", envdefault.String("FORGE_DOCKER_CONFIG", ""), "docker config.json with registry credentials (default: docker's own)")
 	f.StringVar(&o.GitHubAPI, "github-api", envdefault.String("FORGE_GITHUB_API", githubreleases.DefaultAPI), "GitHub REST API that github publishers use (GitHub Enterprise: https://HOST/api/v3)")
+	f.BoolVar(&o.ECR, "ecr-auth", envdefault.String("FORGE_ECR_AUTH", "") == "true", "log in to Amazon ECR registries with ecr:GetAuthorizationToken (AWS default credentials, IRSA on EKS), tokens kept until they expire (env FORGE_ECR_AUTH=true)")
 	f.StringSliceVar(&o.Insecure, "insecure-registry", nil, "registry hosts spoken to over plain HTTP besides loopback ones (env FORGE_INSECURE_REGISTRIES)")
 	if v := envdefault.String("FORGE_INSECURE_REGISTRIES", ""); v != "" {
 		o.Insecure = strings.Split(v, ",")
@@ -85,9 +91,13 @@ func Service(o Options, steps ports.StepExecutor, secrets *resolving.Registry) (
 	if err != nil {
 		return nil, err
 	}
+	base, err := registryOptions(o)
+	if err != nil {
+		return nil, err
+	}
 	svc := &publishing.Service{Steps: steps, Tracking: o.Tracking, Override: o.Override, Signer: signer}
 	svc.Registry = func(ctx context.Context, host string, creds *config.SecretRef) (ports.Registry, error) {
-		opts := ociregistry.Options{DockerConfig: o.DockerConfig, Insecure: o.Insecure}
+		opts := base
 		if creds != nil && o.Override == "" {
 			value, err := secrets.Resolve(ctx, *creds)
 			if err != nil {
@@ -178,12 +188,31 @@ func Releaser(o Options, releases ports.ReleaseRegistrar) (*working.Releaser, er
 	if err != nil {
 		return nil, err
 	}
-	reg, err := ociregistry.New(ociregistry.Options{DockerConfig: o.DockerConfig, Insecure: o.Insecure})
+	opts, err := registryOptions(o)
+	if err != nil {
+		return nil, err
+	}
+	reg, err := ociregistry.New(opts)
 	if err != nil {
 		return nil, err
 	}
 	return &working.Releaser{Releases: releases, Signer: signer,
 		Registry: func(context.Context, string) (ports.Registry, error) { return reg, nil }}, nil
+}
+
+// registryOptions are the registry client's options every push of a
+// worker shares: the docker config, the insecure hosts and, with ECR, one
+// ECR token source, so its tokens are kept across pushes.
+func registryOptions(o Options) (ociregistry.Options, error) {
+	opts := ociregistry.Options{DockerConfig: o.DockerConfig, Insecure: o.Insecure}
+	if o.ECR {
+		src, err := ecrauth.New(context.Background(), ecrauth.Config{})
+		if err != nil {
+			return opts, fmt.Errorf("--ecr-auth: %w", err)
+		}
+		opts.Sources = []ociregistry.CredentialSource{src}
+	}
+	return opts, nil
 }
 
 // OwnSigningKey resolves --signing-key-ref into o.SigningKeyPEM through

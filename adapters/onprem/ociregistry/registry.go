@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
@@ -46,6 +47,17 @@ type Options struct {
 	Insecure []string
 	// Transport is the HTTP transport (http.DefaultTransport when nil).
 	Transport http.RoundTripper
+	// Sources are asked, in order, for the credential of a host that
+	// Credentials does not name, before the docker config: a cloud
+	// registry's short-lived tokens (adapters/aws/ecrauth for ECR).
+	Sources []CredentialSource
+}
+
+// CredentialSource gives the credential of the registry hosts it knows
+// (ok false for others). It is asked at each authentication, so it keeps
+// what it fetched itself. Safe for concurrent use.
+type CredentialSource interface {
+	Credential(ctx context.Context, host string) (username, password string, ok bool, err error)
 }
 
 // Client is the registry client.
@@ -372,16 +384,20 @@ func translate(ctx context.Context, err error, what string, args ...any) error {
 	return fault.Wrap(fault.Unavailable, err, "%s: the registry cannot be reached", msg)
 }
 
+// sourceTimeout bounds one question to a CredentialSource.
+const sourceTimeout = 30 * time.Second
+
 // keychain finds the credential of a registry host.
 type keychain struct {
-	creds  map[string]Credential
-	config map[string]authn.AuthConfig
+	creds   map[string]Credential
+	sources []CredentialSource
+	config  map[string]authn.AuthConfig
 	// useDefault falls back to docker's own config.
 	useDefault bool
 }
 
 func newKeychain(o Options) (*keychain, error) {
-	kc := &keychain{creds: o.Credentials, config: map[string]authn.AuthConfig{}}
+	kc := &keychain{creds: o.Credentials, sources: o.Sources, config: map[string]authn.AuthConfig{}}
 	if o.DockerConfig == "" {
 		kc.useDefault = true
 		return kc, nil
@@ -408,6 +424,17 @@ func (k *keychain) Resolve(target authn.Resource) (authn.Authenticator, error) {
 	host := target.RegistryStr()
 	if c, ok := k.creds[host]; ok {
 		return authn.FromConfig(authn.AuthConfig{Username: c.Username, Password: c.Password}), nil
+	}
+	for _, src := range k.sources {
+		ctx, cancel := context.WithTimeout(context.Background(), sourceTimeout)
+		user, pass, ok, err := src.Credential(ctx, host)
+		cancel()
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			return authn.FromConfig(authn.AuthConfig{Username: user, Password: pass}), nil
+		}
 	}
 	if a, ok := k.config[host]; ok {
 		return authn.FromConfig(a), nil

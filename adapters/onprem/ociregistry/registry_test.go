@@ -128,6 +128,24 @@ func TestCredentials(t *testing.T) {
 		t.Errorf("with credentials: %v", err)
 	}
 
+	// A credential source (ECR's tokens, say) answers for its hosts; a
+	// source that fails fails the request with its error.
+	sourced, _ := ociregistry.New(ociregistry.Options{DockerConfig: emptyConfig(t), Sources: []ociregistry.CredentialSource{
+		sourceFunc(func(string) (string, string, bool, error) { return "", "", false, nil }),
+		sourceFunc(func(h string) (string, string, bool, error) { return "robot", "s3cret-pass", h == host, nil }),
+	}})
+	if err := sourced.PushBlob(ctx, host+"/team/app", blob); err != nil {
+		t.Errorf("with a credential source: %v", err)
+	}
+	failing, _ := ociregistry.New(ociregistry.Options{DockerConfig: emptyConfig(t), Sources: []ociregistry.CredentialSource{
+		sourceFunc(func(string) (string, string, bool, error) {
+			return "", "", true, fault.New(fault.PermissionDenied, "the role needs ecr:GetAuthorizationToken")
+		}),
+	}})
+	if err := failing.PushBlob(ctx, host+"/team/app", blob); err == nil || !strings.Contains(err.Error(), "ecr:GetAuthorizationToken") {
+		t.Errorf("with a failing credential source: %v", err)
+	}
+
 	cfg := filepath.Join(t.TempDir(), "config.json")
 	auth := base64.StdEncoding.EncodeToString([]byte("robot:s3cret-pass"))
 	if err := os.WriteFile(cfg, fmt.Appendf(nil, `{"auths":{"http://%s":{"auth":%q}}}`, host, auth), 0o600); err != nil {
@@ -180,4 +198,11 @@ func TestBlobsThatDoNotMatchTheirDigestAreRefused(t *testing.T) {
 	if _, err := io.ReadAll(rc); err == nil || !strings.Contains(err.Error(), "checksum") {
 		t.Errorf("reading a tampered blob: %v", err)
 	}
+}
+
+// sourceFunc is a CredentialSource from a function of the host.
+type sourceFunc func(host string) (string, string, bool, error)
+
+func (f sourceFunc) Credential(_ context.Context, host string) (string, string, bool, error) {
+	return f(host)
 }

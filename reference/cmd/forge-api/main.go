@@ -94,6 +94,7 @@ so on (FORGE_ + the flag in upper case with _ for -).`,
 	f.StringVar(&o.Policies, "policies", envdefault.String("FORGE_POLICIES", ""), "environment promotion policies (YAML); default: dev, staging and production of the spec")
 	f.StringVar(&o.Registry, "registry", envdefault.String("FORGE_REGISTRY", ""), "registry prefix of Release OCI images (default localhost:5000)")
 	f.StringVar(&o.NATSURL, "nats", envdefault.String("FORGE_NATS_URL", ""), "publish events to this NATS server (default: log them)")
+	f.StringVar(&o.EventBridgeBus, "eventbridge-bus", envdefault.String("FORGE_EVENTBRIDGE_BUS", ""), "publish events to this Amazon EventBridge bus (name or ARN; AWS default credentials) instead of NATS or the log")
 	f.BoolVar(&o.ServeNATS, "serve-nats", os.Getenv("FORGE_SERVE_NATS") == "true", "serve the API over --nats too (subjects forge.api.v1.<resource>.<action>, queue group forge-api), for workers started with --report nats://... (env FORGE_SERVE_NATS=true)")
 	f.BoolVar(&o.DeploymentJobs, "deployment-jobs", os.Getenv("FORGE_DEPLOYMENT_JOBS") == "true", "commit deployments to GitOps: send deployment jobs over --nats to forge-worker --types deployment (env FORGE_DEPLOYMENT_JOBS=true)")
 	f.StringVar(&o.ObjectsDir, "objects-dir", envdefault.String("FORGE_OBJECTS_DIR", ""), "filesystem object store (local profile); its signed links are served under /v1/objects/")

@@ -90,6 +90,7 @@ FORGE_GROUP.`,
 	f.StringVar(&o.Policies, "policies", envdefault.String("FORGE_POLICIES", ""), "release: environment promotion policies (YAML), forge-api's --policies; default: dev, staging and production of the spec")
 	f.StringVar(&o.OutDir, "out", envdefault.String("FORGE_DISPATCH_OUT", forgedispatch.DefaultOutDir), "discovery: where to write phase-groups.json and release-enabled")
 	githubflags.Flags(f, &o.GitHub)
+	f.StringVar(&o.EventBridgeBus, "eventbridge-bus", envdefault.String("FORGE_EVENTBRIDGE_BUS", ""), "publish events to this Amazon EventBridge bus (name or ARN) instead of NATS, as forge-api's --eventbridge-bus")
 	f.StringVar(&o.MetricsAddr, "metrics-addr", envdefault.String("FORGE_METRICS_ADDR", ""), "serve /metrics (Prometheus), /healthz and /readyz here while the stage runs, e.g. :9090 (empty: off)")
 
 	err := cmd.ExecuteContext(ctx)
