@@ -160,34 +160,57 @@ func (goneEngine) Start(context.Context, *pipeline.Run) (string, error) { return
 func (goneEngine) Retry(context.Context, *pipeline.Run) (string, error) {
 	return "forge-run-x-retry", nil
 }
+
 func (goneEngine) Cancel(context.Context, *pipeline.Run) error         { return nil }
 func (goneEngine) Active(context.Context, *pipeline.Run) (bool, error) { return false, nil }
 
 // TestServerReconcilesAbandonedRuns: with an engine, the server ends runs
 // whose workflow ended before them, so none stays running forever.
-func TestServerReconcilesAbandonedRuns(t *testing.T) {
+// serve starts forge-api with o on a fresh, migrated SQLite database and a
+// development key, until the test ends, and returns it with its URL and
+// a function minting tokens of a subject with a role. setup, when given,
+// sees the app before it starts serving (and its background loops).
+func serve(t *testing.T, o Options, setup ...func(*App)) (app *App, base string, token func(subject string, role identity.Role) string) {
+	t.Helper()
 	dir := t.TempDir()
-	dsn := "sqlite://" + filepath.Join(dir, "forge.db")
 	ctx := context.Background()
-	if err := Migrate(ctx, dsn, io.Discard); err != nil {
+	o.Addr, o.Database, o.Auth, o.DevKey, o.Log = "127.0.0.1:0", "sqlite://"+filepath.Join(dir, "forge.db"), "dev", filepath.Join(dir, "k.pem"), io.Discard
+	if err := Migrate(ctx, o.Database, io.Discard); err != nil {
 		t.Fatal(err)
 	}
-	app, err := New(ctx, Options{Addr: "127.0.0.1:0", Database: dsn, Auth: "dev", DevKey: filepath.Join(dir, "k.pem"), Log: io.Discard,
-		Engine: goneEngine{}, ReconcileEvery: 20 * time.Millisecond})
+	app, err := New(ctx, o)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer app.Close()
+	for _, f := range setup {
+		f(app)
+	}
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- app.Run(runCtx) }()
+	t.Cleanup(func() { stop(); <-done; app.Close() })
+	issuer, err := oidcauth.LoadOrCreateDevKey(o.DevKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return app, "http://" + app.Addr(), func(subject string, role identity.Role) string {
+		tok, err := issuer.Token(subject, []identity.Role{role}, time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+}
+
+func TestServerReconcilesAbandonedRuns(t *testing.T) {
+	ctx := context.Background()
+	app, _, _ := serve(t, Options{Engine: goneEngine{}, ReconcileEvery: 20 * time.Millisecond})
 	now := time.Now().UTC()
 	run, _, err := app.store.CreateRun(ctx, &pipeline.Run{Repository: "acme/mono", CommitSHA: strings.Repeat("d", 40),
 		Status: pipeline.StatusRunning, CreatedAt: now, StartedAt: now})
 	if err != nil {
 		t.Fatal(err)
 	}
-	runCtx, stop := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- app.Run(runCtx) }()
-	defer func() { stop(); <-done }()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		got, err := app.store.GetRun(ctx, run.ID)
@@ -205,54 +228,43 @@ func TestServerReconcilesAbandonedRuns(t *testing.T) {
 // older than --retention with their logs, and keeps a run a release names,
 // a recent run, and the release.
 func TestServerPrunesRunsPastTheirRetention(t *testing.T) {
-	dir := t.TempDir()
-	dsn := "sqlite://" + filepath.Join(dir, "forge.db")
 	ctx := context.Background()
-	if err := Migrate(ctx, dsn, io.Discard); err != nil {
-		t.Fatal(err)
-	}
-	objectsDir := filepath.Join(dir, "objects")
-	app, err := New(ctx, Options{Addr: "127.0.0.1:0", Database: dsn, Auth: "dev", DevKey: filepath.Join(dir, "k.pem"), Log: io.Discard,
-		ObjectsDir: objectsDir, Retention: 90 * 24 * time.Hour, PruneEvery: 20 * time.Millisecond, PruneBatch: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer app.Close()
+	objectsDir := t.TempDir()
 	objects, err := fsblob.New(objectsDir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer objects.Close()
 	logKey := func(r *pipeline.Run) string { return "pipeline-runs/" + r.ID + "/logs/test/api/unit.log" }
-	now := time.Now().UTC()
-	made := func(commit string, age time.Duration) *pipeline.Run {
-		t.Helper()
-		at := now.Add(-age)
-		r, _, err := app.store.CreateRun(ctx, &pipeline.Run{Repository: "acme/mono", CommitSHA: strings.Repeat(commit, 40),
-			Status: pipeline.StatusFailed, CreatedAt: at, StartedAt: at, CompletedAt: &at})
+	var expired []*pipeline.Run
+	var released, recent *pipeline.Run
+	var rel *release.Release
+	app, _, _ := serve(t, Options{ObjectsDir: objectsDir, Retention: 90 * 24 * time.Hour, PruneEvery: 20 * time.Millisecond, PruneBatch: 2}, func(app *App) {
+		now := time.Now().UTC()
+		made := func(commit string, age time.Duration) *pipeline.Run {
+			t.Helper()
+			at := now.Add(-age)
+			r, _, err := app.store.CreateRun(ctx, &pipeline.Run{Repository: "acme/mono", CommitSHA: strings.Repeat(commit, 40),
+				Status: pipeline.StatusFailed, CreatedAt: at, StartedAt: at, CompletedAt: &at})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := objects.Put(ctx, logKey(r), strings.NewReader("FAIL\n"), ports.PutOptions{ContentType: "text/plain"}); err != nil {
+				t.Fatal(err)
+			}
+			return r
+		}
+		for _, c := range []string{"a", "b", "c"} {
+			expired = append(expired, made(c, 100*24*time.Hour))
+		}
+		released, recent = made("e", 120*24*time.Hour), made("f", 24*time.Hour)
+		var err error
+		rel, _, err = app.store.CreateRelease(ctx, &release.Release{Repository: "acme/mono", Project: "api", CommitSHA: released.CommitSHA,
+			PipelineRunID: &released.ID, OCIURI: "r.test/acme/mono/api:" + released.CommitSHA, CreatedAt: now, CreatedBy: "ci"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := objects.Put(ctx, logKey(r), strings.NewReader("FAIL\n"), ports.PutOptions{ContentType: "text/plain"}); err != nil {
-			t.Fatal(err)
-		}
-		return r
-	}
-	var expired []*pipeline.Run
-	for _, c := range []string{"a", "b", "c"} {
-		expired = append(expired, made(c, 100*24*time.Hour))
-	}
-	released, recent := made("e", 120*24*time.Hour), made("f", 24*time.Hour)
-	rel, _, err := app.store.CreateRelease(ctx, &release.Release{Repository: "acme/mono", Project: "api", CommitSHA: released.CommitSHA,
-		PipelineRunID: &released.ID, OCIURI: "r.test/acme/mono/api:" + released.CommitSHA, CreatedAt: now, CreatedBy: "ci"})
-	if err != nil {
-		t.Fatal(err)
-	}
-
-	runCtx, stop := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- app.Run(runCtx) }()
-	defer func() { stop(); <-done }()
+	})
 	gone := func(r *pipeline.Run) bool {
 		_, err := app.store.GetRun(ctx, r.ID)
 		return fault.Is(err, fault.NotFound)
@@ -286,34 +298,13 @@ func TestServerPrunesRunsPastTheirRetention(t *testing.T) {
 func TestNewRunsGetAPendingCommitStatus(t *testing.T) {
 	gh := githubtest.New(t)
 	t.Setenv("FORGE_TEST_GITHUB_TOKEN", "ghp_from_the_secret")
-	dir := t.TempDir()
-	dsn := "sqlite://" + filepath.Join(dir, "forge.db")
 	ctx := context.Background()
-	if err := Migrate(ctx, dsn, io.Discard); err != nil {
+	_, base, token := serve(t, Options{GitHub: githubflags.Options{API: gh.URL, TokenRef: `{"provider":"env","name":"FORGE_TEST_GITHUB_TOKEN"}`,
+		TargetURL: "https://forge.example.com/runs/{run_id}"}})
+	if _, _, err := (&httptransport.Client{BaseURL: base, Token: token("ops", identity.RoleOperator)}).RegisterRepository(ctx, endpoints.RegisterRepositoryRequest{Repository: "acme/mono"}); err != nil {
 		t.Fatal(err)
 	}
-	key := filepath.Join(dir, "k.pem")
-	app, err := New(ctx, Options{Addr: "127.0.0.1:0", Database: dsn, Auth: "dev", DevKey: key, Log: io.Discard,
-		GitHub: githubflags.Options{API: gh.URL, TokenRef: `{"provider":"env","name":"FORGE_TEST_GITHUB_TOKEN"}`,
-			TargetURL: "https://forge.example.com/runs/{run_id}"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer app.Close()
-	runCtx, stop := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- app.Run(runCtx) }()
-	defer func() { stop(); <-done }()
-	issuer, err := oidcauth.LoadOrCreateDevKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ops, _ := issuer.Token("ops", []identity.Role{identity.RoleOperator}, time.Minute)
-	ci, _ := issuer.Token("ci", []identity.Role{identity.RoleServiceAccount}, time.Minute)
-	base := "http://" + app.Addr()
-	if _, _, err := (&httptransport.Client{BaseURL: base, Token: ops}).RegisterRepository(ctx, endpoints.RegisterRepositoryRequest{Repository: "acme/mono"}); err != nil {
-		t.Fatal(err)
-	}
+	ci := token("ci", identity.RoleServiceAccount)
 	c := &httptransport.Client{BaseURL: base, Token: ci}
 	gctx := &pipeline.GitHubContext{PRNumber: 7, RunID: "5678901234", Context: "ci/forge"}
 	run, _, err := c.CreateRun(ctx, endpoints.CreateRunRequest{Repository: "acme/mono", Branch: "feature", CommitSHA: strings.Repeat("c", 40),
@@ -370,29 +361,9 @@ func TestEventsGoToEventBridge(t *testing.T) {
 	t.Setenv("AWS_REGION", "eu-west-1")
 	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDTEST")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "x")
-	dir := t.TempDir()
-	dsn := "sqlite://" + filepath.Join(dir, "forge.db")
 	ctx := context.Background()
-	if err := Migrate(ctx, dsn, io.Discard); err != nil {
-		t.Fatal(err)
-	}
-	key := filepath.Join(dir, "k.pem")
-	app, err := New(ctx, Options{Addr: "127.0.0.1:0", Database: dsn, Auth: "dev", DevKey: key, Log: io.Discard, EventBridgeBus: "forge-events"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer app.Close()
-	runCtx, stop := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- app.Run(runCtx) }()
-	defer func() { stop(); <-done }()
-	issuer, err := oidcauth.LoadOrCreateDevKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ops, _ := issuer.Token("ops", []identity.Role{identity.RoleOperator}, time.Minute)
-	ci, _ := issuer.Token("ci", []identity.Role{identity.RoleServiceAccount}, time.Minute)
-	base := "http://" + app.Addr()
+	_, base, token := serve(t, Options{EventBridgeBus: "forge-events"})
+	ops, ci := token("ops", identity.RoleOperator), token("ci", identity.RoleServiceAccount)
 	if _, _, err := (&httptransport.Client{BaseURL: base, Token: ops}).RegisterRepository(ctx, endpoints.RegisterRepositoryRequest{Repository: "acme/mono"}); err != nil {
 		t.Fatal(err)
 	}

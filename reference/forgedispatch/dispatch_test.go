@@ -7,6 +7,7 @@ import (
 	"errors"
 	"github.com/catalyst-forge/forge/adapters/onprem/githubstatus/githubtest"
 	"github.com/catalyst-forge/forge/reference/githubflags"
+	"github.com/catalyst-forge/forge/reference/internal/logtest"
 	"io"
 	"net"
 	"net/http"
@@ -82,7 +83,7 @@ type env struct {
 	objs  string // the workers' object store, for large results
 	store *gormstore.Store
 	run   *pipeline.Run
-	logs  lockedBuffer
+	logs  logtest.Buffer
 
 	mu    sync.Mutex
 	execs map[string]int
@@ -276,23 +277,6 @@ func taskIDs(run *pipeline.Run) []string {
 		}
 	}
 	return ids
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 func TestDiscoveryWritesPlanFilesAndDiscoversOnce(t *testing.T) {

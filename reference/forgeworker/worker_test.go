@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/catalyst-forge/forge/reference/internal/logtest"
 	"io"
 	"net"
 	"net/http"
@@ -14,7 +15,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -590,7 +590,7 @@ func TestAPIFinishesDeploymentsADeadProcessLeft(t *testing.T) {
 func TestAWorkerReportsOverNATS(t *testing.T) {
 	p := newPlatform(t, "sh -n greeting.sh")
 	reportSecret := []byte("worker test report secret 32 b..")
-	apiLog := &lockedBuffer{}
+	apiLog := &logtest.Buffer{}
 	for range 2 {
 		p.startAPI(t, forgeapi.Options{NATSURL: p.nats.URL(), ServeNATS: true, ReportSecret: reportSecret, Registry: p.registry, Log: apiLog})
 	}
@@ -650,7 +650,7 @@ func TestAWorkerReportsOverNATS(t *testing.T) {
 		t.Fatal(err)
 	}
 	jobs, reports := 0, 0
-	for _, line := range jsonLines(t, b) {
+	for _, line := range logtest.JSONLines(string(b)) {
 		if line["msg"] == "job started" {
 			jobs++
 			if line["trace_id"] != trace || line["run_id"] != run.ID {
@@ -661,7 +661,7 @@ func TestAWorkerReportsOverNATS(t *testing.T) {
 			}
 		}
 	}
-	for _, line := range jsonLines(t, []byte(apiLog.String())) {
+	for _, line := range logtest.JSONLines(apiLog.String()) {
 		if line["msg"] == "request" && line["subject"] == "forge.api.v1.tasks.update_status" {
 			reports++
 			if line["trace_id"] != trace || line["task_id"] == nil {
@@ -672,36 +672,4 @@ func TestAWorkerReportsOverNATS(t *testing.T) {
 	if jobs == 0 || reports == 0 {
 		t.Errorf("%d job lines in the worker's log, %d task reports in the API's", jobs, reports)
 	}
-}
-
-// jsonLines decodes a JSON log, one object a line.
-func jsonLines(t *testing.T, b []byte) []map[string]any {
-	t.Helper()
-	var out []map[string]any
-	for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
-		var m map[string]any
-		if err := json.Unmarshal([]byte(l), &m); err != nil {
-			continue // the test binary's own lines
-		}
-		out = append(out, m)
-	}
-	return out
-}
-
-// lockedBuffer collects a log written from several goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }

@@ -13,12 +13,11 @@ import (
 	"errors"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/catalyst-forge/forge/adapters/aws/awsconfig"
 	"github.com/catalyst-forge/forge/domain/event"
 	"github.com/catalyst-forge/forge/domain/fault"
 	"github.com/catalyst-forge/forge/ports"
@@ -59,19 +58,10 @@ var _ ports.EventPublisher = (*Publisher)(nil)
 
 // New loads the AWS configuration. Errors: Validation.
 func New(ctx context.Context, cfg Config) (*Publisher, error) {
-	var opts []func(*awsconfig.LoadOptions) error
-	if cfg.Region != "" {
-		opts = append(opts, awsconfig.WithRegion(cfg.Region))
-	}
-	if cfg.AccessKeyID != "" {
-		opts = append(opts, awsconfig.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(cfg.AccessKeyID, cfg.SecretAccessKey, "")))
-	}
-	if cfg.MaxAttempts > 0 {
-		opts = append(opts, awsconfig.WithRetryMaxAttempts(cfg.MaxAttempts))
-	}
-	base, err := awsconfig.LoadDefaultConfig(ctx, opts...)
+	base, err := awsconfig.Load(ctx, "ebevents", awsconfig.Options{Region: cfg.Region, AccessKeyID: cfg.AccessKeyID,
+		SecretAccessKey: cfg.SecretAccessKey, MaxAttempts: cfg.MaxAttempts})
 	if err != nil {
-		return nil, fault.Wrap(fault.Validation, err, "ebevents: loading the AWS configuration")
+		return nil, err
 	}
 	if cfg.Source == "" {
 		cfg.Source = DefaultSource

@@ -18,11 +18,10 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/smithy-go"
 
+	"github.com/catalyst-forge/forge/adapters/aws/awsconfig"
 	"github.com/catalyst-forge/forge/domain/fault"
 )
 
@@ -62,16 +61,10 @@ type token struct {
 
 // New loads the AWS configuration. Errors: Validation.
 func New(ctx context.Context, cfg Config) (*Source, error) {
-	var opts []func(*awsconfig.LoadOptions) error
-	if cfg.AccessKeyID != "" {
-		opts = append(opts, awsconfig.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(cfg.AccessKeyID, cfg.SecretAccessKey, "")))
-	}
-	if cfg.MaxAttempts > 0 {
-		opts = append(opts, awsconfig.WithRetryMaxAttempts(cfg.MaxAttempts))
-	}
-	base, err := awsconfig.LoadDefaultConfig(ctx, opts...)
+	base, err := awsconfig.Load(ctx, "ecrauth", awsconfig.Options{AccessKeyID: cfg.AccessKeyID, SecretAccessKey: cfg.SecretAccessKey,
+		MaxAttempts: cfg.MaxAttempts})
 	if err != nil {
-		return nil, fault.Wrap(fault.Validation, err, "ecrauth: loading the AWS configuration")
+		return nil, err
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now

@@ -12,11 +12,10 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
+	"github.com/catalyst-forge/forge/adapters/aws/awsconfig"
 	"github.com/catalyst-forge/forge/domain/fault"
 	"github.com/catalyst-forge/forge/ports"
 )
@@ -99,20 +98,10 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 		partSize = defaultPartSize
 	}
 
-	var loadOpts []func(*config.LoadOptions) error
-	if cfg.Region != "" {
-		loadOpts = append(loadOpts, config.WithRegion(cfg.Region))
-	}
-	if cfg.AccessKeyID != "" {
-		loadOpts = append(loadOpts, config.WithCredentialsProvider(
-			credentials.NewStaticCredentialsProvider(cfg.AccessKeyID, cfg.SecretAccessKey, "")))
-	}
-	if cfg.MaxAttempts > 0 {
-		loadOpts = append(loadOpts, config.WithRetryMaxAttempts(cfg.MaxAttempts))
-	}
-	awsCfg, err := config.LoadDefaultConfig(ctx, loadOpts...)
+	awsCfg, err := awsconfig.Load(ctx, "s3blob", awsconfig.Options{Region: cfg.Region, AccessKeyID: cfg.AccessKeyID,
+		SecretAccessKey: cfg.SecretAccessKey, MaxAttempts: cfg.MaxAttempts})
 	if err != nil {
-		return nil, fault.Wrap(fault.Validation, err, "s3blob: loading the AWS configuration")
+		return nil, err
 	}
 	if awsCfg.Region == "" {
 		if cfg.Endpoint == "" {

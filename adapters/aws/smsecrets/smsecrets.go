@@ -15,12 +15,11 @@ import (
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/catalyst-forge/forge/adapters/aws/awsconfig"
 	"github.com/catalyst-forge/forge/domain/fault"
 	"github.com/catalyst-forge/forge/ports"
 )
@@ -54,19 +53,10 @@ var _ ports.SecretProvider = (*Provider)(nil)
 // New loads the AWS configuration. Errors: Validation (it cannot be
 // loaded).
 func New(ctx context.Context, cfg Config) (*Provider, error) {
-	var opts []func(*awsconfig.LoadOptions) error
-	if cfg.Region != "" {
-		opts = append(opts, awsconfig.WithRegion(cfg.Region))
-	}
-	if cfg.AccessKeyID != "" {
-		opts = append(opts, awsconfig.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(cfg.AccessKeyID, cfg.SecretAccessKey, "")))
-	}
-	if cfg.MaxAttempts > 0 {
-		opts = append(opts, awsconfig.WithRetryMaxAttempts(cfg.MaxAttempts))
-	}
-	base, err := awsconfig.LoadDefaultConfig(ctx, opts...)
+	base, err := awsconfig.Load(ctx, "smsecrets", awsconfig.Options{Region: cfg.Region, AccessKeyID: cfg.AccessKeyID,
+		SecretAccessKey: cfg.SecretAccessKey, MaxAttempts: cfg.MaxAttempts})
 	if err != nil {
-		return nil, fault.Wrap(fault.Validation, err, "smsecrets: loading the AWS configuration")
+		return nil, err
 	}
 	return &Provider{base: base, cfg: cfg, clients: map[string]*secretsmanager.Client{}}, nil
 }
