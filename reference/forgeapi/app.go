@@ -15,6 +15,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/catalyst-forge/forge/adapters/aws/ebevents"
+	"github.com/catalyst-forge/forge/adapters/aws/s3blob"
 	"github.com/catalyst-forge/forge/adapters/onprem/fsblob"
 	"github.com/catalyst-forge/forge/adapters/onprem/githubstatus"
 	"github.com/catalyst-forge/forge/adapters/onprem/gormstore"
@@ -64,6 +65,10 @@ type Options struct {
 	// signed for PublicURL (default http://<Addr>).
 	ObjectsDir string
 	PublicURL  string
+	// S3, when its Bucket is set (and ObjectsDir is not), is the object
+	// store the workers write step logs to: forge-api reads the logs it
+	// serves from there, and retention deletes them there.
+	S3 s3blob.Config
 
 	// LookupsPerMinute and DeploymentsPerMinute override spec 06's rate
 	// limits (0 keeps them, a negative value turns them off).
@@ -270,6 +275,12 @@ func New(ctx context.Context, o Options) (*App, error) {
 		}
 		services.Objects = a.objects.SignedHandler()
 		services.Runs.Objects = a.objects
+	} else if o.S3.Bucket != "" {
+		logs, err := s3blob.New(ctx, o.S3)
+		if err != nil {
+			return nil, err
+		}
+		services.Runs.Objects = logs
 	}
 	if o.Retention > 0 && o.PruneEvery > 0 {
 		a.pruner = services.Runs

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/catalyst-forge/forge/adapters/aws/s3blob"
 	"github.com/catalyst-forge/forge/adapters/onprem/githubstatus/githubtest"
 	"github.com/catalyst-forge/forge/reference/githubflags"
 	"io"
@@ -374,5 +375,73 @@ func TestEventsGoToEventBridge(t *testing.T) {
 	defer mu.Unlock()
 	if strings.Join(detailTypes, ",") != "forge-events pipeline.run.created" {
 		t.Errorf("the bus got %v", detailTypes)
+	}
+}
+
+// TestStepLogsAndRetentionOnS3: with --s3-bucket, forge-api serves step
+// logs the workers wrote to the bucket and deletes those of the runs past
+// their retention (against the S3-compatible server CI runs).
+func TestStepLogsAndRetentionOnS3(t *testing.T) {
+	endpoint := os.Getenv("FORGE_TEST_S3_ENDPOINT")
+	if endpoint == "" {
+		t.Skip("set FORGE_TEST_S3_ENDPOINT (and FORGE_TEST_S3_ACCESS_KEY, FORGE_TEST_S3_SECRET_KEY) to run against an S3-compatible server")
+	}
+	ctx := context.Background()
+	cfg := s3blob.Config{Bucket: "forge-api-test-" + strings.ToLower(strings.ReplaceAll(time.Now().Format("150405.000000"), ".", "")),
+		Region: "us-east-1", Endpoint: endpoint, PathStyle: true,
+		AccessKeyID: os.Getenv("FORGE_TEST_S3_ACCESS_KEY"), SecretAccessKey: os.Getenv("FORGE_TEST_S3_SECRET_KEY")}
+	create := cfg
+	create.CreateBucket = true
+	bucket, err := s3blob.New(ctx, create)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logKey := func(r *pipeline.Run) string { return "pipeline-runs/" + r.ID + "/logs/test/api/unit.log" }
+	var old, recent *pipeline.Run
+	var recentStep string
+	_, base, token := serve(t, Options{S3: cfg, Retention: 90 * 24 * time.Hour, PruneEvery: 20 * time.Millisecond}, func(app *App) {
+		now := time.Now().UTC()
+		made := func(commit string, age time.Duration) (*pipeline.Run, string) {
+			at := now.Add(-age)
+			r, _, err := app.store.CreateRun(ctx, &pipeline.Run{Repository: "acme/mono", CommitSHA: strings.Repeat(commit, 40),
+				Status: pipeline.StatusRunning, CreatedAt: at, StartedAt: at})
+			if err != nil {
+				t.Fatal(err)
+			}
+			phases, err := app.store.AddPhases(ctx, r.ID, []pipeline.Phase{{Name: "test", GroupNumber: 1, Status: pipeline.StatusRunning,
+				Tasks: []pipeline.Task{{ProjectName: "api", Status: pipeline.StatusRunning, Steps: []pipeline.Step{{Name: "unit", Action: "script",
+					Target: "t.sh", Status: pipeline.StatusFailed, LogsKey: logKey(r)}}}}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := app.store.UpdateRun(ctx, r.ID, func(run *pipeline.Run) error {
+				run.Status, run.CompletedAt = pipeline.StatusFailed, &at
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := bucket.Put(ctx, logKey(r), strings.NewReader("FAIL: "+commit+"\n"), ports.PutOptions{ContentType: "text/plain"}); err != nil {
+				t.Fatal(err)
+			}
+			return r, phases[0].Tasks[0].Steps[0].ID
+		}
+		old, _ = made("a", 100*24*time.Hour)
+		recent, recentStep = made("b", time.Hour)
+	})
+	var out bytes.Buffer
+	c := &httptransport.Client{BaseURL: base, Token: token("alice", identity.RoleDeveloper)}
+	if _, err := c.StepLogs(ctx, recentStep, 0, false, &out); err != nil || out.String() != "FAIL: b\n" {
+		t.Errorf("the step's log from S3 = %q, %v", out.String(), err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if _, err := bucket.Stat(ctx, logKey(old)); fault.Is(err, fault.NotFound) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the log of the run past its retention is still in the bucket")
+		}
+	}
+	if _, err := bucket.Stat(ctx, logKey(recent)); err != nil {
+		t.Errorf("the recent run's log: %v", err)
 	}
 }
