@@ -8,7 +8,7 @@ LDFLAGS  := -X github.com/catalyst-forge/forge/reference/forgecli.Version=$(VERS
 EXAMPLE  := reference/examples/monorepo
 COMMANDS := $(notdir $(wildcard reference/cmd/*))
 
-.PHONY: all build test run lint bench bench-report fuzz clean
+.PHONY: all build test run lint bench bench-report fuzz images clean
 
 all: build
 
@@ -41,6 +41,14 @@ bench:
 ## with medians, ranges and ratios (COUNT runs a side, ONLY=sections; long)
 bench-report:
 	scripts/bench-report.sh
+
+## images: build the OCI images of forge-api, forge-worker, forge-dispatcher
+## and forge-cmp without a Docker daemon and push them to REGISTRY, tagged
+## VERSION; forge-worker is laid on WORKER_BASE (it needs git and a shell)
+WORKER_BASE ?= cgr.dev/chainguard/git:latest-dev
+images:
+	@test -n "$(REGISTRY)" || { echo "set REGISTRY=HOST[/PATH]"; exit 2; }
+	$(GO) run ./reference/cmd/forge-images --registry '$(REGISTRY)' --tag '$(VERSION)' --worker-base '$(WORKER_BASE)'
 
 ## fuzz: fuzz the configuration loader for FUZZTIME (default 30s)
 FUZZTIME ?= 30s
