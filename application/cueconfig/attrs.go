@@ -26,6 +26,7 @@ type attrResolver struct {
 	// repository configuration itself is being loaded.
 	repo     any
 	refs     []config.ArtifactRef
+	sources  []config.SourceRef
 	problems config.Problems
 }
 
@@ -98,6 +99,7 @@ func (r *attrResolver) field(f *ast.Field, path []cue.Selector, known bool) {
 	k := known && ok
 	// Walk the user's value first: a replacement never holds attributes.
 	r.expr(f.Value, p, k)
+	r.sourceRef(f, p, k)
 	for _, a := range f.Attrs {
 		switch a.Name() {
 		case "repo":
@@ -167,6 +169,32 @@ func (r *attrResolver) artifactAttr(f *ast.Field, a *ast.Attribute, path []cue.S
 	null := ast.NewNull()
 	ast.SetPos(null, a.At)
 	f.Value = null
+}
+
+// sourcePrefixes start the infrastructure references of spec 08.
+var sourcePrefixes = []string{"outputs/", "connections/", "secrets/", "configs/"}
+
+// sourceRef records a "source" field of a deployment resource whose value
+// is a string written as an infrastructure reference.
+func (r *attrResolver) sourceRef(f *ast.Field, path []cue.Selector, known bool) {
+	if !known || len(path) < 2 || path[0].String() != "deployment" || path[len(path)-1].String() != "source" {
+		return
+	}
+	lit, ok := f.Value.(*ast.BasicLit)
+	if !ok || lit.Kind != token.STRING {
+		return
+	}
+	v, err := strconv.Unquote(lit.Value)
+	if err != nil {
+		return
+	}
+	isRef := strings.Contains(v, "::")
+	for _, p := range sourcePrefixes {
+		isRef = isRef || strings.HasPrefix(v, p)
+	}
+	if isRef {
+		r.sources = append(r.sources, config.SourceRef{Path: cue.MakePath(path...).String(), Value: v, Pos: r.position(lit.ValuePos)})
+	}
 }
 
 // conjoin returns value & x, or just x when value is the placeholder `_`.

@@ -159,6 +159,7 @@ func (l *Loader) LoadProject(fsys fs.FS, dir string, rc *RepoConfig) (*config.Pr
 	p.Path = dir
 	p.File = srcs[0].name
 	p.ArtifactRefs = res.refs
+	p.SourceRefs = res.sources
 	ps = append(ps, d.problems...)
 	if ps.HasErrors() {
 		return nil, ps // the project could not be read: nothing to check

@@ -19,6 +19,7 @@ import (
 
 	"github.com/catalyst-forge/forge/domain/config"
 	"github.com/catalyst-forge/forge/domain/fault"
+	"github.com/catalyst-forge/forge/domain/infraref"
 )
 
 // Outputs maps an artifact's name to the document its references read
@@ -82,11 +83,70 @@ func Render(p *config.Project, outputs Outputs, o Options) (*Result, error) {
 		}
 		res.Resources = append(res.Resources, m)
 	}
+	problems = append(problems, checkSources(p, resources)...)
 	if len(problems) > 0 {
 		slices.Sort(problems)
 		return nil, fault.New(fault.Validation, "rendering %s:\n  %s", p.Name, strings.Join(problems, "\n  "))
 	}
 	return res, nil
+}
+
+// checkSources refuses the infrastructure references (spec 08) a release
+// could not resolve: a malformed one, a cross-namespace form other than
+// outputs/, and one that reads an XR of the project's own namespace that
+// the release does not declare. Each problem names the reference, the
+// resource and where it is written.
+func checkSources(p *config.Project, resources []any) []string {
+	declared := map[string]bool{}
+	var names []string
+	for _, r := range resources {
+		if n := resourceName(r); n != "" {
+			declared[n] = true
+			names = append(names, n)
+		}
+	}
+	slices.Sort(names)
+	var problems []string
+	for _, sr := range p.SourceRefs {
+		where := sr.Path
+		if r := resourceAt(resources, sr.Path); r != nil {
+			where += " (" + describe(r) + ")"
+		}
+		ref, err := infraref.Parse(sr.Value)
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("%s: %s: %v", sr.Pos, where, err))
+			continue
+		}
+		if ref.Namespace == "" && !declared[ref.XR] {
+			problems = append(problems, fmt.Sprintf("%s: %s: %q reads XR %q, which this release does not declare (its resources: %s)",
+				sr.Pos, where, sr.Value, ref.XR, strings.Join(names, ", ")))
+		}
+	}
+	return problems
+}
+
+// resourceName is a resource's metadata.name, "" when it has none.
+func resourceName(r any) string {
+	m, _ := r.(map[string]any)
+	meta, _ := m["metadata"].(map[string]any)
+	n, _ := meta["name"].(string)
+	return n
+}
+
+// resourceAt returns the resource a deployment path lies in.
+func resourceAt(resources []any, path string) any {
+	sels := cue.ParsePath(path).Selectors()
+	if len(sels) < 3 || sels[1].String() != "resources" || sels[2].Type() != cue.IndexLabel || sels[2].Index() >= len(resources) {
+		return nil
+	}
+	return resources[sels[2].Index()]
+}
+
+// describe names a resource as kind/name.
+func describe(r any) string {
+	m, _ := r.(map[string]any)
+	kind, _ := m["kind"].(string)
+	return kind + " " + resourceName(r)
 }
 
 // lookup reads ref's field from its artifact's output.

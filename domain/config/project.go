@@ -29,6 +29,20 @@ type Project struct {
 	// ArtifactRefs are the @artifact() references found in the
 	// configuration, left unresolved until a release builds the artifacts.
 	ArtifactRefs []ArtifactRef
+	// SourceRefs are the infrastructure references (spec 08: a "source"
+	// field whose text is outputs/..., connections/..., secrets/...,
+	// configs/... or a cross-namespace form) of the deployment resources,
+	// with where they are written, for the release to check.
+	SourceRefs []SourceRef
+}
+
+// SourceRef is one infrastructure reference of a deployment resource.
+type SourceRef struct {
+	// Path is where it sits (deployment.resources[2].spec.env.DB.source).
+	Path string `json:"path"`
+	// Value is the reference's text.
+	Value string   `json:"value"`
+	Pos   Position `json:"position,omitzero"`
 }
 
 // Step is one unit of work inside a phase.
