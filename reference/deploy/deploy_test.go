@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -429,5 +430,45 @@ func TestKeycloakRealm(t *testing.T) {
 	}
 	if len(realm.IdentityProviders) != 1 || realm.IdentityProviders[0].Config["issuer"] != "https://token.actions.githubusercontent.com" {
 		t.Errorf("identity providers: %+v", realm.IdentityProviders)
+	}
+}
+
+// TestEveryFlagIsDocumented: every flag of every deployed binary (and of
+// forge-images) is in docs/operators.md, in the section of its command.
+func TestEveryFlagIsDocumented(t *testing.T) {
+	dir, err := binaries()
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := os.ReadFile("../../docs/operators.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	images := filepath.Join(t.TempDir(), "forge-images")
+	if out, err := exec.Command("go", "build", "-o", images, "../cmd/forge-images").CombinedOutput(); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	flag := regexp.MustCompile(`(?m)^\s+(?:-\w, )?--([a-z0-9-]+)`)
+	for _, c := range [][]string{{"forge-api", "serve"}, {"forge-api", "migrate"}, {"forge-worker"}, {"forge-dispatcher"}, {"forge-cmp", "generate"}, {"forge-images"}} {
+		bin := filepath.Join(dir, c[0])
+		if c[0] == "forge-images" {
+			bin = images
+		}
+		help, err := exec.Command(bin, append(c[1:], "--help")...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("%v --help: %v", c, err)
+		}
+		title := "### `" + strings.Join(c, " ") + "`"
+		_, section, ok := strings.Cut(string(doc), title)
+		if !ok {
+			t.Errorf("docs/operators.md has no section %s", title)
+			continue
+		}
+		section, _, _ = strings.Cut(section, "\n### ")
+		for _, m := range flag.FindAllStringSubmatch(string(help), -1) {
+			if m[1] != "help" && !strings.Contains(section, "`--"+m[1]+"`") {
+				t.Errorf("%s --%s is not in docs/operators.md", strings.Join(c, " "), m[1])
+			}
+		}
 	}
 }
