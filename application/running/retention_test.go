@@ -2,6 +2,7 @@ package running_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"sort"
 	"strings"
@@ -21,6 +22,8 @@ import (
 type keys struct {
 	mu sync.Mutex
 	m  map[string]bool
+	// refuse, when set, is a key prefix whose objects cannot be deleted.
+	refuse string
 }
 
 func (k *keys) Put(_ context.Context, key string, _ io.Reader, _ ports.PutOptions) (ports.ObjectInfo, error) {
@@ -36,6 +39,9 @@ func (k *keys) Stat(context.Context, string) (ports.ObjectInfo, error) { panic("
 func (k *keys) Delete(_ context.Context, key string) error {
 	k.mu.Lock()
 	defer k.mu.Unlock()
+	if k.refuse != "" && strings.HasPrefix(key, k.refuse) {
+		return errors.New("access denied")
+	}
 	delete(k.m, key)
 	return nil
 }
@@ -136,5 +142,21 @@ func TestPruneDeletesExpiredRunsInBatchesWithTheirObjects(t *testing.T) {
 	}
 	if n, err := svc.Prune(ctx, now.Add(-running.DefaultRetention), 2); err != nil || n != 0 {
 		t.Errorf("a second Prune = %d, %v; want nothing left to do", n, err)
+	}
+
+	// A run whose logs cannot be deleted keeps its rows (to be tried
+	// again) and does not hold the others back.
+	stuck := made(20, old+10*time.Hour, pipeline.StatusFailed)
+	gone := made(21, old, pipeline.StatusFailed)
+	objects.refuse = running.RunObjectsPrefix(stuck)
+	n, err = svc.Prune(ctx, now.Add(-running.DefaultRetention), 2)
+	if n != 1 || err == nil || !strings.Contains(err.Error(), stuck) {
+		t.Errorf("Prune with one run's logs refused = %d, %v; want the other run deleted and an error naming %s", n, err, stuck)
+	}
+	if _, err := svc.Store.GetRun(ctx, stuck); err != nil {
+		t.Errorf("the run whose logs stayed was deleted: %v", err)
+	}
+	if _, err := svc.Store.GetRun(ctx, gone); err == nil {
+		t.Error("the other expired run was held back")
 	}
 }

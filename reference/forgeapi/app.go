@@ -350,15 +350,24 @@ func (a *App) Run(ctx context.Context) error {
 	a.log.WithFields(logrus.Fields{"addr": a.Addr(), "database": gormstore.RedactDSN(a.opts.Database), "auth": a.opts.Auth, "serve_nats": a.natsAPI != nil}).Info("forge-api serving")
 	errc := make(chan error, 1)
 	go func() { errc <- a.server.Serve(a.listener) }()
+	var loops []func()
 	if a.orch != nil {
-		defer a.every(ctx, a.opts.ReconcileEvery, a.reconcile)()
+		loops = append(loops, a.every(ctx, a.opts.ReconcileEvery, a.reconcile))
 	}
 	if a.resumer != nil {
-		defer a.every(ctx, a.opts.ResumeDeploymentsEvery, a.resumeDeployments)()
+		loops = append(loops, a.every(ctx, a.opts.ResumeDeploymentsEvery, a.resumeDeployments))
 	}
 	if a.pruner != nil {
-		defer a.every(ctx, a.opts.PruneEvery, a.prune)()
+		loops = append(loops, a.every(ctx, a.opts.PruneEvery, a.prune))
 	}
+	// On the way out: the loops stop first (what they report still goes
+	// to GitHub), then NATS and HTTP drain together within ten seconds,
+	// then the statuses still queued for GitHub are sent in what is left.
+	defer func() {
+		for _, stop := range loops {
+			stop()
+		}
+	}()
 	select {
 	case err := <-errc:
 		if errors.Is(err, http.ErrServerClosed) {
@@ -367,18 +376,24 @@ func (a *App) Run(ctx context.Context) error {
 		return err
 	case <-ctx.Done():
 	}
+	for _, stop := range loops {
+		stop()
+	}
 	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if a.natsAPI != nil {
-		a.natsAPI.Close()
-	}
+	drained := make(chan struct{})
+	go func() {
+		if a.natsAPI != nil {
+			a.natsAPI.Close(shutdown)
+		}
+		close(drained)
+	}()
+	err := a.server.Shutdown(shutdown)
+	<-drained
 	if a.github != nil {
-		defer a.github.Close(shutdown)
+		a.github.Close(shutdown)
 	}
-	if err := a.server.Shutdown(shutdown); err != nil {
-		return err
-	}
-	return nil
+	return err
 }
 
 // every runs fn at once and then every d in the background until ctx
@@ -445,13 +460,13 @@ func (a *App) Close() error {
 	if a.listener != nil && a.server == nil {
 		errs = append(errs, a.listener.Close())
 	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
 	if a.natsAPI != nil {
-		a.natsAPI.Close()
+		a.natsAPI.Close(ctx)
 	}
 	if a.github != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		a.github.Close(ctx)
-		cancel()
 	}
 	if a.nc != nil {
 		a.nc.Close()

@@ -181,7 +181,7 @@ func overNATS(t testing.TB, url string) (*world, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(srv.Close)
+	t.Cleanup(func() { srv.Close(context.Background()) })
 	// A plain subscription beside the queue group sees every request.
 	var mu sync.Mutex
 	seen := map[string]bool{}

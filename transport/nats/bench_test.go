@@ -1,6 +1,7 @@
 package natstransport_test
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -36,7 +37,7 @@ func BenchmarkReleaseLookup(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Cleanup(ns.Close)
+	b.Cleanup(func() { ns.Close(context.Background()) })
 	clientConn := connect(b, url)
 	transport := &http.Transport{MaxIdleConnsPerHost: 64}
 	b.Cleanup(transport.CloseIdleConnections)

@@ -85,6 +85,8 @@ func (c *Client) invoke(ctx context.Context, name string, req, out any) (endpoin
 	}
 	resp, err := c.Conn.RequestMsgWithContext(ctx, msg)
 	switch {
+	case errors.Is(err, context.Canceled):
+		return 0, err // the caller gave up: its own error, not the server's
 	case errors.Is(err, nats.ErrNoResponders):
 		return 0, fault.Wrap(fault.Unavailable, err, "no forge-api answers on NATS subject %s (is it running with --serve-nats?)", subject)
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, nats.ErrTimeout):

@@ -41,6 +41,11 @@ type Server struct {
 	subs []*nats.Subscription
 	wg   sync.WaitGroup
 	sem  chan struct{}
+	log  logrus.FieldLogger
+
+	mu     sync.Mutex
+	closed bool
+	done   chan struct{} // closed by Close: waiting requests are dropped
 }
 
 // call is one request in flight: what its log line reports.
@@ -75,7 +80,7 @@ func Serve(nc *nats.Conn, set endpoints.Set, verifier ports.TokenVerifier, log l
 	if o.Prefix == "" {
 		o.Prefix = SubjectPrefix
 	}
-	s := &Server{sem: make(chan struct{}, o.Concurrency)}
+	s := &Server{sem: make(chan struct{}, o.Concurrency), log: log, done: make(chan struct{})}
 	for _, ep := range set.All() {
 		sub := kitnats.NewSubscriber(withTimeout(ep.Serve), decoder(ep), encodeReply,
 			kitnats.SubscriberBefore(before(verifier, o.MaxTimeout)),
@@ -98,33 +103,81 @@ func Serve(nc *nats.Conn, set endpoints.Set, verifier ports.TokenVerifier, log l
 				}
 			}))
 		serve := sub.ServeMsg(nc)
-		ns, err := nc.QueueSubscribe(o.Prefix+ep.Name, QueueGroup, func(msg *nats.Msg) {
-			s.sem <- struct{}{}
-			s.wg.Add(1)
-			go func() {
-				defer func() { <-s.sem; s.wg.Done() }()
-				serve(msg)
-			}()
-		})
+		ns, err := nc.QueueSubscribe(o.Prefix+ep.Name, QueueGroup, func(msg *nats.Msg) { s.handle(nc, msg, serve) })
 		if err != nil {
-			s.Close()
+			s.Close(context.Background())
 			return nil, fault.Wrap(fault.Unavailable, err, "subscribing to %s", o.Prefix+ep.Name)
 		}
 		s.subs = append(s.subs, ns)
 	}
 	if err := nc.Flush(); err != nil {
-		s.Close()
+		s.Close(context.Background())
 		return nil, fault.Wrap(fault.Unavailable, err, "subscribing the API's endpoints on NATS")
 	}
 	return s, nil
 }
 
-// Close stops taking requests and waits for those in flight.
-func (s *Server) Close() {
+// handle serves one message in a goroutine of its own, at most
+// Concurrency at once. A request that waited for a slot has its timeout
+// shortened by the wait (and is answered unavailable when none is left),
+// so the server never works on a call its caller has given up; a request
+// still waiting when Close begins is dropped; a handler that panics is
+// answered internal_error, and the server lives on.
+func (s *Server) handle(nc *nats.Conn, msg *nats.Msg, serve func(*nats.Msg)) {
+	arrived := time.Now()
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return
+	}
+	s.wg.Add(1)
+	s.mu.Unlock()
+	select {
+	case s.sem <- struct{}{}:
+	case <-s.done:
+		s.wg.Done()
+		return
+	}
+	go func() {
+		defer func() { <-s.sem; s.wg.Done() }()
+		defer func() {
+			if r := recover(); r != nil {
+				s.log.WithField("subject", msg.Subject).Errorf("a NATS request's handler panicked: %v", r)
+				encodeError(context.Background(), fault.New(fault.Internal, "the handler of %s panicked", msg.Subject), msg.Reply, nc)
+			}
+		}()
+		if waited := time.Since(arrived); waited > 10*time.Millisecond {
+			if ms, err := strconv.ParseInt(msg.Header.Get(TimeoutHeader), 10, 64); err == nil {
+				left := ms - waited.Milliseconds()
+				if left <= 0 {
+					encodeError(context.Background(), fault.New(fault.Unavailable, "the server was busy: the request waited longer than its caller would"), msg.Reply, nc)
+					return
+				}
+				msg.Header.Set(TimeoutHeader, strconv.FormatInt(left, 10))
+			}
+		}
+		serve(msg)
+	}()
+}
+
+// Close stops taking requests, drops those waiting for a slot, and waits
+// for those in flight until ctx ends.
+func (s *Server) Close(ctx context.Context) {
+	s.mu.Lock()
+	if !s.closed {
+		s.closed = true
+		close(s.done)
+	}
+	s.mu.Unlock()
 	for _, sub := range s.subs {
 		_ = sub.Unsubscribe()
 	}
-	s.wg.Wait()
+	drained := make(chan struct{})
+	go func() { s.wg.Wait(); close(drained) }()
+	select {
+	case <-drained:
+	case <-ctx.Done():
+	}
 }
 
 // before reads what the headers say into the context: the call's start

@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/go-kit/kit/endpoint"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -33,7 +35,7 @@ func TestRefusalsAreTheSameOverBothTransports(t *testing.T) {
 	serverConn, clientConn := connect(t, url), connect(t, url)
 	ns, err := natstransport.Serve(serverConn, endpoints.New(s), issuer.Verifier(), quietLog(), natstransport.Options{})
 	must(t, err)
-	t.Cleanup(ns.Close)
+	t.Cleanup(func() { ns.Close(context.Background()) })
 	token := tokens(t, issuer)
 
 	cases := []struct {
@@ -112,7 +114,7 @@ func TestNATSLimitsAndFailures(t *testing.T) {
 	s, _, _, issuer := services(t)
 	ns, err := natstransport.Serve(nc, endpoints.New(s), issuer.Verifier(), quietLog(), natstransport.Options{Prefix: prefix})
 	must(t, err)
-	t.Cleanup(ns.Close)
+	t.Cleanup(func() { ns.Close(context.Background()) })
 	msg := nats.NewMsg(prefix + "runs.create")
 	msg.Header.Set("Authorization", "Bearer "+tokens(t, issuer)(ci))
 	msg.Data = bytes.Repeat([]byte(" "), endpoints.MaxBodyBytes+1)
@@ -126,4 +128,69 @@ func TestNATSLimitsAndFailures(t *testing.T) {
 	c.Prefix = "nobody.serves.this."
 	_, err = c.Environments(ctx)
 	wantError(t, err, fault.Unavailable, "no forge-api answers on NATS subject nobody.serves.this.environments.list (is it running with --serve-nats?)")
+}
+
+// TestCloseDrainsAndPanicsAreAnswered: Close waits for the handler in
+// flight, drops the requests still waiting for a slot (none runs after
+// Close returns), and a handler that panics is answered internal_error
+// while the server goes on serving.
+func TestCloseDrainsAndPanicsAreAnswered(t *testing.T) {
+	s, _, _, issuer := services(t)
+	url := embedded(t)
+	serverConn, clientConn := connect(t, url), connect(t, url)
+	release := make(chan struct{})
+	var mu sync.Mutex
+	running, after := 0, 0
+	closed := false
+	slow := func(next endpoint.Endpoint) endpoint.Endpoint {
+		return func(ctx context.Context, req any) (any, error) {
+			if r, ok := req.(*endpoints.IDRequest); ok && r.ID == "panic" {
+				panic("a bug")
+			}
+			mu.Lock()
+			running++
+			if closed {
+				after++
+			}
+			mu.Unlock()
+			<-release
+			return next(ctx, req)
+		}
+	}
+	ns, err := natstransport.Serve(serverConn, endpoints.New(s).With(slow), issuer.Verifier(), quietLog(), natstransport.Options{Concurrency: 1})
+	must(t, err)
+	c := &natstransport.Client{Conn: clientConn, Token: tokens(t, issuer)(ci)}
+
+	_, err = c.RunStatus(ctx, "panic")
+	wantError(t, err, fault.Internal, "internal error")
+
+	for range 3 {
+		go func() { _, _ = c.RunStatus(ctx, "00000000-0000-4000-8000-000000000000") }()
+	}
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		mu.Lock()
+		n := running
+		mu.Unlock()
+		if n == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the first request never reached its handler")
+		}
+	}
+	time.Sleep(50 * time.Millisecond) // the other two wait for the slot
+	done := make(chan struct{})
+	go func() { ns.Close(context.Background()); close(done) }()
+	time.Sleep(20 * time.Millisecond)
+	mu.Lock()
+	closed = true
+	mu.Unlock()
+	close(release)
+	<-done
+	time.Sleep(50 * time.Millisecond)
+	mu.Lock()
+	defer mu.Unlock()
+	if running != 1 || after != 0 {
+		t.Errorf("%d handlers ran, %d of them after Close began; want the one in flight only", running, after)
+	}
 }

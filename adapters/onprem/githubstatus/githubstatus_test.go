@@ -216,3 +216,27 @@ func TestQueuedSendsInOrderWithoutWaiting(t *testing.T) {
 		t.Errorf("a report after Close: %v, %d requests", err, len(fake.Requests()))
 	}
 }
+
+// TestASummaryWhoseAnswerWasLostIsNotPostedTwice: GitHub made the comment
+// but answered 502: the next round finds it by its marker and edits it
+// instead of posting a second one.
+func TestASummaryWhoseAnswerWasLostIsNotPostedTwice(t *testing.T) {
+	fake := githubtest.New(t)
+	rep := newReporter(t, fake.URL, githubstatus.Token("ghp_test"))
+	run := newRun()
+	end := run.StartedAt.Add(time.Minute)
+	run.Status, run.CompletedAt = pipeline.StatusSuccess, &end
+	// The status passes, the comment list is read, and the POST is done
+	// with its answer lost.
+	fake.Fail(githubtest.Pass, githubtest.Pass, githubtest.Failure{Status: 502, AfterDoing: true})
+	if err := rep.Report(context.Background(), run, ports.StatusFinished, "Pipeline succeeded in 1m0s"); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(fake.Comments()); n != 1 {
+		t.Errorf("%d comments on the pull request, want one", n)
+	}
+	last := fake.Requests()[len(fake.Requests())-1]
+	if last.Method != "PATCH" {
+		t.Errorf("the last request was %s %s, want the PATCH of the comment the lost answer made", last.Method, last.Path)
+	}
+}

@@ -19,8 +19,12 @@ type Queued struct {
 	ch   chan queuedReport
 	done chan struct{}
 	once sync.Once
-	mu   sync.RWMutex
-	shut bool
+	// send is the context reports are sent with; Close cancels it when
+	// its own context ends before the queue is empty.
+	send       context.Context
+	cancelSend context.CancelFunc
+	mu         sync.RWMutex
+	shut       bool
 }
 
 type queuedReport struct {
@@ -38,10 +42,11 @@ func NewQueued(next ports.StatusReporter, size int, log *slog.Logger) *Queued {
 		log = slog.Default()
 	}
 	q := &Queued{next: next, log: log, ch: make(chan queuedReport, max(size, 1)), done: make(chan struct{})}
+	q.send, q.cancelSend = context.WithCancel(context.Background())
 	go func() {
 		defer close(q.done)
 		for r := range q.ch {
-			_ = q.next.Report(context.Background(), r.run, r.point, r.description)
+			_ = q.next.Report(q.send, r.run, r.point, r.description)
 		}
 	}()
 	return q
@@ -64,7 +69,7 @@ func (q *Queued) Report(_ context.Context, run *pipeline.Run, point ports.Status
 }
 
 // Close stops taking reports and waits until those waiting are sent or ctx
-// ends.
+// ends; then the ones left are given up (their sends cancelled).
 func (q *Queued) Close(ctx context.Context) {
 	q.once.Do(func() {
 		q.mu.Lock()
@@ -75,5 +80,8 @@ func (q *Queued) Close(ctx context.Context) {
 	select {
 	case <-q.done:
 	case <-ctx.Done():
+		q.cancelSend()
+		<-q.done
 	}
+	q.cancelSend()
 }

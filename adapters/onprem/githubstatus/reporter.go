@@ -2,6 +2,7 @@ package githubstatus
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -28,7 +29,7 @@ type Options struct {
 	// {repository} and {commit} are filled in, e.g.
 	// https://argo.example.com/workflows/forge/{workflow}.
 	TargetURL string
-	// HTTP is the client (30 s timeout when nil).
+	// HTTP is the client (10 s timeout when nil).
 	HTTP *http.Client
 	// Attempts bounds the tries of one request (default 4); Backoff is
 	// the first pause (default 500 ms), doubled up to MaxBackoff (default
@@ -36,6 +37,9 @@ type Options struct {
 	Attempts   int
 	Backoff    time.Duration
 	MaxBackoff time.Duration
+	// ReportTimeout bounds one Report, retries and summary included
+	// (default 15 s), so a pipeline waits no longer than that for GitHub.
+	ReportTimeout time.Duration
 	// Log receives the reports that failed (slog.Default when nil).
 	Log *slog.Logger
 }
@@ -45,6 +49,7 @@ type Reporter struct {
 	c         *client
 	targetURL string
 	log       *slog.Logger
+	timeout   time.Duration
 }
 
 var _ ports.StatusReporter = (*Reporter)(nil)
@@ -64,7 +69,7 @@ func New(o Options) (*Reporter, error) {
 	}
 	c := &client{api: api, http: o.HTTP, token: o.Credentials.Token, attempts: o.Attempts, backoff: o.Backoff, maxWait: o.MaxBackoff}
 	if c.http == nil {
-		c.http = &http.Client{Timeout: 30 * time.Second}
+		c.http = &http.Client{Timeout: 10 * time.Second}
 	}
 	if c.attempts <= 0 {
 		c.attempts = 4
@@ -79,7 +84,11 @@ func New(o Options) (*Reporter, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Reporter{c: c, targetURL: o.TargetURL, log: log}, nil
+	timeout := o.ReportTimeout
+	if timeout <= 0 {
+		timeout = 15 * time.Second
+	}
+	return &Reporter{c: c, targetURL: o.TargetURL, log: log, timeout: timeout}, nil
 }
 
 // state is the commit status of a run at a point.
@@ -104,6 +113,8 @@ func (r *Reporter) Report(ctx context.Context, run *pipeline.Run, point ports.St
 	if !ok || owner == "" || name == "" || len(run.CommitSHA) != 40 {
 		return nil
 	}
+	ctx, cancel := context.WithTimeout(ctx, r.timeout)
+	defer cancel()
 	repo := "/repos/" + url.PathEscape(owner) + "/" + url.PathEscape(name)
 	status := map[string]string{"state": state(run, point), "description": clip(description, 140), "context": run.GitHub.StatusContext()}
 	if link := r.link(run); link != "" {
@@ -142,9 +153,41 @@ func (r *Reporter) link(run *pipeline.Run) string {
 func marker(run *pipeline.Run) string { return "<!-- catalyst-forge run " + run.ID + " -->" }
 
 // summarise writes the run's summary on its pull request: it edits the
-// comment that carries the run's marker, or posts a new one.
+// comment that carries the run's marker, or posts a new one. A POST is
+// not idempotent, so it is tried once a round: a round that failed in a
+// way worth retrying looks for the marker again first (the comment may
+// have been made though the answer was lost).
 func (r *Reporter) summarise(ctx context.Context, repo string, run *pipeline.Run) error {
 	body := Summary(run, r.link(run))
+	wait := r.c.backoff
+	var err error
+	for round := 1; round <= r.c.attempts; round++ {
+		var id int64
+		if id, err = r.findSummary(ctx, repo, run); err != nil {
+			return err
+		}
+		if id != 0 {
+			_, err = r.c.call(ctx, http.MethodPatch, repo+"/issues/comments/"+strconv.FormatInt(id, 10), map[string]string{"body": body}, nil)
+			return err
+		}
+		_, err = r.c.once(ctx, http.MethodPost, repo+"/issues/"+strconv.Itoa(run.GitHub.PRNumber)+"/comments", map[string]string{"body": body}, nil)
+		var again *retryable
+		if err == nil || !errors.As(err, &again) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return fault.Wrap(fault.Unavailable, ctx.Err(), "posting the summary of run %s", run.ID)
+		case <-time.After(max(wait, min(again.after, r.c.maxWait))):
+		}
+		wait = min(2*wait, r.c.maxWait)
+	}
+	return fault.Wrap(fault.Unavailable, err, "posting the summary of run %s, after %d attempts", run.ID, r.c.attempts)
+}
+
+// findSummary returns the ID of the comment carrying run's marker on its
+// pull request, 0 when there is none.
+func (r *Reporter) findSummary(ctx context.Context, repo string, run *pipeline.Run) (int64, error) {
 	path := repo + "/issues/" + strconv.Itoa(run.GitHub.PRNumber) + "/comments?per_page=100"
 	for pages := 0; path != "" && pages < 20; pages++ {
 		var comments []struct {
@@ -153,12 +196,11 @@ func (r *Reporter) summarise(ctx context.Context, repo string, run *pipeline.Run
 		}
 		link, err := r.c.call(ctx, http.MethodGet, path, nil, &comments)
 		if err != nil {
-			return err
+			return 0, err
 		}
 		for _, c := range comments {
 			if strings.Contains(c.Body, marker(run)) {
-				_, err := r.c.call(ctx, http.MethodPatch, repo+"/issues/comments/"+strconv.FormatInt(c.ID, 10), map[string]string{"body": body}, nil)
-				return err
+				return c.ID, nil
 			}
 		}
 		// Follow GitHub's own next page only: the token goes nowhere else.
@@ -166,8 +208,7 @@ func (r *Reporter) summarise(ctx context.Context, repo string, run *pipeline.Run
 			path = ""
 		}
 	}
-	_, err := r.c.call(ctx, http.MethodPost, repo+"/issues/"+strconv.Itoa(run.GitHub.PRNumber)+"/comments", map[string]string{"body": body}, nil)
-	return err
+	return 0, nil
 }
 
 // Summary is the pull request comment of a run that has ended: its status,

@@ -36,7 +36,14 @@ func Start(addr string, metrics http.Handler, ready func(context.Context) error)
 		ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 		defer cancel()
 		if err := ready(ctx); err != nil {
-			answer(w, http.StatusServiceUnavailable, "unavailable", err.Error())
+			// The reason, never its cause: a wrapped driver error may name
+			// hosts and users, and this answer needs no token.
+			reason := "not ready"
+			var fe *fault.Error
+			if errors.As(err, &fe) && fe.Message != "" {
+				reason = fe.Message
+			}
+			answer(w, http.StatusServiceUnavailable, "unavailable", reason)
 			return
 		}
 		answer(w, http.StatusOK, "ready", "")

@@ -47,7 +47,13 @@ type Server struct {
 type Failure struct {
 	Status  int
 	Headers map[string]string
+	// AfterDoing makes the server do what was asked before answering the
+	// failure: an answer lost on the way back.
+	AfterDoing bool
 }
+
+// Pass is a Failure that lets its request through, to aim the next ones.
+var Pass = Failure{}
 
 // New starts a server, closed when the test ends.
 func New(t testing.TB) *Server {
@@ -128,6 +134,13 @@ func (f *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if len(f.fail) > 0 {
 		fl := f.fail[0]
 		f.fail = f.fail[1:]
+		if fl.Status == 0 {
+			f.do(w, r, body)
+			return
+		}
+		if fl.AfterDoing {
+			f.do(httptest.NewRecorder(), r, body)
+		}
 		for k, v := range fl.Headers {
 			w.Header().Set(k, v)
 		}
@@ -135,6 +148,11 @@ func (f *Server) serve(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, `{"message":"injected %d"}`, fl.Status)
 		return
 	}
+	f.do(w, r, body)
+}
+
+// do answers a request as GitHub would. Callers hold f.mu.
+func (f *Server) do(w http.ResponseWriter, r *http.Request, body map[string]any) {
 	w.Header().Set("Content-Type", "application/json")
 	switch {
 	case r.Method == http.MethodPost && strings.HasPrefix(r.URL.Path, "/app/installations/"):
