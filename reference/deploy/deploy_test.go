@@ -183,12 +183,24 @@ func checkScaledObject(t *testing.T, o object, statefulSets map[string]*appsv1.S
 	}
 }
 
+// binDir holds the binaries the tests build, removed when they end.
+var binDir string
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binDir != "" {
+		_ = os.RemoveAll(binDir)
+	}
+	os.Exit(code)
+}
+
 // binaries builds the platform's binaries once.
 var binaries = sync.OnceValues(func() (string, error) {
 	dir, err := os.MkdirTemp("", "forge-deploy-bins")
 	if err != nil {
 		return "", err
 	}
+	binDir = dir
 	out, err := exec.Command("go", "build", "-o", dir+"/", "../cmd/forge-api", "../cmd/forge-worker", "../cmd/forge-dispatcher", "../cmd/forge-cmp").CombinedOutput()
 	if err != nil {
 		return "", &buildError{string(out)}
