@@ -14,9 +14,10 @@
 // until shortly before they expire.
 //
 // GitHub that does not answer, answers 5xx or 429, or limits the rate is
-// retried with backoff (Retry-After honoured up to the backoff's cap); a
-// report that still fails is logged and returned as Unavailable, which the
-// orchestrator ignores: a pipeline never fails because GitHub is down.
+// retried with backoff (Retry-After and a rate limit's reset waited for
+// when the report's time allows); a report that still fails is logged and
+// returned as Unavailable, which the orchestrator ignores: a pipeline never
+// fails because GitHub is down.
 // Report is synchronous, so one process's statuses reach GitHub in order;
 // Queued sends them from a goroutine instead, for a server that must not
 // wait (forge-api creating a run).

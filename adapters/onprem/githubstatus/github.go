@@ -57,9 +57,11 @@ func (c *client) call(ctx context.Context, method, path string, body, out any) (
 		if !errors.As(err, &r) || attempt == c.attempts {
 			break
 		}
-		pause := wait
-		if r.after > pause {
-			pause = min(r.after, c.maxWait)
+		pause := max(wait, r.after)
+		// GitHub's wait is honoured whole, or not at all: retrying before
+		// a rate limit resets only fails again.
+		if deadline, ok := ctx.Deadline(); ok && time.Now().Add(pause).After(deadline) {
+			return "", fault.Wrap(fault.Unavailable, r.err, "GitHub %s %s: GitHub asks to wait %s, more than this report has left", method, path, pause.Round(time.Second))
 		}
 		select {
 		case <-ctx.Done():
@@ -140,6 +142,8 @@ func answerError(resp *http.Response, data []byte, method, path string) error {
 	after := time.Duration(0)
 	if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && s >= 0 {
 		after = time.Duration(s) * time.Second
+	} else if reset, err := strconv.ParseInt(resp.Header.Get("X-RateLimit-Reset"), 10, 64); err == nil && resp.Header.Get("X-RateLimit-Remaining") == "0" {
+		after = max(time.Until(time.Unix(reset, 0)), 0)
 	}
 	limited := resp.Header.Get("X-RateLimit-Remaining") == "0" || resp.Header.Get("Retry-After") != ""
 	switch {

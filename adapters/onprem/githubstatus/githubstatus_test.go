@@ -240,3 +240,27 @@ func TestASummaryWhoseAnswerWasLostIsNotPostedTwice(t *testing.T) {
 		t.Errorf("the last request was %s %s, want the PATCH of the comment the lost answer made", last.Method, last.Path)
 	}
 }
+
+// TestALongRateLimitIsNotRetriedEarly: GitHub asks to wait longer than the
+// report may: the report gives up at once, saying so, rather than
+// retrying inside the limit window.
+func TestALongRateLimitIsNotRetriedEarly(t *testing.T) {
+	fake := githubtest.New(t)
+	rep, err := githubstatus.New(githubstatus.Options{API: fake.URL, Credentials: githubstatus.Token("ghp_test"), Log: quiet(),
+		Backoff: time.Millisecond, ReportTimeout: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reset := strconv.FormatInt(time.Now().Add(time.Hour).Unix(), 10)
+	fake.Fail(githubtest.Failure{Status: 403, Headers: map[string]string{"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": reset}})
+	run := newRun()
+	run.GitHub = nil
+	start := time.Now()
+	err = rep.Report(context.Background(), run, ports.StatusPhase, "x")
+	if !fault.Is(err, fault.Unavailable) || !strings.Contains(err.Error(), "more than this report has left") || time.Since(start) > time.Second {
+		t.Errorf("after %s: %v", time.Since(start), err)
+	}
+	if n := len(fake.Requests()); n != 1 {
+		t.Errorf("%d requests; want the one, not retried inside the window", n)
+	}
+}
