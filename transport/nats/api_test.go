@@ -42,9 +42,6 @@ import (
 	natstransport "github.com/catalyst-forge/forge/transport/nats"
 )
 
-// natsURLEnv names the machine's NATS server for the tests that use it.
-const natsURLEnv = "FORGE_TEST_NATS_URL"
-
 // reportSecret keys the status reports of the table's run.
 var reportSecret = []byte("a report secret of 32 bytes.....")
 
@@ -163,9 +160,9 @@ func embedded(t testing.TB) string {
 // variable that enables it.
 func machineNATS(t testing.TB) string {
 	t.Helper()
-	url := os.Getenv(natsURLEnv)
+	url := os.Getenv("FORGE_TEST_NATS_URL")
 	if url == "" {
-		t.Skip("set " + natsURLEnv + " (e.g. nats://127.0.0.1:4222) to run over the machine's NATS server")
+		t.Skip("set FORGE_TEST_NATS_URL (e.g. nats://127.0.0.1:4222) to run over the machine's NATS server")
 	}
 	return url
 }
