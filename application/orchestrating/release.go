@@ -26,7 +26,7 @@ import (
 // ArtifactKey is where the outcome of an artifact of a run is kept, for
 // the release that renders it and for whoever looks at the run.
 func ArtifactKey(runID, project, name string) string {
-	return fmt.Sprintf("pipeline-runs/%s/artifacts/%s/%s.json", runID, project, name)
+	return pipeline.ObjectsPrefix(runID) + "artifacts/" + project + "/" + name + ".json"
 }
 
 // artifactJobID names the artifact job of project's artifact name in a
@@ -41,7 +41,7 @@ func artifactJobID(run *pipeline.Run, project, name string) string {
 // ReleaseKey is where the outcome of a project's release of a run is
 // kept (a ReleaseResult), for a resumed run and for whoever looks.
 func ReleaseKey(runID, project string) string {
-	return fmt.Sprintf("pipeline-runs/%s/releases/%s.json", runID, project)
+	return pipeline.ObjectsPrefix(runID) + "releases/" + project + ".json"
 }
 
 // releaseJobID names the release job of a project in a run, as

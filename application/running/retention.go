@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/catalyst-forge/forge/domain/pipeline"
 	"github.com/catalyst-forge/forge/ports"
 )
 
@@ -16,15 +17,10 @@ const DefaultRetention = 90 * 24 * time.Hour
 // DefaultPruneBatch is how many runs one batch of Prune deletes.
 const DefaultPruneBatch = 100
 
-// RunObjectsPrefix is where everything a run stores in the object store
-// lies: its step logs, its artifacts' and releases' outcomes, large job
-// results.
-func RunObjectsPrefix(runID string) string { return "pipeline-runs/" + runID + "/" }
-
 // Prune deletes the runs created before before that have ended and that no
 // release names (a release keeps its run as provenance), with their
 // phases, tasks and steps and, when Objects is set, everything they stored
-// there (RunObjectsPrefix): objects first, then the rows, so a failure
+// there (pipeline.ObjectsPrefix): objects first, then the rows, so a failure
 // leaves a run without logs rather than logs no run points to. A run whose
 // objects cannot be deleted keeps its rows, to be tried again next time,
 // and the others go on. It works in batches of batch runs (0 or over 100:
@@ -47,7 +43,7 @@ func (s *Service) Prune(ctx context.Context, before time.Time, batch int) (int, 
 		if s.Objects != nil {
 			deletable = nil
 			for _, id := range ids {
-				if err := s.deleteObjects(ctx, RunObjectsPrefix(id)); err != nil {
+				if err := s.deleteObjects(ctx, pipeline.ObjectsPrefix(id)); err != nil {
 					if first == nil {
 						first = fmt.Errorf("run %s: %w", id, err)
 					}

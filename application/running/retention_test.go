@@ -101,7 +101,7 @@ func TestPruneDeletesExpiredRunsInBatchesWithTheirObjects(t *testing.T) {
 			}
 		}
 		for _, key := range []string{"logs/test/api/unit.log", "logs/test/api/lint.log", "logs/build/api/go.log", "artifacts/api/image.json"} {
-			_, _ = objects.Put(ctx, running.RunObjectsPrefix(r.ID)+key, nil, ports.PutOptions{})
+			_, _ = objects.Put(ctx, pipeline.ObjectsPrefix(r.ID)+key, nil, ports.PutOptions{})
 		}
 		return r.ID
 	}
@@ -133,7 +133,7 @@ func TestPruneDeletesExpiredRunsInBatchesWithTheirObjects(t *testing.T) {
 			t.Errorf("run %s was deleted: %v", id, err)
 		}
 		for _, key := range []string{"artifacts/api/image.json", "logs/build/api/go.log", "logs/test/api/lint.log", "logs/test/api/unit.log"} {
-			want = append(want, running.RunObjectsPrefix(id)+key)
+			want = append(want, pipeline.ObjectsPrefix(id)+key)
 		}
 	}
 	sort.Strings(want)
@@ -148,7 +148,7 @@ func TestPruneDeletesExpiredRunsInBatchesWithTheirObjects(t *testing.T) {
 	// again) and does not hold the others back.
 	stuck := made(20, old+10*time.Hour, pipeline.StatusFailed)
 	gone := made(21, old, pipeline.StatusFailed)
-	objects.refuse = running.RunObjectsPrefix(stuck)
+	objects.refuse = pipeline.ObjectsPrefix(stuck)
 	n, err = svc.Prune(ctx, now.Add(-running.DefaultRetention), 2)
 	if n != 1 || err == nil || !strings.Contains(err.Error(), stuck) {
 		t.Errorf("Prune with one run's logs refused = %d, %v; want the other run deleted and an error naming %s", n, err, stuck)

@@ -19,7 +19,7 @@ import (
 
 // LogKey is where a step's log is stored (spec 03).
 func LogKey(runID, phase, project, step string) string {
-	return fmt.Sprintf("pipeline-runs/%s/logs/%s/%s/%s.log", runID, phase, project, step)
+	return pipeline.ObjectsPrefix(runID) + "logs/" + phase + "/" + project + "/" + step + ".log"
 }
 
 // task runs one project's steps of one phase, in priority batches: the

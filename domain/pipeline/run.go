@@ -123,3 +123,8 @@ type Place struct {
 	StepName    string
 	StepStatus  Status
 }
+
+// ObjectsPrefix is where everything a run stores in the object store lies
+// (its step logs, its artifacts' and releases' outcomes): the keys of all
+// of them start with it, and retention deletes what is under it.
+func ObjectsPrefix(runID string) string { return "pipeline-runs/" + runID + "/" }
