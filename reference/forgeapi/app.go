@@ -173,6 +173,9 @@ func New(ctx context.Context, o Options) (*App, error) {
 		}
 	}()
 
+	if o.ObjectsDir != "" && o.S3.Bucket != "" {
+		return nil, fault.New(fault.Validation, "pass --objects-dir or --s3-bucket, not both")
+	}
 	if o.ServeNATS && o.NATSURL == "" {
 		return nil, fault.New(fault.Validation, "--serve-nats serves the API over NATS: give --nats too")
 	}

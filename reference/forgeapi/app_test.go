@@ -145,6 +145,7 @@ func TestOptionsErrors(t *testing.T) {
 		"unknown auth":            {Auth: "basic", Database: "sqlite://" + filepath.Join(dir, "x.db")},
 		"dev without key":         {Auth: "dev", Database: "sqlite://" + filepath.Join(dir, "x.db")},
 		"oidc without host":       {Auth: "oidc", Database: "sqlite://" + filepath.Join(dir, "x.db")},
+		"two log stores":          {Auth: "dev", DevKey: filepath.Join(dir, "k.pem"), Database: "sqlite://" + filepath.Join(dir, "x.db"), ObjectsDir: dir, S3: s3blob.Config{Bucket: "logs"}},
 		"serve-nats without nats": {Auth: "dev", DevKey: filepath.Join(dir, "k.pem"), Database: "sqlite://" + filepath.Join(dir, "x.db"), ServeNATS: true},
 		"bad policies":            {Auth: "dev", DevKey: filepath.Join(dir, "k.pem"), Database: "sqlite://" + filepath.Join(dir, "x.db"), Policies: filepath.Join(dir, "missing.yaml")},
 	} {

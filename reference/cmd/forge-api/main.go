@@ -20,6 +20,7 @@ import (
 	"github.com/catalyst-forge/forge/reference/envdefault"
 	"github.com/catalyst-forge/forge/reference/forgeapi"
 	"github.com/catalyst-forge/forge/reference/githubflags"
+	"github.com/catalyst-forge/forge/reference/objstore"
 )
 
 func main() {
@@ -55,6 +56,7 @@ so on (FORGE_ + the flag in upper case with _ for -).`,
 	root.SetErr(stderr)
 
 	var o forgeapi.Options
+	var objects objstore.Options
 	var engine string
 	var argo forgeapi.ArgoOptions
 	serve := &cobra.Command{
@@ -66,6 +68,7 @@ so on (FORGE_ + the flag in upper case with _ for -).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o.Log = stderr
+			o.ObjectsDir, o.S3 = objects.Dir, objects.S3
 			var err error
 			if o.Engine, err = forgeapi.NewEngine(engine, argo); err != nil {
 				return err
@@ -97,12 +100,10 @@ so on (FORGE_ + the flag in upper case with _ for -).`,
 	f.StringVar(&o.EventBridgeBus, "eventbridge-bus", envdefault.String("FORGE_EVENTBRIDGE_BUS", ""), "publish events to this Amazon EventBridge bus (name or ARN; AWS default credentials) instead of NATS or the log")
 	f.BoolVar(&o.ServeNATS, "serve-nats", os.Getenv("FORGE_SERVE_NATS") == "true", "serve the API over --nats too (subjects forge.api.v1.<resource>.<action>, queue group forge-api), for workers started with --report nats://... (env FORGE_SERVE_NATS=true)")
 	f.BoolVar(&o.DeploymentJobs, "deployment-jobs", os.Getenv("FORGE_DEPLOYMENT_JOBS") == "true", "commit deployments to GitOps: send deployment jobs over --nats to forge-worker --types deployment (env FORGE_DEPLOYMENT_JOBS=true)")
-	f.StringVar(&o.ObjectsDir, "objects-dir", envdefault.String("FORGE_OBJECTS_DIR", ""), "filesystem object store (local profile); its signed links are served under /v1/objects/")
-	f.StringVar(&o.S3.Bucket, "s3-bucket", envdefault.String("FORGE_S3_BUCKET", ""), "S3 bucket the workers write step logs to (instead of --objects-dir): logs are read and pruned there")
-	f.StringVar(&o.S3.Prefix, "s3-prefix", envdefault.String("FORGE_S3_PREFIX", ""), "key prefix inside the bucket, as the workers'")
-	f.StringVar(&o.S3.Region, "s3-region", envdefault.String("FORGE_S3_REGION", ""), "bucket region (default: the AWS configuration's)")
-	f.StringVar(&o.S3.Endpoint, "s3-endpoint", envdefault.String("FORGE_S3_ENDPOINT", ""), "S3-compatible server URL (MinIO...); empty: Amazon S3")
-	f.BoolVar(&o.S3.PathStyle, "s3-path-style", os.Getenv("FORGE_S3_PATH_STYLE") == "true", "address the bucket in the path (most S3-compatible servers)")
+	// The object store of step logs: the local profile's directory (whose
+	// signed links forge-api serves under /v1/objects/), or the workers'
+	// bucket.
+	objstore.Flags(f, &objects, "step logs")
 	f.StringVar(&o.PublicURL, "public-url", envdefault.String("FORGE_PUBLIC_URL", ""), "the URL clients reach this server at, for signed links (default http://ADDR)")
 	f.IntVar(&o.LookupsPerMinute, "limit-release-lookups", envdefault.Int("FORGE_LIMIT_RELEASE_LOOKUPS", 0), "release lookups per minute, all callers together (0: the default 1000; negative: no limit)")
 	f.IntVar(&o.DeploymentsPerMinute, "limit-deployments", envdefault.Int("FORGE_LIMIT_DEPLOYMENTS", 0), "deployments per minute per environment (0: the default 10; negative: no limit)")
