@@ -29,7 +29,6 @@ import (
 	"github.com/catalyst-forge/forge/application/discovering"
 	"github.com/catalyst-forge/forge/application/publishing"
 	"github.com/catalyst-forge/forge/application/working"
-	"github.com/catalyst-forge/forge/domain/config"
 	"github.com/catalyst-forge/forge/domain/fault"
 	"github.com/catalyst-forge/forge/domain/job"
 	"github.com/catalyst-forge/forge/ports"
@@ -366,17 +365,9 @@ func openGitOps(ctx context.Context, o GitOpsOptions, secrets secretflags.Option
 	}
 	var auth transport.AuthMethod
 	if o.CredentialRef != "" {
-		var ref config.SecretRef
-		if err := json.Unmarshal([]byte(o.CredentialRef), &ref); err != nil || ref.Provider == "" {
-			return nil, secrets, deny, fault.New(fault.Validation, `--gitops-credential-ref is not a secret reference in JSON ({"provider": ..., ...})`)
-		}
-		own, builds, buildDeny, err := secretflags.Own(ctx, secrets, ref, deny)
+		value, builds, buildDeny, err := secretflags.ReadOwn(ctx, secrets, "--gitops-credential-ref", o.CredentialRef, deny)
 		if err != nil {
-			return nil, secrets, deny, fmt.Errorf("--gitops-credential-ref: %w", err)
-		}
-		value, err := own.Resolve(ctx, ref)
-		if err != nil {
-			return nil, secrets, deny, fmt.Errorf("--gitops-credential-ref: %w", err)
+			return nil, secrets, deny, err
 		}
 		secrets, deny = builds, buildDeny
 		if strings.HasPrefix(o.URL, "http://") || strings.HasPrefix(o.URL, "https://") {

@@ -6,7 +6,6 @@ package githubflags
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -15,7 +14,6 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/catalyst-forge/forge/adapters/onprem/githubstatus"
-	"github.com/catalyst-forge/forge/domain/config"
 	"github.com/catalyst-forge/forge/domain/fault"
 	"github.com/catalyst-forge/forge/domain/pipeline"
 	"github.com/catalyst-forge/forge/ports"
@@ -87,19 +85,8 @@ func Reporter(ctx context.Context, o Options, log *slog.Logger) (ports.StatusRep
 // resolve reads the secret a flag's reference names, with a registry that
 // reads exactly that secret.
 func resolve(ctx context.Context, flag, refJSON string) (string, error) {
-	var ref config.SecretRef
-	if err := json.Unmarshal([]byte(refJSON), &ref); err != nil || ref.Provider == "" {
-		return "", fault.New(fault.Validation, `%s is not a secret reference in JSON ({"provider": ..., ...})`, flag)
-	}
-	own, _, _, err := secretflags.Own(ctx, secretflags.Options{}, ref, nil)
-	if err != nil {
-		return "", fmt.Errorf("%s: %w", flag, err)
-	}
-	value, err := own.Resolve(ctx, ref)
-	if err != nil {
-		return "", fmt.Errorf("%s: %w", flag, err)
-	}
-	return strings.TrimSpace(value), nil
+	value, _, _, err := secretflags.ReadOwn(ctx, secretflags.Options{}, flag, refJSON, nil)
+	return strings.TrimSpace(value), err
 }
 
 // Alongside returns a reporter that tells base, then github when it is

@@ -219,17 +219,9 @@ func registryOptions(o Options) (ociregistry.Options, error) {
 // the secret providers of secrets, and returns the secret options and
 // denied paths that builds get: the key stays out of their reach.
 func OwnSigningKey(ctx context.Context, o *Options, secrets secretflags.Options, deny []string) (secretflags.Options, []string, error) {
-	var ref config.SecretRef
-	if err := json.Unmarshal([]byte(o.SigningKeyRef), &ref); err != nil || ref.Provider == "" {
-		return secretflags.Options{}, nil, fault.New(fault.Validation, `--signing-key-ref is not a secret reference in JSON ({"provider": ..., ...})`)
-	}
-	own, builds, buildDeny, err := secretflags.Own(ctx, secrets, ref, deny)
+	key, builds, buildDeny, err := secretflags.ReadOwn(ctx, secrets, "--signing-key-ref", o.SigningKeyRef, deny)
 	if err != nil {
-		return secretflags.Options{}, nil, fmt.Errorf("--signing-key-ref: %w", err)
-	}
-	key, err := own.Resolve(ctx, ref)
-	if err != nil {
-		return secretflags.Options{}, nil, fmt.Errorf("--signing-key-ref: %w", err)
+		return secretflags.Options{}, nil, err
 	}
 	o.SigningKeyPEM = []byte(key)
 	return builds, buildDeny, nil

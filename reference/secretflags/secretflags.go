@@ -7,6 +7,8 @@ package secretflags
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"os"
 	"slices"
 	"strings"
@@ -141,6 +143,26 @@ func Own(ctx context.Context, o Options, ref config.SecretRef, deny []string) (o
 		return nil, Options{}, nil, err
 	}
 	return own, builds, buildDeny, nil
+}
+
+// ReadOwn reads one secret of the process's own that the flag named
+// flag gives as a secret reference in JSON (refJSON), through Own: it
+// returns the value, and the options and denied paths builds get instead
+// of o and deny. Errors name the flag: Validation (not a reference in
+// JSON), and Own's and the provider's.
+func ReadOwn(ctx context.Context, o Options, flag, refJSON string, deny []string) (value string, builds Options, buildDeny []string, err error) {
+	var ref config.SecretRef
+	if err := json.Unmarshal([]byte(refJSON), &ref); err != nil || ref.Provider == "" {
+		return "", Options{}, nil, fault.New(fault.Validation, `%s is not a secret reference in JSON ({"provider": ..., ...})`, flag)
+	}
+	own, builds, buildDeny, err := Own(ctx, o, ref, deny)
+	if err != nil {
+		return "", Options{}, nil, fmt.Errorf("%s: %w", flag, err)
+	}
+	if value, err = own.Resolve(ctx, ref); err != nil {
+		return "", Options{}, nil, fmt.Errorf("%s: %w", flag, err)
+	}
+	return value, builds, buildDeny, nil
 }
 
 // ReportSecret reads the platform's report secret (pipeline.ReportKey):
