@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -36,6 +35,7 @@ import (
 	"github.com/catalyst-forge/forge/domain/fault"
 	"github.com/catalyst-forge/forge/ports"
 	"github.com/catalyst-forge/forge/reference/githubflags"
+	"github.com/catalyst-forge/forge/reference/internal/opsserver"
 	"github.com/catalyst-forge/forge/reference/secretflags"
 	"github.com/catalyst-forge/forge/transport/endpoints"
 	httptransport "github.com/catalyst-forge/forge/transport/http"
@@ -151,8 +151,8 @@ func (a *App) ready(ctx context.Context) error {
 	if err := a.checkSchema(ctx); err != nil {
 		return err
 	}
-	if a.nc != nil && !a.nc.IsConnected() {
-		return fault.New(fault.Unavailable, "not connected to NATS (%s): events, deployment jobs and the NATS API wait until it is back", strings.ToLower(a.nc.Status().String()))
+	if a.nc != nil {
+		return opsserver.NATSReady(a.nc)
 	}
 	return nil
 }

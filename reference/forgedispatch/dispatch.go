@@ -27,7 +27,6 @@ import (
 	"github.com/catalyst-forge/forge/application/orchestrating"
 	"github.com/catalyst-forge/forge/domain/discovery"
 	"github.com/catalyst-forge/forge/domain/event"
-	"github.com/catalyst-forge/forge/domain/fault"
 	"github.com/catalyst-forge/forge/domain/pipeline"
 	"github.com/catalyst-forge/forge/ports"
 	"github.com/catalyst-forge/forge/reference/githubflags"
@@ -302,10 +301,7 @@ func (d *dispatcher) ready(ctx context.Context) error {
 	if err := d.store.CheckSchema(ctx); err != nil {
 		return err
 	}
-	if !d.nc.IsConnected() {
-		return fault.New(fault.Unavailable, "not connected to NATS (%s)", strings.ToLower(d.nc.Status().String()))
-	}
-	return nil
+	return opsserver.NATSReady(d.nc)
 }
 
 func (d *dispatcher) close() {

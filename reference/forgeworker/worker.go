@@ -245,12 +245,7 @@ func Run(ctx context.Context, o Options) error {
 		return prommetrics.GitCacheStats{Hits: uint64(st.Hits), Misses: uint64(st.Misses), Evictions: uint64(st.Evictions), Bytes: st.Bytes}
 	})
 	if o.MetricsAddr != "" {
-		ops, err := opsserver.Start(o.MetricsAddr, metrics.Handler(), func(context.Context) error {
-			if !nc.IsConnected() {
-				return fault.New(fault.Unavailable, "not connected to NATS (%s)", strings.ToLower(nc.Status().String()))
-			}
-			return nil
-		})
+		ops, err := opsserver.Start(o.MetricsAddr, metrics.Handler(), func(context.Context) error { return opsserver.NATSReady(nc) })
 		if err != nil {
 			return err
 		}
@@ -284,7 +279,7 @@ func apiClient(o Options, report *url.URL, queueConn *nats.Conn) (endpoints.API,
 	if report.Scheme == "http" || report.Scheme == "https" {
 		return &httptransport.Client{BaseURL: target, Token: o.Token, TokenFile: o.TokenFile}, func() {}, nil
 	}
-	if target == o.NATSURL {
+	if sameServer(report, o.NATSURL) {
 		return &natstransport.Client{Conn: queueConn, Token: o.Token, TokenFile: o.TokenFile}, func() {}, nil
 	}
 	nc, err := nats.Connect(target, nats.Name("forge-worker-report"), nats.MaxReconnects(-1))
@@ -292,6 +287,13 @@ func apiClient(o Options, report *url.URL, queueConn *nats.Conn) (endpoints.API,
 		return nil, nil, fault.New(fault.Unavailable, "connecting to NATS at %s to report: %s", redact.URLs(target), redact.Scrub(err.Error(), target))
 	}
 	return &natstransport.Client{Conn: nc, Token: o.Token, TokenFile: o.TokenFile}, nc.Close, nil
+}
+
+// sameServer reports whether a nats:// URL names the server of another
+// URL: the same host and port, whatever the spelling of the rest.
+func sameServer(u *url.URL, other string) bool {
+	o, err := url.Parse(other)
+	return err == nil && strings.EqualFold(u.Host, o.Host)
 }
 
 // logged logs each job's start and end, with its run, its project (for

@@ -97,7 +97,9 @@ func (s Set) All() []Endpoint {
 }
 
 // With returns the set with every endpoint wrapped by mw, the first
-// outermost: the one place logging, metrics and tracing apply.
+// outermost: for behaviour that belongs to every use case whatever the
+// transport (the transports themselves log, time and trace requests, since
+// they see what the endpoints do not: routes, codes, headers).
 func (s Set) With(mw ...endpoint.Middleware) Set {
 	if len(mw) == 0 {
 		return s

@@ -61,7 +61,7 @@ func decodeError(resp *http.Response, body []byte) error {
 	var eb endpoints.ErrorBody
 	if err := json.Unmarshal(body, &eb); err == nil && eb.Error.Code != "" {
 		kind := fault.Kind(eb.Error.Code)
-		if _, ok := statusOf[kind]; !ok {
+		if !endpoints.Known(kind) {
 			kind = kindOfStatus(resp.StatusCode)
 		}
 		return &fault.Error{Kind: kind, Message: eb.Error.Message, Details: eb.Error.Details}

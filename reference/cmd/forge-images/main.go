@@ -19,6 +19,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/spf13/cobra"
 
+	"github.com/catalyst-forge/forge/reference/envdefault"
 	"github.com/catalyst-forge/forge/reference/images"
 )
 
@@ -99,7 +100,7 @@ Registry credentials come from docker's config.json.`,
 	cmd.CompletionOptions.DisableDefaultCmd = true
 	f := cmd.Flags()
 	f.StringVar(&registry, "registry", os.Getenv("REGISTRY"), "where the images go: HOST[/PATH] (env REGISTRY)")
-	f.StringVar(&tag, "tag", envOr("VERSION", "dev"), "the images' tag and the binaries' version (env VERSION)")
+	f.StringVar(&tag, "tag", envdefault.String("VERSION", "dev"), "the images' tag and the binaries' version (env VERSION)")
 	f.StringVar(&o.WorkerBase, "worker-base", os.Getenv("WORKER_BASE"), "base image of forge-worker, with git and a POSIX shell (env WORKER_BASE)")
 	f.StringVar(&binaries, "binaries", "", "build only these (comma-separated; default all)")
 	f.StringVar(&o.CABundle, "ca-bundle", "", "CA certificates to include (default /etc/ssl/certs/ca-certificates.crt)")
@@ -110,11 +111,4 @@ Registry credentials come from docker's config.json.`,
 		return 1
 	}
 	return 0
-}
-
-func envOr(k, def string) string {
-	if v := os.Getenv(k); v != "" {
-		return v
-	}
-	return def
 }

@@ -10,10 +10,22 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"strings"
 	"time"
+
+	"github.com/nats-io/nats.go"
 
 	"github.com/catalyst-forge/forge/domain/fault"
 )
+
+// NATSReady says whether a NATS connection is up: Unavailable, with its
+// state, while it is not (reconnecting, closed).
+func NATSReady(nc *nats.Conn) error {
+	if nc.IsConnected() {
+		return nil
+	}
+	return fault.New(fault.Unavailable, "not connected to NATS (%s)", strings.ToLower(nc.Status().String()))
+}
 
 // Server is a running ops server.
 type Server struct {
