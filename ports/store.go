@@ -127,9 +127,6 @@ type RunStore interface {
 	UpdatePhase(ctx context.Context, id string, fn func(*pipeline.Phase) error) (*pipeline.Phase, error)
 	UpdateTask(ctx context.Context, id string, fn func(*pipeline.Task) error) (*pipeline.Task, error)
 	UpdateStep(ctx context.Context, id string, fn func(*pipeline.Step) error) (*pipeline.Step, error)
-	// RunIDOfTask and RunIDOfStep return the run a task or step belongs to.
-	RunIDOfTask(ctx context.Context, taskID string) (string, error)
-	RunIDOfStep(ctx context.Context, stepID string) (string, error)
 	// PlaceOfTask and PlaceOfStep return where a task or step sits, with
 	// the statuses of its run, phase and task: one indexed read, what a
 	// status report is checked against. Errors: NotFound.

@@ -362,7 +362,7 @@ func describeRuns(h *harness) {
 			})
 		})
 
-		ginkgo.Describe("GetTask, GetStep, RunIDOfTask and RunIDOfStep", func() {
+		ginkgo.Describe("GetTask, GetStep, PlaceOfTask and PlaceOfStep", func() {
 			var run *pipeline.Run
 			var task pipeline.Task
 			ginkgo.BeforeEach(func() {
@@ -407,15 +407,15 @@ func describeRuns(h *harness) {
 				other := h.mustPlannedRun(commitSHA("run 2"))
 				otherStep := findStep(findTask(findPhase(other.Phases, "build"), webProject), "image")
 
-				id, err := h.store.RunIDOfTask(h.ctx, task.ID)
+				place, err := h.store.PlaceOfTask(h.ctx, task.ID)
 				Expect(err).NotTo(HaveOccurred())
-				Expect(id).To(Equal(run.ID))
-				id, err = h.store.RunIDOfStep(h.ctx, task.Steps[1].ID)
+				Expect(place.RunID).To(Equal(run.ID))
+				place, err = h.store.PlaceOfStep(h.ctx, task.Steps[1].ID)
 				Expect(err).NotTo(HaveOccurred())
-				Expect(id).To(Equal(run.ID))
-				id, err = h.store.RunIDOfStep(h.ctx, otherStep.ID)
+				Expect(place.RunID).To(Equal(run.ID))
+				place, err = h.store.PlaceOfStep(h.ctx, otherStep.ID)
 				Expect(err).NotTo(HaveOccurred())
-				Expect(id).To(Equal(other.ID))
+				Expect(place.RunID).To(Equal(other.ID))
 			})
 
 			ginkgo.It("says where a task or step sits, with the statuses of its run, phase and task, as they change", func() {
@@ -466,9 +466,9 @@ func describeRuns(h *harness) {
 			})
 
 			ginkgo.It("returns NotFound for the run of an unknown task or step", func() {
-				_, err := h.store.RunIDOfTask(h.ctx, uuid.NewString())
+				_, err := h.store.PlaceOfTask(h.ctx, uuid.NewString())
 				Expect(err).To(haveKind(fault.NotFound))
-				_, err = h.store.RunIDOfStep(h.ctx, uuid.NewString())
+				_, err = h.store.PlaceOfStep(h.ctx, uuid.NewString())
 				Expect(err).To(haveKind(fault.NotFound))
 			})
 		})
@@ -522,7 +522,7 @@ func describeRuns(h *harness) {
 				task := findTask(findPhase(plan, "test"), "api")
 				_, err = h.store.GetTask(h.ctx, task.ID)
 				Expect(err).To(haveKind(fault.NotFound))
-				_, err = h.store.RunIDOfStep(h.ctx, task.Steps[0].ID)
+				_, err = h.store.PlaceOfStep(h.ctx, task.Steps[0].ID)
 				Expect(err).To(haveKind(fault.NotFound))
 				for _, id := range []string{running.ID, released.ID, recent.ID} {
 					_, err = h.store.GetRun(h.ctx, id)

@@ -94,7 +94,7 @@ func (r *reporter) RunStatus(ctx context.Context, runID string) (pipeline.Status
 	return r.store.RunStatus(ctx, runID)
 }
 
-// label names a step phase/project/step, from the run it belongs to.
+// label names a step phase/project/step, from where it sits.
 func (r *reporter) label(ctx context.Context, stepID string) string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -104,25 +104,13 @@ func (r *reporter) label(ctx context.Context, stepID string) string {
 	if r.labels == nil {
 		r.labels = map[string]string{}
 	}
-	runID, err := r.store.RunIDOfStep(ctx, stepID)
+	p, err := r.store.PlaceOfStep(ctx, stepID)
 	if err != nil {
 		return stepID
 	}
-	run, err := r.store.GetRun(ctx, runID)
-	if err != nil {
-		return stepID
-	}
-	for _, ph := range run.Phases {
-		for _, t := range ph.Tasks {
-			for _, st := range t.Steps {
-				r.labels[st.ID] = ph.Name + "/" + t.ProjectName + "/" + st.Name
-			}
-		}
-	}
-	if l, ok := r.labels[stepID]; ok {
-		return l
-	}
-	return stepID
+	l := p.PhaseName + "/" + p.TaskProject + "/" + p.StepName
+	r.labels[stepID] = l
+	return l
 }
 
 // registrar is the ReleaseRegistrar of in-process workers: it registers

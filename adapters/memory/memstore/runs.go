@@ -325,32 +325,6 @@ func (v view) UpdateStep(_ context.Context, id string, fn func(*pipeline.Step) e
 	return got, err
 }
 
-// RunIDOfTask implements ports.RunStore.
-func (v view) RunIDOfTask(_ context.Context, taskID string) (runID string, err error) {
-	err = v.do(func(st *state) error {
-		id, ok := st.taskRuns[taskID]
-		if !ok {
-			return notFound("task", taskID)
-		}
-		runID = id
-		return nil
-	})
-	return runID, err
-}
-
-// RunIDOfStep implements ports.RunStore.
-func (v view) RunIDOfStep(_ context.Context, stepID string) (runID string, err error) {
-	err = v.do(func(st *state) error {
-		id, ok := st.stepRuns[stepID]
-		if !ok {
-			return notFound("step", stepID)
-		}
-		runID = id
-		return nil
-	})
-	return runID, err
-}
-
 // PlaceOfTask implements ports.RunStore.
 func (v view) PlaceOfTask(_ context.Context, taskID string) (got *pipeline.Place, err error) {
 	err = v.do(func(st *state) error {

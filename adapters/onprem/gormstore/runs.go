@@ -625,43 +625,6 @@ func (s *Store) UpdateStep(ctx context.Context, id string, fn func(*pipeline.Ste
 	return out, nil
 }
 
-// RunIDOfTask returns the run a task belongs to.
-func (s *Store) RunIDOfTask(ctx context.Context, taskID string) (string, error) {
-	key, ok := lookupID(taskID)
-	if !ok {
-		return "", fault.New(fault.NotFound, "task %q not found", taskID)
-	}
-	var ids []string
-	err := s.read(ctx).Raw(`SELECT p.pipeline_run_id FROM task_executions t
-		JOIN phase_executions p ON p.id = t.phase_execution_id WHERE t.id = ?`, key).Scan(&ids).Error
-	if err != nil {
-		return "", dbErr(err, "finding the run of task "+taskID)
-	}
-	if len(ids) == 0 {
-		return "", fault.New(fault.NotFound, "task %s not found", taskID)
-	}
-	return ids[0], nil
-}
-
-// RunIDOfStep returns the run a step belongs to.
-func (s *Store) RunIDOfStep(ctx context.Context, stepID string) (string, error) {
-	key, ok := lookupID(stepID)
-	if !ok {
-		return "", fault.New(fault.NotFound, "step %q not found", stepID)
-	}
-	var ids []string
-	err := s.read(ctx).Raw(`SELECT p.pipeline_run_id FROM step_executions st
-		JOIN task_executions t ON t.id = st.task_execution_id
-		JOIN phase_executions p ON p.id = t.phase_execution_id WHERE st.id = ?`, key).Scan(&ids).Error
-	if err != nil {
-		return "", dbErr(err, "finding the run of step "+stepID)
-	}
-	if len(ids) == 0 {
-		return "", fault.New(fault.NotFound, "step %s not found", stepID)
-	}
-	return ids[0], nil
-}
-
 // placeQuery reads a task's place; placeOfStep adds its step.
 const placeQuery = `SELECT r.id AS run_id, r.status AS run_status, p.phase_name, p.status AS phase_status,
 	t.id AS task_id, t.project_name AS task_project, t.status AS task_status`

@@ -128,11 +128,11 @@ func TestRunRoundTrip(t *testing.T) {
 
 		task := saved[0].Tasks[1]
 		step := task.Steps[0]
-		if id := must(s.RunIDOfTask(ctx, task.ID)); id != run.ID {
-			t.Fatalf("RunIDOfTask = %s, want %s", id, run.ID)
+		if p := must(s.PlaceOfTask(ctx, task.ID)); p.RunID != run.ID {
+			t.Fatalf("PlaceOfTask's run = %s, want %s", p.RunID, run.ID)
 		}
-		if id := must(s.RunIDOfStep(ctx, step.ID)); id != run.ID {
-			t.Fatalf("RunIDOfStep = %s, want %s", id, run.ID)
+		if p := must(s.PlaceOfStep(ctx, step.ID)); p.RunID != run.ID {
+			t.Fatalf("PlaceOfStep's run = %s, want %s", p.RunID, run.ID)
 		}
 		now := time.Now()
 		upd := must(s.UpdateStep(ctx, step.ID, func(st *pipeline.Step) error {
@@ -217,8 +217,8 @@ func TestRunRoundTrip(t *testing.T) {
 			wantKind(t, "GetRun("+id+")", err, fault.NotFound)
 			_, err = s.GetTask(ctx, id)
 			wantKind(t, "GetTask("+id+")", err, fault.NotFound)
-			_, err = s.RunIDOfStep(ctx, id)
-			wantKind(t, "RunIDOfStep("+id+")", err, fault.NotFound)
+			_, err = s.PlaceOfStep(ctx, id)
+			wantKind(t, "PlaceOfStep("+id+")", err, fault.NotFound)
 			_, err = s.UpdateRun(ctx, id, func(*pipeline.Run) error { return nil })
 			wantKind(t, "UpdateRun("+id+")", err, fault.NotFound)
 		}
