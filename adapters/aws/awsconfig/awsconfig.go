@@ -44,3 +44,14 @@ func Load(ctx context.Context, who string, o Options) (aws.Config, error) {
 	}
 	return cfg, nil
 }
+
+// Denied reports whether an AWS error code means the caller's identity was
+// refused (no permission, unknown or expired credentials, a bad
+// signature): what every AWS adapter maps to PermissionDenied.
+func Denied(code string) bool {
+	switch code {
+	case "AccessDeniedException", "AccessDenied", "UnrecognizedClientException", "InvalidSignatureException", "ExpiredTokenException":
+		return true
+	}
+	return false
+}

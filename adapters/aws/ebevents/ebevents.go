@@ -117,12 +117,12 @@ func (p *Publisher) Publish(ctx context.Context, e event.Event) error {
 func mapError(err error, t event.Type) error {
 	var api smithy.APIError
 	if errors.As(err, &api) {
-		switch api.ErrorCode() {
-		case "AccessDeniedException", "UnrecognizedClientException", "InvalidSignatureException", "ExpiredTokenException":
+		switch code := api.ErrorCode(); {
+		case awsconfig.Denied(code):
 			return fault.Wrap(fault.PermissionDenied, err, "ebevents: putting event %s refused (%s): the role needs events:PutEvents on the bus", t, api.ErrorCode())
-		case "ResourceNotFoundException":
+		case code == "ResourceNotFoundException":
 			return fault.Wrap(fault.NotFound, err, "ebevents: putting event %s: no such event bus", t)
-		case "ValidationException":
+		case code == "ValidationException":
 			return fault.Wrap(fault.Validation, err, "ebevents: putting event %s", t)
 		}
 	}

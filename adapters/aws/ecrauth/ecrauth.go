@@ -128,10 +128,10 @@ func (s *Source) Credential(ctx context.Context, registryHost string) (username,
 func mapError(err error, region string) error {
 	var api smithy.APIError
 	if errors.As(err, &api) {
-		switch api.ErrorCode() {
-		case "AccessDeniedException", "UnrecognizedClientException", "InvalidSignatureException", "ExpiredTokenException":
+		switch code := api.ErrorCode(); {
+		case awsconfig.Denied(code):
 			return fault.Wrap(fault.PermissionDenied, err, "ecrauth: GetAuthorizationToken in %s refused (%s): the role needs ecr:GetAuthorizationToken", region, api.ErrorCode())
-		case "InvalidParameterException":
+		case code == "InvalidParameterException":
 			return fault.Wrap(fault.Validation, err, "ecrauth: GetAuthorizationToken in %s", region)
 		}
 	}

@@ -157,10 +157,10 @@ func translate(ctx context.Context, err error, name string) error {
 	}
 	var api smithy.APIError
 	if errors.As(err, &api) {
-		switch api.ErrorCode() {
-		case "AccessDeniedException", "AccessDenied", "UnrecognizedClientException", "ExpiredTokenException":
+		switch code := api.ErrorCode(); {
+		case awsconfig.Denied(code):
 			return fault.New(fault.PermissionDenied, "aws secret %s: this worker may not read it (%s)", name, api.ErrorCode())
-		case "InvalidParameterException", "InvalidRequestException", "ValidationException":
+		case code == "InvalidParameterException" || code == "InvalidRequestException" || code == "ValidationException":
 			return fault.New(fault.Validation, "aws secret %s: Secrets Manager refused the request (%s)", name, api.ErrorCode())
 		}
 		return fault.New(fault.Unavailable, "aws secret %s: Secrets Manager answered %s", name, api.ErrorCode())
