@@ -8,7 +8,7 @@ LDFLAGS  := -X github.com/catalyst-forge/forge/reference/forgecli.Version=$(VERS
 EXAMPLE  := reference/examples/monorepo
 COMMANDS := $(notdir $(wildcard reference/cmd/*))
 
-.PHONY: all build test run lint bench bench-report fuzz images clean
+.PHONY: all build test run lint bench bench-report fuzz images compositions clean
 
 all: build
 
@@ -49,6 +49,11 @@ WORKER_BASE ?= cgr.dev/chainguard/git:latest-dev
 images:
 	@test -n "$(REGISTRY)" || { echo "set REGISTRY=HOST[/PATH]"; exit 2; }
 	$(GO) run ./reference/cmd/forge-images --registry '$(REGISTRY)' --tag '$(VERSION)' --worker-base '$(WORKER_BASE)'
+
+## compositions: regenerate the Crossplane Compositions of both profiles
+## from reference/crossplane/compositions/templates/
+compositions:
+	$(GO) test -count=1 ./reference/crossplane -run TestCompositionsAreGenerated -update
 
 ## fuzz: fuzz the configuration loader for FUZZTIME (default 30s)
 FUZZTIME ?= 30s
