@@ -11,6 +11,7 @@ package deploy_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -94,8 +95,8 @@ func typed(t *testing.T, o object) *corev1.PodTemplateSpec {
 	case "Job":
 		j := &batchv1.Job{}
 		target, pod = j, func() *corev1.PodTemplateSpec { return &j.Spec.Template }
-	case "ScaledObject":
-		return nil // checked by checkScaledObject
+	case "ScaledObject", "WorkflowTemplate":
+		return nil // checked by checkScaledObject, checkWorkflowTemplate
 	default:
 		t.Errorf("%s %s: a kind the test does not know", o.kind, o.name)
 		return nil
@@ -180,6 +181,85 @@ func checkScaledObject(t *testing.T, o object, statefulSets map[string]*appsv1.S
 	slices.Sort(want)
 	if !slices.Equal(got, want) {
 		t.Errorf("ScaledObject %s watches %v; the worker's types %v are consumed from %v", o.name, got, types, want)
+	}
+}
+
+// checkWorkflowTemplate checks that the WorkflowTemplate is, field for
+// field, what forge-api workflow-template prints for its name, namespace,
+// image, Secret and service account (so it is what the argo engine's
+// workflows reference), that forge-api is told to use it, and that its
+// image is forge-dispatcher's from the registry of forge-api's image.
+func checkWorkflowTemplate(t *testing.T, o object, configMaps map[string]*corev1.ConfigMap, apiImage string) {
+	t.Helper()
+	var wt struct {
+		Metadata struct {
+			Name      string `json:"name"`
+			Namespace string `json:"namespace"`
+		} `json:"metadata"`
+		Spec struct {
+			ServiceAccountName string `json:"serviceAccountName"`
+			Templates          []struct {
+				Container *struct {
+					Image   string `json:"image"`
+					EnvFrom []struct {
+						SecretRef struct {
+							Name string `json:"name"`
+						} `json:"secretRef"`
+					} `json:"envFrom"`
+				} `json:"container"`
+			} `json:"templates"`
+		} `json:"spec"`
+	}
+	if err := yaml.Unmarshal(o.yaml, &wt); err != nil {
+		t.Fatalf("WorkflowTemplate %s: %v", o.name, err)
+	}
+	image, secret := "", ""
+	for _, tpl := range wt.Spec.Templates {
+		if c := tpl.Container; c != nil {
+			image = c.Image
+			if len(c.EnvFrom) == 1 {
+				secret = c.EnvFrom[0].SecretRef.Name
+			}
+		}
+	}
+	dir, err := binaries()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := exec.Command(filepath.Join(dir, "forge-api"), "workflow-template", wt.Metadata.Name, "--argo-namespace", wt.Metadata.Namespace,
+		"--dispatcher-image", image, "--dispatcher-secret", secret, "--argo-service-account", wt.Spec.ServiceAccountName).Output()
+	if err != nil {
+		t.Fatalf("forge-api workflow-template: %v", err)
+	}
+	var got, printed any
+	if err := yaml.Unmarshal(o.yaml, &got); err != nil {
+		t.Fatal(err)
+	}
+	if err := yaml.Unmarshal(want, &printed); err != nil {
+		t.Fatal(err)
+	}
+	delete(got.(map[string]any)["metadata"].(map[string]any), "labels") // the base's part-of label
+	if g, w := fmt.Sprint(got), fmt.Sprint(printed); g != w {
+		t.Errorf("WorkflowTemplate %s is not what forge-api workflow-template prints (regenerate base/workflowtemplate.yaml):\n%s\n%s", o.name, g, w)
+	}
+	registry := func(image string) string { return image[:strings.LastIndex(image, "/")+1] }
+	if binaryOf(image) != "forge-dispatcher" || registry(image) != registry(apiImage) {
+		t.Errorf("WorkflowTemplate %s runs image %s, not forge-dispatcher from forge-api's registry (%s)", o.name, image, apiImage)
+	}
+	var api map[string]string
+	for name, cm := range configMaps {
+		if strings.HasPrefix(name, "forge-api-env") {
+			api = cm.Data
+		}
+	}
+	if api["FORGE_ARGO_WORKFLOW_TEMPLATE"] != wt.Metadata.Name || api["FORGE_ARGO_NAMESPACE"] != wt.Metadata.Namespace {
+		t.Errorf("forge-api creates workflows from %q in %q; the template is %s in %s",
+			api["FORGE_ARGO_WORKFLOW_TEMPLATE"], api["FORGE_ARGO_NAMESPACE"], wt.Metadata.Name, wt.Metadata.Namespace)
+	}
+	for _, k := range []string{"FORGE_DISPATCHER_IMAGE", "FORGE_DISPATCHER_SECRET", "FORGE_ARGO_SERVICE_ACCOUNT"} {
+		if _, ok := api[k]; ok {
+			t.Errorf("forge-api-env sets %s, which the template holds", k)
+		}
 	}
 }
 
@@ -268,11 +348,6 @@ func checkContainer(t *testing.T, where string, c corev1.Container, configMaps m
 		if strings.HasPrefix(k, "FORGE_") && !bytes.Contains(content, []byte(k)) {
 			t.Errorf("%s sets %s, which %s never reads", where, k, name)
 		}
-		if k == "FORGE_DISPATCHER_IMAGE" {
-			if _, err := os.Stat(filepath.Join(dir, binaryOf(v))); err != nil {
-				t.Errorf("%s names dispatcher image %s: no such binary", where, v)
-			}
-		}
 		if strings.HasSuffix(k, "_REF") && v != "" {
 			var ref map[string]any
 			if err := json.Unmarshal([]byte(v), &ref); err != nil || ref["provider"] == nil {
@@ -286,8 +361,14 @@ func checkContainer(t *testing.T, where string, c corev1.Container, configMaps m
 func checkBuild(t *testing.T, objs []object) {
 	configMaps := map[string]*corev1.ConfigMap{}
 	statefulSets := map[string]*appsv1.StatefulSet{}
+	apiImage := ""
 	for _, o := range objs {
 		switch o.kind {
+		case "Deployment":
+			var d appsv1.Deployment
+			if yaml.Unmarshal(o.yaml, &d) == nil && o.name == "forge-api" {
+				apiImage = d.Spec.Template.Spec.Containers[0].Image
+			}
 		case "ConfigMap":
 			var cm corev1.ConfigMap
 			if yaml.Unmarshal(o.yaml, &cm) == nil {
@@ -303,6 +384,10 @@ func checkBuild(t *testing.T, objs []object) {
 	for _, o := range objs {
 		if o.kind == "ScaledObject" {
 			checkScaledObject(t, o, statefulSets)
+			continue
+		}
+		if o.kind == "WorkflowTemplate" {
+			checkWorkflowTemplate(t, o, configMaps, apiImage)
 			continue
 		}
 		pod := typed(t, o)
@@ -461,7 +546,7 @@ func TestEveryFlagIsDocumented(t *testing.T) {
 		t.Fatalf("%v: %s", err, out)
 	}
 	flag := regexp.MustCompile(`(?m)^\s+(?:-\w, )?--([a-z0-9-]+)`)
-	for _, c := range [][]string{{"forge-api", "serve"}, {"forge-api", "migrate"}, {"forge-worker"}, {"forge-dispatcher"}, {"forge-cmp", "generate"}, {"forge-images"}} {
+	for _, c := range [][]string{{"forge-api", "serve"}, {"forge-api", "migrate"}, {"forge-api", "workflow-template"}, {"forge-worker"}, {"forge-dispatcher"}, {"forge-cmp", "generate"}, {"forge-images"}} {
 		bin := filepath.Join(dir, c[0])
 		if c[0] == "forge-images" {
 			bin = images

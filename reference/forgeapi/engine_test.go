@@ -22,15 +22,19 @@ func TestNewEngineRejectsIncompleteArgoFlags(t *testing.T) {
 		change func(*ArgoOptions)
 		want   string
 	}{
-		"unknown engine":    {"local", func(*ArgoOptions) {}, `--engine must be none or argo, got "local"`},
-		"nothing given":     {"argo", func(a *ArgoOptions) { *a = ArgoOptions{} }, "--argo-server, --argo-namespace, --dispatcher-image, --dispatcher-secret"},
-		"no secret":         {"argo", func(a *ArgoOptions) { a.DispatcherSecret = "" }, "needs --dispatcher-secret"},
-		"missing token":     {"argo", func(a *ArgoOptions) { a.TokenFile = filepath.Join(t.TempDir(), "nope") }, "--argo-token-file"},
-		"server not a URL":  {"argo", func(a *ArgoOptions) { a.Server = "argo:2746" }, "ServerURL"},
-		"bad secret name":   {"argo", func(a *ArgoOptions) { a.DispatcherSecret = "Forge_Env" }, "not a Kubernetes Secret name"},
-		"empty token file":  {"argo", func(a *ArgoOptions) { a.TokenFile = writeFile(t, "  \n") }, "is empty"},
-		"engine name typo":  {"Argo", func(*ArgoOptions) {}, "--engine must be none or argo"},
-		"server whitespace": {"argo", func(a *ArgoOptions) { a.Server = " " }, "needs --argo-server"},
+		"unknown engine":     {"local", func(*ArgoOptions) {}, `--engine must be none or argo, got "local"`},
+		"nothing given":      {"argo", func(a *ArgoOptions) { *a = ArgoOptions{} }, "--argo-server, --argo-namespace, --dispatcher-image, --dispatcher-secret"},
+		"no secret":          {"argo", func(a *ArgoOptions) { a.DispatcherSecret = "" }, "needs --dispatcher-secret"},
+		"missing token":      {"argo", func(a *ArgoOptions) { a.TokenFile = filepath.Join(t.TempDir(), "nope") }, "--argo-token-file"},
+		"server not a URL":   {"argo", func(a *ArgoOptions) { a.Server = "argo:2746" }, "ServerURL"},
+		"bad secret name":    {"argo", func(a *ArgoOptions) { a.DispatcherSecret = "Forge_Env" }, "not a Kubernetes Secret name"},
+		"empty token file":   {"argo", func(a *ArgoOptions) { a.TokenFile = writeFile(t, "  \n") }, "is empty"},
+		"engine name typo":   {"Argo", func(*ArgoOptions) {}, "--engine must be none or argo"},
+		"server whitespace":  {"argo", func(a *ArgoOptions) { a.Server = " " }, "needs --argo-server"},
+		"template and image": {"argo", func(a *ArgoOptions) { a.WorkflowTemplate = "forge-run" }, "drop --dispatcher-image, --dispatcher-secret"},
+		"template no server": {"argo", func(a *ArgoOptions) {
+			*a = ArgoOptions{Namespace: "forge", WorkflowTemplate: "forge-run"}
+		}, "needs --argo-server"},
 	}
 	for name, tt := range tests {
 		a := full
@@ -42,6 +46,9 @@ func TestNewEngineRejectsIncompleteArgoFlags(t *testing.T) {
 		if e != nil {
 			t.Errorf("%s: an engine came back with the error: %#v", name, e)
 		}
+	}
+	if e, err := NewEngine(EngineArgo, ArgoOptions{Server: "https://argo:2746", Namespace: "forge", WorkflowTemplate: "forge-run"}); e == nil || err != nil {
+		t.Errorf("a workflow template alone: %v, %v; want an engine", e, err)
 	}
 	for _, kind := range []string{"", EngineNone} {
 		if e, err := NewEngine(kind, ArgoOptions{}); e != nil || err != nil {

@@ -56,6 +56,14 @@ type Config struct {
 	// credentials never appear in the workflow. A name in Env wins over
 	// the same key of the Secret.
 	EnvFromSecret string
+	// WorkflowTemplate, when set, names the WorkflowTemplate in Namespace
+	// (made by the function WorkflowTemplate) that each run's workflow
+	// references, with the run's ID as its run-id parameter: the
+	// dispatcher's image, service account, environment and Secret are
+	// then the template's, so DispatcherImage, ServiceAccount, Env and
+	// EnvFromSecret must be empty. Argo can then be told to run only
+	// workflows that reference templates (templateReferencing: Strict).
+	WorkflowTemplate string
 	// HTTPClient makes the requests; nil means a client with a 30-second
 	// timeout.
 	HTTPClient *http.Client
@@ -70,8 +78,9 @@ type Engine struct {
 }
 
 // New returns an Engine for cfg. Errors: Validation (no ServerURL, a
-// ServerURL that is not an http(s) URL, no Namespace, no DispatcherImage,
-// an EnvFromSecret that is not a Secret name).
+// ServerURL that is not an http(s) URL, no Namespace, no DispatcherImage
+// nor WorkflowTemplate, a WorkflowTemplate with dispatcher settings, an
+// EnvFromSecret or WorkflowTemplate that is not a Kubernetes name).
 func New(cfg Config) (*Engine, error) {
 	if cfg.ServerURL == "" {
 		return nil, fault.New(fault.Validation, "argoengine: ServerURL is required")
@@ -83,12 +92,21 @@ func New(cfg Config) (*Engine, error) {
 	if cfg.Namespace == "" {
 		return nil, fault.New(fault.Validation, "argoengine: Namespace is required")
 	}
-	if cfg.DispatcherImage == "" {
-		return nil, fault.New(fault.Validation, "argoengine: DispatcherImage is required")
+	switch {
+	case cfg.WorkflowTemplate != "":
+		if len(cfg.WorkflowTemplate) > 253 || !secretName.MatchString(cfg.WorkflowTemplate) {
+			return nil, fault.New(fault.Validation,
+				"argoengine: WorkflowTemplate %q is not a Kubernetes name (lower-case letters, digits, '-' and '.', at most 253)", cfg.WorkflowTemplate)
+		}
+		if cfg.DispatcherImage != "" || cfg.ServiceAccount != "" || len(cfg.Env) > 0 || cfg.EnvFromSecret != "" {
+			return nil, fault.New(fault.Validation,
+				"argoengine: with WorkflowTemplate %q the dispatcher's image, service account, environment and Secret are the template's: leave DispatcherImage, ServiceAccount, Env and EnvFromSecret empty", cfg.WorkflowTemplate)
+		}
+	case cfg.DispatcherImage == "":
+		return nil, fault.New(fault.Validation, "argoengine: DispatcherImage (or WorkflowTemplate) is required")
 	}
-	if cfg.EnvFromSecret != "" && (len(cfg.EnvFromSecret) > 253 || !secretName.MatchString(cfg.EnvFromSecret)) {
-		return nil, fault.New(fault.Validation,
-			"argoengine: EnvFromSecret %q is not a Kubernetes Secret name (lower-case letters, digits, '-' and '.', at most 253)", cfg.EnvFromSecret)
+	if err := checkSecret(cfg.EnvFromSecret); err != nil {
+		return nil, err
 	}
 	env := make(map[string]string, len(cfg.Env))
 	for k, v := range cfg.Env {
@@ -100,6 +118,15 @@ func New(cfg Config) (*Engine, error) {
 		client = &http.Client{Timeout: 30 * time.Second}
 	}
 	return &Engine{cfg: cfg, server: u, client: client}, nil
+}
+
+// checkSecret refuses an EnvFromSecret that is not a Secret name.
+func checkSecret(name string) error {
+	if name != "" && (len(name) > 253 || !secretName.MatchString(name)) {
+		return fault.New(fault.Validation,
+			"argoengine: EnvFromSecret %q is not a Kubernetes Secret name (lower-case letters, digits, '-' and '.', at most 253)", name)
+	}
+	return nil
 }
 
 // Start creates the run's workflow and returns its name. Starting a run

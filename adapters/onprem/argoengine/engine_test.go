@@ -23,9 +23,61 @@ type argoStandIn struct {
 	stored map[string]bool
 	// phases are the status.phase of stored workflows ("" until set).
 	phases map[string]string
+	// templates are the WorkflowTemplates in the namespace, by name, as
+	// WorkflowTemplate renders them; expanded are the specs of workflows
+	// created from one, as Argo runs them: the template's spec with the
+	// workflow's arguments put in its {{workflow.parameters.*}}.
+	templates map[string][]byte
+	expanded  map[string]json.RawMessage
 	// answer, when set, replaces the normal answer with this status.
 	answer int
 	body   string
+}
+
+// expand is what Argo runs for a workflow that references a template.
+func (a *argoStandIn) expand(spec json.RawMessage) (json.RawMessage, int, string) {
+	var ref struct {
+		WorkflowTemplateRef *struct {
+			Name string `json:"name"`
+		} `json:"workflowTemplateRef"`
+		Arguments struct {
+			Parameters []struct{ Name, Value string } `json:"parameters"`
+		} `json:"arguments"`
+	}
+	if err := json.Unmarshal(spec, &ref); err != nil || ref.WorkflowTemplateRef == nil {
+		return spec, 0, ""
+	}
+	tmpl, ok := a.templates[ref.WorkflowTemplateRef.Name]
+	if !ok {
+		return nil, http.StatusBadRequest, `{"code":3,"message":"workflowtemplates.argoproj.io \"` + ref.WorkflowTemplateRef.Name + `\" not found"}`
+	}
+	var wt struct {
+		Spec map[string]json.RawMessage `json:"spec"`
+	}
+	if err := json.Unmarshal(tmpl, &wt); err != nil {
+		a.t.Fatal(err)
+	}
+	declared := map[string]bool{}
+	var args struct {
+		Parameters []struct{ Name string } `json:"parameters"`
+	}
+	_ = json.Unmarshal(wt.Spec["arguments"], &args)
+	for _, p := range args.Parameters {
+		declared[p.Name] = true
+	}
+	delete(wt.Spec, "arguments")
+	out, _ := json.Marshal(wt.Spec)
+	text := string(out)
+	for _, p := range ref.Arguments.Parameters {
+		if !declared[p.Name] {
+			return nil, http.StatusBadRequest, `{"code":3,"message":"spec.arguments.` + p.Name + ` is not a parameter of the template"}`
+		}
+		text = strings.ReplaceAll(text, "{{workflow.parameters."+p.Name+"}}", p.Value)
+	}
+	if strings.Contains(text, "{{workflow.parameters.") {
+		return nil, http.StatusBadRequest, `{"code":3,"message":"a template parameter has no value"}`
+	}
+	return json.RawMessage(text), 0, ""
 }
 
 func (a *argoStandIn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -66,12 +118,19 @@ func (a *argoStandIn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			a.t.Errorf("create body holds %s %s, want an argoproj.io/v1alpha1 Workflow with a spec", wf.APIVersion, wf.Kind)
 		}
 		name := wf.Metadata.Name
+		spec, status, body := a.expand(wf.Spec)
+		if status != 0 {
+			w.WriteHeader(status)
+			io.WriteString(w, body)
+			return
+		}
 		if a.stored[name] {
 			w.WriteHeader(http.StatusConflict)
 			io.WriteString(w, `{"code":6,"message":"workflows.argoproj.io \"`+name+`\" already exists"}`)
 			return
 		}
 		a.stored[name] = true
+		a.expanded[name] = spec
 		io.WriteString(w, `{"metadata":{"name":"`+name+`","namespace":"forge","uid":"5b1e"},"spec":{},"status":{}}`)
 	case r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/api/v1/workflows/forge/"):
 		name := strings.TrimPrefix(r.URL.Path, "/api/v1/workflows/forge/")
@@ -101,7 +160,8 @@ func (a *argoStandIn) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func startStandIn(t *testing.T) (*argoStandIn, *Engine) {
 	t.Helper()
-	argo := &argoStandIn{t: t, stored: map[string]bool{}, phases: map[string]string{}}
+	argo := &argoStandIn{t: t, stored: map[string]bool{}, phases: map[string]string{},
+		templates: map[string][]byte{}, expanded: map[string]json.RawMessage{}}
 	srv := httptest.NewServer(argo)
 	t.Cleanup(srv.Close)
 	return argo, newTestEngine(t, srv.URL)
@@ -282,5 +342,52 @@ func TestActiveAgainstHTTPTestArgoServer(t *testing.T) {
 	argo.answer = http.StatusServiceUnavailable
 	if _, err := e.Active(ctx, run); !fault.Is(err, fault.Unavailable) {
 		t.Errorf("server down: %v", err)
+	}
+}
+
+// TestStartFromAWorkflowTemplate: with Config.WorkflowTemplate a run's
+// workflow references the template WorkflowTemplate makes, and what Argo
+// runs from the two is, field for field, the inline workflow of the same
+// run; a template Argo does not have refuses the run.
+func TestStartFromAWorkflowTemplate(t *testing.T) {
+	ctx := context.Background()
+	argo, inline := startStandIn(t)
+	cfg := testConfig(inline.server.String())
+	tmpl, err := WorkflowTemplate("forge-run", cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.WorkflowTemplate = "forge-run"
+	cfg.DispatcherImage, cfg.ServiceAccount, cfg.Env, cfg.EnvFromSecret = "", "", nil, ""
+	e, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	if _, err := e.Start(ctx, testRun(testRunID)); !fault.Is(err, fault.Validation) || !strings.Contains(err.Error(), "forge-run") {
+		t.Errorf("a template Argo does not have: %v, want a Validation error naming it", err)
+	}
+	argo.templates["forge-run"] = tmpl
+	name, err := e.Start(ctx, testRun(testRunID))
+	if err != nil || name != "forge-run-"+testRunID {
+		t.Fatalf("Start: %q, %v", name, err)
+	}
+	fromTemplate := argo.expanded[name]
+
+	argo.stored = map[string]bool{}
+	if _, err := inline.Start(ctx, testRun(testRunID)); err != nil {
+		t.Fatal(err)
+	}
+	var a, b any
+	if err := json.Unmarshal(fromTemplate, &a); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(argo.expanded[name], &b); err != nil {
+		t.Fatal(err)
+	}
+	ja, _ := json.Marshal(a)
+	jb, _ := json.Marshal(b)
+	if string(ja) != string(jb) {
+		t.Errorf("the workflow run from the template differs from the inline one:\n%s\n%s", ja, jb)
 	}
 }

@@ -93,6 +93,41 @@ func TestRenderMatchesGoldenManifest(t *testing.T) {
 	}
 }
 
+// TestWorkflowTemplateMatchesGoldenManifest pins the WorkflowTemplate and
+// the workflow that references it.
+func TestWorkflowTemplateMatchesGoldenManifest(t *testing.T) {
+	cfg := testConfig("https://argo.example.com:2746")
+	got, err := WorkflowTemplate("forge-run", cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkGolden(t, "workflowtemplate.golden.json", got)
+	cfg.WorkflowTemplate = "forge-run"
+	cfg.DispatcherImage, cfg.ServiceAccount, cfg.Env, cfg.EnvFromSecret = "", "", nil, ""
+	e, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err = e.Render(testRun("0192f7c4-3b1a-7c9e-9a4b-5d6e7f8a9b0c"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkGolden(t, "workflow-from-template.golden.json", got)
+	for name, c := range map[string]Config{
+		"bad name":   testConfig(""),
+		"no image":   {Namespace: "forge"},
+		"bad secret": {Namespace: "forge", DispatcherImage: "d", EnvFromSecret: "A"},
+	} {
+		n := "forge-run"
+		if name == "bad name" {
+			n = "Forge_Run"
+		}
+		if _, err := WorkflowTemplate(n, c); !fault.Is(err, fault.Validation) {
+			t.Errorf("%s: %v, want a Validation error", name, err)
+		}
+	}
+}
+
 func TestRenderRejectsUnrenderableRuns(t *testing.T) {
 	e := newTestEngine(t, "https://argo.example.com:2746")
 	for name, run := range map[string]*pipeline.Run{
@@ -148,6 +183,10 @@ func TestNewRejectsIncompleteConfig(t *testing.T) {
 		"secret name upper":    func(c *Config) { c.EnvFromSecret = "Forge-Env" },
 		"secret name expr":     func(c *Config) { c.EnvFromSecret = "{{workflow.name}}" },
 		"secret name too long": func(c *Config) { c.EnvFromSecret = strings.Repeat("a", 254) },
+		"template and image":   func(c *Config) { c.WorkflowTemplate = "forge-run" },
+		"template name upper": func(c *Config) {
+			c.WorkflowTemplate, c.DispatcherImage, c.ServiceAccount, c.Env, c.EnvFromSecret = "Forge-Run", "", "", nil, ""
+		},
 	} {
 		cfg := testConfig("https://argo.example.com:2746")
 		change(&cfg)

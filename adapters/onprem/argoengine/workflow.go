@@ -24,6 +24,10 @@ const (
 	phaseGroupsFile       = "/tmp/forge/phase-groups.json"
 	releaseEnabledFile    = "/tmp/forge/release-enabled"
 	runIDEnv              = "FORGE_RUN_ID"
+	// runIDParameter is the WorkflowTemplate's parameter that carries the
+	// run's ID, and runIDExpression how the template reads it.
+	runIDParameter  = "run-id"
+	runIDExpression = "{{workflow.parameters.run-id}}"
 )
 
 // WorkflowName returns the name of a run's workflow: forge-run-<run id>,
@@ -101,9 +105,9 @@ type workflow struct {
 }
 
 type metadata struct {
-	Name      string `json:"name"`
-	Namespace string `json:"namespace,omitempty"`
-	Labels    labels `json:"labels"`
+	Name      string  `json:"name"`
+	Namespace string  `json:"namespace,omitempty"`
+	Labels    *labels `json:"labels,omitempty"`
 }
 
 type labels struct {
@@ -112,13 +116,22 @@ type labels struct {
 	Commit     string `json:"forge.io/commit,omitempty"`
 }
 
+// workflowSpec is either the whole pipeline (a WorkflowTemplate's, or an
+// inline workflow's) or a reference to a WorkflowTemplate with the run's
+// arguments.
 type workflowSpec struct {
-	Entrypoint            string     `json:"entrypoint"`
-	Parallelism           int        `json:"parallelism"`
-	ActiveDeadlineSeconds int        `json:"activeDeadlineSeconds"`
-	PodGC                 podGC      `json:"podGC"`
-	ServiceAccountName    string     `json:"serviceAccountName,omitempty"`
-	Templates             []template `json:"templates"`
+	Entrypoint            string       `json:"entrypoint,omitempty"`
+	Parallelism           int          `json:"parallelism,omitempty"`
+	ActiveDeadlineSeconds int          `json:"activeDeadlineSeconds,omitempty"`
+	PodGC                 *podGC       `json:"podGC,omitempty"`
+	ServiceAccountName    string       `json:"serviceAccountName,omitempty"`
+	Templates             []template   `json:"templates,omitempty"`
+	Arguments             *arguments   `json:"arguments,omitempty"`
+	WorkflowTemplateRef   *templateRef `json:"workflowTemplateRef,omitempty"`
+}
+
+type templateRef struct {
+	Name string `json:"name"`
 }
 
 type podGC struct {
@@ -242,111 +255,155 @@ func (e *Engine) workflow(run *pipeline.Run, name string) (*workflow, error) {
 	if strings.Contains(run.ID, "{{") {
 		return nil, fault.New(fault.Validation, "argoengine: run ID %q contains an Argo template expression", run.ID)
 	}
-
-	env := make([]envVar, 0, len(e.cfg.Env)+1)
-	for name, value := range e.cfg.Env {
-		if name != runIDEnv {
-			env = append(env, envVar{Name: name, Value: value})
-		}
-	}
-	env = append(env, envVar{Name: runIDEnv, Value: run.ID})
-	sort.Slice(env, func(i, j int) bool { return env[i].Name < env[j].Name })
-
-	var envFrom []envFromSource
-	if e.cfg.EnvFromSecret != "" {
-		envFrom = []envFromSource{{SecretRef: secretRef{Name: e.cfg.EnvFromSecret}}}
-	}
-
-	discovery := "{{steps.discovery.outputs.parameters."
-	one := 1
-	return &workflow{
+	wf := &workflow{
 		APIVersion: "argoproj.io/v1alpha1",
 		Kind:       "Workflow",
 		Metadata: metadata{
 			Name:      name,
 			Namespace: e.cfg.Namespace,
-			Labels: labels{
+			Labels: &labels{
 				RunID:      labelValue(run.ID),
 				Repository: labelValue(run.Repository),
 				Commit:     labelValue(run.CommitSHA),
 			},
 		},
-		Spec: workflowSpec{
-			Entrypoint:            "pipeline",
-			Parallelism:           parallelism,
-			ActiveDeadlineSeconds: activeDeadlineSeconds,
-			PodGC:                 podGC{Strategy: "OnPodCompletion"},
-			ServiceAccountName:    e.cfg.ServiceAccount,
-			Templates: []template{
-				{
-					Name: "pipeline",
-					Steps: [][]workflowStep{
-						{{
-							Name:      "discovery",
-							Template:  "dispatch",
-							Arguments: &arguments{Parameters: []parameter{param("stage", "discovery")}},
-						}},
-						{{
-							Name:     "phase-groups",
-							Template: "phase-groups",
-							Arguments: &arguments{Parameters: []parameter{
-								param("phase-groups", discovery+"phase-groups}}"),
-							}},
-						}},
-						{{
-							Name:      "release",
-							Template:  "dispatch",
-							Arguments: &arguments{Parameters: []parameter{param("stage", "release")}},
-							When:      discovery + "release-enabled}} == true",
-						}},
-					},
-				},
-				{
-					// Parallelism 1: the groups of the list run one after
-					// another, in the order discovery gave them.
-					Name:        "phase-groups",
-					Inputs:      &inputs{Parameters: []parameter{{Name: "phase-groups"}}},
-					Parallelism: &one,
-					Steps: [][]workflowStep{{{
-						Name:     "group",
-						Template: "dispatch",
+	}
+	if e.cfg.WorkflowTemplate != "" {
+		wf.Spec = workflowSpec{
+			WorkflowTemplateRef: &templateRef{Name: e.cfg.WorkflowTemplate},
+			Arguments:           &arguments{Parameters: []parameter{param(runIDParameter, run.ID)}},
+		}
+		return wf, nil
+	}
+	wf.Spec = pipelineSpec(e.cfg, run.ID)
+	return wf, nil
+}
+
+// WorkflowTemplate returns, as indented JSON, the Argo WorkflowTemplate
+// named name that an Engine whose Config.WorkflowTemplate names it
+// creates workflows from: the steps of an inline workflow, with the run's
+// ID read from the workflow's run-id parameter. It takes Namespace,
+// DispatcherImage (required), ServiceAccount, Env and EnvFromSecret from
+// cfg. Errors: Validation (a name or Secret that Kubernetes would refuse,
+// no DispatcherImage).
+func WorkflowTemplate(name string, cfg Config) ([]byte, error) {
+	if len(name) > 253 || !secretName.MatchString(name) {
+		return nil, fault.New(fault.Validation, "argoengine: WorkflowTemplate name %q is not a Kubernetes name (lower-case letters, digits, '-' and '.', at most 253)", name)
+	}
+	if cfg.DispatcherImage == "" {
+		return nil, fault.New(fault.Validation, "argoengine: DispatcherImage is required")
+	}
+	if err := checkSecret(cfg.EnvFromSecret); err != nil {
+		return nil, err
+	}
+	spec := pipelineSpec(cfg, runIDExpression)
+	spec.Arguments = &arguments{Parameters: []parameter{{Name: runIDParameter}}}
+	out, err := json.MarshalIndent(workflow{
+		APIVersion: "argoproj.io/v1alpha1",
+		Kind:       "WorkflowTemplate",
+		Metadata:   metadata{Name: name, Namespace: cfg.Namespace},
+		Spec:       spec,
+	}, "", "  ")
+	if err != nil {
+		return nil, fault.Wrap(fault.Internal, err, "argoengine: encode workflow template")
+	}
+	return append(out, '\n'), nil
+}
+
+// pipelineSpec is the pipeline of a run whose ID is runID: a literal ID
+// in an inline workflow, the run-id parameter's expression in a template.
+func pipelineSpec(cfg Config, runID string) workflowSpec {
+	env := make([]envVar, 0, len(cfg.Env)+1)
+	for name, value := range cfg.Env {
+		if name != runIDEnv {
+			env = append(env, envVar{Name: name, Value: value})
+		}
+	}
+	env = append(env, envVar{Name: runIDEnv, Value: runID})
+	sort.Slice(env, func(i, j int) bool { return env[i].Name < env[j].Name })
+
+	var envFrom []envFromSource
+	if cfg.EnvFromSecret != "" {
+		envFrom = []envFromSource{{SecretRef: secretRef{Name: cfg.EnvFromSecret}}}
+	}
+
+	discovery := "{{steps.discovery.outputs.parameters."
+	one := 1
+	return workflowSpec{
+		Entrypoint:            "pipeline",
+		Parallelism:           parallelism,
+		ActiveDeadlineSeconds: activeDeadlineSeconds,
+		PodGC:                 &podGC{Strategy: "OnPodCompletion"},
+		ServiceAccountName:    cfg.ServiceAccount,
+		Templates: []template{
+			{
+				Name: "pipeline",
+				Steps: [][]workflowStep{
+					{{
+						Name:      "discovery",
+						Template:  "dispatch",
+						Arguments: &arguments{Parameters: []parameter{param("stage", "discovery")}},
+					}},
+					{{
+						Name:     "phase-groups",
+						Template: "phase-groups",
 						Arguments: &arguments{Parameters: []parameter{
-							param("stage", "phase-group"),
-							param("group", "{{item}}"),
+							param("phase-groups", discovery+"phase-groups}}"),
 						}},
-						WithParam: "{{inputs.parameters.phase-groups}}",
-					}}},
+					}},
+					{{
+						Name:      "release",
+						Template:  "dispatch",
+						Arguments: &arguments{Parameters: []parameter{param("stage", "release")}},
+						When:      discovery + "release-enabled}} == true",
+					}},
 				},
-				{
-					Name: "dispatch",
-					Inputs: &inputs{Parameters: []parameter{
-						{Name: "stage"},
-						{Name: "group", Default: str("")},
+			},
+			{
+				// Parallelism 1: the groups of the list run one after
+				// another, in the order discovery gave them.
+				Name:        "phase-groups",
+				Inputs:      &inputs{Parameters: []parameter{{Name: "phase-groups"}}},
+				Parallelism: &one,
+				Steps: [][]workflowStep{{{
+					Name:     "group",
+					Template: "dispatch",
+					Arguments: &arguments{Parameters: []parameter{
+						param("stage", "phase-group"),
+						param("group", "{{item}}"),
 					}},
-					// Only discovery writes these files; the defaults keep
-					// the other stages from failing for want of them.
-					Outputs: &outputs{Parameters: []parameter{
-						{Name: "phase-groups", ValueFrom: &valueFrom{Path: phaseGroupsFile, Default: "[]"}},
-						{Name: "release-enabled", ValueFrom: &valueFrom{Path: releaseEnabledFile, Default: "false"}},
-					}},
-					RetryStrategy: &retryStrategy{Limit: "2", RetryPolicy: "OnError"},
-					Container: &container{
-						Image:   e.cfg.DispatcherImage,
-						Command: []string{dispatcherCommand},
-						Args: []string{
-							"{{inputs.parameters.stage}}",
-							"--run", run.ID,
-							"--group", "{{inputs.parameters.group}}",
-						},
-						Env:     env,
-						EnvFrom: envFrom,
-						Resources: resources{
-							Requests: quantities{CPU: "50m", Memory: "128Mi"},
-							Limits:   quantities{CPU: "200m", Memory: "256Mi"},
-						},
+					WithParam: "{{inputs.parameters.phase-groups}}",
+				}}},
+			},
+			{
+				Name: "dispatch",
+				Inputs: &inputs{Parameters: []parameter{
+					{Name: "stage"},
+					{Name: "group", Default: str("")},
+				}},
+				// Only discovery writes these files; the defaults keep
+				// the other stages from failing for want of them.
+				Outputs: &outputs{Parameters: []parameter{
+					{Name: "phase-groups", ValueFrom: &valueFrom{Path: phaseGroupsFile, Default: "[]"}},
+					{Name: "release-enabled", ValueFrom: &valueFrom{Path: releaseEnabledFile, Default: "false"}},
+				}},
+				RetryStrategy: &retryStrategy{Limit: "2", RetryPolicy: "OnError"},
+				Container: &container{
+					Image:   cfg.DispatcherImage,
+					Command: []string{dispatcherCommand},
+					Args: []string{
+						"{{inputs.parameters.stage}}",
+						"--run", runID,
+						"--group", "{{inputs.parameters.group}}",
+					},
+					Env:     env,
+					EnvFrom: envFrom,
+					Resources: resources{
+						Requests: quantities{CPU: "50m", Memory: "128Mi"},
+						Limits:   quantities{CPU: "200m", Memory: "256Mi"},
 					},
 				},
 			},
 		},
-	}, nil
+	}
 }

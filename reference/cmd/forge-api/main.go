@@ -120,6 +120,7 @@ so on (FORGE_ + the flag in upper case with _ for -).`,
 	f.StringVar(&argo.DispatcherImage, "dispatcher-image", envdefault.String("FORGE_DISPATCHER_IMAGE", ""), "with --engine argo: the forge-dispatcher image the workflow steps run")
 	f.StringVar(&argo.ServiceAccount, "argo-service-account", envdefault.String("FORGE_ARGO_SERVICE_ACCOUNT", ""), "with --engine argo: service account of the workflow's pods (empty: the namespace's default)")
 	f.StringVar(&argo.DispatcherSecret, "dispatcher-secret", envdefault.String("FORGE_DISPATCHER_SECRET", ""), "with --engine argo: Kubernetes Secret whose keys become the dispatcher's environment (FORGE_DATABASE, FORGE_NATS_URL)")
+	f.StringVar(&argo.WorkflowTemplate, "argo-workflow-template", envdefault.String("FORGE_ARGO_WORKFLOW_TEMPLATE", ""), "with --engine argo: create each run's workflow from this WorkflowTemplate in --argo-namespace (see forge-api workflow-template) instead of inline; the dispatcher's image, Secret and service account are then the template's")
 
 	var dsn string
 	migrate := &cobra.Command{
@@ -145,7 +146,26 @@ so on (FORGE_ + the flag in upper case with _ for -).`,
 			return err
 		},
 	}
-	root.AddCommand(serve, migrate, policies)
+	var tmpl forgeapi.ArgoOptions
+	workflowTemplate := &cobra.Command{
+		Use:   "workflow-template NAME",
+		Short: "Print the Argo WorkflowTemplate that serve --argo-workflow-template NAME creates each run's workflow from",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(_ *cobra.Command, args []string) error {
+			b, err := forgeapi.WorkflowTemplate(args[0], tmpl)
+			if err != nil {
+				return err
+			}
+			_, err = stdout.Write(b)
+			return err
+		},
+	}
+	tf := workflowTemplate.Flags()
+	tf.StringVar(&tmpl.Namespace, "argo-namespace", "", "namespace of the template and of the workflows")
+	tf.StringVar(&tmpl.DispatcherImage, "dispatcher-image", "", "the forge-dispatcher image the workflow steps run")
+	tf.StringVar(&tmpl.DispatcherSecret, "dispatcher-secret", "", "Kubernetes Secret whose keys become the dispatcher's environment (FORGE_DATABASE, FORGE_NATS_URL)")
+	tf.StringVar(&tmpl.ServiceAccount, "argo-service-account", "", "service account of the workflow's pods (empty: the namespace's default)")
+	root.AddCommand(serve, migrate, policies, workflowTemplate)
 	if err := root.ExecuteContext(ctx); err != nil {
 		fmt.Fprintln(stderr, "error:", err)
 		return 1
