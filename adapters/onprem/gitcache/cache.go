@@ -211,7 +211,7 @@ func (c *Cache) checkout(ctx context.Context, r request) (*ports.Workspace, erro
 			return nil, toInternal(err, "checking out %s at %s", r.repository, r.commit)
 		}
 	}
-	w := &workspace{c: c, gitDir: r.gitDir, dir: dir, lease: l}
+	w := &workspace{c: c, gitDir: r.gitDir, dir: dir, commit: r.commit, lease: l}
 	return &ports.Workspace{Dir: dir, Commit: r.commit, CommitTime: info.when, Author: info.author, Message: info.message,
 		CacheHit: hit, Remove: w.remove}, nil
 }
@@ -370,6 +370,7 @@ type workspace struct {
 	c      *Cache
 	gitDir string
 	dir    string
+	commit string // the commit it was checked out at
 	lease  *lease
 
 	mu      sync.Mutex

@@ -695,6 +695,60 @@ func TestARemovedWorkspaceIsReusedPristine(t *testing.T) {
 	}
 }
 
+// TestAWorkspaceIsReusedAtItsOwnCommit: a workspace reused at the commit
+// it was at costs one git command (its status) when its job left it
+// clean, and is brought back to the commit when its job changed, staged,
+// deleted, committed or added files.
+func TestAWorkspaceIsReusedAtItsOwnCommit(t *testing.T) {
+	r := newTestRepo(t)
+	commit := r.commit(t, "one", map[string][]byte{"a.txt": []byte("one\n"), "dir/b.txt": []byte("b\n"), ".gitignore": []byte("*.log\n")})
+	calls := filepath.Join(t.TempDir(), "calls")
+	wrapper := filepath.Join(t.TempDir(), "git")
+	if err := os.WriteFile(wrapper, []byte("#!/bin/sh\necho \"$@\" >> "+calls+"\nexec git \"$@\"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	c, err := gitcache.New(t.TempDir(), gitcache.WithIdleWorkspaces(1), gitcache.WithGit(wrapper))
+	if err != nil {
+		t.Fatal(err)
+	}
+	remove(t, checkout(t, c, "acme/app", r, commit, "first"))
+	before, _ := os.ReadFile(calls)
+	ws := checkout(t, c, "acme/app", r, commit, "second")
+	after, _ := os.ReadFile(calls)
+	if ran := strings.Split(strings.TrimSpace(strings.TrimPrefix(string(after), string(before))), "\n"); len(ran) != 1 || !strings.Contains(ran[0], " status ") {
+		t.Errorf("reusing a clean workspace at its commit ran %q, want one git status", ran)
+	}
+
+	if err := os.WriteFile(filepath.Join(ws.Dir, "a.txt"), []byte("changed\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	runGit(t, ws.Dir, "add", "a.txt")
+	if err := os.Remove(filepath.Join(ws.Dir, "dir", "b.txt")); err != nil {
+		t.Fatal(err)
+	}
+	for name, content := range map[string]string{"new.txt": "new\n", "build.log": "ignored\n"} {
+		if err := os.WriteFile(filepath.Join(ws.Dir, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	runGit(t, ws.Dir, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "a job's commit")
+	remove(t, ws)
+	next := checkout(t, c, "acme/app", r, commit, "third")
+	defer remove(t, next)
+	if got := strings.TrimSpace(runGit(t, next.Dir, "rev-parse", "HEAD")); got != commit {
+		t.Errorf("HEAD = %s, want %s", got, commit)
+	}
+	if got := runGit(t, next.Dir, "status", "--porcelain", "--ignored", "--untracked-files=all"); got != "" {
+		t.Errorf("git status of the reused workspace:\n%s", got)
+	}
+	a, _ := os.ReadFile(filepath.Join(next.Dir, "a.txt"))
+	b, _ := os.ReadFile(filepath.Join(next.Dir, "dir", "b.txt"))
+	if string(a) != "one\n" || string(b) != "b\n" || exists(filepath.Join(next.Dir, "new.txt")) || exists(filepath.Join(next.Dir, "build.log")) {
+		t.Errorf("the reused workspace holds a.txt %q, dir/b.txt %q, new.txt %v, build.log %v", a, b,
+			exists(filepath.Join(next.Dir, "new.txt")), exists(filepath.Join(next.Dir, "build.log")))
+	}
+}
+
 // TestACommitKnownBeforeIsFetchedAgainWhenItsRepositoryWasRemade: a Cache
 // that checked a commit out before answers it again without asking git,
 // unless the repository was evicted and made again since (here by

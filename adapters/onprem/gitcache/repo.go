@@ -180,6 +180,15 @@ func (c *Cache) trimRefs(ctx context.Context, gitDir string) {
 // An index already in dir/.git is kept: read-tree then writes only the
 // files that differ from the commit (see reuse).
 func (c *Cache) materialize(ctx context.Context, gitDir, dir, commit string) error {
+	if err := writeGitDir(gitDir, dir, commit); err != nil {
+		return err
+	}
+	return c.readTree(ctx, dir)
+}
+
+// writeGitDir writes the .git of the workspace dir: HEAD at commit, the
+// cache's repository in gitDir as its object store.
+func writeGitDir(gitDir, dir, commit string) error {
 	dotGit := filepath.Join(dir, ".git")
 	for _, d := range []string{"objects/info", "refs/heads", "refs/tags"} {
 		if err := os.MkdirAll(filepath.Join(dotGit, filepath.FromSlash(d)), 0o755); err != nil {
@@ -196,7 +205,13 @@ func (c *Cache) materialize(ctx context.Context, gitDir, dir, commit string) err
 			return err
 		}
 	}
-	_, err := c.git(ctx, "--git-dir="+dotGit, "--work-tree="+dir, "-c", c.checkoutWorkers, "read-tree", "--reset", "-u", "HEAD")
+	return nil
+}
+
+// readTree brings the tracked files of the workspace dir to its HEAD and
+// its index to match, writing only the files that differ.
+func (c *Cache) readTree(ctx context.Context, dir string) error {
+	_, err := c.git(ctx, "--git-dir="+filepath.Join(dir, ".git"), "--work-tree="+dir, "-c", c.checkoutWorkers, "read-tree", "--reset", "-u", "HEAD")
 	return err
 }
 

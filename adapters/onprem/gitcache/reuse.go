@@ -15,8 +15,9 @@ const DefaultIdleWorkspaces = 4
 // idleWorkspace is a removed workspace kept for the next checkout of its
 // repository, under a name and a lease of its own.
 type idleWorkspace struct {
-	dir   string
-	lease *lease
+	dir    string
+	commit string // the commit its last checkout was at
+	lease  *lease
 }
 
 // keep moves a removed workspace aside for reuse, unless its repository
@@ -44,7 +45,7 @@ func (c *Cache) keep(w *workspace) bool {
 		return false
 	}
 	c.mu.Lock()
-	c.idle[w.gitDir] = append(c.idle[w.gitDir], &idleWorkspace{dir: dir, lease: l})
+	c.idle[w.gitDir] = append(c.idle[w.gitDir], &idleWorkspace{dir: dir, commit: w.commit, lease: l})
 	c.mu.Unlock()
 	return true
 }
@@ -77,12 +78,15 @@ func (c *Cache) dropIdle(gitDir string) {
 
 // reuse makes the idle workspace iw the workspace dir at commit: renamed,
 // its .git rebuilt (refs, objects and settings a step left are gone, the
-// index kept), its tracked files brought to the commit (only those that
-// differ are written) and everything else deleted (git clean -ffdx), and
-// checked clean (git status), so a task sees exactly what a fresh
-// checkout shows. It costs walks of the tree instead of a write of every
-// file. iw's lease is let go once dir
-// exists. On error the caller makes a fresh workspace.
+// index kept), and checked clean (git status) against the commit, so a
+// task sees exactly what a fresh checkout shows. Its tracked files are
+// brought to the commit first when it was last checked out at another
+// one (only those that differ are written); when the status is not clean
+// (what a job left), everything untracked is deleted (git clean -ffdx),
+// the tracked files are brought back, and the status must then be clean.
+// A workspace reused at its own commit, and left clean by its job, costs
+// one git command. iw's lease is let go once dir exists. On error the
+// caller makes a fresh workspace.
 func (c *Cache) reuse(ctx context.Context, iw *idleWorkspace, gitDir, dir, commit string) error {
 	defer iw.lease.release()
 	if err := os.Rename(iw.dir, dir); err != nil {
@@ -104,12 +108,17 @@ func (c *Cache) reuse(ctx context.Context, iw *idleWorkspace, gitDir, dir, commi
 			}
 		}
 	}
-	if err := c.materialize(ctx, gitDir, dir, commit); err != nil {
+	if err := writeGitDir(gitDir, dir, commit); err != nil {
 		return err
 	}
-	// Most jobs leave nothing behind: git status alone says so. What a job
-	// left is deleted (git clean goes on past what it cannot delete), and
-	// then the tree must be exactly the commit's.
+	if iw.commit != commit {
+		if err := c.readTree(ctx, dir); err != nil {
+			return err
+		}
+	}
+	// The status compares the index with the commit and the files with
+	// the index, tracked, untracked and ignored: empty, the tree is the
+	// commit's whatever a job did to the index or the files.
 	for attempt := 0; ; attempt++ {
 		out, err := c.git(ctx, "--git-dir="+dotGit, "--work-tree="+dir, "status", "--porcelain", "--ignored", "--untracked-files=all")
 		switch {
@@ -121,6 +130,9 @@ func (c *Cache) reuse(ctx context.Context, iw *idleWorkspace, gitDir, dir, commi
 			return errors.New("not clean: " + strings.TrimSpace(string(out)))
 		}
 		if _, err := c.git(ctx, "--git-dir="+dotGit, "--work-tree="+dir, "clean", "-ffdxq"); err != nil {
+			return err
+		}
+		if err := c.readTree(ctx, dir); err != nil {
 			return err
 		}
 	}
