@@ -14,9 +14,13 @@ const AcceptedDSNs = "sqlite:///absolute/path/forge.db, sqlite://relative/path/f
 	"postgres://user:password@host:5432/dbname?sslmode=disable (or postgresql://...)"
 
 // sqlitePragmas are set on every SQLite connection: enforce foreign keys,
-// wait for other writers instead of failing at once, and use the
-// write-ahead log so readers never block the writer.
-var sqlitePragmas = []string{"busy_timeout(5000)", "foreign_keys(1)", "journal_mode(WAL)"}
+// wait for other writers instead of failing at once, use the write-ahead
+// log so readers never block the writer, and sync it at checkpoints
+// rather than at every commit (synchronous=NORMAL, SQLite's advice for
+// WAL: a commit survives the process dying; power loss may roll back the
+// last ones, never corrupt the file). A _pragma in the DSN comes after
+// these and wins.
+var sqlitePragmas = []string{"busy_timeout(5000)", "foreign_keys(1)", "journal_mode(WAL)", "synchronous(NORMAL)"}
 
 // target is a parsed DSN: which dialect, what to hand its driver, and how
 // to name it in messages without its password.
