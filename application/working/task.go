@@ -40,14 +40,15 @@ func (w *Worker) task(ctx context.Context, d *ports.Delivery) ([]byte, error) {
 		_ = w.Reporter.ReportTask(ctx, tj.TaskID, pipeline.StatusSkipped, "the run is "+string(st))
 		return json.Marshal(orchestrating.TaskResult{Status: pipeline.StatusSkipped})
 	}
+	// The task runs from here: its checkout is part of its time.
+	if err := w.Reporter.ReportTask(ctx, tj.TaskID, pipeline.StatusRunning, ""); err != nil && !fault.Is(err, fault.Conflict) {
+		return nil, w.userError(d.Job.ID, err, "the start of the task could not be recorded")
+	}
 	ws, err := w.workspace(ctx, d.Job.ID, tj.Repository, tj.CommitSHA)
 	if err != nil {
 		return nil, err
 	}
 	defer ws.Remove(context.WithoutCancel(ctx))
-	if err := w.Reporter.ReportTask(ctx, tj.TaskID, pipeline.StatusRunning, ""); err != nil && !fault.Is(err, fault.Conflict) {
-		return nil, w.userError(d.Job.ID, err, "the start of the task could not be recorded")
-	}
 
 	tctx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
