@@ -192,9 +192,8 @@ func (p *platform) startWorkers(remote func(string) (string, error), secrets *re
 	ctx, stop := context.WithCancel(context.Background())
 	p.stopWorkers = stop
 	// CI jobs are consumed apart from the other types, as the worker
-	// StatefulSets of a cluster consume them: in one Consume, each of the
-	// five types would keep a pull open on one of the four slots, and a
-	// phase group's tasks would run one at a time.
+	// StatefulSets of a cluster consume them: four CI tasks at once, and
+	// a discovery or release never waits behind them for a slot.
 	for _, types := range [][]job.Type{{job.TypeCI}, {job.TypeDiscovery, job.TypeArtifact, job.TypeRelease, job.TypeDeployment}} {
 		p.workers.Add(1)
 		go func() {

@@ -176,10 +176,10 @@ type consumption struct {
 
 // puller fetches the jobs of one type.
 type puller struct {
-	route    route
-	stream   jetstream.Stream
-	cons     jetstream.Consumer
-	reserved int // guarded by the pool's mutex
+	route  route
+	stream jetstream.Stream
+	cons   jetstream.Consumer
+	claim  claim // guarded by the pool's mutex
 
 	mu       sync.Mutex
 	failures int
@@ -240,7 +240,7 @@ func (c *consumption) pull(p *puller) {
 				p.mu.Unlock()
 			}
 		}
-		n := c.pool.take(&p.reserved, c.share, c.batch)
+		n := c.pool.take(&p.claim, c.share, c.batch)
 		if n == 0 {
 			return
 		}
@@ -248,7 +248,7 @@ func (c *consumption) pull(p *puller) {
 		batch, err := p.cons.Fetch(n, jetstream.FetchContext(fctx))
 		if err != nil {
 			cancel()
-			c.pool.giveBack(&p.reserved, n)
+			c.pool.giveBack(&p.claim, n)
 			c.noteError(p, err)
 			continue
 		}
@@ -271,7 +271,8 @@ type fetch struct {
 func (c *consumption) finish(f *fetch) {
 	defer c.open.Done()
 	f.cancel()
-	c.pool.giveBack(&f.p.reserved, f.n-f.got)
+	c.pool.settle(&f.p.claim, f.got == 0)
+	c.pool.giveBack(&f.p.claim, f.n-f.got)
 	if err := f.batch.Error(); err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
 		c.noteError(f.p, err)
 		return
@@ -329,7 +330,7 @@ func (c *consumption) handleLoop() {
 			continue
 		}
 		f.got++
-		c.pool.delivered(&f.p.reserved)
+		c.pool.delivered(&f.p.claim)
 		// m is stored: acking the held jobs cannot empty its stream.
 		c.acks.flush()
 		if f.got < f.n {
