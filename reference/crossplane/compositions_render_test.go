@@ -152,68 +152,52 @@ func decodeAll(t *testing.T, renders map[string]rendered) made {
 			}
 			switch fmt.Sprintf("%v %v", mf["apiVersion"], mf["kind"]) {
 			case "apps/v1 Deployment":
-				var d appsv1.Deployment
-				strict(t, where, mf, &d)
-				m.deployments[key] = d
+				put(t, where, mf, m.deployments, key)
 			case "apps/v1 StatefulSet":
-				var s appsv1.StatefulSet
-				strict(t, where, mf, &s)
-				m.statefulSets[key] = s
+				put(t, where, mf, m.statefulSets, key)
 			case "v1 Service":
-				var s corev1.Service
-				strict(t, where, mf, &s)
-				m.services[key] = s
+				put(t, where, mf, m.services, key)
 			case "v1 Secret":
-				var s corev1.Secret
-				strict(t, where, mf, &s)
+				s := put(t, where, mf, map[string]corev1.Secret{}, key)
 				keys := map[string]bool{}
 				for k := range s.StringData {
 					keys[k] = true
 				}
 				m.secrets[key] = keys
 			case "v1 ConfigMap":
-				var c corev1.ConfigMap
-				strict(t, where, mf, &c)
-				m.configMaps[key] = c
+				put(t, where, mf, m.configMaps, key)
 			case "v1 PersistentVolumeClaim":
-				var p corev1.PersistentVolumeClaim
-				strict(t, where, mf, &p)
-				m.pvcs[key] = p
+				put(t, where, mf, m.pvcs, key)
 			case "policy/v1 PodDisruptionBudget":
-				var p policyv1.PodDisruptionBudget
-				strict(t, where, mf, &p)
-				m.pdbs[key] = p
+				put(t, where, mf, m.pdbs, key)
 			case "batch/v1 Job":
-				var j batchv1.Job
-				strict(t, where, mf, &j)
-				m.jobs[key] = j
+				put(t, where, mf, m.jobs, key)
 			case "batch/v1 CronJob":
-				var c batchv1.CronJob
-				strict(t, where, mf, &c)
-				m.cronJobs[key] = c
+				put(t, where, mf, m.cronJobs, key)
 			case "external-secrets.io/v1beta1 ExternalSecret":
-				var e externalSecret
-				strict(t, where, mf, &e)
-				m.external[key] = e
+				e := put(t, where, mf, m.external, key)
 				m.secrets[fmt.Sprintf("%v/%s", meta["namespace"], e.Spec.Target.Name)] = nil // keys come from the store
 			case "gateway.networking.k8s.io/v1 HTTPRoute":
-				var r httpRoute
-				strict(t, where, mf, &r)
-				m.routes[key] = r
+				put(t, where, mf, m.routes, key)
 			case "externaldns.k8s.io/v1alpha1 DNSEndpoint":
-				var d dnsEndpoint
-				strict(t, where, mf, &d)
-				m.dns[key] = d
+				put(t, where, mf, m.dns, key)
 			case "velero.io/v1 Schedule":
-				var s veleroSchedule
-				strict(t, where, mf, &s)
-				m.schedules[key] = s
+				put(t, where, mf, m.schedules, key)
 			default:
 				t.Errorf("%s: a %v %v the test does not know", where, mf["apiVersion"], mf["kind"])
 			}
 		}
 	}
 	return m
+}
+
+// put decodes a manifest strictly into its type and files it under key.
+func put[T any](t *testing.T, where string, mf object, into map[string]T, key string) T {
+	t.Helper()
+	var v T
+	strict(t, where, mf, &v)
+	into[key] = v
+	return v
 }
 
 // checkPod checks that every reference of a pod resolves to an object the

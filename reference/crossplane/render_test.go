@@ -109,7 +109,6 @@ func labelsOf(o object) map[string]any {
 // environment is the stand-in for function-environment-configs.
 func (c *cluster) environment(t *testing.T, xr object, input any) object {
 	t.Helper()
-	b, _ := json.Marshal(input)
 	var in struct {
 		APIVersion string `json:"apiVersion"`
 		Kind       string `json:"kind"`
@@ -130,9 +129,7 @@ func (c *cluster) environment(t *testing.T, xr object, input any) object {
 			} `json:"environmentConfigs"`
 		} `json:"spec"`
 	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&in); err != nil {
+	if err := decodeStrict(input, &in); err != nil {
 		t.Fatalf("environment input: %v", err)
 	}
 	if in.APIVersion != "environmentconfigs.fn.crossplane.io/v1beta1" || in.Kind != "Input" {
@@ -246,11 +243,8 @@ func (c *cluster) render(t *testing.T, comp composition, xr object, observed map
 		t.Fatalf("%s: pipeline %+v", comp.Metadata.Name, comp.Spec.Pipeline)
 	}
 	env := c.environment(t, xr, comp.Spec.Pipeline[0].Input)
-	b, _ := json.Marshal(comp.Spec.Pipeline[1].Input)
 	var in goTemplate
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&in); err != nil || in.Source != "Inline" {
+	if err := decodeStrict(comp.Spec.Pipeline[1].Input, &in); err != nil || in.Source != "Inline" {
 		t.Fatalf("%s: go-templating input: %v %s", comp.Metadata.Name, err, in.Source)
 	}
 	tpl := engine(t, in.Inline.Template)
@@ -455,7 +449,6 @@ func environments(t *testing.T) []object {
 // carries, after checking the Object's own fields strictly.
 func manifest(t *testing.T, where string, o object) object {
 	t.Helper()
-	b, _ := json.Marshal(o)
 	var obj struct {
 		APIVersion string `json:"apiVersion"`
 		Kind       string `json:"kind"`
@@ -471,9 +464,7 @@ func manifest(t *testing.T, where string, o object) object {
 			} `json:"providerConfigRef"`
 		} `json:"spec"`
 	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&obj); err != nil {
+	if err := decodeStrict(o, &obj); err != nil {
 		t.Fatalf("%s: not a provider-kubernetes Object: %v", where, err)
 	}
 	if obj.APIVersion != "kubernetes.crossplane.io/v1alpha2" || obj.Kind != "Object" || obj.Spec.ProviderConfigRef.Name == "" ||
@@ -483,11 +474,20 @@ func manifest(t *testing.T, where string, o object) object {
 	return obj.Spec.ForProvider.Manifest
 }
 
+// decodeStrict decodes v, as encoding/json gives it, into a typed
+// struct, unknown fields failing.
+func decodeStrict(v, into any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return sigsyaml.UnmarshalStrict(b, into)
+}
+
 // strict decodes a manifest into its typed struct, unknown fields failing.
 func strict(t *testing.T, where string, m object, into any) {
 	t.Helper()
-	b, _ := json.Marshal(m)
-	if err := sigsyaml.UnmarshalStrict(b, into); err != nil {
+	if err := decodeStrict(m, into); err != nil {
 		t.Errorf("%s: %s %s does not decode strictly: %v", where, m["apiVersion"], m["kind"], err)
 	}
 }
