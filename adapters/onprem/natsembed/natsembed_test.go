@@ -99,6 +99,22 @@ func TestARestartOnTheSameDirectoryKeepsStreamsAndMessages(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// A consumer that took one job, and a pull still waiting on the server
+	// when it shuts down (JetStream is stopped first).
+	cons, err := js.CreateOrUpdateConsumer(ctx, "kept", jetstream.ConsumerConfig{Durable: "worker", AckPolicy: jetstream.AckExplicitPolicy})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := cons.Next()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.DoubleAck(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cons.Fetch(5, jetstream.FetchMaxWait(10*time.Second)); err != nil {
+		t.Fatal(err)
+	}
 	nc.Close()
 	s.Shutdown()
 	s.Shutdown() // a second call does nothing
@@ -114,8 +130,13 @@ func TestARestartOnTheSameDirectoryKeepsStreamsAndMessages(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the stream did not survive the restart: %v", err)
 	}
-	if info, err := st.Info(ctx); err != nil || info.State.Msgs != 3 {
-		t.Fatalf("after the restart: %+v, %v; want 3 messages", info, err)
+	if info, err := st.Info(ctx); err != nil || info.State.Msgs != 2 {
+		t.Fatalf("after the restart: %+v, %v; want the 2 jobs not acked", info, err)
+	}
+	if c, err := st.Consumer(ctx, "worker"); err != nil {
+		t.Fatalf("the consumer did not survive the restart: %v", err)
+	} else if info, err := c.Info(ctx); err != nil || info.AckFloor.Stream != 1 {
+		t.Fatalf("the consumer after the restart: %+v, %v; want its ack of the first job", info, err)
 	}
 }
 
