@@ -16,6 +16,9 @@
 #   cmp         forge-cmp generate / crane export       (scripts/bench-cmp.sh)
 #   pipeline    forge dev run of 10 and 50 projects / forge before issue 14
 #               (scripts/bench-pipeline.sh; SIZES to change)
+#   slots       forge dev run with every job type in one consumption /
+#               the same before idle types yielded slots, and / CI apart
+#               (scripts/bench-slots.sh)
 #   api         forge-api under forge-loadtest / a do-nothing server
 #               answering the same bodies (its share of that ceiling)
 #   natsapi     a release lookup over NATS / the same over HTTP (issue 11)
@@ -25,7 +28,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export COUNT="${COUNT:-5}"
-ONLY="${ONLY:-discovery gitcache queue gitops publish render cmp pipeline api natsapi}"
+ONLY="${ONLY:-discovery gitcache queue gitops publish render cmp pipeline slots api natsapi}"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
@@ -88,6 +91,10 @@ fi
 if wanted pipeline; then
   section "Pipelines at monorepo scale (issue 14)"
   SIZES="${SIZES:-10 50}" scripts/bench-pipeline.sh 2>&1 | grep -E 'median|: [0-9.]+$|times|overlap'
+fi
+if wanted slots; then
+  section "A worker's slots shared by every job type (issue 14)"
+  SIZES="${SIZES:-10 50}" scripts/bench-slots.sh 2>&1 | grep -E 'median|: [0-9.]+$'
 fi
 if wanted api; then
   section "API under load beside its ceiling (issue 3, 14)"

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# How a worker consuming every job type in one consumption shares its four
+# slots: forge dev run (scripts/noop-monorepo.sh repositories, a fresh data
+# directory each time) built with every type in one consumption, at HEAD
+# and at PEER_REV (default b8bfd3c, before idle types left their slots to
+# a busy one), beside HEAD as it is (CI jobs consumed apart), in turns.
+# forge dev consumes CI apart, so both "together" builds are made with the
+# same one-line edit of reference/forgedev/platform.go, which undoes that
+# split. SIZES (default "10 200") are the project counts; COUNT (default
+# 4) the runs of each build per size.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+COUNT="${COUNT:-4}"
+SIZES="${SIZES:-10 200}"
+PEER_REV="${PEER_REV:-b8bfd3c}"
+work="$(mktemp -d)"
+trap 'git worktree remove --force "$work/src" >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
+split='[][]job.Type{{job.TypeCI}, {job.TypeDiscovery, job.TypeArtifact, job.TypeRelease, job.TypeDeployment}}'
+one='[][]job.Type{{job.TypeCI, job.TypeDiscovery, job.TypeArtifact, job.TypeRelease, job.TypeDeployment}}'
+
+# together REV OUT: builds forge at REV with every type in one consumption.
+together() {
+  git worktree add -q --detach "$work/src" "$1"
+  local f="$work/src/reference/forgedev/platform.go"
+  grep -qF "$split" "$f" || { echo "no CI split to undo in $f at $1" >&2; exit 1; }
+  python3 - "$f" "$split" "$one" <<'PY'
+import sys
+p, a, b = sys.argv[1:]
+s = open(p).read()
+open(p, "w").write(s.replace(a, b))
+PY
+  (cd "$work/src" && go build -o "$2" ./reference/cmd/forge)
+  git worktree remove --force "$work/src"
+}
+together HEAD "$work/together"
+together "$PEER_REV" "$work/peer"
+go build -o "$work/apart" ./reference/cmd/forge
+# shellcheck source=scripts/bench-lib.sh
+. scripts/bench-lib.sh
+
+run_once() { rm -rf "$work/data"; "$1" dev run --data "$work/data" "$work/repo-$size" >"$work/out" 2>&1 || { cat "$work/out"; exit 1; }; }
+together_once() { run_once "$work/together"; }
+peer_once() { run_once "$work/peer"; }
+apart_once() { run_once "$work/apart"; }
+
+for size in $SIZES; do
+  scripts/noop-monorepo.sh "$work/repo-$size" "$size"
+  echo "== $size projects x 3 phases, every type in one consumption"
+  take_turns "$work/runs-$size" together peer apart
+  awk -v a=together -v b=peer -v ratio="together / peer ($PEER_REV) at $size projects" -f scripts/medians.awk "$work/runs-$size"
+  awk -v a=together -v b=apart -v ratio="together / apart at $size projects" -f scripts/medians.awk "$work/runs-$size" | grep '^together / apart'
+done
