@@ -109,7 +109,10 @@ func snapshot(ctx context.Context, dir, into string) (*source, error) {
 	if err != nil {
 		return nil, fmt.Errorf("copying %s: %w", dir, err)
 	}
-	for _, args := range [][]string{{"init", "-q", "-b", "main"}, {"add", "-A"}, {"commit", "-q", "--allow-empty", "-m", "forge dev run snapshot"}} {
+	// The snapshot repository lives for one run: no background maintenance
+	// after its commit (a process of its own each time).
+	for _, args := range [][]string{{"init", "-q", "-b", "main"}, {"add", "-A"},
+		{"-c", "maintenance.auto=false", "commit", "-q", "--allow-empty", "-m", "forge dev run snapshot"}} {
 		if _, err := git(ctx, into, args...); err != nil {
 			return nil, err
 		}
