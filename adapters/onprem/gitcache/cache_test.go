@@ -749,6 +749,34 @@ func TestAWorkspaceIsReusedAtItsOwnCommit(t *testing.T) {
 	}
 }
 
+// TestAJobCannotHideItsChangesFromReuse: a job that marks files
+// assume-unchanged or skip-worktree before changing them (git status then
+// skips them) leaves a workspace that is rewritten from the commit.
+func TestAJobCannotHideItsChangesFromReuse(t *testing.T) {
+	r := newTestRepo(t)
+	commit := r.commit(t, "one", map[string][]byte{"a.txt": []byte("one\n"), "b.txt": []byte("b\n")})
+	c, err := gitcache.New(t.TempDir(), gitcache.WithIdleWorkspaces(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, flag := range []string{"--assume-unchanged", "--skip-worktree"} {
+		ws := checkout(t, c, "acme/app", r, commit, "job"+flag)
+		runGit(t, ws.Dir, "update-index", flag, "a.txt")
+		if err := os.WriteFile(filepath.Join(ws.Dir, "a.txt"), []byte("EVIL\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		remove(t, ws)
+		next := checkout(t, c, "acme/app", r, commit, "next"+flag)
+		if b, _ := os.ReadFile(filepath.Join(next.Dir, "a.txt")); string(b) != "one\n" {
+			t.Errorf("after a job's %s, the next task sees a.txt = %q", flag, b)
+		}
+		if got := runGit(t, next.Dir, "ls-files", "-v"); strings.Contains(got, "h ") || strings.Contains(got, "S ") {
+			t.Errorf("after a job's %s, the index still hides files:\n%s", flag, got)
+		}
+		remove(t, next)
+	}
+}
+
 // TestACommitKnownBeforeIsFetchedAgainWhenItsRepositoryWasRemade: a Cache
 // that checked a commit out before answers it again without asking git,
 // unless the repository was evicted and made again since (here by

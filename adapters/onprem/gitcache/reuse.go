@@ -111,14 +111,25 @@ func (c *Cache) reuse(ctx context.Context, iw *idleWorkspace, gitDir, dir, commi
 	if err := writeGitDir(gitDir, dir, commit); err != nil {
 		return err
 	}
+	// git status does not look at files whose index entries a job marked
+	// assume-unchanged or skip-worktree: such an index goes, and every
+	// tracked file is written again.
+	index := filepath.Join(dotGit, "index")
+	if indexHidesFiles(index) {
+		if err := os.Remove(index); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+		iw.commit = ""
+	}
 	if iw.commit != commit {
 		if err := c.readTree(ctx, dir); err != nil {
 			return err
 		}
 	}
 	// The status compares the index with the commit and the files with
-	// the index, tracked, untracked and ignored: empty, the tree is the
-	// commit's whatever a job did to the index or the files.
+	// the index, tracked, untracked and ignored: with no entry hidden from
+	// it, empty means the tree is the commit's whatever a job did to the
+	// index or the files.
 	for attempt := 0; ; attempt++ {
 		out, err := c.git(ctx, "--git-dir="+dotGit, "--work-tree="+dir, "status", "--porcelain", "--ignored", "--untracked-files=all")
 		switch {
