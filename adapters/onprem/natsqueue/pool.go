@@ -57,6 +57,7 @@ func (p *pool) take(c *claim, share, batch int) int {
 	defer func() {
 		if wanting {
 			p.wanting--
+			p.cond.Broadcast() // idle pullers need not yield to it any more
 		}
 	}()
 	var wake *time.Timer
@@ -90,7 +91,13 @@ func (p *pool) take(c *claim, share, batch int) int {
 			p.wanting++
 		}
 		if yield && n > 0 && wake == nil {
-			wake = time.AfterFunc(c.took.Add(idleProbeEvery).Sub(now), p.cond.Broadcast)
+			wake = time.AfterFunc(c.took.Add(idleProbeEvery).Sub(now), func() {
+				// Under the lock: the waiter is inside Wait by then, so
+				// the broadcast cannot come before it waits.
+				p.mu.Lock()
+				defer p.mu.Unlock()
+				p.cond.Broadcast()
+			})
 		}
 		p.cond.Wait()
 		if wake != nil && time.Since(c.took) >= idleProbeEvery {
