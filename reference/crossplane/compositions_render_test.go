@@ -103,6 +103,31 @@ type (
 			} `json:"template"`
 		} `json:"spec"`
 	}
+	// trafficPolicy is Envoy Gateway's BackendTrafficPolicy
+	// (gateway.envoyproxy.io/v1alpha1), its local rate limit.
+	trafficPolicy struct {
+		APIVersion string         `json:"apiVersion"`
+		Kind       string         `json:"kind"`
+		Metadata   metadataFields `json:"metadata"`
+		Spec       struct {
+			TargetRefs []struct {
+				Group string `json:"group"`
+				Kind  string `json:"kind"`
+				Name  string `json:"name"`
+			} `json:"targetRefs"`
+			RateLimit struct {
+				Type  string `json:"type"`
+				Local struct {
+					Rules []struct {
+						Limit struct {
+							Requests int    `json:"requests"`
+							Unit     string `json:"unit"`
+						} `json:"limit"`
+					} `json:"rules"`
+				} `json:"local"`
+			} `json:"rateLimit"`
+		} `json:"spec"`
+	}
 	metadataFields struct {
 		Name      string            `json:"name"`
 		Namespace string            `json:"namespace"`
@@ -126,6 +151,7 @@ type made struct {
 	routes       map[string]httpRoute
 	dns          map[string]dnsEndpoint
 	schedules    map[string]veleroSchedule
+	policies     map[string]trafficPolicy
 }
 
 // decodeAll decodes every composed object strictly into its type.
@@ -137,6 +163,7 @@ func decodeAll(t *testing.T, renders map[string]rendered) made {
 		configMaps: map[string]corev1.ConfigMap{}, pvcs: map[string]corev1.PersistentVolumeClaim{},
 		pdbs: map[string]policyv1.PodDisruptionBudget{}, jobs: map[string]batchv1.Job{}, cronJobs: map[string]batchv1.CronJob{},
 		external: map[string]externalSecret{}, routes: map[string]httpRoute{}, dns: map[string]dnsEndpoint{}, schedules: map[string]veleroSchedule{},
+		policies: map[string]trafficPolicy{},
 	}
 	for claim, r := range renders {
 		for res, o := range r.composed {
@@ -183,6 +210,8 @@ func decodeAll(t *testing.T, renders map[string]rendered) made {
 				put(t, where, mf, m.dns, key)
 			case "velero.io/v1 Schedule":
 				put(t, where, mf, m.schedules, key)
+			case "gateway.envoyproxy.io/v1alpha1 BackendTrafficPolicy":
+				put(t, where, mf, m.policies, key)
 			default:
 				t.Errorf("%s: a %v %v the test does not know", where, mf["apiVersion"], mf["kind"])
 			}
@@ -202,7 +231,9 @@ func put[T any](t *testing.T, where string, mf object, into map[string]T, key st
 
 // checkPod checks that every reference of a pod resolves to an object the
 // catalog composed in the pod's namespace, with the key where it is known.
-func checkPod(t *testing.T, where, ns string, pod corev1.PodSpec, m made) {
+// claims are the volume claim templates beside the pod, whose names its
+// mounts may use too.
+func checkPod(t *testing.T, where, ns string, pod corev1.PodSpec, m made, claims ...string) {
 	t.Helper()
 	secret := func(name, key string) {
 		keys, ok := m.secrets[ns+"/"+name]
@@ -242,6 +273,25 @@ func checkPod(t *testing.T, where, ns string, pod corev1.PodSpec, m made) {
 			}
 		case v.Secret != nil:
 			secret(v.Secret.SecretName, "")
+			for _, it := range v.Secret.Items {
+				secret(v.Secret.SecretName, it.Key)
+			}
+		default:
+			t.Errorf("%s: volume %s has no source the catalog makes: %+v", where, v.Name, v.VolumeSource)
+		}
+	}
+	volumes := map[string]bool{}
+	for _, v := range pod.Volumes {
+		volumes[v.Name] = true
+	}
+	for _, c := range claims {
+		volumes[c] = true
+	}
+	for _, c := range pod.Containers {
+		for _, vm := range c.VolumeMounts {
+			if !volumes[vm.Name] {
+				t.Errorf("%s: container %s mounts %s, which is no volume of the pod", where, c.Name, vm.Name)
+			}
 		}
 	}
 }
@@ -321,6 +371,7 @@ func TestCompositionsRenderTheExample(t *testing.T) {
 				cache.Spec.ServiceName != "myapp-cache" || m.services[ns+"/myapp-cache"].Spec.ClusterIP != "None" {
 				t.Errorf("myapp-cache: %+v", cache.Spec)
 			}
+			checkPod(t, "myapp-cache", ns, cache.Spec.Template.Spec, m, "data")
 			if keys := m.secrets[ns+"/myapp-cache-conn"]; !keys["endpoint"] {
 				t.Errorf("myapp-cache's connection details: %v", keys)
 			}
@@ -364,6 +415,12 @@ func TestCompositionsRenderTheExample(t *testing.T) {
 						t.Errorf("the route sends to %s:%d, which no Service composed serves", b.Name, b.Port)
 					}
 				}
+			}
+			if p := m.policies[ns+"/myapp-network"]; len(p.Spec.TargetRefs) != 1 || p.Spec.TargetRefs[0].Name != "myapp-network" ||
+				p.Spec.RateLimit.Local.Rules[0].Limit.Requests != 50 {
+				t.Errorf("myapp-network's rate limit: %+v", p.Spec)
+			} else if _, ok := m.routes[ns+"/"+p.Spec.TargetRefs[0].Name]; !ok {
+				t.Errorf("the rate limit targets route %s, which is not composed", p.Spec.TargetRefs[0].Name)
 			}
 			if d := m.dns[ns+"/myapp-network"]; d.Spec.Endpoints[0].DNSName != "myapp.prod.example.com" || d.Spec.Endpoints[0].Targets[0] != "gateway.prod.example.com" {
 				t.Errorf("myapp-network's DNS: %+v", d.Spec)
@@ -450,5 +507,60 @@ func TestAWorkloadWaitsForItsOutputs(t *testing.T) {
 	held, ok := r.composed["deployment"]
 	if !ok || fmt.Sprint(held["spec"]) != fmt.Sprint(running["spec"]) || held["status"] != nil || held["metadata"] != nil {
 		t.Errorf("the running Deployment was not kept as observed: %v", held)
+	}
+}
+
+// TestCompositionsOnInputsBeyondTheExample: zero values are kept (a Job
+// removed at once, no history kept), a port served over TCP and UDP gets
+// two Service ports of distinct names, a connection detail mounted by key
+// mounts that key, and a source no volume can come from (an output, a
+// secret of another namespace, or no reference at all) holds the
+// workload with a condition naming it instead of mounting an empty
+// directory.
+func TestCompositionsOnInputsBeyondTheExample(t *testing.T) {
+	p := providers[1]
+	c := &cluster{}
+	claims := map[string]object{}
+	for _, o := range readObjects(t, "testdata/edge.yaml") {
+		n, _ := fieldPath(o, "metadata.name")
+		claims[n.(string)] = o
+	}
+	render := func(name string) rendered {
+		t.Helper()
+		o, ok := claims[name]
+		if !ok {
+			t.Fatalf("no claim %s in testdata/edge.yaml", name)
+		}
+		return c.render(t, compositionFor(t, p, o["kind"].(string)), xrOf(o), nil)
+	}
+
+	m := decodeAll(t, map[string]rendered{"now": render("now"), "now-cron": render("now-cron"), "dns": render("dns"), "reader": render("reader")})
+	if j := m.jobs["edge/now"]; j.Spec.TTLSecondsAfterFinished == nil || *j.Spec.TTLSecondsAfterFinished != 0 {
+		t.Errorf("ttlSecondsAfterFinished 0 was dropped: %v", j.Spec.TTLSecondsAfterFinished)
+	}
+	if cj := m.cronJobs["edge/now-cron"]; cj.Spec.SuccessfulJobsHistoryLimit == nil || *cj.Spec.SuccessfulJobsHistoryLimit != 0 {
+		t.Errorf("successfulJobsHistoryLimit 0 was dropped: %v", cj.Spec.SuccessfulJobsHistoryLimit)
+	}
+	names := map[string]bool{}
+	for _, port := range m.services["edge/dns"].Spec.Ports {
+		names[port.Name] = true
+	}
+	if len(names) != 2 {
+		t.Errorf("DNS over TCP and UDP: Service ports %+v, want two of distinct names", m.services["edge/dns"].Spec.Ports)
+	}
+	reader := m.deployments["edge/reader"].Spec.Template.Spec
+	if len(reader.Volumes) != 1 || reader.Volumes[0].Secret == nil || reader.Volumes[0].Secret.SecretName != "dns-conn" ||
+		len(reader.Volumes[0].Secret.Items) != 1 || reader.Volumes[0].Secret.Items[0].Key != "endpoint" {
+		t.Errorf("connections/dns/endpoint mounted as %+v", reader.Volumes)
+	}
+
+	for name, source := range map[string]string{"mounts-output": "outputs/dns/port", "foreign-secret": "other-app::secrets/keys/api/token", "no-reference": "files/app.yaml"} {
+		r := render(name)
+		if _, ok := r.composed["deployment"]; ok {
+			t.Errorf("%s: the Deployment was composed with %s", name, source)
+		}
+		if len(r.conditions) != 1 || !strings.Contains(fmt.Sprint(r.conditions[0]["message"]), source) {
+			t.Errorf("%s: conditions %v, want one naming %s", name, r.conditions, source)
+		}
 	}
 }

@@ -119,8 +119,9 @@ func TestXRDsAreStructural(t *testing.T) {
 func TestExamplesValidate(t *testing.T) {
 	schemas := catalog(t)
 	files, _ := filepath.Glob("examples/*.yaml")
-	more, _ := filepath.Glob("testdata/*.yaml")
-	files = append(files, more...)
+	// testdata/edge.yaml holds what forge render refuses, for the
+	// compositions' own checks.
+	files = append(files, "testdata/elsewhere.yaml", "testdata/defaults.yaml")
 	if len(files) == 0 {
 		t.Fatal("no examples")
 	}
@@ -167,6 +168,17 @@ func TestExamplesValidate(t *testing.T) {
 					t.Errorf("%s reads %s, an XR the example does not make", where, ref)
 				}
 			}
+		}
+	}
+	// A mount from no reference, or from an output, is refused by the
+	// schema.
+	for _, source := range []string{"files/app.yaml", "outputs/dns/port"} {
+		mount := map[string]any{"apiVersion": "forge.io/v1", "kind": "Deployment", "metadata": map[string]any{"name": "x"},
+			"spec": map[string]any{"containers": []any{map[string]any{"name": "web", "image": "i",
+				"mounts": []any{map[string]any{"mountPath": "/etc/x", "source": source}}}}}}
+		v, _, _ := validation.NewSchemaValidator(schemas["Deployment"])
+		if errs := validation.ValidateCustomResource(nil, mount, v); len(errs) == 0 {
+			t.Errorf("a mount of %s passed the schema", source)
 		}
 	}
 	// And a claim the schema must refuse.
