@@ -1,6 +1,7 @@
 package natsqueue
 
 import (
+	"context"
 	"sync"
 	"time"
 
@@ -39,15 +40,30 @@ func (a *ackHolder) hold(m jetstream.Msg) {
 
 // flush sends the held acks.
 func (a *ackHolder) flush() {
+	for _, m := range a.take() {
+		_ = m.Ack()
+	}
+}
+
+// confirm sends the held acks and waits until the server has processed
+// each (or ctx ends): what Consume does last, since a server stopped right
+// after (an embedded one) drops acks it has received but not processed,
+// and their jobs would be delivered again.
+func (a *ackHolder) confirm(ctx context.Context) {
+	for _, m := range a.take() {
+		_ = m.DoubleAck(ctx)
+	}
+}
+
+// take removes and returns the held acks.
+func (a *ackHolder) take() []jetstream.Msg {
 	a.mu.Lock()
+	defer a.mu.Unlock()
 	held := a.held
 	a.held = nil
 	if a.timer != nil {
 		a.timer.Stop()
 		a.timer = nil
 	}
-	a.mu.Unlock()
-	for _, m := range held {
-		_ = m.Ack()
-	}
+	return held
 }

@@ -115,7 +115,13 @@ func (q *Queue) Consume(ctx context.Context, types []job.Type, concurrency int, 
 	c.open.Wait()
 	close(c.fetches)
 	c.handlers.Wait()
-	c.acks.flush()
+	if q.nc.IsConnected() {
+		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		c.acks.confirm(actx)
+		cancel()
+	} else {
+		c.acks.flush()
+	}
 	c.closeSide()
 	// Acks and hand-backs are sent without waiting; a round trip makes
 	// sure the server has them before the caller closes the connection

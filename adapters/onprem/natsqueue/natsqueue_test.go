@@ -182,6 +182,50 @@ func TestRestartOnTheSameDirectoryKeepsQueuedJobs(t *testing.T) {
 	}
 }
 
+// TestAJobDoneBeforeAShutdownIsNotDeliveredAgain: a worker that stops
+// right after a job, on a server stopped right after it (forge dev's
+// embedded one), leaves the job acked: after a restart its stream is
+// empty, not holding the job for another run.
+func TestAJobDoneBeforeAShutdownIsNotDeliveredAgain(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	prefix := uniquePrefix()
+	s, err := natsembed.Start(ctx, natsembed.Config{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc, err := s.Connect()
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := newQueue(t, nc, natsqueue.WithPrefix(prefix))
+	cctx, stop := context.WithCancel(ctx)
+	stopped := make(chan error, 1)
+	go func() {
+		stopped <- q.Consume(cctx, []job.Type{job.TypeCI}, 2, func(context.Context, *ports.Delivery) ([]byte, error) {
+			return []byte("done"), nil
+		})
+	}()
+	if res := dispatch(t, q, job.Job{ID: "once", Type: job.TypeCI, Timeout: 10 * time.Second}); res.Error != "" {
+		t.Fatalf("result %+v", res)
+	}
+	stop()
+	if err := <-stopped; err != nil {
+		t.Fatal(err)
+	}
+	nc.Close()
+	s.Shutdown()
+
+	s2, err := natsembed.Start(ctx, natsembed.Config{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s2.Shutdown)
+	if n := streamMsgs(t, connect(t, s2), prefix+"-pipeline-tasks"); n != 0 {
+		t.Fatalf("after the restart the stream holds %d jobs, want the done job gone", n)
+	}
+}
+
 func TestLargeResultsGoThroughTheObjectStore(t *testing.T) {
 	s, _ := embedded(t)
 	objects := newMemObjects()
