@@ -123,11 +123,11 @@ func (c *counter) seen() []int {
 	return slices.Clone(c.attempts)
 }
 
-func TestRestartOnTheSameDirectoryKeepsQueuedJobs(t *testing.T) {
-	dir := t.TempDir()
-	ctx := context.Background()
-	prefix := uniquePrefix()
-	s, err := natsembed.Start(ctx, natsembed.Config{Dir: dir})
+// startOn starts an embedded server on dir, for tests that stop it and
+// start another on the same dir, and connects to it.
+func startOn(t *testing.T, dir string) (*natsembed.Server, *nats.Conn) {
+	t.Helper()
+	s, err := natsembed.Start(context.Background(), natsembed.Config{Dir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,6 +135,14 @@ func TestRestartOnTheSameDirectoryKeepsQueuedJobs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return s, nc
+}
+
+func TestRestartOnTheSameDirectoryKeepsQueuedJobs(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	prefix := uniquePrefix()
+	s, nc := startOn(t, dir)
 	q := newQueue(t, nc, natsqueue.WithPrefix(prefix))
 	j := job.Job{ID: "survivor", Type: job.TypeCI, Payload: []byte("keep me"), Timeout: 10 * time.Second}
 
@@ -156,10 +164,7 @@ func TestRestartOnTheSameDirectoryKeepsQueuedJobs(t *testing.T) {
 	nc.Close()
 	s.Shutdown()
 
-	s2, err := natsembed.Start(ctx, natsembed.Config{Dir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s2, _ := startOn(t, dir)
 	t.Cleanup(s2.Shutdown)
 	nc2 := connect(t, s2)
 	if n := streamMsgs(t, nc2, prefix+"-pipeline-tasks"); n != 1 {
@@ -190,14 +195,7 @@ func TestAJobDoneBeforeAShutdownIsNotDeliveredAgain(t *testing.T) {
 	dir := t.TempDir()
 	ctx := context.Background()
 	prefix := uniquePrefix()
-	s, err := natsembed.Start(ctx, natsembed.Config{Dir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	nc, err := s.Connect()
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, nc := startOn(t, dir)
 	q := newQueue(t, nc, natsqueue.WithPrefix(prefix))
 	cctx, stop := context.WithCancel(ctx)
 	stopped := make(chan error, 1)
@@ -216,10 +214,7 @@ func TestAJobDoneBeforeAShutdownIsNotDeliveredAgain(t *testing.T) {
 	nc.Close()
 	s.Shutdown()
 
-	s2, err := natsembed.Start(ctx, natsembed.Config{Dir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s2, _ := startOn(t, dir)
 	t.Cleanup(s2.Shutdown)
 	if n := streamMsgs(t, connect(t, s2), prefix+"-pipeline-tasks"); n != 0 {
 		t.Fatalf("after the restart the stream holds %d jobs, want the done job gone", n)
