@@ -247,7 +247,10 @@ func TestDevUpResumesRunsAfterARestart(t *testing.T) {
 func TestKilledDevUpLeavesNoStepBehind(t *testing.T) {
 	root, data := t.TempDir(), t.TempDir()
 	flag := filepath.Join(root, "attempted")
-	commit := upRepository(t, root, "if [ -e "+flag+" ]; then exit 0; fi; touch "+flag+"; sleep 58.31 & sleep 57.23; wait")
+	// The durations are in variables so that the shell's own command line
+	// does not hold "sleep 58.31": the check below must see the sleeps
+	// themselves, not the shell that is about to start them.
+	commit := upRepository(t, root, "if [ -e "+flag+" ]; then exit 0; fi; touch "+flag+"; a=58.31; b=57.23; sleep $a & sleep $b; wait")
 	remote := "file://" + root + "/{repository}"
 	child := exec.Command(os.Args[0], "-test.run=^$")
 	child.Env = append(os.Environ(), childUpDataEnv+"="+data, childUpRemoteEnv+"="+remote)
