@@ -36,6 +36,7 @@ import (
 	"github.com/catalyst-forge/forge/ports"
 	"github.com/catalyst-forge/forge/reference/githubflags"
 	"github.com/catalyst-forge/forge/reference/internal/opsserver"
+	"github.com/catalyst-forge/forge/reference/objstore"
 	"github.com/catalyst-forge/forge/reference/secretflags"
 	"github.com/catalyst-forge/forge/transport/endpoints"
 	httptransport "github.com/catalyst-forge/forge/transport/http"
@@ -173,8 +174,8 @@ func New(ctx context.Context, o Options) (*App, error) {
 		}
 	}()
 
-	if o.ObjectsDir != "" && o.S3.Bucket != "" {
-		return nil, fault.New(fault.Validation, "pass --objects-dir or --s3-bucket, not both")
+	if err := (objstore.Options{Dir: o.ObjectsDir, S3: o.S3}).Check(); err != nil {
+		return nil, err
 	}
 	if o.ServeNATS && o.NATSURL == "" {
 		return nil, fault.New(fault.Validation, "--serve-nats serves the API over NATS: give --nats too")
@@ -279,7 +280,7 @@ func New(ctx context.Context, o Options) (*App, error) {
 		services.Objects = a.objects.SignedHandler()
 		services.Runs.Objects = a.objects
 	} else if o.S3.Bucket != "" {
-		logs, err := s3blob.New(ctx, o.S3)
+		logs, _, err := objstore.Open(ctx, objstore.Options{S3: o.S3})
 		if err != nil {
 			return nil, err
 		}

@@ -27,12 +27,21 @@ type Options struct {
 // Set reports whether a store is named.
 func (o Options) Set() bool { return o.Dir != "" || o.S3.Bucket != "" }
 
+// Check refuses both stores named at once. Errors: Validation.
+func (o Options) Check() error {
+	if o.S3.Bucket != "" && o.Dir != "" {
+		return fault.New(fault.Validation, "pass --objects-dir or --s3-bucket, not both")
+	}
+	return nil
+}
+
 // Open opens the store. Errors: Validation (both or neither named),
 // Unavailable.
 func Open(ctx context.Context, o Options) (ports.ObjectStore, func(), error) {
+	if err := o.Check(); err != nil {
+		return nil, nil, err
+	}
 	switch {
-	case o.S3.Bucket != "" && o.Dir != "":
-		return nil, nil, fault.New(fault.Validation, "pass --objects-dir or --s3-bucket, not both")
 	case o.S3.Bucket != "":
 		s, err := s3blob.New(ctx, o.S3)
 		if err != nil {
