@@ -175,9 +175,10 @@ func releaseResponse(r *release.Release) ReleaseResponse {
 func New(s Services) Set {
 	return Set{
 		CreateRun: use("runs.create", func(ctx context.Context, who *identity.Principal, req CreateRunRequest) (Reply, error) {
-			Annotate(ctx, "repository", repository.Canonical(req.Repository))
+			repo := repository.Canonical(req.Repository)
+			Annotate(ctx, "repository", repo)
 			run, made, err := s.Runs.Create(ctx, who, running.CreateRequest{
-				Repository: repository.Canonical(req.Repository), Branch: req.Branch, CommitSHA: req.CommitSHA,
+				Repository: repo, Branch: req.Branch, CommitSHA: req.CommitSHA,
 				TriggeredBy: req.TriggeredBy, TriggerType: pipeline.TriggerType(req.TriggerType), GitHub: req.GitHubContext,
 			})
 			if run != nil {
@@ -320,8 +321,9 @@ func New(s Services) Set {
 			return Reply{Created, deploymentResponse(d)}, nil
 		}),
 		Rollback: use("rollbacks.create", func(ctx context.Context, who *identity.Principal, req RollbackRequest) (Reply, error) {
-			Annotate(ctx, "environment", req.Environment, "repository", repository.Canonical(req.Repository), "project", req.Project)
-			d, prev, err := s.Deployments.Rollback(ctx, who, req.Environment, repository.Canonical(req.Repository), req.Project, req.To)
+			repo := repository.Canonical(req.Repository)
+			Annotate(ctx, "environment", req.Environment, "repository", repo, "project", req.Project)
+			d, prev, err := s.Deployments.Rollback(ctx, who, req.Environment, repo, req.Project, req.To)
 			if err != nil {
 				return Reply{}, err
 			}
@@ -372,8 +374,9 @@ func New(s Services) Set {
 			if req.Limits != nil {
 				limits = *req.Limits
 			}
-			Annotate(ctx, "repository", repository.Canonical(req.Repository))
-			r, made, err := s.Repositories.Register(ctx, who, repository.Canonical(req.Repository), limits)
+			repo := repository.Canonical(req.Repository)
+			Annotate(ctx, "repository", repo)
+			r, made, err := s.Repositories.Register(ctx, who, repo, limits)
 			return Reply{created(made), r}, err
 		}),
 		ListRepositories: use("repositories.list", func(ctx context.Context, who *identity.Principal, req PageRequest) (Reply, error) {
