@@ -259,12 +259,13 @@ func New(ctx context.Context, o Options) (*App, error) {
 		Observe: func(route, code string, took time.Duration) { metrics.ObserveRequest("http", route, code, took) },
 	}
 	statuses := ports.StatusReporter(logstatus.New(log))
-	gh, err := githubflags.Reporter(ctx, o.GitHub, slog.New(slog.NewJSONHandler(log.Out, nil)))
+	slogger := slog.New(slog.NewJSONHandler(log.Out, nil))
+	gh, err := githubflags.Reporter(ctx, o.GitHub, slogger)
 	if err != nil {
 		return nil, err
 	}
 	if gh != nil {
-		a.github = githubstatus.NewQueued(gh, 1000, slog.New(slog.NewJSONHandler(log.Out, nil)))
+		a.github = githubstatus.NewQueued(gh, 1000, slogger)
 		services.Runs.StatusReporter = a.github
 		statuses = githubflags.Alongside(statuses, a.github)
 	}
@@ -294,7 +295,7 @@ func New(ctx context.Context, o Options) (*App, error) {
 	}
 	if o.Engine != nil && o.ReconcileEvery > 0 {
 		a.orch = &orchestrating.Orchestrator{Store: store, Events: events, Clock: o.Now, Status: metrics.Status(statuses),
-			Log: slog.New(slog.NewJSONHandler(log.Out, nil))}
+			Log: slogger}
 	}
 	if o.ServeNATS {
 		observe := func(route, code string, took time.Duration) { metrics.ObserveRequest("nats", route, code, took) }

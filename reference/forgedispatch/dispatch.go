@@ -271,7 +271,8 @@ func (d *dispatcher) open(ctx context.Context, o Options, logger *logrus.Logger)
 	if err != nil {
 		return err
 	}
-	gh, err := githubflags.Reporter(ctx, o.GitHub, slog.New(slog.NewJSONHandler(logger.Out, nil)))
+	slogger := slog.New(slog.NewJSONHandler(logger.Out, nil))
+	gh, err := githubflags.Reporter(ctx, o.GitHub, slogger)
 	if err != nil {
 		return err
 	}
@@ -284,7 +285,7 @@ func (d *dispatcher) open(ctx context.Context, o Options, logger *logrus.Logger)
 		}
 	}
 	d.orch = &orchestrating.Orchestrator{Store: d.store, Jobs: queue, Status: metrics.Status(githubflags.Alongside(logstatus.New(logger), gh)), Events: events, Objects: objects,
-		ReportSecret: reportSecret, Log: slog.New(slog.NewJSONHandler(logger.Out, nil))}
+		ReportSecret: reportSecret, Log: slogger}
 	if o.Stage == StageRelease {
 		policies, err := deploying.LoadPolicies(o.Policies)
 		if err != nil {
