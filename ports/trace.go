@@ -51,6 +51,15 @@ func RunTraceID(runID string) string {
 	return id
 }
 
+// JobTraceID is the trace a queued job carries: the caller's, or else its
+// run's (JobQueue implementations put it on the job).
+func JobTraceID(ctx context.Context, runID string) string {
+	if trace := TraceIDFrom(ctx); trace != "" {
+		return trace
+	}
+	return RunTraceID(runID)
+}
+
 // Traceparent formats a traceparent header value for a trace ID, with a
 // random parent span; "" for an invalid ID.
 func Traceparent(id string) string {

@@ -82,11 +82,7 @@ func (q *Queue) Dispatch(ctx context.Context, j job.Job) (job.Result, error) {
 	q.mu.Lock()
 	e, ok := q.byID[j.ID]
 	if !ok {
-		trace := ports.TraceIDFrom(ctx)
-		if trace == "" {
-			trace = ports.RunTraceID(j.RunID)
-		}
-		e = &entry{job: j, trace: trace, started: make(chan struct{}), done: make(chan struct{})}
+		e = &entry{job: j, trace: ports.JobTraceID(ctx, j.RunID), started: make(chan struct{}), done: make(chan struct{})}
 		q.byID[j.ID] = e
 		q.pending[j.Type] = append(q.pending[j.Type], e)
 		q.notify()

@@ -67,8 +67,7 @@ func githubText(g *pipeline.GitHubContext) *string {
 		return nil
 	}
 	b, _ := json.Marshal(g) // a struct of strings and an int always encodes
-	s := string(b)
-	return &s
+	return jsonText(b)
 }
 
 func (r runRow) domain() pipeline.Run {

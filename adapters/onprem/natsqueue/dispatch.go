@@ -61,12 +61,7 @@ func (q *Queue) Dispatch(ctx context.Context, j job.Job) (job.Result, error) {
 	msg.Header.Set(jetstream.MsgIDHeader, tok)
 	msg.Header.Set(HeaderReplyTo, inbox)
 	msg.Header.Set("Content-Type", "application/json")
-	// The job's trace: the caller's, or else its run's.
-	trace := ports.TraceIDFrom(ctx)
-	if trace == "" {
-		trace = ports.RunTraceID(j.RunID)
-	}
-	if tp := ports.Traceparent(trace); tp != "" {
+	if tp := ports.Traceparent(ports.JobTraceID(ctx, j.RunID)); tp != "" {
 		msg.Header.Set(ports.TraceparentHeader, tp)
 	}
 	ack, err := q.js.PublishMsg(ctx, msg)
