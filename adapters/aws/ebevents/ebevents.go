@@ -102,10 +102,10 @@ func (p *Publisher) Publish(ctx context.Context, e event.Event) error {
 		r := out.Entries[0]
 		code, msg := aws.ToString(r.ErrorCode), aws.ToString(r.ErrorMessage)
 		kind := fault.Unavailable
-		switch code {
-		case "AccessDeniedException", "NotAuthorizedForSourceException":
+		switch {
+		case awsconfig.Denied(code), code == "NotAuthorizedForSourceException":
 			kind = fault.PermissionDenied
-		case "InvalidArgument", "MalformedDetail":
+		case code == "InvalidArgument", code == "MalformedDetail":
 			kind = fault.Validation
 		}
 		return fault.New(kind, "ebevents: EventBridge refused event %s: %s %s", e.Type, code, msg)

@@ -177,13 +177,18 @@ func (q *Queue) ensureStream(ctx context.Context, sc jetstream.StreamConfig) (je
 // StreamNames lists the streams the queue uses (its four job streams and
 // its result stream), with the prefix; tests delete them afterwards.
 func (q *Queue) StreamNames() []string {
+	return append(q.jobStreams(), withSep(q.cfg.prefix, "-")+resultsStream)
+}
+
+// jobStreams lists each job stream once, with the prefix.
+func (q *Queue) jobStreams() []string {
 	names := make([]string, 0, len(q.streams))
 	for _, t := range job.Types {
 		if r := q.routes[t]; !contains(names, r.stream) {
 			names = append(names, r.stream)
 		}
 	}
-	return append(names, withSep(q.cfg.prefix, "-")+resultsStream)
+	return names
 }
 
 // Depth returns, for each job stream, the jobs it holds: queued, or
@@ -191,11 +196,7 @@ func (q *Queue) StreamNames() []string {
 // a job once it is acknowledged). Errors: Unavailable.
 func (q *Queue) Depth(ctx context.Context) (map[string]uint64, error) {
 	out := map[string]uint64{}
-	for _, t := range job.Types {
-		name := q.routes[t].stream
-		if _, ok := out[name]; ok {
-			continue
-		}
+	for _, name := range q.jobStreams() {
 		info, err := q.streams[name].Info(ctx)
 		if err != nil {
 			return nil, fault.Wrap(fault.Unavailable, err, "natsqueue: reading stream %s", name)
