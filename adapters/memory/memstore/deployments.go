@@ -2,7 +2,6 @@ package memstore
 
 import (
 	"context"
-	"sort"
 	"time"
 
 	"github.com/google/uuid"
@@ -107,13 +106,7 @@ func (v view) PendingDeployments(_ context.Context, before time.Time, limit int)
 				recs = append(recs, rec)
 			}
 		}
-		sort.Slice(recs, func(i, j int) bool {
-			a, b := recs[i], recs[j]
-			if !a.d.DeployedAt.Equal(b.d.DeployedAt) {
-				return a.d.DeployedAt.Before(b.d.DeployedAt)
-			}
-			return a.seq < b.seq
-		})
+		byTime(recs, func(r *deploymentRecord) (time.Time, uint64) { return r.d.DeployedAt, r.seq }, false)
 		out = []release.Deployment{}
 		for _, rec := range recs[:min(limit, len(recs))] {
 			out = append(out, *cloneDeployment(&rec.d))
@@ -165,13 +158,7 @@ func (st *state) deploymentsOf(environment, repository, project string) []*deplo
 			out = append(out, rec)
 		}
 	}
-	sort.Slice(out, func(i, j int) bool {
-		a, b := out[i], out[j]
-		if !a.d.DeployedAt.Equal(b.d.DeployedAt) {
-			return a.d.DeployedAt.After(b.d.DeployedAt)
-		}
-		return a.seq > b.seq
-	})
+	byTime(out, func(r *deploymentRecord) (time.Time, uint64) { return r.d.DeployedAt, r.seq }, true)
 	return out
 }
 

@@ -67,13 +67,7 @@ func (v view) ListRuns(_ context.Context, f ports.RunFilter, p ports.Page) (out 
 				matches = append(matches, rec)
 			}
 		}
-		sort.Slice(matches, func(i, j int) bool {
-			a, b := matches[i], matches[j]
-			if !a.run.CreatedAt.Equal(b.run.CreatedAt) {
-				return a.run.CreatedAt.After(b.run.CreatedAt)
-			}
-			return a.seq > b.seq
-		})
+		byTime(matches, func(r *runRecord) (time.Time, uint64) { return r.run.CreatedAt, r.seq }, true)
 		total = len(matches)
 		out = []pipeline.Run{}
 		for _, rec := range paginate(matches, p) {
@@ -110,13 +104,7 @@ func (v view) ExpiredRuns(_ context.Context, before time.Time, limit int) (ids [
 				recs = append(recs, rec)
 			}
 		}
-		sort.Slice(recs, func(i, j int) bool {
-			a, b := recs[i], recs[j]
-			if !a.run.CreatedAt.Equal(b.run.CreatedAt) {
-				return a.run.CreatedAt.Before(b.run.CreatedAt)
-			}
-			return a.seq < b.seq
-		})
+		byTime(recs, func(r *runRecord) (time.Time, uint64) { return r.run.CreatedAt, r.seq }, false)
 		for i := 0; i < len(recs) && i < limit; i++ {
 			ids = append(ids, recs[i].run.ID)
 		}

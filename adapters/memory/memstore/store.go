@@ -2,7 +2,9 @@ package memstore
 
 import (
 	"context"
+	"sort"
 	"sync"
+	"time"
 
 	"github.com/catalyst-forge/forge/domain/fault"
 	"github.com/catalyst-forge/forge/ports"
@@ -172,4 +174,17 @@ func paginate[T any](items []T, p ports.Page) []T {
 // notFound returns a NotFound error for an entity of kind what.
 func notFound(what, id string) error {
 	return fault.New(fault.NotFound, "%s %q not found", what, id)
+}
+
+// byTime sorts records by a time, oldest first (newest first when newest),
+// records of the same time in the order they were stored (seq).
+func byTime[T any](recs []T, at func(T) (time.Time, uint64), newest bool) {
+	sort.Slice(recs, func(i, j int) bool {
+		ta, sa := at(recs[i])
+		tb, sb := at(recs[j])
+		if !ta.Equal(tb) {
+			return ta.Before(tb) != newest
+		}
+		return (sa < sb) != newest
+	})
 }
