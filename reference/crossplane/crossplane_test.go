@@ -5,15 +5,11 @@
 package crossplane_test
 
 import (
-	"bytes"
-	"errors"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"go.yaml.in/yaml/v3"
 	"k8s.io/apiextensions-apiserver/pkg/apis/apiextensions"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/apiextensions-apiserver/pkg/apiserver/schema"
@@ -126,21 +122,7 @@ func TestExamplesValidate(t *testing.T) {
 		t.Fatal("no examples")
 	}
 	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var claims []map[string]any
-		dec := yaml.NewDecoder(bytes.NewReader(b))
-		for {
-			var doc map[string]any
-			if err := dec.Decode(&doc); errors.Is(err, io.EOF) {
-				break
-			} else if err != nil {
-				t.Fatalf("%s: %v", f, err)
-			}
-			claims = append(claims, doc)
-		}
+		claims := readObjects(t, f)
 		names := map[string]bool{}
 		for _, c := range claims {
 			names[c["metadata"].(map[string]any)["name"].(string)] = true
