@@ -119,7 +119,7 @@ so on (FORGE_ + the flag in upper case with _ for -).`,
 	f.StringVar(&argo.TokenFile, "argo-token-file", envdefault.String("FORGE_ARGO_TOKEN_FILE", ""), "with --engine argo: file holding the Argo Server's bearer token, read at start (empty: send none)")
 	f.StringVar(&argo.DispatcherImage, "dispatcher-image", envdefault.String("FORGE_DISPATCHER_IMAGE", ""), "with --engine argo: the forge-dispatcher image the workflow steps run")
 	f.StringVar(&argo.ServiceAccount, "argo-service-account", envdefault.String("FORGE_ARGO_SERVICE_ACCOUNT", ""), "with --engine argo: service account of the workflow's pods (empty: the namespace's default)")
-	f.StringVar(&argo.DispatcherSecret, "dispatcher-secret", envdefault.String("FORGE_DISPATCHER_SECRET", ""), "with --engine argo: Kubernetes Secret whose keys become the dispatcher's environment (FORGE_DATABASE, FORGE_NATS_URL)")
+	f.StringVar(&argo.DispatcherSecret, "dispatcher-secret", envdefault.String("FORGE_DISPATCHER_SECRET", ""), "with --engine argo: Kubernetes Secret whose keys become the dispatcher's environment (FORGE_DATABASE, FORGE_NATS_URL, FORGE_REPORT_SECRET and the object store's FORGE_S3_* or FORGE_OBJECTS_DIR)")
 	f.StringVar(&argo.WorkflowTemplate, "argo-workflow-template", envdefault.String("FORGE_ARGO_WORKFLOW_TEMPLATE", ""), "with --engine argo: create each run's workflow from this WorkflowTemplate in --argo-namespace (see forge-api workflow-template) instead of inline; the dispatcher's image, Secret and service account are then the template's")
 
 	var dsn string
@@ -163,7 +163,7 @@ so on (FORGE_ + the flag in upper case with _ for -).`,
 	tf := workflowTemplate.Flags()
 	tf.StringVar(&tmpl.Namespace, "argo-namespace", "", "namespace of the template and of the workflows")
 	tf.StringVar(&tmpl.DispatcherImage, "dispatcher-image", "", "the forge-dispatcher image the workflow steps run")
-	tf.StringVar(&tmpl.DispatcherSecret, "dispatcher-secret", "", "Kubernetes Secret whose keys become the dispatcher's environment (FORGE_DATABASE, FORGE_NATS_URL)")
+	tf.StringVar(&tmpl.DispatcherSecret, "dispatcher-secret", "", "Kubernetes Secret whose keys become the dispatcher's environment (FORGE_DATABASE, FORGE_NATS_URL, FORGE_REPORT_SECRET and the object store's FORGE_S3_* or FORGE_OBJECTS_DIR)")
 	tf.StringVar(&tmpl.ServiceAccount, "argo-service-account", "", "service account of the workflow's pods (empty: the namespace's default)")
 	root.AddCommand(serve, migrate, policies, workflowTemplate)
 	if err := root.ExecuteContext(ctx); err != nil {
