@@ -107,9 +107,11 @@ type RunStore interface {
 	// ReopenRun moves a failed run back to running, for a retry of what
 	// failed (its release stage): its reason and completion time are
 	// cleared and its start time becomes at, so the run's time limit
-	// counts from the retry. check sees the run first and may refuse with
-	// its own error; nothing changes then. Only a failed run reopens:
-	// another is a Conflict. Errors: NotFound, Conflict, check's.
+	// counts from the retry. check sees the run first, whatever its
+	// status (so a permission check refuses before the run's state is
+	// told), and may refuse with its own error; nothing changes then.
+	// Only a failed run reopens: another is a Conflict. Errors: NotFound,
+	// check's, Conflict.
 	ReopenRun(ctx context.Context, id string, at time.Time, check func(*pipeline.Run) error) (*pipeline.Run, error)
 	// AddPhases saves the plan of a run: phases with their tasks and steps,
 	// filling empty IDs. Idempotent: when the run already has phases, they

@@ -281,7 +281,8 @@ func TestEngineStartsAndCancels(t *testing.T) {
 // its phases succeeded is reopened and handed to the engine's retry (its
 // workflow recorded, its time limit counting from now, the retry
 // announced with the failure it retries); a run that failed in a phase,
-// one still running and one without a release are refused with why.
+// one still running and one without a release are refused with why, and
+// a token of another repository is refused before any of that.
 func TestRetryReopensOnlyAReleaseStageFailure(t *testing.T) {
 	svc, rec, now := setup(t, repository.Limits{})
 	eng := &engine{}
@@ -345,6 +346,9 @@ func TestRetryReopensOnlyAReleaseStageFailure(t *testing.T) {
 		{"no release", failed(3, pipeline.StatusSuccess, false).ID, dev, fault.Conflict, "its branch does not release"},
 		{"approver", failed(4, pipeline.StatusSuccess, true).ID, &identity.Principal{Subject: "bob", Roles: []identity.Role{identity.RoleApprover}}, fault.PermissionDenied, "retry-run needs one of the roles"},
 		{"unknown", "0192f7c4-3b1a-7c9e-9a4b-5d6e7f8a9b0c", dev, fault.NotFound, ""},
+		// A token bound to another repository is refused before the
+		// run's state is told (the run is running: not a Conflict).
+		{"other repository", run.ID, &identity.Principal{Subject: "carol", Roles: dev.Roles, Repository: "acme/other"}, fault.PermissionDenied, "may act on repository acme/other only"},
 	} {
 		_, err := svc.Retry(ctx, c.who, c.run)
 		if !fault.Is(err, c.kind) || !strings.Contains(err.Error(), c.msg) {

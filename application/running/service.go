@@ -258,16 +258,15 @@ func (s *Service) Retry(ctx context.Context, who *identity.Principal, id string)
 		return nil, err
 	}
 	var previous string
-	if who.Repository != "" {
-		r, err := s.Store.GetRun(ctx, id)
-		if err != nil {
-			return nil, err
-		}
-		if err := identity.RequireRepository(who, r.Repository); err != nil {
-			return nil, err
-		}
-	}
 	run, err := s.Store.ReopenRun(ctx, id, s.Clock.Now(), func(r *pipeline.Run) error {
+		// The token's binding first: a token of another repository
+		// learns nothing of the run's state.
+		if err := identity.RequireRepository(who, r.Repository); err != nil {
+			return err
+		}
+		if r.Status != pipeline.StatusFailed {
+			return nil // the store refuses it as a Conflict
+		}
 		previous = r.Reason
 		return retryable(r)
 	})

@@ -170,6 +170,10 @@ func describeRuns(h *harness) {
 				Expect(err).NotTo(HaveOccurred())
 				_, err = h.store.ReopenRun(h.ctx, run.ID, at(3*time.Hour), ok)
 				Expect(err).To(haveKind(fault.Conflict), "a running run")
+				_, err = h.store.ReopenRun(h.ctx, run.ID, at(3*time.Hour), func(*pipeline.Run) error {
+					return fault.New(fault.PermissionDenied, "not your repository")
+				})
+				Expect(err).To(haveKind(fault.PermissionDenied), "check sees a run of any status before the Conflict")
 				h.setRunStatus(run.ID, pipeline.StatusSuccess)
 				_, err = h.store.ReopenRun(h.ctx, run.ID, at(3*time.Hour), ok)
 				Expect(err).To(haveKind(fault.Conflict), "a successful run")

@@ -187,11 +187,11 @@ func (v view) ReopenRun(_ context.Context, id string, at time.Time, check func(*
 		if !ok {
 			return notFound("pipeline run", id)
 		}
-		if rec.run.Status != pipeline.StatusFailed {
-			return fault.New(fault.Conflict, "run %s is %s; only a failed run can be retried", id, rec.run.Status)
-		}
 		if err := check(cloneRun(&rec.run)); err != nil {
 			return err
+		}
+		if rec.run.Status != pipeline.StatusFailed {
+			return fault.New(fault.Conflict, "run %s is %s; only a failed run can be retried", id, rec.run.Status)
 		}
 		r := &rec.run
 		r.Status, r.CompletedAt, r.Reason, r.StartedAt = pipeline.StatusRunning, nil, "", at.UTC()

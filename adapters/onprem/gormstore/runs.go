@@ -331,11 +331,11 @@ func (s *Store) ReopenRun(ctx context.Context, id string, at time.Time, check fu
 		if err != nil {
 			return err
 		}
-		if cur.Status != pipeline.StatusFailed {
-			return fault.New(fault.Conflict, "run %s is %s; only a failed run can be retried", id, cur.Status)
-		}
 		if err := check(cur); err != nil {
 			return err
+		}
+		if cur.Status != pipeline.StatusFailed {
+			return fault.New(fault.Conflict, "run %s is %s; only a failed run can be retried", id, cur.Status)
 		}
 		at = at.UTC()
 		err = tx.Model(&runRow{}).Where("id = ?", cur.ID).Updates(map[string]any{
