@@ -83,6 +83,88 @@ type Isolated struct {
 	Limits Limits
 	// Workers is Service.Workers in the child.
 	Workers int
+	// KeepWarm starts the next child (see Warm) as soon as a discovery
+	// ends, for callers that discover again and again.
+	KeepWarm bool
+
+	mu     sync.Mutex
+	warm   *child // started, waiting for its request
+	closed bool
+}
+
+// child is a started child process that has not been sent its request.
+type child struct {
+	cmd    *exec.Cmd
+	stdin  io.WriteCloser
+	stdout io.ReadCloser
+	stderr *headBuffer
+}
+
+// start starts a child that waits for its request on its standard input.
+func (s *Isolated) start() (*child, error) {
+	cmd := exec.Command(s.Path, s.Args...)
+	cmd.Env = childEnviron(os.Environ(), s.Env)
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, fault.Wrap(fault.Internal, err, "starting the discovery process")
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, fault.Wrap(fault.Internal, err, "starting the discovery process")
+	}
+	c := &child{cmd: cmd, stdin: stdin, stdout: stdout, stderr: &headBuffer{max: 4 << 10}}
+	cmd.Stderr = c.stderr
+	if err := cmd.Start(); err != nil {
+		return nil, fault.Wrap(fault.Internal, err, "starting the discovery process %s", s.Path)
+	}
+	return c, nil
+}
+
+// stop kills a child and waits for it.
+func (c *child) stop() {
+	_ = c.cmd.Process.Kill()
+	_ = c.cmd.Wait()
+	c.stdin.Close()
+}
+
+// Warm starts a child now that waits for the next Discover, so that the
+// discovery does not wait for the binary to start (the reference
+// binaries' package initialisation is about 70 ms, most of a small
+// repository's discovery). The waiting child blocks on its standard input
+// and uses no CPU; the limits count from the request, not from its start.
+// Warm does nothing when a child already waits, after Close, or when the
+// child cannot start (Discover then reports why). Close stops the child.
+func (s *Isolated) Warm() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed || s.warm != nil {
+		return
+	}
+	if c, err := s.start(); err == nil {
+		s.warm = c
+	}
+}
+
+// Close stops the child Warm started, if no discovery took it, and
+// starts no other. Discover still works after Close, each time with a
+// child of its own.
+func (s *Isolated) Close() {
+	s.mu.Lock()
+	c := s.warm
+	s.warm, s.closed = nil, true
+	s.mu.Unlock()
+	if c != nil {
+		c.stop()
+	}
+}
+
+// take returns the waiting child, if any, and forgets it.
+func (s *Isolated) take() *child {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.warm
+	s.warm = nil
+	return c
 }
 
 // childRequest is what the parent sends on the child's standard input.
@@ -132,6 +214,26 @@ func registerTypes() {
 	})
 }
 
+// send writes req to the waiting child, or else to a new one, and
+// returns the child.
+func (s *Isolated) send(req []byte) (*child, error) {
+	if c := s.take(); c != nil {
+		if _, err := c.stdin.Write(req); err == nil {
+			return c, nil
+		}
+		c.stop() // it died while it waited (killed from outside)
+	}
+	c, err := s.start()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := c.stdin.Write(req); err != nil {
+		var done bool
+		return nil, s.ended(c.cmd, &done, c.stderr, err, nil)
+	}
+	return c, nil
+}
+
 // Discover discovers the checkout in dir (a directory of the local file
 // system) for git, in a child process. The errors are Service.Discover's;
 // a bound passed is fault.Validation wrapping config.Problems that name the
@@ -140,21 +242,15 @@ func registerTypes() {
 func (s *Isolated) Discover(ctx context.Context, dir string, git discovery.GitContext) (*Result, error) {
 	registerTypes()
 	limits := s.Limits.WithDefaults()
-	cmd := exec.Command(s.Path, s.Args...)
-	cmd.Env = childEnviron(os.Environ(), s.Env)
-	stdin, err := cmd.StdinPipe()
+	if s.KeepWarm {
+		defer s.Warm()
+	}
+	req, _ := json.Marshal(childRequest{Dir: dir, Git: git, Limits: limits, Workers: s.Workers})
+	c, err := s.send(append(req, '\n'))
 	if err != nil {
-		return nil, fault.Wrap(fault.Internal, err, "starting the discovery process")
+		return nil, err
 	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return nil, fault.Wrap(fault.Internal, err, "starting the discovery process")
-	}
-	stderr := &headBuffer{max: 4 << 10}
-	cmd.Stderr = stderr
-	if err := cmd.Start(); err != nil {
-		return nil, fault.Wrap(fault.Internal, err, "starting the discovery process %s", s.Path)
-	}
+	cmd, stdout, stderr := c.cmd, c.stdout, c.stderr
 	started := time.Now()
 	done := false
 	defer func() {
@@ -162,12 +258,8 @@ func (s *Isolated) Discover(ctx context.Context, dir string, git discovery.GitCo
 			_ = cmd.Process.Kill()
 			_ = cmd.Wait()
 		}
-		stdin.Close()
+		c.stdin.Close()
 	}()
-	req, _ := json.Marshal(childRequest{Dir: dir, Git: git, Limits: limits, Workers: s.Workers})
-	if _, err := stdin.Write(append(req, '\n')); err != nil {
-		return nil, s.ended(cmd, &done, stderr, err, nil)
-	}
 
 	msgs := make(chan message)
 	readErr := make(chan error, 1)

@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"runtime"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -237,5 +238,75 @@ func TestChildEnvironmentHoldsNoSecrets(t *testing.T) {
 	want := []string{"GOGC=50", "GOMAXPROCS=1", "GODEBUG=inittrace=1", "GOCOVERDIR=/tmp/c", childEnv + "=1"}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("childEnviron = %q, want %q", got, want)
+	}
+}
+
+// TestWarmChildServesTheNextDiscovery: a child started by Warm serves
+// the next discovery, its time limit counting from the request (it waited
+// longer than the limit); KeepWarm starts the next one; a warm child
+// killed while it waited is replaced by a fresh one; Close stops the
+// waiting child and Warm then starts none.
+func TestWarmChildServesTheNextDiscovery(t *testing.T) {
+	dir := writeArchive(t, "basic")
+	s := isolated(Limits{Time: time.Second})
+	s.KeepWarm = true
+	alive := func(pid int) bool { return syscall.Kill(pid, 0) == nil }
+	waiting := func() int {
+		t.Helper()
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.warm == nil {
+			return 0
+		}
+		return s.warm.cmd.Process.Pid
+	}
+	s.Warm()
+	first := waiting()
+	if first == 0 || !alive(first) {
+		t.Fatalf("Warm started no child (pid %d)", first)
+	}
+	s.Warm()
+	if waiting() != first {
+		t.Errorf("a second Warm replaced the waiting child")
+	}
+	time.Sleep(1200 * time.Millisecond)
+	if _, err := s.Discover(context.Background(), dir, discovery.GitContext{Branch: "main"}); err != nil {
+		t.Fatalf("Discover with a child that waited longer than the time limit: %v", err)
+	}
+	if alive(first) {
+		t.Errorf("the warm child %d is still there: the discovery did not use it", first)
+	}
+	second := waiting()
+	if second == 0 || second == first || !alive(second) {
+		t.Fatalf("KeepWarm: waiting child after the discovery is %d (first %d)", second, first)
+	}
+
+	// Killed well before the request: wait until it is a zombie (its
+	// pipes closed), as a child killed long ago would be.
+	_ = syscall.Kill(second, syscall.SIGKILL)
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", second))
+		if err != nil || strings.Contains(string(stat), ") Z ") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the killed child %d did not die", second)
+		}
+	}
+	if _, err := s.Discover(context.Background(), dir, discovery.GitContext{Branch: "main"}); err != nil {
+		t.Fatalf("Discover after the warm child was killed: %v", err)
+	}
+
+	third := waiting()
+	s.Close()
+	if third == 0 || alive(third) || waiting() != 0 {
+		t.Errorf("Close left the waiting child %d (alive %v) or another (%d)", third, third != 0 && alive(third), waiting())
+	}
+	s.Warm()
+	if waiting() != 0 {
+		t.Errorf("Warm after Close started a child")
+	}
+	if _, err := s.Discover(context.Background(), dir, discovery.GitContext{Branch: "main"}); err != nil || waiting() != 0 {
+		t.Errorf("Discover after Close = %v, waiting child %d", err, waiting())
 	}
 }

@@ -69,6 +69,8 @@ type platform struct {
 	// deployments commits deployments through the in-process workers.
 	deployments *deploying.Service
 	print       *printer
+	// discover runs the discoveries, each in a child of this binary.
+	discover *discovering.Isolated
 
 	stopWorkers context.CancelFunc
 	workers     sync.WaitGroup
@@ -96,6 +98,10 @@ func open(ctx context.Context, data string, print *printer) (*platform, error) {
 			_ = p.close()
 		}
 	}()
+	// The discovery's child starts now and waits: its start (package
+	// initialisation) overlaps the opening of everything else.
+	p.discover = discoverchild.New(discovering.Limits{})
+	p.discover.Warm()
 	db := filepath.Join(data, "forge.db")
 	var err error
 	if p.store, err = gormstore.Open(ctx, "sqlite://"+db); err != nil {
@@ -181,7 +187,7 @@ func (p *platform) startWorkers(remote func(string) (string, error), secrets *re
 		GitOps:    repo,
 		// Discovery runs in a child of this binary, bounded by the
 		// default limits (reference/internal/discoverchild).
-		Discover: discoverchild.New(discovering.Limits{}).Discover,
+		Discover: p.discover.Discover,
 		Sources:  p.cache,
 		Steps:    steps,
 		Objects:  p.objects,
@@ -255,6 +261,9 @@ func (p *platform) close() error {
 	}
 	if p.stopRegistry != nil {
 		p.stopRegistry()
+	}
+	if p.discover != nil {
+		p.discover.Close()
 	}
 	var errs []error
 	if p.nc != nil {

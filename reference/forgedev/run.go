@@ -89,21 +89,34 @@ func Run(ctx context.Context, o Options) (*Outcome, error) {
 	defer dd.close()
 	data = dd.path // absolute from here on
 	p := &printer{w: o.Progress, started: map[string]time.Time{}}
-	src, err := resolve(ctx, dir, o.Ref, data)
+	// The commit (a snapshot is a few git commands) is found while the
+	// platform opens.
+	type resolved struct {
+		src *source
+		err error
+	}
+	found := make(chan resolved, 1)
+	go func() {
+		src, err := resolve(ctx, dir, o.Ref, data)
+		found <- resolved{src, err}
+	}()
+	pf, err := open(ctx, data, p)
+	r := <-found
+	if r.err != nil {
+		_ = pf.close()
+		return nil, r.err
+	}
 	if err != nil {
 		return nil, err
 	}
+	defer pf.close()
+	src := r.src
 	if src.snapshot {
 		p.printf("running the files of %s as they are (snapshot commit %s)", o.Dir, src.commit[:12])
 	} else {
 		p.printf("running commit %s of %s", src.commit[:12], o.Dir)
 	}
 
-	pf, err := open(ctx, data, p)
-	if err != nil {
-		return nil, err
-	}
-	defer pf.close()
 	repo := "local/" + repoName(filepath.Base(dir))
 	if _, _, err := pf.store.CreateRepository(ctx, &repository.Repository{Name: repo, Limits: repository.Limits{}.WithDefaults(),
 		CreatedAt: time.Now().UTC(), CreatedBy: worker.Subject}); err != nil {

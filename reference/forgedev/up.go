@@ -75,6 +75,7 @@ func Up(ctx context.Context, o UpOptions) error {
 		return err
 	}
 	defer pf.close()
+	pf.discover.KeepWarm = true // every push discovers
 	secrets, err := secretflags.Registry(ctx, o.Secrets, o.Data, o.DevKey)
 	if err != nil {
 		return err

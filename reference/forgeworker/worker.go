@@ -224,11 +224,19 @@ func Run(ctx context.Context, o Options) error {
 			return err
 		}
 	}
+	// A child waits for the next discovery, started ahead so that a run's
+	// discovery does not wait for the binary's start.
+	discover := discoverchild.New(o.Discovery)
+	if slices.Contains(types, job.TypeDiscovery) {
+		discover.KeepWarm = true
+		discover.Warm()
+		defer discover.Close()
+	}
 	w := &working.Worker{
 		Artifacts: artifacts,
 		Releaser:  releaser,
 		GitOps:    repo,
-		Discover:  discoverchild.New(o.Discovery).Discover,
+		Discover:  discover.Discover,
 		Sources:   cache,
 		Steps:     steps,
 		Objects:   objects,
