@@ -197,8 +197,10 @@ func (c *Cache) checkout(ctx context.Context, r request) (*ports.Workspace, erro
 	// removals of one repository run side by side.
 	dir := filepath.Join(c.workspaces, r.wsName)
 	reused := false
+	var mark indexMark
 	if iw := c.takeIdle(r.gitDir); iw != nil {
-		if err := c.reuse(ctx, iw, r.gitDir, dir, r.commit); err == nil {
+		var err error
+		if mark, err = c.reuse(ctx, iw, r.gitDir, dir, r.commit); err == nil {
 			reused = true
 		} else {
 			_ = forceRemoveAll(dir) // and make a fresh one
@@ -210,8 +212,9 @@ func (c *Cache) checkout(ctx context.Context, r request) (*ports.Workspace, erro
 			l.release()
 			return nil, toInternal(err, "checking out %s at %s", r.repository, r.commit)
 		}
+		mark = markIndex(dir)
 	}
-	w := &workspace{c: c, gitDir: r.gitDir, dir: dir, commit: r.commit, lease: l}
+	w := &workspace{c: c, gitDir: r.gitDir, dir: dir, commit: r.commit, mark: mark, lease: l}
 	return &ports.Workspace{Dir: dir, Commit: r.commit, CommitTime: info.when, Author: info.author, Message: info.message,
 		CacheHit: hit, Remove: w.remove}, nil
 }
@@ -371,6 +374,7 @@ type workspace struct {
 	gitDir string
 	dir    string
 	commit string // the commit it was checked out at
+	mark   indexMark
 	lease  *lease
 
 	mu      sync.Mutex

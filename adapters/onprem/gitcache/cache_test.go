@@ -696,9 +696,10 @@ func TestARemovedWorkspaceIsReusedPristine(t *testing.T) {
 }
 
 // TestAWorkspaceIsReusedAtItsOwnCommit: a workspace reused at the commit
-// it was at costs one git command (its status) when its job left it
-// clean, and is brought back to the commit when its job changed, staged,
-// deleted, committed or added files.
+// it was at costs at most two git commands (clean and status, while the
+// files are as new as the index) when its job left it clean, and none
+// once git has seen it clean; it is brought back to the commit when its job
+// changed, staged, deleted, committed or added files.
 func TestAWorkspaceIsReusedAtItsOwnCommit(t *testing.T) {
 	r := newTestRepo(t)
 	commit := r.commit(t, "one", map[string][]byte{"a.txt": []byte("one\n"), "dir/b.txt": []byte("b\n"), ".gitignore": []byte("*.log\n")})
@@ -711,12 +712,28 @@ func TestAWorkspaceIsReusedAtItsOwnCommit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	ran := func(name string) ([]string, *ports.Workspace) {
+		t.Helper()
+		before, _ := os.ReadFile(calls)
+		ws := checkout(t, c, "acme/app", r, commit, name)
+		after, _ := os.ReadFile(calls)
+		ran := strings.TrimSpace(strings.TrimPrefix(string(after), string(before)))
+		if ran == "" {
+			return nil, ws
+		}
+		return strings.Split(ran, "\n"), ws
+	}
 	remove(t, checkout(t, c, "acme/app", r, commit, "first"))
-	before, _ := os.ReadFile(calls)
-	ws := checkout(t, c, "acme/app", r, commit, "second")
-	after, _ := os.ReadFile(calls)
-	if ran := strings.Split(strings.TrimSpace(strings.TrimPrefix(string(after), string(before))), "\n"); len(ran) != 1 || !strings.Contains(ran[0], " status ") {
-		t.Errorf("reusing a clean workspace at its commit ran %q, want one git status", ran)
+	// The file system's clock is coarse: files written in the index's
+	// tick cannot be trusted by their stat data.
+	time.Sleep(50 * time.Millisecond)
+	cmds, ws := ran("second")
+	if len(cmds) > 0 && (len(cmds) != 2 || !strings.Contains(cmds[0], " clean ") || !strings.Contains(cmds[1], " status ")) {
+		t.Errorf("reusing a clean workspace at its commit ran %q, want at most git clean and git status", cmds)
+	}
+	remove(t, ws)
+	if cmds, ws = ran("third"); len(cmds) > 0 {
+		t.Errorf("reusing a workspace seen clean by git, and left so, ran %q, want no git command", cmds)
 	}
 
 	if err := os.WriteFile(filepath.Join(ws.Dir, "a.txt"), []byte("changed\n"), 0o644); err != nil {
@@ -733,7 +750,7 @@ func TestAWorkspaceIsReusedAtItsOwnCommit(t *testing.T) {
 	}
 	runGit(t, ws.Dir, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "a job's commit")
 	remove(t, ws)
-	next := checkout(t, c, "acme/app", r, commit, "third")
+	next := checkout(t, c, "acme/app", r, commit, "fourth")
 	defer remove(t, next)
 	if got := strings.TrimSpace(runGit(t, next.Dir, "rev-parse", "HEAD")); got != commit {
 		t.Errorf("HEAD = %s, want %s", got, commit)
@@ -746,6 +763,78 @@ func TestAWorkspaceIsReusedAtItsOwnCommit(t *testing.T) {
 	if string(a) != "one\n" || string(b) != "b\n" || exists(filepath.Join(next.Dir, "new.txt")) || exists(filepath.Join(next.Dir, "build.log")) {
 		t.Errorf("the reused workspace holds a.txt %q, dir/b.txt %q, new.txt %v, build.log %v", a, b,
 			exists(filepath.Join(next.Dir, "new.txt")), exists(filepath.Join(next.Dir, "build.log")))
+	}
+}
+
+// TestReuseWithoutGitSeesEveryChange: a job that leaves the index alone
+// and changes the files only (one change at a time: the content at the
+// same size with the modification time set back, the executable bit, a
+// deletion, a file replaced by a link, a new ignored file, a new
+// directory) leaves a workspace that the next checkout brings back to the
+// commit. The workspace is first seen clean by git, so that a reuse that
+// trusted the files' stat data wrongly would keep the change.
+func TestReuseWithoutGitSeesEveryChange(t *testing.T) {
+	r := newTestRepo(t)
+	commit := r.commit(t, "one", map[string][]byte{"a.txt": []byte("one\n"), "dir/b.txt": []byte("b\n"), ".gitignore": []byte("*.log\n")})
+	c, err := gitcache.New(t.TempDir(), gitcache.WithIdleWorkspaces(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	remove(t, checkout(t, c, "acme/app", r, commit, "fresh"))
+	time.Sleep(50 * time.Millisecond) // past the index's tick of the clock
+	remove(t, checkout(t, c, "acme/app", r, commit, "seen-by-git"))
+	write := func(p, content string) {
+		t.Helper()
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, change := range []struct {
+		name string
+		do   func(dir string) error
+	}{
+		{"same size, time set back", func(dir string) error {
+			p := filepath.Join(dir, "a.txt")
+			fi, err := os.Stat(p)
+			if err != nil {
+				return err
+			}
+			write(p, "ONE\n")
+			return os.Chtimes(p, fi.ModTime(), fi.ModTime())
+		}},
+		{"executable bit", func(dir string) error { return os.Chmod(filepath.Join(dir, "a.txt"), 0o755) }},
+		{"deleted", func(dir string) error { return os.Remove(filepath.Join(dir, "dir", "b.txt")) }},
+		{"replaced by a link", func(dir string) error {
+			p := filepath.Join(dir, "a.txt")
+			if err := os.Remove(p); err != nil {
+				return err
+			}
+			return os.Symlink("dir/b.txt", p)
+		}},
+		{"ignored file", func(dir string) error { write(filepath.Join(dir, "dir", "build.log"), "log\n"); return nil }},
+		{"new directory", func(dir string) error { return os.Mkdir(filepath.Join(dir, "made"), 0o755) }},
+	} {
+		ws := checkout(t, c, "acme/app", r, commit, "job")
+		if err := change.do(ws.Dir); err != nil {
+			t.Fatalf("%s: %v", change.name, err)
+		}
+		remove(t, ws)
+		next := checkout(t, c, "acme/app", r, commit, "next")
+		a, _ := os.ReadFile(filepath.Join(next.Dir, "a.txt"))
+		b, _ := os.ReadFile(filepath.Join(next.Dir, "dir", "b.txt"))
+		fi, err := os.Lstat(filepath.Join(next.Dir, "a.txt"))
+		if string(a) != "one\n" || string(b) != "b\n" || err != nil || fi.Mode() != 0o644 ||
+			exists(filepath.Join(next.Dir, "dir", "build.log")) || exists(filepath.Join(next.Dir, "made")) {
+			t.Errorf("after a job's change (%s), the next task sees a.txt %q (%v), dir/b.txt %q, dir/build.log %v, made %v",
+				change.name, a, fi.Mode(), b, exists(filepath.Join(next.Dir, "dir", "build.log")), exists(filepath.Join(next.Dir, "made")))
+		}
+		if got := runGit(t, next.Dir, "status", "--porcelain", "--ignored", "--untracked-files=all"); got != "" {
+			t.Errorf("after a job's change (%s), git status of the next workspace:\n%s", change.name, got)
+		}
+		remove(t, next)
 	}
 }
 

@@ -18,9 +18,12 @@
 // alternate): a warm checkout copies no history, writes only the tree's
 // files and its index, and leaves the cache's repository untouched. A
 // commit a Cache has checked out before (in the same repository) needs no
-// git command to find: a fresh workspace costs one (git read-tree -u), a
-// reused one (WithIdleWorkspaces) that and git status, plus git clean
-// when the job before left files behind.
+// git command to find: a fresh workspace costs one (git read-tree -u); a
+// reused one (WithIdleWorkspaces) at the commit it was at costs none when
+// its index and files are provably as git last saw them clean (the same
+// index, every file's stat data as recorded, nothing else in the tree),
+// and otherwise git clean, git status (and read-tree -u when the commit
+// differs or the status shows changes).
 //
 // Concurrency: every operation on a bare repository holds its lock, an
 // in-process semaphore plus a flock(2) on its lock file, so several Cache

@@ -16,6 +16,18 @@ const (
 	indexSkipWorktree = 0x4000 // in the extended flags
 )
 
+// indexEntry is one entry of a git index: its path and the file's stat
+// data as git recorded it (each field cut to 32 bits, as git stores it).
+type indexEntry struct {
+	path                string
+	ctimeSec, ctimeNsec uint32
+	mtimeSec, mtimeNsec uint32
+	ino, mode, uid, gid uint32
+	size                uint32
+	hidden              bool // assume-unchanged or skip-worktree
+	stage               uint16
+}
+
 // indexHidesFiles reports whether the git index at path has an entry that
 // git status would not look at (assume-unchanged or skip-worktree). An
 // index it cannot read counts as hiding files.
@@ -24,65 +36,91 @@ func indexHidesFiles(path string) bool {
 	if err != nil {
 		return true
 	}
-	hides, err := scanIndex(b)
-	return err != nil || hides
+	entries, err := readIndex(b)
+	if err != nil {
+		return true
+	}
+	for _, e := range entries {
+		if e.hidden {
+			return true
+		}
+	}
+	return false
 }
 
-// scanIndex walks the entries of a SHA-1 git index (versions 2 to 4).
-func scanIndex(b []byte) (bool, error) {
+// readIndex reads the entries of a SHA-1 git index (versions 2 to 4).
+func readIndex(b []byte) ([]indexEntry, error) {
 	if len(b) < 12 || !bytes.Equal(b[:4], []byte("DIRC")) {
-		return false, errors.New("not a git index")
+		return nil, errors.New("not a git index")
 	}
 	version := binary.BigEndian.Uint32(b[4:8])
 	if version < 2 || version > 4 {
-		return false, errors.New("unknown index version")
+		return nil, errors.New("unknown index version")
 	}
 	count := binary.BigEndian.Uint32(b[8:12])
 	const fixed = 62 // stat fields, object ID, flags
+	entries := make([]indexEntry, 0, min(int(count), len(b)/fixed))
+	word := func(at int) uint32 { return binary.BigEndian.Uint32(b[at : at+4]) }
 	off := 12
+	prev := ""
 	for range count {
 		start := off
 		if off+fixed > len(b) {
-			return false, errors.New("truncated index")
+			return nil, errors.New("truncated index")
+		}
+		e := indexEntry{
+			ctimeSec: word(off), ctimeNsec: word(off + 4), mtimeSec: word(off + 8), mtimeNsec: word(off + 12),
+			ino: word(off + 20), mode: word(off + 24), uid: word(off + 28), gid: word(off + 32), size: word(off + 36),
 		}
 		flags := binary.BigEndian.Uint16(b[off+60 : off+62])
+		e.stage = flags >> 12 & 3
+		e.hidden = flags&indexAssumeValid != 0
 		off += fixed
-		if flags&indexAssumeValid != 0 {
-			return true, nil
-		}
 		if flags&indexExtended != 0 {
 			if version < 3 || off+2 > len(b) {
-				return false, errors.New("bad extended flags")
+				return nil, errors.New("bad extended flags")
 			}
-			if binary.BigEndian.Uint16(b[off:off+2])&indexSkipWorktree != 0 {
-				return true, nil
-			}
+			e.hidden = e.hidden || binary.BigEndian.Uint16(b[off:off+2])&indexSkipWorktree != 0
 			off += 2
 		}
 		if version == 4 {
 			// A varint (bytes of the previous path to drop), then the
 			// rest of the path up to a NUL; no padding.
-			for off < len(b) && b[off]&0x80 != 0 {
+			drop, n := 0, 0
+			for {
+				if off >= len(b) || n > 4 {
+					return nil, errors.New("truncated index")
+				}
+				c := b[off]
 				off++
+				drop = drop<<7 | int(c&0x7f)
+				if c&0x80 == 0 {
+					break
+				}
+				drop++ // git's offset varint: each continuation adds one
+				n++
 			}
-			off++
-			end := bytes.IndexByte(b[min(off, len(b)):], 0)
-			if end < 0 {
-				return false, errors.New("truncated index")
+			end := bytes.IndexByte(b[off:], 0)
+			if end < 0 || drop > len(prev) {
+				return nil, errors.New("truncated index")
 			}
+			e.path = prev[:len(prev)-drop] + string(b[off:off+end])
 			off += end + 1
-			continue
+		} else {
+			end := bytes.IndexByte(b[off:], 0)
+			if end < 0 {
+				return nil, errors.New("truncated index")
+			}
+			e.path = string(b[off : off+end])
+			off += end
+			// One to eight NULs pad the entry to a multiple of eight bytes.
+			off = start + (off-start+8)&^7
+			if off > len(b) {
+				return nil, errors.New("truncated index")
+			}
 		}
-		end := bytes.IndexByte(b[off:], 0)
-		if end < 0 {
-			return false, errors.New("truncated index")
-		}
-		off += end
-		// One to eight NULs pad the entry to a multiple of eight bytes.
-		off = start + (off-start+8)&^7
-		if off > len(b) {
-			return false, errors.New("truncated index")
-		}
+		prev = e.path
+		entries = append(entries, e)
 	}
-	return false, nil
+	return entries, nil
 }

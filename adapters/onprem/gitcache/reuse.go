@@ -17,6 +17,7 @@ const DefaultIdleWorkspaces = 4
 type idleWorkspace struct {
 	dir    string
 	commit string // the commit its last checkout was at
+	mark   indexMark
 	lease  *lease
 }
 
@@ -45,7 +46,7 @@ func (c *Cache) keep(w *workspace) bool {
 		return false
 	}
 	c.mu.Lock()
-	c.idle[w.gitDir] = append(c.idle[w.gitDir], &idleWorkspace{dir: dir, commit: w.commit, lease: l})
+	c.idle[w.gitDir] = append(c.idle[w.gitDir], &idleWorkspace{dir: dir, commit: w.commit, mark: w.mark, lease: l})
 	c.mu.Unlock()
 	return true
 }
@@ -78,38 +79,41 @@ func (c *Cache) dropIdle(gitDir string) {
 
 // reuse makes the idle workspace iw the workspace dir at commit: renamed,
 // its .git rebuilt (refs, objects and settings a step left are gone, the
-// index kept), and checked clean (git status) against the commit, so a
-// task sees exactly what a fresh checkout shows. Its tracked files are
-// brought to the commit first when it was last checked out at another
-// one (only those that differ are written); when the status is not clean
-// (what a job left), everything untracked is deleted (git clean -ffdx),
-// the tracked files are brought back, and the status must then be clean.
-// A workspace reused at its own commit, and left clean by its job, costs
-// one git command. iw's lease is let go once dir exists. On error the
-// caller makes a fresh workspace.
-func (c *Cache) reuse(ctx context.Context, iw *idleWorkspace, gitDir, dir, commit string) error {
+// index kept), and checked clean against the commit, so a task sees
+// exactly what a fresh checkout shows. A workspace reused at its own
+// commit whose index and files are provably as they were when it was
+// last known clean (unchangedSinceMark: the same index, every file's
+// stat data as git recorded it, nothing more) costs no git command.
+// Otherwise everything untracked is deleted (git clean -ffdx), its
+// tracked files are brought to the commit when it was last checked out
+// at another one (only those that differ are written), and git status
+// checks it: what the status shows (a job's changes to tracked files or
+// the index) is written again from the commit, and the status must then
+// be clean. It returns the workspace's new mark. iw's lease is let go
+// once dir exists. On error the caller makes a fresh workspace.
+func (c *Cache) reuse(ctx context.Context, iw *idleWorkspace, gitDir, dir, commit string) (indexMark, error) {
 	defer iw.lease.release()
 	if err := os.Rename(iw.dir, dir); err != nil {
 		_ = forceRemoveAll(iw.dir)
-		return err
+		return indexMark{}, err
 	}
 	dotGit := filepath.Join(dir, ".git")
 	if fi, err := os.Lstat(dotGit); err != nil || !fi.IsDir() {
-		return errors.New(".git is not a directory") // a step replaced it
+		return indexMark{}, errors.New(".git is not a directory") // a step replaced it
 	}
 	entries, err := os.ReadDir(dotGit)
 	if err != nil {
-		return err
+		return indexMark{}, err
 	}
 	for _, e := range entries {
 		if e.Name() != "index" {
 			if err := forceRemoveAll(filepath.Join(dotGit, e.Name())); err != nil {
-				return err
+				return indexMark{}, err
 			}
 		}
 	}
 	if err := writeGitDir(gitDir, dir, commit); err != nil {
-		return err
+		return indexMark{}, err
 	}
 	// git status does not look at files whose index entries a job marked
 	// assume-unchanged or skip-worktree: such an index goes, and every
@@ -117,34 +121,42 @@ func (c *Cache) reuse(ctx context.Context, iw *idleWorkspace, gitDir, dir, commi
 	index := filepath.Join(dotGit, "index")
 	if indexHidesFiles(index) {
 		if err := os.Remove(index); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return err
+			return indexMark{}, err
 		}
 		iw.commit = ""
 	}
+	if iw.commit == commit && unchangedSinceMark(dir, iw.mark) {
+		return iw.mark, nil
+	}
+	// Everything untracked goes (git clean also takes the empty
+	// directories git status does not show), then the tracked files are
+	// brought to the commit when it is another.
+	if _, err := c.git(ctx, "--git-dir="+dotGit, "--work-tree="+dir, "clean", "-ffdxq"); err != nil {
+		return indexMark{}, err
+	}
 	if iw.commit != commit {
 		if err := c.readTree(ctx, dir); err != nil {
-			return err
+			return indexMark{}, err
 		}
 	}
 	// The status compares the index with the commit and the files with
 	// the index, tracked, untracked and ignored: with no entry hidden from
 	// it, empty means the tree is the commit's whatever a job did to the
-	// index or the files.
+	// index or the files. What it shows is written again from the commit.
 	for attempt := 0; ; attempt++ {
 		out, err := c.git(ctx, "--git-dir="+dotGit, "--work-tree="+dir, "status", "--porcelain", "--ignored", "--untracked-files=all")
 		switch {
 		case err != nil:
-			return err
+			return indexMark{}, err
 		case len(out) == 0:
-			return nil
+			// git status may have written the index (refreshed stat
+			// data): the mark is taken after it.
+			return markIndex(dir), nil
 		case attempt > 0:
-			return errors.New("not clean: " + strings.TrimSpace(string(out)))
-		}
-		if _, err := c.git(ctx, "--git-dir="+dotGit, "--work-tree="+dir, "clean", "-ffdxq"); err != nil {
-			return err
+			return indexMark{}, errors.New("not clean: " + strings.TrimSpace(string(out)))
 		}
 		if err := c.readTree(ctx, dir); err != nil {
-			return err
+			return indexMark{}, err
 		}
 	}
 }
