@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 
@@ -190,22 +191,76 @@ func (c *Cache) materialize(ctx context.Context, gitDir, dir, commit string) err
 // cache's repository in gitDir as its object store.
 func writeGitDir(gitDir, dir, commit string) error {
 	dotGit := filepath.Join(dir, ".git")
-	for _, d := range []string{"objects/info", "refs/heads", "refs/tags"} {
+	for _, d := range gitDirDirs {
 		if err := os.MkdirAll(filepath.Join(dotGit, filepath.FromSlash(d)), 0o755); err != nil {
 			return err
 		}
 	}
-	files := map[string]string{
-		"HEAD":                    commit + "\n",
-		"config":                  "[core]\n\trepositoryformatversion = 0\n\tfilemode = true\n\tbare = false\n",
-		"objects/info/alternates": filepath.Join(gitDir, "objects") + "\n",
-	}
-	for name, content := range files {
+	for name, content := range gitDirFiles(gitDir, commit) {
 		if err := os.WriteFile(filepath.Join(dotGit, filepath.FromSlash(name)), []byte(content), 0o644); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// gitDirDirs are the directories writeGitDir makes in a workspace's .git.
+var gitDirDirs = []string{"objects/info", "refs/heads", "refs/tags"}
+
+// gitDirFiles are the files writeGitDir writes in a workspace's .git, by
+// path, with their content.
+func gitDirFiles(gitDir, commit string) map[string]string {
+	return map[string]string{
+		"HEAD":                    commit + "\n",
+		"config":                  "[core]\n\trepositoryformatversion = 0\n\tfilemode = true\n\tbare = false\n",
+		"objects/info/alternates": filepath.Join(gitDir, "objects") + "\n",
+	}
+}
+
+// gitDirIntact reports whether the .git at dotGit holds exactly what
+// writeGitDir writes for gitDir and commit, and an index: the same
+// directories, the same files with the same content, nothing else (no
+// ref, object, setting or hook a job added). A reused workspace whose
+// .git is intact needs none of it written again.
+func gitDirIntact(dotGit, gitDir, commit string) bool {
+	files := gitDirFiles(gitDir, commit)
+	dirs := map[string]bool{".": true}
+	for _, d := range gitDirDirs {
+		for ; d != "."; d = path.Dir(d) {
+			dirs[d] = true
+		}
+	}
+	seen := 0
+	err := filepath.WalkDir(dotGit, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(dotGit, p)
+		if err != nil {
+			return err
+		}
+		rel = filepath.ToSlash(rel)
+		switch want, ok := files[rel]; {
+		case d.IsDir():
+			if !dirs[rel] {
+				return fs.ErrExist
+			}
+		case !d.Type().IsRegular():
+			return fs.ErrInvalid
+		case rel == "index":
+			return nil
+		case !ok:
+			return fs.ErrExist
+		default:
+			b, err := os.ReadFile(p)
+			if err != nil || string(b) != want {
+				return fs.ErrInvalid
+			}
+		}
+		seen++
+		return nil
+	})
+	return err == nil && seen == len(dirs)+len(files)
 }
 
 // readTree brings the tracked files of the workspace dir to its HEAD and

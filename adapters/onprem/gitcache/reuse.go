@@ -78,8 +78,8 @@ func (c *Cache) dropIdle(gitDir string) {
 }
 
 // reuse makes the idle workspace iw the workspace dir at commit: renamed,
-// its .git rebuilt (refs, objects and settings a step left are gone, the
-// index kept), and checked clean against the commit, so a task sees
+// its .git rebuilt unless it is intact (refs, objects and settings a step
+// left are gone, the index kept), and checked clean against the commit, so a task sees
 // exactly what a fresh checkout shows. A workspace reused at its own
 // commit whose index and files are provably as they were when it was
 // last known clean (unchangedSinceMark: the same index, every file's
@@ -101,19 +101,21 @@ func (c *Cache) reuse(ctx context.Context, iw *idleWorkspace, gitDir, dir, commi
 	if fi, err := os.Lstat(dotGit); err != nil || !fi.IsDir() {
 		return indexMark{}, errors.New(".git is not a directory") // a step replaced it
 	}
-	entries, err := os.ReadDir(dotGit)
-	if err != nil {
-		return indexMark{}, err
-	}
-	for _, e := range entries {
-		if e.Name() != "index" {
-			if err := forceRemoveAll(filepath.Join(dotGit, e.Name())); err != nil {
-				return indexMark{}, err
+	if !gitDirIntact(dotGit, gitDir, commit) {
+		entries, err := os.ReadDir(dotGit)
+		if err != nil {
+			return indexMark{}, err
+		}
+		for _, e := range entries {
+			if e.Name() != "index" {
+				if err := forceRemoveAll(filepath.Join(dotGit, e.Name())); err != nil {
+					return indexMark{}, err
+				}
 			}
 		}
-	}
-	if err := writeGitDir(gitDir, dir, commit); err != nil {
-		return indexMark{}, err
+		if err := writeGitDir(gitDir, dir, commit); err != nil {
+			return indexMark{}, err
+		}
 	}
 	// git status does not look at files whose index entries a job marked
 	// assume-unchanged or skip-worktree: such an index goes, and every
