@@ -451,14 +451,15 @@ func (s *Store) loadTask(db *gorm.DB, id string, lock bool) (*pipeline.Task, err
 	} else if err != nil {
 		return nil, dbErr(err, "reading task "+id)
 	}
-	tasks, err := loadTasks(db, "id = ?", key)
-	if err != nil {
-		return nil, err
+	var steps []stepRow
+	if err := db.Where("task_execution_id = ?", row.ID).Order("seq").Find(&steps).Error; err != nil {
+		return nil, dbErr(err, "reading the steps of task "+id)
 	}
-	if len(tasks) == 0 {
-		return nil, fault.New(fault.NotFound, "task %s not found", id)
+	t := row.domain()
+	for _, st := range steps {
+		t.Steps = append(t.Steps, st.domain())
 	}
-	return &tasks[0], nil
+	return &t, nil
 }
 
 // GetStep returns a step.
