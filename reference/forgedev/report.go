@@ -94,7 +94,9 @@ func (r *reporter) RunStatus(ctx context.Context, runID string) (pipeline.Status
 	return r.store.RunStatus(ctx, runID)
 }
 
-// label names a step phase/project/step, from where it sits.
+// label names a step phase/project/step. The first step of a run not
+// named yet names every step of the run (one read of the run's plan
+// instead of one per step).
 func (r *reporter) label(ctx context.Context, stepID string) string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -107,6 +109,15 @@ func (r *reporter) label(ctx context.Context, stepID string) string {
 	p, err := r.store.PlaceOfStep(ctx, stepID)
 	if err != nil {
 		return stepID
+	}
+	if run, err := r.store.GetRun(ctx, p.RunID); err == nil {
+		for _, ph := range run.Phases {
+			for _, t := range ph.Tasks {
+				for _, st := range t.Steps {
+					r.labels[st.ID] = ph.Name + "/" + t.ProjectName + "/" + st.Name
+				}
+			}
+		}
 	}
 	l := p.PhaseName + "/" + p.TaskProject + "/" + p.StepName
 	r.labels[stepID] = l
