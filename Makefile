@@ -12,10 +12,11 @@ COMMANDS := $(notdir $(wildcard reference/cmd/*))
 
 all: build
 
-## build: compile every command into bin/
+## build: compile every command into bin/, static (CGO off) like the
+## images: they run on any Linux and skip the dynamic loader at start
 build:
 	@mkdir -p $(BIN)
-	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/ $(addprefix ./reference/cmd/,$(COMMANDS))
+	CGO_ENABLED=0 $(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/ $(addprefix ./reference/cmd/,$(COMMANDS))
 
 ## test: run every test, conformance suites included
 test:

@@ -12,6 +12,7 @@
 # Builds crane of go.mod's go-containerregistry version once. Prints each
 # run, the medians, ranges and the ratios forge-cmp / crane.
 set -euo pipefail
+export CGO_ENABLED=0 # static binaries, as make build makes them
 cd "$(dirname "$0")/.."
 COUNT="${COUNT:-15}"
 export N="${RESOURCES:-500}"

@@ -11,6 +11,7 @@
 # the tasks' summed durations over the phase's span, i.e. how many ran at
 # once on average.
 set -euo pipefail
+export CGO_ENABLED=0 # static binaries, as make build makes them
 cd "$(dirname "$0")/.."
 COUNT="${COUNT:-3}"
 SIZES="${SIZES:-10 50 200}"

@@ -6,6 +6,7 @@
 # cue CLI of go.mod's CUE version from the Go module proxy once. Prints
 # each run, the medians, ranges and the ratio forge / cue.
 set -euo pipefail
+export CGO_ENABLED=0 # static binaries, as make build makes them
 cd "$(dirname "$0")/.."
 COUNT="${COUNT:-15}"
 N="${RESOURCES:-500}"

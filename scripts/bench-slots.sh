@@ -9,6 +9,7 @@
 # split. SIZES (default "10 200") are the project counts; COUNT (default
 # 4) the runs of each build per size.
 set -euo pipefail
+export CGO_ENABLED=0 # static binaries, as make build makes them
 cd "$(dirname "$0")/.."
 COUNT="${COUNT:-4}"
 SIZES="${SIZES:-10 200}"
