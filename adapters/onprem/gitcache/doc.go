@@ -21,7 +21,8 @@
 // git command to find: a fresh workspace costs one (git read-tree -u); a
 // reused one (WithIdleWorkspaces) at the commit it was at costs none when
 // its index and files are provably as git last saw them clean (the same
-// index, every file's stat data as recorded, nothing else in the tree),
+// index, every file's stat data as recorded or, where git could not trust
+// them, its content, and nothing else in the tree),
 // and otherwise git clean, git status (and read-tree -u when the commit
 // differs or the status shows changes).
 //

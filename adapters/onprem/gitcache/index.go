@@ -24,7 +24,8 @@ type indexEntry struct {
 	mtimeSec, mtimeNsec uint32
 	ino, mode, uid, gid uint32
 	size                uint32
-	hidden              bool // assume-unchanged or skip-worktree
+	oid                 [20]byte // the blob's SHA-1
+	hidden              bool     // assume-unchanged or skip-worktree
 	stage               uint16
 }
 
@@ -72,6 +73,7 @@ func readIndex(b []byte) ([]indexEntry, error) {
 			ctimeSec: word(off), ctimeNsec: word(off + 4), mtimeSec: word(off + 8), mtimeNsec: word(off + 12),
 			ino: word(off + 20), mode: word(off + 24), uid: word(off + 28), gid: word(off + 32), size: word(off + 36),
 		}
+		copy(e.oid[:], b[off+40:off+60])
 		flags := binary.BigEndian.Uint16(b[off+60 : off+62])
 		e.stage = flags >> 12 & 3
 		e.hidden = flags&indexAssumeValid != 0

@@ -1,7 +1,10 @@
 package gitcache
 
 import (
+	"crypto/sha1"
 	"crypto/sha256"
+	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -37,13 +40,15 @@ func markIndex(dir string) indexMark {
 // unchangedSinceMark reports whether the workspace in dir is provably
 // what it was when its index got mark m, without running git: the index
 // is byte for byte the marked one (so it still describes the commit),
-// every file and symbolic link of the tree is one of its entries with
-// the same stat data git recorded (change time, modification time, inode,
-// owner, size, type and executable bit), and no other file or directory
-// exists outside .git. An entry git itself could not trust by its stat
-// data (modified, or changed, no earlier than the index was written: the
-// file system's clock is coarse) makes the answer false, as does
-// anything it cannot read; false only means git status has to look.
+// every file and symbolic link of the tree is one of its entries, of the
+// entry's type and executable bit, and no other file or directory exists
+// outside .git. An entry's file is the one git recorded when its stat
+// data are those the index holds (change time, modification time, inode,
+// owner, size); for an entry git itself cannot trust by its stat data
+// (modified or changed no earlier than the index was written, the file
+// system's clock being coarse: git "smudges" such entries), the content
+// is hashed and compared with the entry's blob, as git does. Anything it
+// cannot read makes the answer false; false only means git has to look.
 //
 // A job cannot make a changed file pass: whatever it changes moves the
 // file's change time to after the index was written, and no system call
@@ -64,7 +69,7 @@ func unchangedSinceMark(dir string, m indexMark) bool {
 	dirs := map[string]bool{".": true}
 	for i := range entries {
 		e := &entries[i]
-		if e.hidden || e.stage != 0 || !e.before(m.written) {
+		if e.hidden || e.stage != 0 {
 			return false
 		}
 		byPath[e.path] = e
@@ -99,7 +104,15 @@ func unchangedSinceMark(dir string, m indexMark) bool {
 		if err != nil {
 			return err
 		}
-		if !statMatches(e, fi) {
+		st, ok := fi.Sys().(*syscall.Stat_t)
+		if !ok || !modeMatches(e, fi, st) {
+			return fs.ErrInvalid
+		}
+		if e.before(m.written) {
+			if !statMatches(e, st) {
+				return fs.ErrInvalid
+			}
+		} else if !contentMatches(e, p, fi) {
 			return fs.ErrInvalid
 		}
 		matched++
@@ -115,27 +128,46 @@ func (e *indexEntry) before(t time.Time) bool {
 		time.Unix(int64(e.ctimeSec), int64(e.ctimeNsec)).Before(t)
 }
 
-// statMatches reports whether fi (from lstat) is the file git recorded
-// in e, by the fields git compares (core.checkStat=default,
-// core.trustctime and core.filemode on).
-func statMatches(e *indexEntry, fi fs.FileInfo) bool {
-	st, ok := fi.Sys().(*syscall.Stat_t)
-	if !ok {
-		return false
-	}
+// modeMatches reports whether fi (from lstat) is of the entry's type:
+// a regular file with the same executable bit (core.filemode), or a
+// symbolic link. A submodule never matches: git status looks inside.
+func modeMatches(e *indexEntry, fi fs.FileInfo, st *syscall.Stat_t) bool {
 	switch e.mode & 0o170000 {
-	case 0o100000: // a regular file, executable or not
-		if !fi.Mode().IsRegular() || (e.mode&0o100 != 0) != (st.Mode&0o100 != 0) {
-			return false
-		}
-	case 0o120000: // a symbolic link
-		if fi.Mode()&fs.ModeSymlink == 0 {
-			return false
-		}
-	default: // a submodule: git status looks inside
-		return false
+	case 0o100000:
+		return fi.Mode().IsRegular() && (e.mode&0o100 != 0) == (st.Mode&0o100 != 0)
+	case 0o120000:
+		return fi.Mode()&fs.ModeSymlink != 0
 	}
+	return false
+}
+
+// statMatches reports whether st is the stat data git recorded in e, by
+// the fields git compares (core.checkStat=default, core.trustctime on).
+func statMatches(e *indexEntry, st *syscall.Stat_t) bool {
 	return e.ctimeSec == uint32(st.Ctim.Sec) && e.ctimeNsec == uint32(st.Ctim.Nsec) &&
 		e.mtimeSec == uint32(st.Mtim.Sec) && e.mtimeNsec == uint32(st.Mtim.Nsec) &&
 		e.ino == uint32(st.Ino) && e.uid == st.Uid && e.gid == st.Gid && e.size == uint32(st.Size)
+}
+
+// contentMatches reports whether the file at p (a regular file or a
+// symbolic link, as fi says) holds the entry's blob: git's object ID of
+// its content, or of the link's target.
+func contentMatches(e *indexEntry, p string, fi fs.FileInfo) bool {
+	h := sha1.New()
+	if fi.Mode()&fs.ModeSymlink != 0 {
+		target, err := os.Readlink(p)
+		if err != nil {
+			return false
+		}
+		fmt.Fprintf(h, "blob %d\x00%s", len(target), target)
+		return [sha1.Size]byte(h.Sum(nil)) == e.oid
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	fmt.Fprintf(h, "blob %d\x00", fi.Size())
+	n, err := io.Copy(h, f)
+	return err == nil && n == fi.Size() && [sha1.Size]byte(h.Sum(nil)) == e.oid
 }
