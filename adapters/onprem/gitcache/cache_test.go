@@ -766,71 +766,38 @@ func TestAWorkspaceIsReusedAtItsOwnCommit(t *testing.T) {
 	}
 }
 
-// TestReuseWithoutGitSeesEveryChange: a job that leaves the index alone
-// and changes the files only (one change at a time: the content at the
-// same size with the modification time set back, the executable bit, a
-// deletion, a file replaced by a link, a new ignored file, a new
-// directory) leaves a workspace that the next checkout brings back to the
-// commit. (TestUnchangedSinceMarkSeesEveryChange checks the same changes
-// against both ways a reuse trusts a file: its stat data, its content.)
+// TestReuseWithoutGitSeesEveryChange: a job that changes a workspace's
+// files or index in any of the ways of JobChanges leaves a workspace
+// that the next checkout brings back to the commit.
+// (TestUnchangedSinceMarkSeesEveryChange checks the same changes against
+// both ways a reuse trusts a file: its stat data, its content.)
 func TestReuseWithoutGitSeesEveryChange(t *testing.T) {
 	r := newTestRepo(t)
+	if err := os.Symlink("a.txt", filepath.Join(r.dir, "link")); err != nil {
+		t.Fatal(err)
+	}
 	commit := r.commit(t, "one", map[string][]byte{"a.txt": []byte("one\n"), "dir/b.txt": []byte("b\n"), ".gitignore": []byte("*.log\n")})
 	c, err := gitcache.New(t.TempDir(), gitcache.WithIdleWorkspaces(1))
 	if err != nil {
 		t.Fatal(err)
 	}
 	remove(t, checkout(t, c, "acme/app", r, commit, "fresh"))
-	write := func(p, content string) {
-		t.Helper()
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for _, change := range []struct {
-		name string
-		do   func(dir string) error
-	}{
-		{"same size, time set back", func(dir string) error {
-			p := filepath.Join(dir, "a.txt")
-			fi, err := os.Stat(p)
-			if err != nil {
-				return err
-			}
-			write(p, "ONE\n")
-			return os.Chtimes(p, fi.ModTime(), fi.ModTime())
-		}},
-		{"executable bit", func(dir string) error { return os.Chmod(filepath.Join(dir, "a.txt"), 0o755) }},
-		{"deleted", func(dir string) error { return os.Remove(filepath.Join(dir, "dir", "b.txt")) }},
-		{"replaced by a link", func(dir string) error {
-			p := filepath.Join(dir, "a.txt")
-			if err := os.Remove(p); err != nil {
-				return err
-			}
-			return os.Symlink("dir/b.txt", p)
-		}},
-		{"ignored file", func(dir string) error { write(filepath.Join(dir, "dir", "build.log"), "log\n"); return nil }},
-		{"new directory", func(dir string) error { return os.Mkdir(filepath.Join(dir, "made"), 0o755) }},
-	} {
+	for _, change := range gitcache.JobChanges {
 		ws := checkout(t, c, "acme/app", r, commit, "job")
-		if err := change.do(ws.Dir); err != nil {
-			t.Fatalf("%s: %v", change.name, err)
-		}
+		change.Do(t, ws.Dir)
 		remove(t, ws)
 		next := checkout(t, c, "acme/app", r, commit, "next")
 		a, _ := os.ReadFile(filepath.Join(next.Dir, "a.txt"))
 		b, _ := os.ReadFile(filepath.Join(next.Dir, "dir", "b.txt"))
+		link, _ := os.Readlink(filepath.Join(next.Dir, "link"))
 		fi, err := os.Lstat(filepath.Join(next.Dir, "a.txt"))
-		if string(a) != "one\n" || string(b) != "b\n" || err != nil || fi.Mode() != 0o644 ||
+		if string(a) != "one\n" || string(b) != "b\n" || link != "a.txt" || err != nil || fi.Mode() != 0o644 ||
 			exists(filepath.Join(next.Dir, "dir", "build.log")) || exists(filepath.Join(next.Dir, "made")) {
-			t.Errorf("after a job's change (%s), the next task sees a.txt %q (%v), dir/b.txt %q, dir/build.log %v, made %v",
-				change.name, a, fi.Mode(), b, exists(filepath.Join(next.Dir, "dir", "build.log")), exists(filepath.Join(next.Dir, "made")))
+			t.Errorf("after a job's change (%s), the next task sees a.txt %q (%v), dir/b.txt %q, link to %q, dir/build.log %v, made %v",
+				change.Name, a, fi.Mode(), b, link, exists(filepath.Join(next.Dir, "dir", "build.log")), exists(filepath.Join(next.Dir, "made")))
 		}
 		if got := runGit(t, next.Dir, "status", "--porcelain", "--ignored", "--untracked-files=all"); got != "" {
-			t.Errorf("after a job's change (%s), git status of the next workspace:\n%s", change.name, got)
+			t.Errorf("after a job's change (%s), git status of the next workspace:\n%s", change.Name, got)
 		}
 		remove(t, next)
 	}

@@ -78,15 +78,7 @@ func unchangedSinceMark(dir string, m indexMark) bool {
 		}
 	}
 	matched := 0
-	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, err := filepath.Rel(dir, p)
-		if err != nil {
-			return err
-		}
-		rel = filepath.ToSlash(rel)
+	err = walkRel(dir, func(p, rel string, d fs.DirEntry) error {
 		if d.IsDir() {
 			if rel == ".git" {
 				return filepath.SkipDir
@@ -170,4 +162,20 @@ func contentMatches(e *indexEntry, p string, fi fs.FileInfo) bool {
 	fmt.Fprintf(h, "blob %d\x00", fi.Size())
 	n, err := io.Copy(h, f)
 	return err == nil && n == fi.Size() && [sha1.Size]byte(h.Sum(nil)) == e.oid
+}
+
+// walkRel walks the tree at root as filepath.WalkDir does, giving fn each
+// entry's path and its path relative to root with forward slashes ("."
+// for root); an error reading the tree ends the walk with it.
+func walkRel(root string, fn func(p, rel string, d fs.DirEntry) error) error {
+	return filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(root, p)
+		if err != nil {
+			return err
+		}
+		return fn(p, filepath.ToSlash(rel), d)
+	})
 }

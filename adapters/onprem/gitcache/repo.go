@@ -231,15 +231,7 @@ func gitDirIntact(dotGit, gitDir, commit string) bool {
 		}
 	}
 	seen := 0
-	err := filepath.WalkDir(dotGit, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, err := filepath.Rel(dotGit, p)
-		if err != nil {
-			return err
-		}
-		rel = filepath.ToSlash(rel)
+	err := walkRel(dotGit, func(p, rel string, d fs.DirEntry) error {
 		switch want, ok := files[rel]; {
 		case d.IsDir():
 			if !dirs[rel] {
