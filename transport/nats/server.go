@@ -52,7 +52,6 @@ type Server struct {
 type call struct {
 	start  time.Time
 	code   string
-	trace  string
 	fields *endpoints.LogFields
 }
 
@@ -94,7 +93,7 @@ func Serve(nc *nats.Conn, set endpoints.Set, verifier ports.TokenVerifier, log l
 					return
 				}
 				took := time.Since(c.start)
-				line := logrus.Fields{"subject": msg.Subject, "code": c.code, "trace_id": c.trace,
+				line := logrus.Fields{"subject": msg.Subject, "code": c.code, "trace_id": ports.TraceIDFrom(ctx),
 					"duration_ms": float64(took.Microseconds()) / 1000}
 				c.fields.Each(func(k, v string) { line[k] = v })
 				log.WithFields(line).Info("request")
@@ -191,7 +190,7 @@ func before(verifier ports.TokenVerifier, maxTimeout time.Duration) kitnats.Requ
 			trace = ports.NewTraceID()
 		}
 		ctx, fields := endpoints.WithLogFields(ports.WithTraceID(ctx, trace))
-		ctx = context.WithValue(ctx, callKey{}, &call{start: time.Now(), trace: trace, fields: fields})
+		ctx = context.WithValue(ctx, callKey{}, &call{start: time.Now(), fields: fields})
 		timeout := maxTimeout
 		if ms, err := strconv.ParseInt(msg.Header.Get(TimeoutHeader), 10, 64); err == nil && ms > 0 && time.Duration(ms)*time.Millisecond < timeout {
 			timeout = time.Duration(ms) * time.Millisecond

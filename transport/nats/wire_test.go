@@ -15,9 +15,11 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	logtest "github.com/sirupsen/logrus/hooks/test"
 
 	"github.com/catalyst-forge/forge/adapters/onprem/natsembed"
 	"github.com/catalyst-forge/forge/domain/fault"
+	"github.com/catalyst-forge/forge/ports"
 	"github.com/catalyst-forge/forge/transport/endpoints"
 	httptransport "github.com/catalyst-forge/forge/transport/http"
 	natstransport "github.com/catalyst-forge/forge/transport/nats"
@@ -192,5 +194,43 @@ func TestCloseDrainsAndPanicsAreAnswered(t *testing.T) {
 	defer mu.Unlock()
 	if running != 1 || after != 0 {
 		t.Errorf("%d handlers ran, %d of them after Close began; want the one in flight only", running, after)
+	}
+}
+
+// TestRequestLogCarriesTheTrace: each request's log line names the
+// caller's trace (from its traceparent header), or a new trace ID when
+// the caller sent none, as the HTTP transport's does.
+func TestRequestLogCarriesTheTrace(t *testing.T) {
+	s, _, _, issuer := services(t)
+	url := embedded(t)
+	nc := connect(t, url)
+	log, hook := logtest.NewNullLogger()
+	ns, err := natstransport.Serve(nc, endpoints.New(s), issuer.Verifier(), log, natstransport.Options{})
+	must(t, err)
+	t.Cleanup(func() { ns.Close(context.Background()) })
+	const trace = "4bf92f3577b34da6a3ce929d0e0e4736"
+	for _, sent := range []string{trace, ""} {
+		hook.Reset()
+		msg := nats.NewMsg(natstransport.SubjectPrefix + "environments.list")
+		msg.Header.Set("Authorization", "Bearer "+tokens(t, issuer)(alice))
+		if sent != "" {
+			msg.Header.Set(ports.TraceparentHeader, ports.Traceparent(sent))
+		}
+		msg.Data = []byte("{}")
+		if _, err := nc.RequestMsg(msg, 5*time.Second); err != nil {
+			t.Fatal(err)
+		}
+		var got any
+		for deadline := time.Now().Add(5 * time.Second); got == nil && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+			for _, e := range hook.AllEntries() {
+				if e.Message == "request" {
+					got = e.Data["trace_id"]
+				}
+			}
+		}
+		id, _ := got.(string)
+		if sent != "" && id != sent || sent == "" && (len(id) != 32 || id == trace) {
+			t.Errorf("sent trace %q: the request's log line names trace %v", sent, got)
+		}
 	}
 }
