@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
-	"os"
 )
 
 // Flags of an index entry that make git status skip its file: a job can
@@ -27,26 +26,6 @@ type indexEntry struct {
 	oid                 [20]byte // the blob's SHA-1
 	hidden              bool     // assume-unchanged or skip-worktree
 	stage               uint16
-}
-
-// indexHidesFiles reports whether the git index at path has an entry that
-// git status would not look at (assume-unchanged or skip-worktree). An
-// index it cannot read counts as hiding files.
-func indexHidesFiles(path string) bool {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return true
-	}
-	entries, err := readIndex(b)
-	if err != nil {
-		return true
-	}
-	for _, e := range entries {
-		if e.hidden {
-			return true
-		}
-	}
-	return false
 }
 
 // readIndex reads the entries of a SHA-1 git index (versions 2 to 4).

@@ -1,9 +1,8 @@
 package gitcache
 
 import (
-	"crypto/sha1"
 	"crypto/sha256"
-	"fmt"
+	"errors"
 	"io"
 	"io/fs"
 	"os"
@@ -22,46 +21,73 @@ type indexMark struct {
 }
 
 // markIndex marks the index of the workspace in dir as it is now; call it
-// only when the workspace is known to be clean (checked out, or checked
-// by git status). An index it cannot read gets the zero mark.
+// only when the workspace is known to be clean and git wrote its index
+// (checked out, or checked by git status). An index it cannot read gets
+// the zero mark.
 func markIndex(dir string) indexMark {
-	p := filepath.Join(dir, ".git", "index")
-	fi, err := os.Stat(p)
+	b, written, err := readIndexFile(filepath.Join(dir, ".git", "index"))
 	if err != nil {
 		return indexMark{}
 	}
-	b, err := os.ReadFile(p)
+	return indexMark{sum: sha256.Sum256(b), written: written}
+}
+
+// maxIndexBytes bounds the index files read: a million entries take about
+// a hundred MiB.
+const maxIndexBytes = 512 << 20
+
+// readIndexFile reads the index file at p and when it was written, if it
+// is a regular file with one link and of a sane size: a job may leave a
+// FIFO (reading it would block), a link or a huge file there.
+func readIndexFile(p string) ([]byte, time.Time, error) {
+	f, err := os.OpenFile(p, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
 	if err != nil {
-		return indexMark{}
+		return nil, time.Time{}, err
 	}
-	return indexMark{sum: sha256.Sum256(b), written: fi.ModTime()}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	if st, ok := fi.Sys().(*syscall.Stat_t); !ok || !fi.Mode().IsRegular() || st.Nlink != 1 || fi.Size() > maxIndexBytes {
+		return nil, time.Time{}, errors.New("not a plain index file")
+	}
+	b, err := io.ReadAll(io.LimitReader(f, maxIndexBytes))
+	return b, fi.ModTime(), err
+}
+
+// markedIndex returns the bytes of the workspace's index in dir if they
+// are those marked by m; ok is false otherwise (a job wrote the index, or
+// there is no mark).
+func markedIndex(dir string, m indexMark) (b []byte, ok bool) {
+	if m.written.IsZero() {
+		return nil, false
+	}
+	b, _, err := readIndexFile(filepath.Join(dir, ".git", "index"))
+	if err != nil || sha256.Sum256(b) != m.sum {
+		return nil, false
+	}
+	return b, true
 }
 
 // unchangedSinceMark reports whether the workspace in dir is provably
-// what it was when its index got mark m, without running git: the index
-// is byte for byte the marked one (so it still describes the commit),
-// every file and symbolic link of the tree is one of its entries, of the
-// entry's type and executable bit, and no other file or directory exists
-// outside .git. An entry's file is the one git recorded when its stat
-// data are those the index holds (change time, modification time, inode,
-// owner, size); for an entry git itself cannot trust by its stat data
-// (modified or changed no earlier than the index was written, the file
-// system's clock being coarse: git "smudges" such entries), the content
-// is hashed and compared with the entry's blob, as git does. Anything it
-// cannot read makes the answer false; false only means git has to look.
+// what it was when its index got mark m, without running git; index is
+// the workspace's index, read by markedIndex (so it still describes the
+// commit, as git wrote it). Every file and symbolic link of the tree must
+// be one of its entries, of the entry's type and executable bit, with the
+// stat data git recorded (change time, modification time, inode, owner,
+// size), and no other file or directory may exist outside .git. An entry
+// git itself could not trust by its stat data (modified or changed no
+// earlier than the index was written: the file system's clock is coarse)
+// makes the answer false, as does anything it cannot read; false only
+// means git has to look (git status hashes such entries and writes an
+// index that trusts them).
 //
-// A job cannot make a changed file pass: whatever it changes moves the
-// file's change time to after the index was written, and no system call
-// sets it back.
-func unchangedSinceMark(dir string, m indexMark) bool {
-	if m.written.IsZero() {
-		return false
-	}
-	b, err := os.ReadFile(filepath.Join(dir, ".git", "index"))
-	if err != nil || sha256.Sum256(b) != m.sum {
-		return false
-	}
-	entries, err := readIndex(b)
+// A job cannot make a changed file pass: whatever it changes in a file
+// (content, mode, links, attributes) moves the file's change time to
+// after the index was written, and no system call sets it back.
+func unchangedSinceMark(dir string, m indexMark, index []byte) bool {
+	entries, err := readIndex(index)
 	if err != nil {
 		return false
 	}
@@ -69,7 +95,7 @@ func unchangedSinceMark(dir string, m indexMark) bool {
 	dirs := map[string]bool{".": true}
 	for i := range entries {
 		e := &entries[i]
-		if e.hidden || e.stage != 0 {
+		if e.hidden || e.stage != 0 || !e.before(m.written) {
 			return false
 		}
 		byPath[e.path] = e
@@ -78,7 +104,7 @@ func unchangedSinceMark(dir string, m indexMark) bool {
 		}
 	}
 	matched := 0
-	err = walkRel(dir, func(p, rel string, d fs.DirEntry) error {
+	err = walkRel(dir, func(_, rel string, d fs.DirEntry) error {
 		if d.IsDir() {
 			if rel == ".git" {
 				return filepath.SkipDir
@@ -97,14 +123,7 @@ func unchangedSinceMark(dir string, m indexMark) bool {
 			return err
 		}
 		st, ok := fi.Sys().(*syscall.Stat_t)
-		if !ok || !modeMatches(e, fi, st) {
-			return fs.ErrInvalid
-		}
-		if e.before(m.written) {
-			if !statMatches(e, st) {
-				return fs.ErrInvalid
-			}
-		} else if !contentMatches(e, p, fi) {
+		if !ok || !modeMatches(e, fi, st) || !statMatches(e, st) {
 			return fs.ErrInvalid
 		}
 		matched++
@@ -139,29 +158,6 @@ func statMatches(e *indexEntry, st *syscall.Stat_t) bool {
 	return e.ctimeSec == uint32(st.Ctim.Sec) && e.ctimeNsec == uint32(st.Ctim.Nsec) &&
 		e.mtimeSec == uint32(st.Mtim.Sec) && e.mtimeNsec == uint32(st.Mtim.Nsec) &&
 		e.ino == uint32(st.Ino) && e.uid == st.Uid && e.gid == st.Gid && e.size == uint32(st.Size)
-}
-
-// contentMatches reports whether the file at p (a regular file or a
-// symbolic link, as fi says) holds the entry's blob: git's object ID of
-// its content, or of the link's target.
-func contentMatches(e *indexEntry, p string, fi fs.FileInfo) bool {
-	h := sha1.New()
-	if fi.Mode()&fs.ModeSymlink != 0 {
-		target, err := os.Readlink(p)
-		if err != nil {
-			return false
-		}
-		fmt.Fprintf(h, "blob %d\x00%s", len(target), target)
-		return [sha1.Size]byte(h.Sum(nil)) == e.oid
-	}
-	f, err := os.Open(p)
-	if err != nil {
-		return false
-	}
-	defer f.Close()
-	fmt.Fprintf(h, "blob %d\x00", fi.Size())
-	n, err := io.Copy(h, f)
-	return err == nil && n == fi.Size() && [sha1.Size]byte(h.Sum(nil)) == e.oid
 }
 
 // walkRel walks the tree at root as filepath.WalkDir does, giving fn each

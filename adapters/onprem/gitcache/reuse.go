@@ -117,17 +117,17 @@ func (c *Cache) reuse(ctx context.Context, iw *idleWorkspace, gitDir, dir, commi
 			return indexMark{}, err
 		}
 	}
-	// git status does not look at files whose index entries a job marked
-	// assume-unchanged or skip-worktree: such an index goes, and every
-	// tracked file is written again.
-	index := filepath.Join(dotGit, "index")
-	if indexHidesFiles(index) {
-		if err := os.Remove(index); err != nil && !errors.Is(err, os.ErrNotExist) {
+	// Only the index git wrote, as marked, is trusted: one a job wrote
+	// may say anything of the files (entries hidden from git status with
+	// assume-unchanged or skip-worktree, stat data forged to match a
+	// changed file), so it goes, and every file is written again.
+	index, trusted := markedIndex(dir, iw.mark)
+	if !trusted {
+		if err := forceRemoveAll(filepath.Join(dotGit, "index")); err != nil {
 			return indexMark{}, err
 		}
 		iw.commit = ""
-	}
-	if iw.commit == commit && unchangedSinceMark(dir, iw.mark) {
+	} else if iw.commit == commit && unchangedSinceMark(dir, iw.mark, index) {
 		return iw.mark, nil
 	}
 	// Everything untracked goes (git clean also takes the empty
