@@ -243,7 +243,9 @@ func (s *Isolated) Discover(ctx context.Context, dir string, git discovery.GitCo
 	registerTypes()
 	limits := s.Limits.WithDefaults()
 	if s.KeepWarm {
-		defer s.Warm()
+		// The next child starts once this discovery has answered,
+		// without holding up the answer.
+		defer func() { go s.Warm() }()
 	}
 	req, _ := json.Marshal(childRequest{Dir: dir, Git: git, Limits: limits, Workers: s.Workers})
 	c, err := s.send(append(req, '\n'))

@@ -276,7 +276,11 @@ func TestWarmChildServesTheNextDiscovery(t *testing.T) {
 	if alive(first) {
 		t.Errorf("the warm child %d is still there: the discovery did not use it", first)
 	}
-	second := waiting()
+	// KeepWarm starts the next child once the discovery has answered.
+	second := 0
+	for deadline := time.Now().Add(5 * time.Second); second == 0 && time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		second = waiting()
+	}
 	if second == 0 || second == first || !alive(second) {
 		t.Fatalf("KeepWarm: waiting child after the discovery is %d (first %d)", second, first)
 	}
@@ -297,7 +301,10 @@ func TestWarmChildServesTheNextDiscovery(t *testing.T) {
 		t.Fatalf("Discover after the warm child was killed: %v", err)
 	}
 
-	third := waiting()
+	third := 0
+	for deadline := time.Now().Add(5 * time.Second); third == 0 && time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		third = waiting()
+	}
 	s.Close()
 	if third == 0 || alive(third) || waiting() != 0 {
 		t.Errorf("Close left the waiting child %d (alive %v) or another (%d)", third, third != 0 && alive(third), waiting())
