@@ -61,7 +61,16 @@ func resolve(ctx context.Context, dir, ref, data string) (*source, error) {
 			}
 		}
 	}
-	return snapshot(ctx, dir, filepath.Join(data, "snapshot"))
+	return snapshot(ctx, dir, data)
+}
+
+// isDir reports whether d is the directory of info (nil: none).
+func isDir(d fs.DirEntry, info fs.FileInfo) bool {
+	if info == nil {
+		return false
+	}
+	di, err := d.Info()
+	return err == nil && os.SameFile(di, info)
 }
 
 func sameDir(a, b string) bool {
@@ -70,8 +79,12 @@ func sameDir(a, b string) bool {
 	return err1 == nil && err2 == nil && ra == rb
 }
 
-// snapshot copies dir (without .git) into a fresh repository and commits it.
-func snapshot(ctx context.Context, dir, into string) (*source, error) {
+// snapshot copies dir (without .git, and without the data directory
+// when it lies inside: it is being written meanwhile) into a fresh
+// repository under data and commits it.
+func snapshot(ctx context.Context, dir, data string) (*source, error) {
+	into := filepath.Join(data, "snapshot")
+	dataInfo, _ := os.Stat(data)
 	if err := os.RemoveAll(into); err != nil {
 		return nil, err
 	}
@@ -83,7 +96,7 @@ func snapshot(ctx context.Context, dir, into string) (*source, error) {
 			return err
 		}
 		rel, _ := filepath.Rel(dir, p)
-		if d.IsDir() && d.Name() == ".git" {
+		if d.IsDir() && (d.Name() == ".git" || isDir(d, dataInfo)) {
 			return filepath.SkipDir
 		}
 		target := filepath.Join(into, rel)
