@@ -20,11 +20,11 @@
 // commit a Cache has checked out before (in the same repository) needs no
 // git command to find: a fresh workspace costs one (git read-tree -u); a
 // reused one (WithIdleWorkspaces) at the commit it was at costs none when
-// its index and files are provably as git last saw them clean (the same
-// index, every file's stat data as recorded or, where git could not trust
-// them, its content, and nothing else in the tree),
-// and otherwise git clean, git status (and read-tree -u when the commit
-// differs or the status shows changes).
+// its index and files are provably as git last saw them clean (the index
+// git wrote, every file's stat data as it recorded them, nothing else in
+// the tree), and otherwise git clean, git status (and read-tree -u when
+// the commit differs, the status shows changes, or the index is not the
+// one git wrote: then every file is written again).
 //
 // Concurrency: every operation on a bare repository holds its lock, an
 // in-process semaphore plus a flock(2) on its lock file, so several Cache
