@@ -43,6 +43,7 @@ type Cache struct {
 	commits map[string]commitInfo
 	idle    map[string][]*idleWorkspace // removed workspaces kept for reuse, by git dir
 	maxIdle int
+	modes   checkoutModes    // what a checkout in workspaces makes
 	users   map[string]int   // checkouts in progress and live workspaces, by git dir
 	sizes   map[string]int64 // bytes of each repository, as last measured, by git dir
 	stats   Stats
@@ -156,6 +157,9 @@ func New(dir string, opts ...Option) (*Cache, error) {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return nil, fault.Wrap(fault.Internal, err, "gitcache: creating %s", d)
 		}
+	}
+	if c.modes, err = probeModes(c.workspaces); err != nil {
+		return nil, fault.Wrap(fault.Internal, err, "gitcache: making files in %s", c.workspaces)
 	}
 	c.recover(context.Background())
 	c.evict()

@@ -791,6 +791,14 @@ func TestReuseWithoutGitSeesEveryChange(t *testing.T) {
 		b, _ := os.ReadFile(filepath.Join(next.Dir, "dir", "b.txt"))
 		link, _ := os.Readlink(filepath.Join(next.Dir, "link"))
 		fi, err := os.Lstat(filepath.Join(next.Dir, "a.txt"))
+		fb, errb := os.Lstat(filepath.Join(next.Dir, "dir", "b.txt"))
+		fd, errd := os.Lstat(filepath.Join(next.Dir, "dir"))
+		fr, errr := os.Lstat(next.Dir)
+		if err != nil || errb != nil || errd != nil || errr != nil || fi.Mode() != fb.Mode() || fi.Sys().(*syscall.Stat_t).Nlink != 1 ||
+			fd.Mode().Perm()&0o200 == 0 || fr.Mode().Perm()&0o200 == 0 {
+			t.Errorf("after a job's change (%s), the next task sees modes a.txt %v (%v links), dir/b.txt %v, dir %v, workspace %v",
+				change.Name, fi.Mode(), fi.Sys().(*syscall.Stat_t).Nlink, fb.Mode(), fd.Mode(), fr.Mode())
+		}
 		if string(a) != "one\n" || string(b) != "b\n" || link != "a.txt" || err != nil || fi.Mode() != 0o644 ||
 			exists(filepath.Join(next.Dir, "dir", "build.log")) || exists(filepath.Join(next.Dir, "made")) {
 			t.Errorf("after a job's change (%s), the next task sees a.txt %q (%v), dir/b.txt %q, link to %q, dir/build.log %v, made %v",

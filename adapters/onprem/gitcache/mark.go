@@ -76,7 +76,8 @@ func markedIndex(dir string, m indexMark) (b []byte, ok bool) {
 // commit, as git wrote it). Every file and symbolic link of the tree must
 // be one of its entries, of the entry's type and executable bit, with the
 // stat data git recorded (change time, modification time, inode, owner,
-// size), and no other file or directory may exist outside .git. An entry
+// size), every directory must have the mode a checkout gives it (modes),
+// and no other file or directory may exist outside .git. An entry
 // git itself could not trust by its stat data (modified or changed no
 // earlier than the index was written: the file system's clock is coarse)
 // makes the answer false, as does anything it cannot read; false only
@@ -86,7 +87,7 @@ func markedIndex(dir string, m indexMark) (b []byte, ok bool) {
 // A job cannot make a changed file pass: whatever it changes in a file
 // (content, mode, links, attributes) moves the file's change time to
 // after the index was written, and no system call sets it back.
-func unchangedSinceMark(dir string, m indexMark, index []byte) bool {
+func unchangedSinceMark(dir string, m indexMark, index []byte, modes checkoutModes) bool {
 	entries, err := readIndex(index)
 	if err != nil {
 		return false
@@ -111,6 +112,15 @@ func unchangedSinceMark(dir string, m indexMark, index []byte) bool {
 			}
 			if !dirs[rel] {
 				return fs.ErrExist // a directory the commit does not have
+			}
+			// A directory's mode is not in the index, and its change
+			// does not touch its files.
+			fi, err := d.Info()
+			if err != nil {
+				return err
+			}
+			if want := modes.dir; rel == "." && fi.Mode() != modes.root || rel != "." && fi.Mode() != want {
+				return fs.ErrInvalid
 			}
 			return nil
 		}

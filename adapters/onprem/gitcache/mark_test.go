@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha1"
 	"encoding/hex"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,6 +19,8 @@ import (
 var jobChanges = []struct {
 	Name string
 	Do   func(t *testing.T, dir string)
+	// Untracked says git status does not see the change.
+	Untracked bool
 }{
 	{"same size, times set back", func(t *testing.T, dir string) {
 		p := filepath.Join(dir, "a.txt")
@@ -29,19 +32,25 @@ var jobChanges = []struct {
 		if err := os.Chtimes(p, fi.ModTime(), fi.ModTime()); err != nil {
 			t.Fatal(err)
 		}
-	}},
-	{"executable bit", func(t *testing.T, dir string) { must(t, os.Chmod(filepath.Join(dir, "a.txt"), 0o755)) }},
-	{"deleted", func(t *testing.T, dir string) { must(t, os.Remove(filepath.Join(dir, "dir", "b.txt"))) }},
+	}, false},
+	{"executable bit", func(t *testing.T, dir string) { must(t, os.Chmod(filepath.Join(dir, "a.txt"), 0o755)) }, false},
+	{"deleted", func(t *testing.T, dir string) { must(t, os.Remove(filepath.Join(dir, "dir", "b.txt"))) }, false},
 	{"link retargeted", func(t *testing.T, dir string) {
 		must(t, os.Remove(filepath.Join(dir, "link")))
 		must(t, os.Symlink("dir/b.txt", filepath.Join(dir, "link")))
-	}},
+	}, false},
 	{"file replaced by a link", func(t *testing.T, dir string) {
 		must(t, os.Remove(filepath.Join(dir, "a.txt")))
 		must(t, os.Symlink("dir/b.txt", filepath.Join(dir, "a.txt")))
-	}},
-	{"ignored file", func(t *testing.T, dir string) { writeFile(t, filepath.Join(dir, "dir", "build.log"), "log\n") }},
-	{"new directory", func(t *testing.T, dir string) { must(t, os.Mkdir(filepath.Join(dir, "made"), 0o755)) }},
+	}, false},
+	{"ignored file", func(t *testing.T, dir string) { writeFile(t, filepath.Join(dir, "dir", "build.log"), "log\n") }, false},
+	{"new directory", func(t *testing.T, dir string) { must(t, os.Mkdir(filepath.Join(dir, "made"), 0o755)) }, false},
+	{"directory made read-only", func(t *testing.T, dir string) { must(t, os.Chmod(filepath.Join(dir, "dir"), 0o555)) }, true},
+	{"file made private", func(t *testing.T, dir string) { must(t, os.Chmod(filepath.Join(dir, "a.txt"), 0o600)) }, true},
+	{"workspace made read-only", func(t *testing.T, dir string) { must(t, os.Chmod(dir, 0o555)) }, true},
+	{"file linked from outside", func(t *testing.T, dir string) {
+		must(t, os.Link(filepath.Join(dir, "a.txt"), filepath.Join(t.TempDir(), "a.txt")))
+	}, true},
 	{"index forged to match a changed file", func(t *testing.T, dir string) {
 		// A changed file staged, then its entry given the commit's blob
 		// again (and the index its checksum): the entry's stat data are
@@ -66,12 +75,12 @@ var jobChanges = []struct {
 		if out := gitOut(t, dir, "status", "--porcelain"); out != "" {
 			t.Fatalf("the forged index does not hide the change from git status: %s", out)
 		}
-	}},
+	}, false},
 	{"index changed", func(t *testing.T, dir string) {
 		writeFile(t, filepath.Join(dir, "a.txt"), "staged\n")
 		gitIn(t, dir, "add", "a.txt")
 		writeFile(t, filepath.Join(dir, "a.txt"), "one\n")
-	}},
+	}, false},
 }
 
 func must(t *testing.T, err error) {
@@ -104,9 +113,20 @@ func gitOut(t *testing.T, dir string, args ...string) string {
 
 // unchanged is what a reuse at the same commit asks: the index is the
 // marked one and the tree is unchanged since the mark.
-func unchanged(dir string, m indexMark) bool {
+func unchanged(dir string, m indexMark, modes checkoutModes) bool {
 	index, ok := markedIndex(dir, m)
-	return ok && unchangedSinceMark(dir, m, index)
+	return ok && unchangedSinceMark(dir, m, index, modes)
+}
+
+// modesOf returns the modes of the tree in dir as checked out.
+func modesOf(t *testing.T, dir string) checkoutModes {
+	t.Helper()
+	mode := func(p string) fs.FileMode {
+		fi, err := os.Lstat(filepath.Join(dir, p))
+		must(t, err)
+		return fi.Mode()
+	}
+	return checkoutModes{root: mode("."), dir: mode("dir"), file: mode("a.txt"), exec: mode("a.txt") | 0o111}
 }
 
 // TestUnchangedSinceMarkSeesEveryChange: a workspace whose index git
@@ -132,7 +152,11 @@ func TestUnchangedSinceMarkSeesEveryChange(t *testing.T) {
 		gitIn(t, dir, "read-tree", "HEAD")
 		gitIn(t, dir, "update-index", "-q", "--refresh")
 		m := markIndex(dir)
-		if !unchanged(dir, m) {
+		modes := modesOf(t, dir)
+		if !modes.pristine(dir) {
+			t.Fatalf("the workspace as checked out is not pristine")
+		}
+		if !unchanged(dir, m, modes) {
 			t.Fatalf("the workspace as checked out is not unchanged since its mark")
 		}
 		// The same index, taken to be written when its newest entry
@@ -148,12 +172,17 @@ func TestUnchangedSinceMarkSeesEveryChange(t *testing.T) {
 				}
 			}
 		}
-		if racy := (indexMark{sum: m.sum, written: newest}); unchanged(dir, racy) {
+		if racy := (indexMark{sum: m.sum, written: newest}); unchanged(dir, racy, modes) {
 			t.Errorf("entries as new as their index were trusted by their stat data")
 		}
 		change.Do(t, dir)
-		if unchanged(dir, m) {
+		// A change git cannot see must be seen by the pristine check,
+		// which the reuse runs after git status.
+		if unchanged(dir, m, modes) {
 			t.Errorf("a job's change (%s) went unseen", change.Name)
+		}
+		if change.Untracked && modes.pristine(dir) {
+			t.Errorf("a job's change (%s) git does not track is pristine", change.Name)
 		}
 	}
 }

@@ -89,7 +89,8 @@ func (c *Cache) dropIdle(gitDir string) {
 // at another one (only those that differ are written), and git status
 // checks it: what the status shows (a job's changes to tracked files or
 // the index) is written again from the commit, and the status must then
-// be clean. It returns the workspace's new mark. iw's lease is let go
+// be clean, and what git does not track (directory and file modes, hard
+// links) as a checkout makes it, or else the workspace is made afresh. It returns the workspace's new mark. iw's lease is let go
 // once dir exists. On error the caller makes a fresh workspace.
 func (c *Cache) reuse(ctx context.Context, iw *idleWorkspace, gitDir, dir, commit string) (indexMark, error) {
 	defer iw.lease.release()
@@ -127,7 +128,7 @@ func (c *Cache) reuse(ctx context.Context, iw *idleWorkspace, gitDir, dir, commi
 			return indexMark{}, err
 		}
 		iw.commit = ""
-	} else if iw.commit == commit && unchangedSinceMark(dir, iw.mark, index) {
+	} else if iw.commit == commit && unchangedSinceMark(dir, iw.mark, index, c.modes) {
 		return iw.mark, nil
 	}
 	// Everything untracked goes (git clean also takes the empty
@@ -151,6 +152,11 @@ func (c *Cache) reuse(ctx context.Context, iw *idleWorkspace, gitDir, dir, commi
 		case err != nil:
 			return indexMark{}, err
 		case len(out) == 0:
+			// What git does not track (modes, links) is checked apart;
+			// a workspace a job changed so is made afresh.
+			if !c.modes.pristine(dir) {
+				return indexMark{}, errors.New("a job changed modes or links that git does not track")
+			}
 			// git status may have written the index (refreshed stat
 			// data): the mark is taken after it.
 			return markIndex(dir), nil
