@@ -702,7 +702,15 @@ func TestARemovedWorkspaceIsReusedPristine(t *testing.T) {
 // changed, staged, deleted, committed or added files.
 func TestAWorkspaceIsReusedAtItsOwnCommit(t *testing.T) {
 	r := newTestRepo(t)
+	// A submodule too: its empty directory is what a checkout leaves.
+	if err := os.Mkdir(filepath.Join(r.dir, "sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	runGit(t, r.dir, "update-index", "--add", "--cacheinfo", "160000,"+gitcache.GitlinkID+",sub")
 	commit := r.commit(t, "one", map[string][]byte{"a.txt": []byte("one\n"), "dir/b.txt": []byte("b\n"), ".gitignore": []byte("*.log\n")})
+	if !strings.Contains(runGit(t, r.dir, "ls-tree", commit), "160000 commit "+gitcache.GitlinkID+"\tsub") {
+		t.Fatalf("the commit has no submodule")
+	}
 	calls := filepath.Join(t.TempDir(), "calls")
 	wrapper := filepath.Join(t.TempDir(), "git")
 	if err := os.WriteFile(wrapper, []byte("#!/bin/sh\necho \"$@\" >> "+calls+"\nexec git \"$@\"\n"), 0o755); err != nil {
@@ -776,6 +784,10 @@ func TestReuseWithoutGitSeesEveryChange(t *testing.T) {
 	if err := os.Symlink("a.txt", filepath.Join(r.dir, "link")); err != nil {
 		t.Fatal(err)
 	}
+	if err := os.Mkdir(filepath.Join(r.dir, "sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	runGit(t, r.dir, "update-index", "--add", "--cacheinfo", "160000,"+gitcache.GitlinkID+",sub")
 	commit := r.commit(t, "one", map[string][]byte{"a.txt": []byte("one\n"), "dir/b.txt": []byte("b\n"), ".gitignore": []byte("*.log\n")})
 	c, err := gitcache.New(t.TempDir(), gitcache.WithIdleWorkspaces(1))
 	if err != nil {
@@ -798,6 +810,12 @@ func TestReuseWithoutGitSeesEveryChange(t *testing.T) {
 			fd.Mode().Perm()&0o200 == 0 || fr.Mode().Perm()&0o200 == 0 {
 			t.Errorf("after a job's change (%s), the next task sees modes a.txt %v (%v links), dir/b.txt %v, dir %v, workspace %v",
 				change.Name, fi.Mode(), fi.Sys().(*syscall.Stat_t).Nlink, fb.Mode(), fd.Mode(), fr.Mode())
+		}
+		if sub, err := os.ReadDir(filepath.Join(next.Dir, "sub")); err != nil || len(sub) > 0 || exists(filepath.Join(next.Dir, "dir", ".git")) {
+			t.Errorf("after a job's change (%s), the next task sees sub holding %v (%v), dir/.git %v", change.Name, sub, err, exists(filepath.Join(next.Dir, "dir", ".git")))
+		}
+		if x, _ := syscall.Listxattr(filepath.Join(next.Dir, "a.txt"), nil); x > 0 {
+			t.Errorf("after a job's change (%s), a.txt has extended attributes", change.Name)
 		}
 		if string(a) != "one\n" || string(b) != "b\n" || link != "a.txt" || err != nil || fi.Mode() != 0o644 ||
 			exists(filepath.Join(next.Dir, "dir", "build.log")) || exists(filepath.Join(next.Dir, "made")) {

@@ -76,8 +76,9 @@ func markedIndex(dir string, m indexMark) (b []byte, ok bool) {
 // commit, as git wrote it). Every file and symbolic link of the tree must
 // be one of its entries, of the entry's type and executable bit, with the
 // stat data git recorded (change time, modification time, inode, owner,
-// size), every directory must have the mode a checkout gives it (modes),
-// and no other file or directory may exist outside .git. An entry
+// size), every directory must have the attributes a checkout gives it
+// (modes; a submodule's directory, which a checkout leaves empty, must
+// be empty), and no other file or directory may exist outside .git. An entry
 // git itself could not trust by its stat data (modified or changed no
 // earlier than the index was written: the file system's clock is coarse)
 // makes the answer false, as does anything it cannot read; false only
@@ -105,22 +106,28 @@ func unchangedSinceMark(dir string, m indexMark, index []byte, modes checkoutMod
 		}
 	}
 	matched := 0
-	err = walkRel(dir, func(_, rel string, d fs.DirEntry) error {
+	err = walkRel(dir, func(p, rel string, d fs.DirEntry) error {
 		if d.IsDir() {
 			if rel == ".git" {
 				return filepath.SkipDir
 			}
-			if !dirs[rel] {
+			e := byPath[rel]
+			gitlink := e != nil && e.mode&0o170000 == 0o160000
+			if !dirs[rel] && !gitlink {
 				return fs.ErrExist // a directory the commit does not have
 			}
-			// A directory's mode is not in the index, and its change
-			// does not touch its files.
+			// A directory's attributes are not in the index, and their
+			// change does not touch its files.
 			fi, err := d.Info()
 			if err != nil {
 				return err
 			}
-			if want := modes.dir; rel == "." && fi.Mode() != modes.root || rel != "." && fi.Mode() != want {
+			if !modes.dirPristine(p, rel, fi, gitlink) {
 				return fs.ErrInvalid
+			}
+			if gitlink {
+				matched++
+				return filepath.SkipDir
 			}
 			return nil
 		}

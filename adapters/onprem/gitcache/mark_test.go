@@ -4,18 +4,19 @@ import (
 	"bytes"
 	"crypto/sha1"
 	"encoding/hex"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
 
 // jobChanges are what a job can do to a workspace's files and index, one
 // change at a time, on a tree of a.txt ("one\n"), dir/b.txt ("b\n"),
-// link (to a.txt) and .gitignore ("*.log"): a reuse must see each.
+// link (to a.txt), .gitignore ("*.log") and a submodule sub (at
+// gitlinkID, its directory empty): a reuse must see each.
 var jobChanges = []struct {
 	Name string
 	Do   func(t *testing.T, dir string)
@@ -50,6 +51,22 @@ var jobChanges = []struct {
 	{"workspace made read-only", func(t *testing.T, dir string) { must(t, os.Chmod(dir, 0o555)) }, true},
 	{"file linked from outside", func(t *testing.T, dir string) {
 		must(t, os.Link(filepath.Join(dir, "a.txt"), filepath.Join(t.TempDir(), "a.txt")))
+	}, true},
+	{"user attribute on a directory", func(t *testing.T, dir string) {
+		must(t, syscall.Setxattr(filepath.Join(dir, "dir"), "user.forge", []byte("x"), 0))
+	}, true},
+	{"user attribute on a file", func(t *testing.T, dir string) {
+		must(t, syscall.Setxattr(filepath.Join(dir, "a.txt"), "user.forge", []byte("x"), 0))
+	}, true},
+	{"modification time in the future", func(t *testing.T, dir string) {
+		later := time.Now().Add(time.Hour)
+		must(t, os.Chtimes(filepath.Join(dir, "a.txt"), later, later))
+	}, true},
+	{"git directory planted", func(t *testing.T, dir string) {
+		writeFile(t, filepath.Join(dir, "dir", ".git"), "gitdir: /elsewhere\n")
+	}, true},
+	{"file in a submodule's directory", func(t *testing.T, dir string) {
+		writeFile(t, filepath.Join(dir, "sub", "evil.txt"), "evil\n")
 	}, true},
 	{"index forged to match a changed file", func(t *testing.T, dir string) {
 		// A changed file staged, then its entry given the commit's blob
@@ -118,16 +135,23 @@ func unchanged(dir string, m indexMark, modes checkoutModes) bool {
 	return ok && unchangedSinceMark(dir, m, index, modes)
 }
 
-// modesOf returns the modes of the tree in dir as checked out.
+// modesOf returns the attributes of the tree in dir as checked out.
 func modesOf(t *testing.T, dir string) checkoutModes {
 	t.Helper()
-	mode := func(p string) fs.FileMode {
+	attrs := func(p string) nodeAttrs {
 		fi, err := os.Lstat(filepath.Join(dir, p))
 		must(t, err)
-		return fi.Mode()
+		a, err := attrsOf(filepath.Join(dir, p), fi)
+		must(t, err)
+		return a
 	}
-	return checkoutModes{root: mode("."), dir: mode("dir"), file: mode("a.txt"), exec: mode("a.txt") | 0o111}
+	exec := attrs("a.txt")
+	exec.mode |= 0o111
+	return checkoutModes{root: attrs("."), dir: attrs("dir"), file: attrs("a.txt"), exec: exec}
 }
+
+// gitlinkID is the commit the tree's submodule "sub" points at.
+const gitlinkID = "1111111111111111111111111111111111111111"
 
 // TestUnchangedSinceMarkSeesEveryChange: a workspace whose index git
 // wrote well after its files is unchanged since its mark; each of
@@ -142,8 +166,10 @@ func TestUnchangedSinceMarkSeesEveryChange(t *testing.T) {
 		writeFile(t, filepath.Join(dir, "dir", "b.txt"), "b\n")
 		writeFile(t, filepath.Join(dir, ".gitignore"), "*.log\n")
 		must(t, os.Symlink("a.txt", filepath.Join(dir, "link")))
+		must(t, os.Mkdir(filepath.Join(dir, "sub"), 0o777))
 		gitIn(t, dir, "init", "-q")
 		gitIn(t, dir, "add", "-A")
+		gitIn(t, dir, "update-index", "--add", "--cacheinfo", "160000,"+gitlinkID+",sub")
 		gitIn(t, dir, "commit", "-qm", "one")
 		// The index written again well after the files (read-tree
 		// without stat data, then refreshed).
@@ -153,12 +179,15 @@ func TestUnchangedSinceMarkSeesEveryChange(t *testing.T) {
 		gitIn(t, dir, "update-index", "-q", "--refresh")
 		m := markIndex(dir)
 		modes := modesOf(t, dir)
-		if !modes.pristine(dir) {
-			t.Fatalf("the workspace as checked out is not pristine")
+		links, err := gitlinks(dir)
+		must(t, err)
+		if !links["sub"] || !modes.pristine(dir, links) {
+			t.Fatalf("the workspace as checked out is not pristine (gitlinks %v)", links)
 		}
 		if !unchanged(dir, m, modes) {
 			t.Fatalf("the workspace as checked out is not unchanged since its mark")
 		}
+
 		// The same index, taken to be written when its newest entry
 		// was (or before): no entry may be trusted by its stat data.
 		newest := time.Time{}
@@ -181,7 +210,7 @@ func TestUnchangedSinceMarkSeesEveryChange(t *testing.T) {
 		if unchanged(dir, m, modes) {
 			t.Errorf("a job's change (%s) went unseen", change.Name)
 		}
-		if change.Untracked && modes.pristine(dir) {
+		if change.Untracked && modes.pristine(dir, links) {
 			t.Errorf("a job's change (%s) git does not track is pristine", change.Name)
 		}
 	}

@@ -89,8 +89,9 @@ func (c *Cache) dropIdle(gitDir string) {
 // at another one (only those that differ are written), and git status
 // checks it: what the status shows (a job's changes to tracked files or
 // the index) is written again from the commit, and the status must then
-// be clean, and what git does not track (directory and file modes, hard
-// links) as a checkout makes it, or else the workspace is made afresh. It returns the workspace's new mark. iw's lease is let go
+// be clean, and what git does not track (modes, owners and extended
+// attributes, hard links, a planted .git, a submodule's directory) as a
+// checkout makes it, or else the workspace is made afresh. It returns the workspace's new mark. iw's lease is let go
 // once dir exists. On error the caller makes a fresh workspace.
 func (c *Cache) reuse(ctx context.Context, iw *idleWorkspace, gitDir, dir, commit string) (indexMark, error) {
 	defer iw.lease.release()
@@ -154,8 +155,12 @@ func (c *Cache) reuse(ctx context.Context, iw *idleWorkspace, gitDir, dir, commi
 		case len(out) == 0:
 			// What git does not track (modes, links) is checked apart;
 			// a workspace a job changed so is made afresh.
-			if !c.modes.pristine(dir) {
-				return indexMark{}, errors.New("a job changed modes or links that git does not track")
+			links, err := gitlinks(dir)
+			if err != nil {
+				return indexMark{}, err
+			}
+			if !c.modes.pristine(dir, links) {
+				return indexMark{}, errors.New("a job changed what git does not track (modes, owners, attributes, links, a .git or a submodule's directory)")
 			}
 			// git status may have written the index (refreshed stat
 			// data): the mark is taken after it.
