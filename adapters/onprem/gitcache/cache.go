@@ -206,8 +206,10 @@ func (c *Cache) checkout(ctx context.Context, r request) (*ports.Workspace, erro
 		var err error
 		if mark, err = c.reuse(ctx, iw, r.gitDir, dir, r.commit); err == nil {
 			reused = true
-		} else {
-			_ = forceRemoveAll(dir) // and make a fresh one
+		} else if rerr := forceRemoveAll(dir); rerr != nil {
+			// A fresh workspace must not be written over what is left.
+			l.release()
+			return nil, fault.Wrap(fault.Internal, rerr, "gitcache: removing a workspace that could not be reused (%v)", err)
 		}
 	}
 	if !reused {
