@@ -250,7 +250,8 @@ func Run(ctx context.Context, o Options) error {
 	metrics.QueueDepth(queue.Depth)
 	metrics.GitCache(func() prommetrics.GitCacheStats {
 		st := cache.Stats()
-		return prommetrics.GitCacheStats{Hits: uint64(st.Hits), Misses: uint64(st.Misses), Evictions: uint64(st.Evictions), Bytes: st.Bytes}
+		return prommetrics.GitCacheStats{Hits: uint64(st.Hits), Misses: uint64(st.Misses), Evictions: uint64(st.Evictions), Bytes: st.Bytes,
+			Reuses: uint64(st.Reuses), ReuseFailures: uint64(st.ReuseFailures)}
 	})
 	if o.MetricsAddr != "" {
 		ops, err := opsserver.Start(o.MetricsAddr, metrics.Handler(), func(context.Context) error { return opsserver.NATSReady(nc) })

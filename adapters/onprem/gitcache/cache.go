@@ -65,6 +65,14 @@ type Stats struct {
 	// Bytes is the size of the cached repositories, as last measured
 	// (after the latest checkout); workspaces are not counted.
 	Bytes int64
+	// Reuses counts checkouts made from a removed workspace kept for
+	// reuse (WithIdleWorkspaces).
+	Reuses int64
+	// ReuseFailures counts kept workspaces that could not be reused (a
+	// job left what git cannot bring back, or git failed) and were
+	// replaced by fresh ones; a cache where most reuses fail writes the
+	// whole tree for every task.
+	ReuseFailures int64
 }
 
 // Option configures New.
@@ -204,12 +212,15 @@ func (c *Cache) checkout(ctx context.Context, r request) (*ports.Workspace, erro
 	var mark indexMark
 	if iw := c.takeIdle(r.gitDir); iw != nil {
 		var err error
-		if mark, err = c.reuse(ctx, iw, r.gitDir, dir, r.commit); err == nil {
-			reused = true
-		} else if rerr := forceRemoveAll(dir); rerr != nil {
-			// A fresh workspace must not be written over what is left.
-			l.release()
-			return nil, fault.Wrap(fault.Internal, rerr, "gitcache: removing a workspace that could not be reused (%v)", err)
+		mark, err = c.reuse(ctx, iw, r.gitDir, dir, r.commit)
+		reused = err == nil
+		c.countReuse(reused)
+		if err != nil {
+			if rerr := forceRemoveAll(dir); rerr != nil {
+				// A fresh workspace must not be written over what is left.
+				l.release()
+				return nil, fault.Wrap(fault.Internal, rerr, "gitcache: removing a workspace that could not be reused (%v)", err)
+			}
 		}
 	}
 	if !reused {
@@ -354,6 +365,17 @@ func (c *Cache) count(hit bool) {
 		c.stats.Hits++
 	} else {
 		c.stats.Misses++
+	}
+}
+
+// countReuse counts a reuse of a kept workspace, or its failure.
+func (c *Cache) countReuse(ok bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if ok {
+		c.stats.Reuses++
+	} else {
+		c.stats.ReuseFailures++
 	}
 }
 

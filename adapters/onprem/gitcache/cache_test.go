@@ -236,6 +236,19 @@ func TestNewCleansUpAfterACrashedProcess(t *testing.T) {
 	oldOrphan := filepath.Join(dir, "workspaces", "old-orphan-0123456789ab")
 	runGit(t, dir, "--git-dir="+gitDir, "worktree", "add", "--detach", "--quiet", oldOrphan, c1)
 
+	// What New's probe of modes left when its process died, and one a
+	// live process may be using still.
+	deadProbe, liveProbe := filepath.Join(dir, "workspaces", "probe-0123"), filepath.Join(dir, "workspaces", "probe-4567")
+	for _, p := range []string{deadProbe, liveProbe} {
+		if err := os.MkdirAll(filepath.Join(p, "dir"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	long := time.Now().Add(-time.Hour)
+	if err := os.Chtimes(deadProbe, long, long); err != nil {
+		t.Fatal(err)
+	}
+
 	list := runGit(t, dir, "--git-dir="+gitDir, "worktree", "list", "--porcelain")
 	if !exists(crashed) || !exists(orphan) || !strings.Contains(list, oldOrphan) {
 		t.Fatalf("the setup left no crashed workspace %s, orphan %s and old orphan %s:\n%s", crashed, orphan, oldOrphan, list)
@@ -245,10 +258,13 @@ func TestNewCleansUpAfterACrashedProcess(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, ws := range []string{crashed, orphan, oldOrphan} {
+	for _, ws := range []string{crashed, orphan, oldOrphan, deadProbe} {
 		if exists(ws) {
 			t.Errorf("New left the workspace %s of a dead job", ws)
 		}
+	}
+	if !exists(liveProbe) {
+		t.Errorf("New removed a probe another process may be using")
 	}
 	list = runGit(t, dir, "--git-dir="+gitDir, "worktree", "list", "--porcelain")
 	if strings.Contains(list, oldOrphan) {
@@ -794,7 +810,11 @@ func TestReuseWithoutGitSeesEveryChange(t *testing.T) {
 		t.Fatal(err)
 	}
 	remove(t, checkout(t, c, "acme/app", r, commit, "fresh"))
+	untracked := 0
 	for _, change := range gitcache.JobChanges {
+		if change.Untracked {
+			untracked++ // the workspace is made afresh
+		}
 		ws := checkout(t, c, "acme/app", r, commit, "job")
 		change.Do(t, ws.Dir)
 		remove(t, ws)
@@ -826,6 +846,9 @@ func TestReuseWithoutGitSeesEveryChange(t *testing.T) {
 			t.Errorf("after a job's change (%s), git status of the next workspace:\n%s", change.Name, got)
 		}
 		remove(t, next)
+	}
+	if st, n := c.Stats(), int64(2*len(gitcache.JobChanges)); st.Reuses != n-int64(untracked) || st.ReuseFailures != int64(untracked) {
+		t.Errorf("stats count %d reuses and %d failures, want %d and %d", st.Reuses, st.ReuseFailures, n-int64(untracked), untracked)
 	}
 }
 

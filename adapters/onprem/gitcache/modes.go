@@ -33,11 +33,15 @@ type checkoutModes struct {
 	file, exec nodeAttrs // a file git writes (0666, or 0777 when executable)
 }
 
+// probePrefix starts the name of probeModes' directory (recover deletes
+// one a crash left).
+const probePrefix = "probe-"
+
 // probeModes makes a directory and files in parent the way git and the
 // cache make them and reads back their attributes.
 func probeModes(parent string) (checkoutModes, error) {
 	var m checkoutModes
-	probe, err := os.MkdirTemp(parent, "probe-*")
+	probe, err := os.MkdirTemp(parent, probePrefix+"*")
 	if err != nil {
 		return m, err
 	}

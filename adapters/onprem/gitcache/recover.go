@@ -21,6 +21,7 @@ const staleAfter = time.Minute
 // the registrations of the removed worktrees.
 func (c *Cache) recover(ctx context.Context) {
 	c.emptyTrash()
+	c.removeStaleProbes()
 	c.reapLeases()
 	c.reapOrphans()
 	for _, r := range c.scan() {
@@ -43,6 +44,18 @@ func (c *Cache) emptyTrash() {
 	for _, e := range entries {
 		if fi, err := e.Info(); err == nil && time.Since(fi.ModTime()) > staleAfter {
 			_ = forceRemoveAll(filepath.Join(c.trashDir, e.Name()))
+		}
+	}
+}
+
+// removeStaleProbes deletes what probeModes left in the workspaces
+// directory when its process crashed (a probe younger than staleAfter
+// may be another process's, at work).
+func (c *Cache) removeStaleProbes() {
+	entries, _ := os.ReadDir(c.workspaces)
+	for _, e := range entries {
+		if fi, err := e.Info(); err == nil && strings.HasPrefix(e.Name(), probePrefix) && time.Since(fi.ModTime()) > staleAfter {
+			_ = forceRemoveAll(filepath.Join(c.workspaces, e.Name()))
 		}
 	}
 }

@@ -26,18 +26,20 @@ import (
 
 // The metrics' names.
 const (
-	RequestDuration = "forge_api_request_duration_seconds"
-	RunDuration     = "forge_run_duration_seconds"
-	PhaseDuration   = "forge_phase_duration_seconds"
-	JobDuration     = "forge_job_duration_seconds"
-	JobsInFlight    = "forge_worker_jobs_in_flight"
-	Redeliveries    = "forge_queue_redeliveries_total"
-	QueueJobs       = "forge_queue_jobs"
-	QueueUp         = "forge_queue_depth_up"
-	GitCacheHits    = "forge_gitcache_hits_total"
-	GitCacheMisses  = "forge_gitcache_misses_total"
-	GitCacheEvicted = "forge_gitcache_evictions_total"
-	GitCacheBytes   = "forge_gitcache_bytes"
+	RequestDuration       = "forge_api_request_duration_seconds"
+	RunDuration           = "forge_run_duration_seconds"
+	PhaseDuration         = "forge_phase_duration_seconds"
+	JobDuration           = "forge_job_duration_seconds"
+	JobsInFlight          = "forge_worker_jobs_in_flight"
+	Redeliveries          = "forge_queue_redeliveries_total"
+	QueueJobs             = "forge_queue_jobs"
+	QueueUp               = "forge_queue_depth_up"
+	GitCacheHits          = "forge_gitcache_hits_total"
+	GitCacheMisses        = "forge_gitcache_misses_total"
+	GitCacheEvicted       = "forge_gitcache_evictions_total"
+	GitCacheBytes         = "forge_gitcache_bytes"
+	GitCacheReuses        = "forge_gitcache_reuses_total"
+	GitCacheReuseFailures = "forge_gitcache_reuse_failures_total"
 )
 
 // Metrics are one process's metrics. Its methods are safe for concurrent
@@ -180,6 +182,7 @@ func (c *depthCollector) Collect(ch chan<- prometheus.Metric) {
 type GitCacheStats struct {
 	Hits, Misses, Evictions uint64
 	Bytes                   int64
+	Reuses, ReuseFailures   uint64
 }
 
 // GitCache exports a git cache's counters, read by stats at each scrape.
@@ -194,6 +197,10 @@ func (m *Metrics) GitCache(stats func() GitCacheStats) {
 			read(func(s GitCacheStats) float64 { return float64(s.Evictions) })),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: GitCacheBytes, Help: "Bytes the git cache's repositories take."},
 			read(func(s GitCacheStats) float64 { return float64(s.Bytes) })),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: GitCacheReuses, Help: "Checkouts made from a kept workspace."},
+			read(func(s GitCacheStats) float64 { return float64(s.Reuses) })),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: GitCacheReuseFailures, Help: "Kept workspaces that could not be reused and were made afresh."},
+			read(func(s GitCacheStats) float64 { return float64(s.ReuseFailures) })),
 	)
 }
 

@@ -68,7 +68,7 @@ func fed(t *testing.T) *prommetrics.Metrics {
 		return map[string]uint64{"pipeline-tasks": 7, "pipeline-discovery": 0}, nil
 	})
 	m.GitCache(func() prommetrics.GitCacheStats {
-		return prommetrics.GitCacheStats{Hits: 5, Misses: 2, Evictions: 1, Bytes: 4096}
+		return prommetrics.GitCacheStats{Hits: 5, Misses: 2, Evictions: 1, Bytes: 4096, Reuses: 9, ReuseFailures: 3}
 	})
 	db, err := sql.Open("sqlite", filepath.Join(t.TempDir(), "pool.db"))
 	if err != nil {
@@ -112,6 +112,8 @@ func TestWhatEachHookRecords(t *testing.T) {
 		`forge_gitcache_hits_total 5`,
 		`forge_gitcache_misses_total 2`,
 		`forge_gitcache_bytes 4096`,
+		`forge_gitcache_reuses_total 9`,
+		`forge_gitcache_reuse_failures_total 3`,
 		`go_sql_open_connections{db_name="forge"} 1`,
 	} {
 		if !strings.Contains(text, want) {
