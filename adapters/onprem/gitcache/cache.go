@@ -229,7 +229,7 @@ func (c *Cache) checkout(ctx context.Context, r request) (*ports.Workspace, erro
 			l.release()
 			return nil, toInternal(err, "checking out %s at %s", r.repository, r.commit)
 		}
-		mark = markIndex(dir)
+		mark, _, _ = markIndex(dir) // unreadable: no mark, nothing trusted
 	}
 	w := &workspace{c: c, gitDir: r.gitDir, dir: dir, commit: r.commit, mark: mark, lease: l}
 	return &ports.Workspace{Dir: dir, Commit: r.commit, CommitTime: info.when, Author: info.author, Message: info.message,
@@ -358,24 +358,20 @@ func (c *Cache) inUse(gitDir string) bool {
 	return c.users[gitDir] > 0
 }
 
-func (c *Cache) count(hit bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if hit {
-		c.stats.Hits++
-	} else {
-		c.stats.Misses++
-	}
-}
+// count counts a checkout that found its commit in the cache, or fetched it.
+func (c *Cache) count(hit bool) { c.tally(hit, &c.stats.Hits, &c.stats.Misses) }
 
 // countReuse counts a reuse of a kept workspace, or its failure.
-func (c *Cache) countReuse(ok bool) {
+func (c *Cache) countReuse(ok bool) { c.tally(ok, &c.stats.Reuses, &c.stats.ReuseFailures) }
+
+// tally adds one to yes when ok, to no otherwise, under the cache's lock.
+func (c *Cache) tally(ok bool, yes, no *int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if ok {
-		c.stats.Reuses++
+		*yes++
 	} else {
-		c.stats.ReuseFailures++
+		*no++
 	}
 }
 

@@ -28,6 +28,17 @@ type indexEntry struct {
 	stage               uint16
 }
 
+// Entry types, in the top bits of an entry's mode.
+const (
+	modeType    = 0o170000
+	modeFile    = 0o100000
+	modeSymlink = 0o120000
+	modeGitlink = 0o160000 // a submodule's commit
+)
+
+// gitlink reports whether the entry is a submodule's commit.
+func (e *indexEntry) gitlink() bool { return e.mode&modeType == modeGitlink }
+
 // readIndex reads the entries of a SHA-1 git index (versions 2 to 4).
 func readIndex(b []byte) ([]indexEntry, error) {
 	if len(b) < 12 || !bytes.Equal(b[:4], []byte("DIRC")) {

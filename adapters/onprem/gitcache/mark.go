@@ -20,16 +20,20 @@ type indexMark struct {
 	written time.Time
 }
 
-// markIndex marks the index of the workspace in dir as it is now; call it
-// only when the workspace is known to be clean and git wrote its index
-// (checked out, or checked by git status). An index it cannot read gets
-// the zero mark.
-func markIndex(dir string) indexMark {
+// markIndex marks the index of the workspace in dir as it is now, and
+// returns its entries; call it only when the workspace is known to be
+// clean and git wrote its index (checked out, or checked by git status).
+// An index it cannot read is an error (and the zero mark).
+func markIndex(dir string) (indexMark, []indexEntry, error) {
 	b, written, err := readIndexFile(filepath.Join(dir, ".git", "index"))
 	if err != nil {
-		return indexMark{}
+		return indexMark{}, nil, err
 	}
-	return indexMark{sum: sha256.Sum256(b), written: written}
+	entries, err := readIndex(b)
+	if err != nil {
+		return indexMark{}, nil, err
+	}
+	return indexMark{sum: sha256.Sum256(b), written: written}, entries, nil
 }
 
 // maxIndexBytes bounds the index files read: a million entries take about
@@ -112,7 +116,7 @@ func unchangedSinceMark(dir string, m indexMark, index []byte, modes checkoutMod
 				return filepath.SkipDir
 			}
 			e := byPath[rel]
-			gitlink := e != nil && e.mode&0o170000 == 0o160000
+			gitlink := e != nil && e.gitlink()
 			if !dirs[rel] && !gitlink {
 				return fs.ErrExist // a directory the commit does not have
 			}
@@ -160,10 +164,10 @@ func (e *indexEntry) before(t time.Time) bool {
 // a regular file with the same executable bit (core.filemode), or a
 // symbolic link. A submodule never matches: git status looks inside.
 func modeMatches(e *indexEntry, fi fs.FileInfo, st *syscall.Stat_t) bool {
-	switch e.mode & 0o170000 {
-	case 0o100000:
+	switch e.mode & modeType {
+	case modeFile:
 		return fi.Mode().IsRegular() && (e.mode&0o100 != 0) == (st.Mode&0o100 != 0)
-	case 0o120000:
+	case modeSymlink:
 		return fi.Mode()&fs.ModeSymlink != 0
 	}
 	return false

@@ -185,22 +185,13 @@ func (m checkoutModes) pristine(dir string, gitlinks map[string]bool) bool {
 	return err == nil
 }
 
-// gitlinks returns the paths of the gitlink (submodule) entries of the
-// workspace's index in dir, as git wrote it.
-func gitlinks(dir string) (map[string]bool, error) {
-	b, _, err := readIndexFile(filepath.Join(dir, ".git", "index"))
-	if err != nil {
-		return nil, err
-	}
-	entries, err := readIndex(b)
-	if err != nil {
-		return nil, err
-	}
+// gitlinkPaths returns the paths of the gitlink (submodule) entries.
+func gitlinkPaths(entries []indexEntry) map[string]bool {
 	links := map[string]bool{}
-	for _, e := range entries {
-		if e.mode&0o170000 == 0o160000 {
-			links[e.path] = true
+	for i := range entries {
+		if entries[i].gitlink() {
+			links[entries[i].path] = true
 		}
 	}
-	return links, nil
+	return links
 }

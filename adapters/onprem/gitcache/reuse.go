@@ -79,20 +79,21 @@ func (c *Cache) dropIdle(gitDir string) {
 
 // reuse makes the idle workspace iw the workspace dir at commit: renamed,
 // its .git rebuilt unless it is intact (refs, objects and settings a step
-// left are gone, the index kept), and checked clean against the commit, so a task sees
-// exactly what a fresh checkout shows. A workspace reused at its own
-// commit whose index and files are provably as they were when it was
-// last known clean (unchangedSinceMark: the same index, every file's
-// stat data as git recorded it, nothing more) costs no git command.
-// Otherwise everything untracked is deleted (git clean -ffdx), its
-// tracked files are brought to the commit when it was last checked out
-// at another one (only those that differ are written), and git status
-// checks it: what the status shows (a job's changes to tracked files or
-// the index) is written again from the commit, and the status must then
-// be clean, and what git does not track (modes, owners and extended
+// left are gone, the index kept), and checked clean against the commit,
+// so a task sees exactly what a fresh checkout shows. A workspace reused
+// at its own commit whose index and files are provably as they were when
+// it was last known clean (unchangedSinceMark: the same index, every
+// file's stat data as git recorded it, nothing more) costs no git
+// command. Otherwise everything untracked is deleted (git clean -ffdx),
+// its tracked files are brought to the commit when it was last checked
+// out at another one (only those that differ are written), and git
+// status checks it: what the status shows (a job's changes to tracked
+// files or the index) is written again from the commit, the status must
+// then be clean, and what git does not track (modes, owners and extended
 // attributes, hard links, a planted .git, a submodule's directory) as a
-// checkout makes it, or else the workspace is made afresh. It returns the workspace's new mark. iw's lease is let go
-// once dir exists. On error the caller makes a fresh workspace.
+// checkout makes it, or else the workspace is made afresh. It returns the
+// workspace's new mark. iw's lease is let go once dir exists. On error
+// the caller makes a fresh workspace.
 func (c *Cache) reuse(ctx context.Context, iw *idleWorkspace, gitDir, dir, commit string) (indexMark, error) {
 	defer iw.lease.release()
 	if err := os.Rename(iw.dir, dir); err != nil {
@@ -153,18 +154,18 @@ func (c *Cache) reuse(ctx context.Context, iw *idleWorkspace, gitDir, dir, commi
 		case err != nil:
 			return indexMark{}, err
 		case len(out) == 0:
-			// What git does not track (modes, links) is checked apart;
-			// a workspace a job changed so is made afresh.
-			links, err := gitlinks(dir)
+			// git status may have written the index (refreshed stat
+			// data): the mark is taken after it.
+			mark, entries, err := markIndex(dir)
 			if err != nil {
 				return indexMark{}, err
 			}
-			if !c.modes.pristine(dir, links) {
+			// What git does not track (modes, links) is checked apart;
+			// a workspace a job changed so is made afresh.
+			if !c.modes.pristine(dir, gitlinkPaths(entries)) {
 				return indexMark{}, errors.New("a job changed what git does not track (modes, owners, attributes, links, a .git or a submodule's directory)")
 			}
-			// git status may have written the index (refreshed stat
-			// data): the mark is taken after it.
-			return markIndex(dir), nil
+			return mark, nil
 		case attempt > 0:
 			return indexMark{}, errors.New("not clean: " + strings.TrimSpace(string(out)))
 		}
