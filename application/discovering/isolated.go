@@ -257,8 +257,7 @@ func (s *Isolated) Discover(ctx context.Context, dir string, git discovery.GitCo
 	done := false
 	defer func() {
 		if !done {
-			_ = cmd.Process.Kill()
-			_ = cmd.Wait()
+			c.stop()
 		}
 		c.stdin.Close()
 	}()

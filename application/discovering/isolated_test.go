@@ -285,12 +285,14 @@ func TestWarmChildServesTheNextDiscovery(t *testing.T) {
 		t.Fatalf("KeepWarm: waiting child after the discovery is %d (first %d)", second, first)
 	}
 
-	// Killed well before the request: wait until it is a zombie (its
-	// pipes closed), as a child killed long ago would be.
+	// Killed well before the request: wait until it is a zombie whose
+	// threads have all exited (its pipes closed: the group leader is a
+	// zombie before its last thread lets go of the files), as a child
+	// killed long ago would be.
 	_ = syscall.Kill(second, syscall.SIGKILL)
 	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
-		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", second))
-		if err != nil || strings.Contains(string(stat), ") Z ") {
+		status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", second))
+		if err != nil || strings.Contains(string(status), "State:\tZ") && strings.Contains(string(status), "Threads:\t1\n") {
 			break
 		}
 		if time.Now().After(deadline) {
