@@ -28,3 +28,10 @@ take_turns() {
     done
   done
 }
+
+# dev_run FORGE REPO DATA: one forge dev run of REPO on a fresh data
+# directory DATA; on failure it prints the run's output and exits.
+dev_run() {
+  rm -rf "$3"
+  "$1" dev run --data "$3" "$2" >"$3.out" 2>&1 || { cat "$3.out"; exit 1; }
+}

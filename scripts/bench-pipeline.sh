@@ -25,9 +25,8 @@ git worktree remove --force "$work/peer-src"
 # shellcheck source=scripts/bench-lib.sh
 . scripts/bench-lib.sh
 
-run_once() { rm -rf "$work/data"; "$1" dev run --data "$work/data" "$work/repo-$size" >"$work/out" 2>&1 || { cat "$work/out"; exit 1; }; }
-forge_once() { run_once "$work/forge"; }
-peer_once() { run_once "$work/peer"; }
+forge_once() { dev_run "$work/forge" "$work/repo-$size" "$work/data"; }
+peer_once() { dev_run "$work/peer" "$work/repo-$size" "$work/data"; }
 
 first="" last=""
 for size in $SIZES; do

@@ -6,7 +6,8 @@
 # a busy one), beside HEAD as it is (CI jobs consumed apart), in turns.
 # forge dev consumes CI apart, so both "together" builds are made with the
 # same one-line edit of reference/forgedev/platform.go, which undoes that
-# split. SIZES (default "10 200") are the project counts; COUNT (default
+# split; all three are built from commits (HEAD, PEER_REV), not from the
+# working tree. SIZES (default "10 200") are the project counts; COUNT (default
 # 4) the runs of each build per size.
 set -euo pipefail
 export CGO_ENABLED=0 # static binaries, as make build makes them
@@ -19,30 +20,32 @@ trap 'git worktree remove --force "$work/src" >/dev/null 2>&1 || true; rm -rf "$
 split='[][]job.Type{{job.TypeCI}, {job.TypeDiscovery, job.TypeArtifact, job.TypeRelease, job.TypeDeployment}}'
 one='[][]job.Type{{job.TypeCI, job.TypeDiscovery, job.TypeArtifact, job.TypeRelease, job.TypeDeployment}}'
 
-# together REV OUT: builds forge at REV with every type in one consumption.
-together() {
+# build REV OUT [together]: builds forge at REV into OUT, with every type
+# in one consumption when asked.
+build() {
   git worktree add -q --detach "$work/src" "$1"
   local f="$work/src/reference/forgedev/platform.go"
-  grep -qF "$split" "$f" || { echo "no CI split to undo in $f at $1" >&2; exit 1; }
-  python3 - "$f" "$split" "$one" <<'PY'
+  if [ "${3:-}" = together ]; then
+    grep -qF "$split" "$f" || { echo "no CI split to undo in $f at $1" >&2; exit 1; }
+    python3 - "$f" "$split" "$one" <<'PY'
 import sys
 p, a, b = sys.argv[1:]
 s = open(p).read()
 open(p, "w").write(s.replace(a, b))
 PY
+  fi
   (cd "$work/src" && go build -o "$2" ./reference/cmd/forge)
   git worktree remove --force "$work/src"
 }
-together HEAD "$work/together"
-together "$PEER_REV" "$work/peer"
-go build -o "$work/apart" ./reference/cmd/forge
+build HEAD "$work/together" together
+build "$PEER_REV" "$work/peer" together
+build HEAD "$work/apart"
 # shellcheck source=scripts/bench-lib.sh
 . scripts/bench-lib.sh
 
-run_once() { rm -rf "$work/data"; "$1" dev run --data "$work/data" "$work/repo-$size" >"$work/out" 2>&1 || { cat "$work/out"; exit 1; }; }
-together_once() { run_once "$work/together"; }
-peer_once() { run_once "$work/peer"; }
-apart_once() { run_once "$work/apart"; }
+together_once() { dev_run "$work/together" "$work/repo-$size" "$work/data"; }
+peer_once() { dev_run "$work/peer" "$work/repo-$size" "$work/data"; }
+apart_once() { dev_run "$work/apart" "$work/repo-$size" "$work/data"; }
 
 for size in $SIZES; do
   scripts/noop-monorepo.sh "$work/repo-$size" "$size"
